@@ -1,0 +1,84 @@
+/**
+ * The one place that decides which TensorFlow.js backend runs.
+ *
+ * `auto` prefers the native `tensorflow` backend when the user has installed
+ * the optional `@tensorflow/tfjs-node` package, then `wasm` (XNNPACK, SIMD),
+ * then the pure-JavaScript `cpu` backend.
+ */
+import { createRequire } from 'node:module';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { UsageError } from '../errors.js';
+
+export const BACKEND_CHOICES = ['auto', 'wasm', 'cpu', 'tensorflow'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+export type BackendName = Exclude<BackendChoice, 'auto'>;
+
+/** What the machine offers; injectable so the selection logic is testable. */
+export interface BackendAvailability {
+  /** Whether `@tensorflow/tfjs-node` can be resolved from here. */
+  tensorflow: boolean;
+}
+
+/** Pure decision: the ordered list of backends to try for a request. */
+export function backendCandidates(choice: BackendChoice, available: BackendAvailability): BackendName[] {
+  if (choice === 'tensorflow' && !available.tensorflow) {
+    throw new UsageError("--backend tensorflow needs the optional package @tensorflow/tfjs-node (npm install @tensorflow/tfjs-node); use --backend wasm or cpu instead");
+  }
+  if (choice !== 'auto') return [choice];
+  return available.tensorflow ? ['tensorflow', 'wasm', 'cpu'] : ['wasm', 'cpu'];
+}
+
+export function detectAvailability(): BackendAvailability {
+  const require = createRequire(import.meta.url);
+  try {
+    require.resolve('@tensorflow/tfjs-node');
+    return { tensorflow: true };
+  } catch {
+    return { tensorflow: false };
+  }
+}
+
+const setupHooks: Array<(backend: BackendName) => void | Promise<void>> = [];
+
+/** Run `hook` whenever a backend is activated (custom kernels register here). */
+export function onBackendReady(hook: (backend: BackendName) => void | Promise<void>): void {
+  setupHooks.push(hook);
+}
+
+async function activate(name: BackendName): Promise<boolean> {
+  if (name === 'tensorflow') {
+    // Importing tfjs-node registers the 'tensorflow' backend with tfjs-core.
+    await import('@tensorflow/tfjs-node' as string);
+  }
+  // The cpu backend otherwise prints a banner advertising tfjs-node on first use.
+  if (name === 'cpu') tf.env().set('PROD', true);
+  try {
+    const ok = await tf.setBackend(name);
+    if (ok) await tf.ready();
+    return ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Activate the requested backend (first working candidate for `auto`) and
+ * return its name. Safe to call more than once.
+ */
+export async function initBackend(choice: BackendChoice = 'auto', available = detectAvailability()): Promise<BackendName> {
+  if (!BACKEND_CHOICES.includes(choice)) {
+    throw new UsageError(`unknown backend '${choice}' (expected one of ${BACKEND_CHOICES.join(', ')})`);
+  }
+  const candidates = backendCandidates(choice, available);
+  for (const name of candidates) {
+    if ((tf.engine() as unknown as { backendName: string | null }).backendName === name || (await activate(name))) {
+      for (const hook of setupHooks) await hook(name);
+      return name;
+    }
+  }
+  throw new UsageError(`could not start the TensorFlow.js backend '${candidates.join("' or '")}'`);
+}
+
+export { tf };

@@ -1,0 +1,163 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { UsageError } from '../errors.js';
+import { encodeIdx } from './idx.js';
+import { binarize, DATASET_NAMES, loadDataset } from './load.js';
+import { generateSprites } from './sprites.js';
+import type { Dataset } from './types.js';
+
+const realDataDir = process.env.LATENTKIT_DATA_DIR;
+
+const offline = (async () => {
+  throw new TypeError('fetch failed');
+}) as typeof fetch;
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** A folder with the four gzip IDX files of a 5-train / 3-test MNIST look-alike; pixel p of image i is (i + p) % 256. */
+function tinyFolder(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'latentkit-load-'));
+  dirs.push(dir);
+  const images = (n: number): Uint8Array => gzipSync(encodeIdx('images', [n, 28, 28], Uint8Array.from({ length: n * 784 }, (_, k) => (Math.floor(k / 784) + (k % 784)) % 256)));
+  const labels = (values: number[]): Uint8Array => gzipSync(encodeIdx('labels', [values.length], Uint8Array.from(values)));
+  fs.writeFileSync(path.join(dir, 'train-images-idx3-ubyte.gz'), images(5));
+  fs.writeFileSync(path.join(dir, 'train-labels-idx1-ubyte.gz'), labels([5, 0, 4, 1, 9]));
+  fs.writeFileSync(path.join(dir, 't10k-images-idx3-ubyte.gz'), images(3));
+  fs.writeFileSync(path.join(dir, 't10k-labels-idx1-ubyte.gz'), labels([7, 2, 1]));
+  return dir;
+}
+
+async function rejection(p: Promise<unknown>): Promise<Error> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(UsageError);
+  return err as Error;
+}
+
+function range(a: Float32Array): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of a) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  return [lo, hi];
+}
+
+describe('loadDataset', () => {
+  it('refuses an unknown name, listing the known ones', async () => {
+    const err = await rejection(loadDataset('cifar', { split: 'train' }));
+    expect(err.message).toBe("unknown dataset 'cifar'; known datasets: mnist, fashion-mnist, sprites, idx:<folder>");
+    expect(DATASET_NAMES).toEqual(['mnist', 'fashion-mnist', 'sprites']);
+  });
+
+  it.each([0, -3, 2.5, Number.NaN])('refuses limit %s', async (limit) => {
+    const err = await rejection(loadDataset('sprites', { split: 'test', limit }));
+    expect(err.message).toMatch(/^limit must be a positive integer/);
+  });
+
+  it('loads mnist from --data-dir with class names, and keeps the first N', async () => {
+    const dir = tinyFolder();
+    const ds = await loadDataset('mnist', { split: 'train', dataDir: dir, env: {}, fetch: offline, quiet: true });
+    expect(ds).toMatchObject({ name: 'mnist', split: 'train', n: 5, shape: [28, 28, 1], numClasses: 10 });
+    expect(ds.classNames).toHaveLength(10);
+    const first = await loadDataset('mnist', { split: 'train', dataDir: dir, env: {}, fetch: offline, quiet: true, limit: 2 });
+    expect(first.n).toBe(2);
+    expect(first.images).toEqual(ds.images.slice(0, 2 * 784));
+    expect(Array.from(first.labels)).toEqual([5, 0]);
+    const all = await loadDataset('mnist', { split: 'test', dataDir: dir, env: {}, fetch: offline, quiet: true, limit: 100 });
+    expect(all.n).toBe(3);
+  });
+
+  it('names fashion-mnist classes', async () => {
+    const ds = await loadDataset('fashion-mnist', { split: 'test', dataDir: tinyFolder(), env: {}, fetch: offline, quiet: true });
+    expect(ds.classNames![9]).toBe('Ankle boot');
+  });
+
+  it('loads idx:<folder>', async () => {
+    const dir = tinyFolder();
+    const ds = await loadDataset(`idx:${dir}`, { split: 'test' });
+    expect(ds.name).toBe(`idx:${dir}`);
+    expect(ds.n).toBe(3);
+    expect((await rejection(loadDataset('idx:', { split: 'test' }))).message).toMatch(/idx: needs a folder/);
+    expect((await rejection(loadDataset(`idx:${path.join(dir, 'nope')}`, { split: 'test' }))).message).toMatch(/missing t10k-images-idx3-ubyte\.gz/);
+  });
+
+  it('generates sprites from the seed; limit keeps the prefix', async () => {
+    const ds = await loadDataset('sprites', { split: 'train', limit: 30, seed: 4 });
+    const ref = generateSprites({ split: 'train', n: 60, seed: 4 });
+    expect(ds.n).toBe(30);
+    expect(ds.images).toEqual(ref.images.slice(0, 30 * 784));
+    expect(ds.factors!.values).toEqual(ref.factors!.values.slice(0, 30 * 5));
+  });
+
+  it('reports a dataset that cannot be found with the places it looked', async () => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'latentkit-cache-'));
+    dirs.push(cache);
+    const err = await rejection(loadDataset('mnist', { split: 'test', env: {}, cacheDir: cache, fetch: offline, quiet: true }));
+    expect(err.message).toContain('$LATENTKIT_DATA_DIR (not set)');
+    expect(err.message).toContain(path.join(cache, 'mnist'));
+    expect(err.message).toContain('--data-dir');
+  });
+
+  it.skipIf(!realDataDir)('loads real MNIST through $LATENTKIT_DATA_DIR', async () => {
+    const opts = { env: process.env, fetch: offline, quiet: true, cacheDir: path.join(os.tmpdir(), 'latentkit-never-used') };
+    const train = await loadDataset('mnist', { split: 'train', ...opts });
+    expect(train.n).toBe(60000);
+    expect(train.images.length).toBe(60000 * 784);
+    expect(train.labels[0]).toBe(5);
+    expect(range(train.images)).toEqual([0, 1]);
+    const counts = new Array<number>(10).fill(0);
+    for (const l of train.labels) counts[l]! += 1;
+    expect(Math.min(...counts)).toBeGreaterThan(5000);
+    const test = await loadDataset('mnist', { split: 'test', ...opts });
+    expect(test.n).toBe(10000);
+    expect(test.labels[0]).toBe(7);
+    expect(range(test.images)).toEqual([0, 1]);
+  });
+});
+
+describe('binarize', () => {
+  const ds: Dataset = { ...generateSprites({ split: 'test', n: 200 }) };
+
+  it('none returns the dataset itself', () => {
+    expect(binarize(ds, 'none', 1)).toBe(ds);
+  });
+
+  it('static thresholds at 0.5, deterministically, without touching the input', () => {
+    const before = ds.images.slice();
+    const b = binarize(ds, 'static', 1);
+    expect(ds.images).toEqual(before);
+    for (let i = 0; i < ds.images.length; i++) expect(b.images[i]).toBe(ds.images[i]! >= 0.5 ? 1 : 0);
+    expect(binarize(ds, 'static', 2).images).toEqual(b.images);
+  });
+
+  it('dynamic samples each pixel with probability = intensity, reproducibly per seed', () => {
+    const a = binarize(ds, 'dynamic', 11);
+    expect(binarize(ds, 'dynamic', 11).images).toEqual(a.images);
+    expect(binarize(ds, 'dynamic', 12).images).not.toEqual(a.images);
+    expect(a.images.every((v) => v === 0 || v === 1)).toBe(true);
+    let on = 0;
+    let expected = 0;
+    for (let i = 0; i < ds.images.length; i++) {
+      const p = ds.images[i]!;
+      if (p === 0) expect(a.images[i]).toBe(0);
+      if (p === 1) expect(a.images[i]).toBe(1);
+      on += a.images[i]!;
+      expected += p;
+    }
+    expect(Math.abs(on - expected) / expected).toBeLessThan(0.02);
+  });
+
+  it('refuses an unknown mode', () => {
+    expect(() => binarize(ds, 'soft' as never, 0)).toThrow(UsageError);
+  });
+});

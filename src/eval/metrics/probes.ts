@@ -1,0 +1,512 @@
+/**
+ * Probes of representation quality: how well latent codes predict labels.
+ * A k-nearest-neighbour classifier measures local class structure; a linear
+ * (softmax) classifier measures linear separability. Both are plain
+ * single-threaded JavaScript and deterministic.
+ *
+ * Codes are row-major n × dim; labels are integers in [0, numClasses).
+ */
+import { checkPositiveInt, checkShape, type Floats, type Labels } from './shape.js';
+
+/** Row count implied by the labels, after checking that the codes match. */
+function rowsOf(fn: string, name: string, x: Floats, y: Labels, dim: number): number {
+  checkPositiveInt(fn, `${name} size`, y.length);
+  checkShape(fn, `${name}X`, x, y.length, dim);
+  return y.length;
+}
+
+/** Throw unless every label is an integer in [0, numClasses). */
+function checkLabels(fn: string, y: Labels, numClasses: number): void {
+  for (let i = 0; i < y.length; i++) {
+    const label = y[i]!;
+    if (!Number.isInteger(label) || label < 0 || label >= numClasses) {
+      throw new RangeError(`${fn}: label ${label} at index ${i} is not an integer in [0, ${numClasses})`);
+    }
+  }
+}
+
+function maxLabel(y: Labels): number {
+  let max = 0;
+  for (let i = 0; i < y.length; i++) if (y[i]! > max) max = y[i]!;
+  return max;
+}
+
+/** Fraction of positions where `predicted` equals `truth`. */
+function accuracy(predicted: Int32Array, truth: Labels): number {
+  let correct = 0;
+  for (let i = 0; i < predicted.length; i++) if (predicted[i] === truth[i]) correct++;
+  return correct / predicted.length;
+}
+
+/** Small fast seeded PRNG (mulberry32), uniform in [0, 1). */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * `count` distinct indices out of [0, n), chosen uniformly with a seeded
+ * partial Fisher–Yates shuffle and returned in increasing order, so that
+ * ties between equidistant neighbours still go to the earlier example.
+ */
+function sampleIndices(n: number, count: number, seed: number): Int32Array {
+  const pool = new Int32Array(n);
+  for (let i = 0; i < n; i++) pool[i] = i;
+  const random = mulberry32(seed);
+  for (let i = 0; i < count; i++) {
+    const j = i + Math.floor(random() * (n - i));
+    const tmp = pool[i]!;
+    pool[i] = pool[j]!;
+    pool[j] = tmp;
+  }
+  return pool.slice(0, count).sort();
+}
+
+// ---------------------------------------------------------------------------
+// k-nearest neighbours
+
+/** Options of {@link knnPredict} and {@link knnAccuracy}. */
+export interface KnnOptions {
+  /** Use a seeded random subset of at most this many training examples. */
+  maxTrain?: number;
+  /** Seed of that subset; default 0. */
+  seed?: number;
+}
+
+/**
+ * Dimensions by decreasing variance over the training codes. Scanning the
+ * high-variance dimensions first makes partial distances grow fastest, so
+ * {@link nearest} can abandon most candidates early; latent codes often have
+ * a few dominant and several near-constant (inactive) dimensions.
+ */
+function dimensionsByVariance(x: Floats, n: number, dim: number): Int32Array {
+  const sum = new Float64Array(dim);
+  const sumSq = new Float64Array(dim);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < dim; j++) {
+      const v = x[i * dim + j]!;
+      sum[j]! += v;
+      sumSq[j]! += v * v;
+    }
+  }
+  // Only the order matters, so the one-pass variance is accurate enough here.
+  const variance = Array.from(sum, (s, j) => sumSq[j]! / n - (s / n) ** 2);
+  return Int32Array.from(variance.map((_, j) => j).sort((p, q) => variance[q]! - variance[p]! || p - q));
+}
+
+/** Rows `rows` of x (all if null) with columns reordered by `order`, as one Float32Array. */
+function gatherRows(x: Floats, dim: number, rows: Int32Array | null, count: number, order: Int32Array): Float32Array {
+  const out = new Float32Array(count * dim);
+  for (let i = 0; i < count; i++) {
+    const src = (rows === null ? i : rows[i]!) * dim;
+    for (let j = 0; j < dim; j++) out[i * dim + j] = x[src + order[j]!]!;
+  }
+  return out;
+}
+
+/**
+ * The training set as the hot loop wants it: one Float32Array (a single
+ * array type keeps the loop monomorphic), dimensions reordered by variance,
+ * optionally a seeded random subset of `maxTrain` rows.
+ */
+function knnTrainSet(x: Floats, y: Labels, n: number, dim: number, options: KnnOptions): { x: Float32Array; y: Int32Array; order: Int32Array } {
+  const maxTrain = options.maxTrain ?? n;
+  checkPositiveInt('knn', 'maxTrain', maxTrain);
+  const rows = maxTrain < n ? sampleIndices(n, maxTrain, options.seed ?? 0) : null;
+  const count = Math.min(n, maxTrain);
+  const order = dimensionsByVariance(x, n, dim);
+  const labels = new Int32Array(count);
+  for (let i = 0; i < count; i++) labels[i] = y[rows === null ? i : rows[i]!]!;
+  return { x: gatherRows(x, dim, rows, count, order), y: labels, order };
+}
+
+/**
+ * Indices of the k training rows nearest to `query` (squared Euclidean
+ * distance), nearest first, written to `bestIndex`. Two savings make this
+ * fast without changing the result:
+ * - a sorted insertion list instead of a sort: almost every candidate is
+ *   rejected by one comparison with the current k-th distance;
+ * - partial distances: the sum of squares only grows, so a candidate is
+ *   dropped as soon as it reaches the k-th distance (checked every 4 dims).
+ * Strict `<` keeps the earlier row on equal distances.
+ */
+function nearest(train: Float32Array, nTrain: number, dim: number, query: Float64Array, bestDist: Float64Array, bestIndex: Int32Array): void {
+  const k = bestDist.length;
+  bestDist.fill(Infinity);
+  bestIndex.fill(-1);
+  let worst = Infinity;
+  for (let r = 0; r < nTrain; r++) {
+    const base = r * dim;
+    let d = 0;
+    for (let j = 0; j < dim && d < worst; ) {
+      const end = Math.min(dim, j + 4);
+      for (; j < end; j++) {
+        const diff = train[base + j]! - query[j]!;
+        d += diff * diff;
+      }
+    }
+    if (d >= worst) continue;
+    let slot = k - 1;
+    while (slot > 0 && bestDist[slot - 1]! > d) {
+      bestDist[slot] = bestDist[slot - 1]!;
+      bestIndex[slot] = bestIndex[slot - 1]!;
+      slot--;
+    }
+    bestDist[slot] = d;
+    bestIndex[slot] = r;
+    worst = bestDist[k - 1]!;
+  }
+}
+
+/**
+ * Majority label among the neighbours (nearest first). On a tie between
+ * labels, the label of the nearest neighbour among the tied labels wins.
+ */
+function vote(neighbours: Int32Array, labels: Int32Array, votes: Int32Array): number {
+  votes.fill(0);
+  let top = 0;
+  for (const r of neighbours) top = Math.max(top, ++votes[labels[r]!]!);
+  for (const r of neighbours) if (votes[labels[r]!] === top) return labels[r]!;
+  return -1; // unreachable: k ≥ 1
+}
+
+/**
+ * k-NN predictions for each row of `testX` (Euclidean distance, majority
+ * vote, ties to the nearest). Exact brute force, training codes stored as
+ * float32: O(nTrain·nTest·dim) in the worst case, usually a fraction of that
+ * thanks to early abandoning (see `nearest`). Use `maxTrain` to subsample the
+ * training set for quicker estimates.
+ */
+export function knnPredict(trainX: Floats, trainY: Labels, testX: Floats, dim: number, k = 5, options: KnnOptions = {}): Int32Array {
+  const nTrainAll = rowsOf('knnPredict', 'train', trainX, trainY, dim);
+  checkPositiveInt('knnPredict', 'k', k);
+  checkLabels('knnPredict', trainY, Infinity);
+  if (testX.length % dim !== 0) throw new RangeError(`knnPredict: testX length ${testX.length} is not a multiple of dim ${dim}`);
+  const nTest = testX.length / dim;
+  const train = knnTrainSet(trainX, trainY, nTrainAll, dim, options);
+  const nTrain = train.y.length;
+  const kEff = Math.min(k, nTrain);
+  const bestDist = new Float64Array(kEff);
+  const bestIndex = new Int32Array(kEff);
+  const votes = new Int32Array(maxLabel(train.y) + 1);
+  const query = new Float64Array(dim);
+  const predicted = new Int32Array(nTest);
+  for (let t = 0; t < nTest; t++) {
+    for (let j = 0; j < dim; j++) query[j] = testX[t * dim + train.order[j]!]!;
+    nearest(train.x, nTrain, dim, query, bestDist, bestIndex);
+    predicted[t] = vote(bestIndex, train.y, votes);
+  }
+  return predicted;
+}
+
+/** Test accuracy in [0, 1] of {@link knnPredict}. */
+export function knnAccuracy(trainX: Floats, trainY: Labels, testX: Floats, testY: Labels, dim: number, k = 5, options: KnnOptions = {}): number {
+  rowsOf('knnAccuracy', 'test', testX, testY, dim);
+  return accuracy(knnPredict(trainX, trainY, testX, dim, k, options), testY);
+}
+
+// ---------------------------------------------------------------------------
+// Multinomial logistic regression
+
+/**
+ * Mean softmax cross-entropy of a linear classifier plus an L2 penalty on
+ * the weights (not the biases):
+ *
+ *   f = (1/n) Σᵢ [log Σ_c exp(z_ic) − z_i,yᵢ] + (l2/2)·‖W‖²,  z_i = W xᵢ + b.
+ *
+ * `params` holds W (numClasses × dim, row-major) followed by b (numClasses).
+ * Returns f and writes ∇f (same layout) into `grad`:
+ * ∂f/∂W = (1/n) Σᵢ (pᵢ − onehot(yᵢ)) xᵢᵀ + l2·W, ∂f/∂b = (1/n) Σᵢ (pᵢ − onehot(yᵢ)).
+ */
+export function softmaxCrossEntropy(params: Float64Array, x: Floats, y: Labels, n: number, dim: number, numClasses: number, l2: number, grad: Float64Array): number {
+  const biasAt = numClasses * dim;
+  const z = new Float64Array(numClasses);
+  grad.fill(0);
+  let loss = 0;
+  for (let i = 0; i < n; i++) {
+    const row = i * dim;
+    let zMax = -Infinity;
+    for (let c = 0; c < numClasses; c++) {
+      let s = params[biasAt + c]!;
+      const w = c * dim;
+      for (let j = 0; j < dim; j++) s += params[w + j]! * x[row + j]!;
+      z[c] = s;
+      if (s > zMax) zMax = s;
+    }
+    let sumExp = 0;
+    for (let c = 0; c < numClasses; c++) sumExp += Math.exp(z[c]! - zMax);
+    const lse = zMax + Math.log(sumExp);
+    const label = y[i]!;
+    loss += lse - z[label]!;
+    for (let c = 0; c < numClasses; c++) {
+      const g = Math.exp(z[c]! - lse) - (c === label ? 1 : 0);
+      grad[biasAt + c]! += g;
+      const w = c * dim;
+      for (let j = 0; j < dim; j++) grad[w + j]! += g * x[row + j]!;
+    }
+  }
+  let penalty = 0;
+  for (let p = 0; p < params.length; p++) {
+    grad[p]! /= n;
+    if (p < biasAt) {
+      penalty += params[p]! * params[p]!;
+      grad[p]! += l2 * params[p]!;
+    }
+  }
+  return loss / n + 0.5 * l2 * penalty;
+}
+
+/** Options of {@link trainLogisticRegression}. */
+export interface LogisticRegressionOptions {
+  /** L2 penalty strength on the (standardized-feature) weights; default 1e-4. */
+  l2?: number;
+  /** Maximum L-BFGS iterations; default 100. */
+  maxIterations?: number;
+  /** Stop when the largest gradient entry falls below this; default 1e-5. */
+  gradientTolerance?: number;
+  /** Stop when an iteration lowers the loss by less than this fraction; default 1e-9. */
+  relativeTolerance?: number;
+  /** Standardize features to zero mean and unit variance (training statistics); default true. */
+  standardize?: boolean;
+  /** L-BFGS history length; default 10. */
+  history?: number;
+}
+
+/** A trained softmax classifier; see {@link trainLogisticRegression}. */
+export interface LogisticRegressionModel {
+  dim: number;
+  numClasses: number;
+  /** numClasses × dim weights, acting on standardized features. */
+  weights: Float64Array;
+  bias: Float64Array;
+  /** Feature standardization: x' = (x − featureMean) / featureScale. */
+  featureMean: Float64Array;
+  featureScale: Float64Array;
+  /** Final training objective (mean cross-entropy + penalty). */
+  loss: number;
+  iterations: number;
+  /** Whether a tolerance was met before maxIterations. */
+  converged: boolean;
+  /** Most probable class of each of n rows of x (n × dim). */
+  predict(x: Floats, n: number): Int32Array;
+}
+
+/** Mean and standard deviation per feature; zero spread gets scale 1 so constant features map to 0. */
+function featureStats(x: Floats, n: number, dim: number, standardize: boolean): { mean: Float64Array; scale: Float64Array } {
+  const mean = new Float64Array(dim);
+  const scale = new Float64Array(dim).fill(1);
+  if (!standardize) return { mean, scale };
+  for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) mean[j]! += x[i * dim + j]!;
+  for (let j = 0; j < dim; j++) mean[j]! /= n;
+  const sq = new Float64Array(dim);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < dim; j++) {
+      const d = x[i * dim + j]! - mean[j]!;
+      sq[j]! += d * d;
+    }
+  }
+  for (let j = 0; j < dim; j++) {
+    const sd = Math.sqrt(sq[j]! / n);
+    if (sd > 1e-12) scale[j] = sd;
+  }
+  return { mean, scale };
+}
+
+/** Standardized copy as Float32Array: half the memory of float64 and one array type in the hot loop. */
+function standardized(x: Floats, n: number, dim: number, mean: Float64Array, scale: Float64Array): Float32Array {
+  const out = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) out[i * dim + j] = (x[i * dim + j]! - mean[j]!) / scale[j]!;
+  return out;
+}
+
+function dot(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
+function maxAbs(a: Float64Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
+  return m;
+}
+
+/** Limited-memory BFGS curvature pairs (s = Δparams, y = Δgradient). */
+class LbfgsHistory {
+  private readonly s: Float64Array[] = [];
+  private readonly y: Float64Array[] = [];
+  private readonly rho: number[] = [];
+
+  constructor(private readonly size: number) {}
+
+  get length(): number {
+    return this.s.length;
+  }
+
+  /** Keep the pair only if sᵀy > 0, so the implied inverse Hessian stays positive definite. */
+  push(s: Float64Array, y: Float64Array): void {
+    const sy = dot(s, y);
+    if (!(sy > 1e-12 * Math.sqrt(dot(s, s) * dot(y, y)))) return;
+    if (this.s.length === this.size) {
+      this.s.shift();
+      this.y.shift();
+      this.rho.shift();
+    }
+    this.s.push(s);
+    this.y.push(y);
+    this.rho.push(1 / sy);
+  }
+
+  clear(): void {
+    this.s.length = 0;
+    this.y.length = 0;
+    this.rho.length = 0;
+  }
+
+  /** Search direction −H·g by the two-loop recursion, scaled by sᵀy/yᵀy of the newest pair. */
+  direction(g: Float64Array): Float64Array {
+    const q = Float64Array.from(g);
+    const alpha = new Array<number>(this.s.length);
+    for (let m = this.s.length - 1; m >= 0; m--) {
+      alpha[m] = this.rho[m]! * dot(this.s[m]!, q);
+      axpy(-alpha[m]!, this.y[m]!, q);
+    }
+    const last = this.s.length - 1;
+    const gamma = last >= 0 ? 1 / (this.rho[last]! * dot(this.y[last]!, this.y[last]!)) : 1;
+    for (let i = 0; i < q.length; i++) q[i]! *= gamma;
+    for (let m = 0; m < this.s.length; m++) {
+      const beta = this.rho[m]! * dot(this.y[m]!, q);
+      axpy(alpha[m]! - beta, this.s[m]!, q);
+    }
+    for (let i = 0; i < q.length; i++) q[i] = -q[i]!;
+    return q;
+  }
+}
+
+/** y += a·x */
+function axpy(a: number, x: Float64Array, y: Float64Array): void {
+  for (let i = 0; i < y.length; i++) y[i]! += a * x[i]!;
+}
+
+interface Minimum {
+  params: Float64Array;
+  loss: number;
+  iterations: number;
+  converged: boolean;
+}
+
+/**
+ * Minimise a smooth convex objective with L-BFGS and a backtracking (Armijo)
+ * line search. With the L2 penalty the objective is strictly convex, so
+ * curvature pairs are positive and the unit step is usually accepted.
+ */
+function lbfgs(objective: (p: Float64Array, g: Float64Array) => number, size: number, options: Required<Pick<LogisticRegressionOptions, 'maxIterations' | 'gradientTolerance' | 'relativeTolerance' | 'history'>>): Minimum {
+  let params = new Float64Array(size);
+  let grad = new Float64Array(size);
+  let loss = objective(params, grad);
+  const history = new LbfgsHistory(options.history);
+  for (let iter = 0; iter < options.maxIterations; iter++) {
+    if (maxAbs(grad) < options.gradientTolerance) return { params, loss, iterations: iter, converged: true };
+    let direction = history.direction(grad);
+    let slope = dot(grad, direction);
+    if (!(slope < 0)) {
+      history.clear();
+      direction = history.direction(grad);
+      slope = dot(grad, direction);
+    }
+    // Without curvature information the gradient's scale is arbitrary: start at a unit-length step.
+    let step = history.length === 0 ? 1 / Math.sqrt(dot(grad, grad)) : 1;
+    const next = new Float64Array(size);
+    const nextGrad = new Float64Array(size);
+    let nextLoss = Infinity;
+    for (let tries = 0; tries < 50; tries++, step *= 0.5) {
+      for (let i = 0; i < size; i++) next[i] = params[i]! + step * direction[i]!;
+      nextLoss = objective(next, nextGrad);
+      if (nextLoss <= loss + 1e-4 * step * slope) break;
+    }
+    if (!(nextLoss < loss)) return { params, loss, iterations: iter, converged: true }; // no further progress possible
+    const s = new Float64Array(size);
+    const y = new Float64Array(size);
+    for (let i = 0; i < size; i++) {
+      s[i] = next[i]! - params[i]!;
+      y[i] = nextGrad[i]! - grad[i]!;
+    }
+    history.push(s, y);
+    const improvement = (loss - nextLoss) / Math.max(1, Math.abs(loss));
+    params = next;
+    grad = nextGrad;
+    loss = nextLoss;
+    if (improvement < options.relativeTolerance) return { params, loss, iterations: iter + 1, converged: true };
+  }
+  return { params, loss, iterations: options.maxIterations, converged: maxAbs(grad) < options.gradientTolerance };
+}
+
+/**
+ * Fit multinomial logistic regression (softmax) on standardized features by
+ * full-batch L-BFGS from zero weights: deterministic, no TensorFlow. Each
+ * iteration is about two passes over the data (O(n·dim·numClasses)).
+ */
+export function trainLogisticRegression(x: Floats, y: Labels, dim: number, numClasses: number, options: LogisticRegressionOptions = {}): LogisticRegressionModel {
+  const n = rowsOf('trainLogisticRegression', 'train', x, y, dim);
+  checkPositiveInt('trainLogisticRegression', 'numClasses', numClasses);
+  checkLabels('trainLogisticRegression', y, numClasses);
+  const l2 = options.l2 ?? 1e-4;
+  const { mean, scale } = featureStats(x, n, dim, options.standardize ?? true);
+  const xs = standardized(x, n, dim, mean, scale);
+  const fit = lbfgs((p, g) => softmaxCrossEntropy(p, xs, y, n, dim, numClasses, l2, g), numClasses * (dim + 1), {
+    maxIterations: options.maxIterations ?? 100,
+    gradientTolerance: options.gradientTolerance ?? 1e-5,
+    relativeTolerance: options.relativeTolerance ?? 1e-9,
+    history: options.history ?? 10,
+  });
+  const weights = fit.params.slice(0, numClasses * dim);
+  const bias = fit.params.slice(numClasses * dim);
+  return {
+    dim,
+    numClasses,
+    weights,
+    bias,
+    featureMean: mean,
+    featureScale: scale,
+    loss: fit.loss,
+    iterations: fit.iterations,
+    converged: fit.converged,
+    predict: (data, rows) => predictLinear(data, rows, dim, numClasses, weights, bias, mean, scale),
+  };
+}
+
+/** argmax_c (W x' + b)_c with x' the standardized row; ties go to the lower class. */
+function predictLinear(x: Floats, n: number, dim: number, numClasses: number, weights: Float64Array, bias: Float64Array, mean: Float64Array, scale: Float64Array): Int32Array {
+  checkShape('LogisticRegressionModel.predict', 'x', x, n, dim);
+  const predicted = new Int32Array(n);
+  const row = new Float64Array(dim);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < dim; j++) row[j] = (x[i * dim + j]! - mean[j]!) / scale[j]!;
+    let best = 0;
+    let bestScore = -Infinity;
+    for (let c = 0; c < numClasses; c++) {
+      let s = bias[c]!;
+      for (let j = 0; j < dim; j++) s += weights[c * dim + j]! * row[j]!;
+      if (s > bestScore) {
+        bestScore = s;
+        best = c;
+      }
+    }
+    predicted[i] = best;
+  }
+  return predicted;
+}
+
+/** Test accuracy in [0, 1] of {@link trainLogisticRegression} fitted on the training set. */
+export function logisticRegressionAccuracy(trainX: Floats, trainY: Labels, testX: Floats, testY: Labels, dim: number, numClasses: number, options: LogisticRegressionOptions = {}): number {
+  const nTest = rowsOf('logisticRegressionAccuracy', 'test', testX, testY, dim);
+  checkLabels('logisticRegressionAccuracy', testY, numClasses);
+  const model = trainLogisticRegression(trainX, trainY, dim, numClasses, options);
+  return accuracy(model.predict(testX, nTest), testY);
+}

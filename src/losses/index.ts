@@ -1,0 +1,63 @@
+/**
+ * Loss terms, each returning one value per example (shape [batch]) so callers
+ * choose how to reduce. Inputs are [batch, ...features]; features are summed.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+function sumFeatures(t: tf.Tensor): tf.Tensor1D {
+  const batch = t.shape[0];
+  return tf.sum(tf.reshape(t, [batch, -1]), 1) as tf.Tensor1D;
+}
+
+/**
+ * Binary cross-entropy between targets x ∈ [0, 1] and Bernoulli logits l,
+ * summed over features, in the stable form max(l, 0) − l·x + log(1 + e^(−|l|)),
+ * which never evaluates log(0) or exp of a large number.
+ */
+export function bceWithLogits(logits: tf.Tensor, targets: tf.Tensor): tf.Tensor1D {
+  return tf.tidy(() => {
+    const perFeature = tf.add(tf.sub(tf.relu(logits), tf.mul(logits, targets)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
+    return sumFeatures(perFeature);
+  });
+}
+
+/** Squared error summed over features: Σ (x − x̂)². */
+export function sumSquaredError(prediction: tf.Tensor, targets: tf.Tensor): tf.Tensor1D {
+  return tf.tidy(() => sumFeatures(tf.squaredDifference(prediction, targets)));
+}
+
+/**
+ * Negative Gaussian log-likelihood −log N(x; μ, σ²) summed over features,
+ * with log σ² broadcastable against μ (a fixed scalar or learned per pixel).
+ */
+export function gaussianNll(mean: tf.Tensor, logVar: tf.Tensor, targets: tf.Tensor): tf.Tensor1D {
+  return tf.tidy(() => {
+    const sq = tf.squaredDifference(targets, mean);
+    const perFeature = tf.mul(0.5, tf.add(tf.add(Math.log(2 * Math.PI), logVar), tf.div(sq, tf.exp(logVar))));
+    return sumFeatures(perFeature);
+  });
+}
+
+/**
+ * KL(N(μ, σ²) ‖ N(0, I)) = −½ Σ (1 + log σ² − μ² − σ²), in closed form,
+ * summed over latent dimensions.
+ */
+export function klStandardNormal(mu: tf.Tensor2D, logVar: tf.Tensor2D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const inner = tf.sub(tf.sub(tf.add(1, logVar), tf.square(mu)), tf.exp(logVar));
+    return tf.mul(-0.5, tf.sum(inner, 1)) as tf.Tensor1D;
+  });
+}
+
+/** log N(z; μ, diag σ²) summed over dimensions (log σ² given). */
+export function logNormalDiag(z: tf.Tensor, mu: tf.Tensor, logVar: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const sq = tf.div(tf.squaredDifference(z, mu), tf.exp(logVar));
+    return tf.mul(-0.5, tf.sum(tf.add(tf.add(sq, logVar), Math.log(2 * Math.PI)), -1));
+  });
+}
+
+/** log N(z; 0, I) summed over the last dimension. */
+export function logStandardNormal(z: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.mul(-0.5, tf.sum(tf.add(tf.square(z), Math.log(2 * Math.PI)), -1)));
+}

@@ -1,0 +1,106 @@
+/**
+ * The contract every model in latentkit follows (after Pythae): an encoder, a
+ * code step, a decoder and a loss made of named terms. The trainer, the
+ * evaluator and the CLI only ever see these types.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { Rng } from '../random.js';
+
+export const ACTIVATIONS = ['relu', 'leaky-relu', 'tanh', 'sigmoid', 'linear'] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
+
+export const ARCHITECTURES = ['mlp', 'conv'] as const;
+export type Architecture = (typeof ARCHITECTURES)[number];
+
+/** What a model needs to know about the data it will see. */
+export interface DataInfo {
+  /** [height, width, channels]. */
+  shape: [number, number, number];
+  numClasses: number;
+}
+
+/** Fields every model's config has; each model extends it with its own. */
+export interface CommonConfig {
+  /** Registry name of the model (`vae`, `ae`, ...). */
+  model: string;
+  arch: Architecture;
+  inputShape: [number, number, number];
+  numClasses: number;
+  /** Hidden layer widths of the encoder; the decoder mirrors them. */
+  hidden: number[];
+  latent: number;
+  activation: Activation;
+}
+
+/** A mini-batch. Images are always flattened: x is [batch, h·w·c] in [0, 1]. */
+export interface Batch {
+  x: tf.Tensor2D;
+  /** Integer class labels, [batch], when the dataset has them. */
+  labels?: tf.Tensor1D;
+}
+
+export interface ForwardContext {
+  training: boolean;
+  /** Epochs completed before this step plus the fraction of the current one (for warm-ups). */
+  epoch: number;
+  rng: Rng;
+}
+
+/** What every model's forward pass returns. All scalars are per-example means. */
+export interface ModelOutput {
+  /** The objective the optimizer minimizes. */
+  loss: tf.Scalar;
+  /** Named parts of the objective (`recon`, `kl`, `sparsity`, ...), unweighted. */
+  terms: Record<string, tf.Scalar>;
+  /** The code the decoder received, [batch, latent]. */
+  z: tf.Tensor2D;
+  /** Reconstruction in data space, [batch, h·w·c]. */
+  recon: tf.Tensor2D;
+}
+
+export interface Autoencoder<C extends CommonConfig = CommonConfig> {
+  readonly config: C;
+  /** The networks saved under `model/<name>/` in TensorFlow.js format. */
+  readonly networks: Readonly<Record<string, LayersModel>>;
+  /** Whether decoding z ~ N(0, I) is meaningful (VAE family). */
+  readonly generative: boolean;
+  /** Whether the model needs labels (conditional models). */
+  readonly conditional: boolean;
+  forward(batch: Batch, ctx: ForwardContext): ModelOutput;
+  /** The deterministic code of x: μ for VAEs, the code layer for autoencoders. [batch, latent]. */
+  encode(batch: Batch): tf.Tensor2D;
+  /** Data-space output for codes z: [batch, h·w·c]. */
+  decode(z: tf.Tensor2D, labels?: tf.Tensor1D): tf.Tensor2D;
+  /**
+   * For latent-variable models: log p(x|z_k) + log p(z_k) − log q(z_k|x) for
+   * `samples` draws z_k ~ q(z|x), shape [batch, samples]. Used for IWAE.
+   */
+  logImportanceWeights?(batch: Batch, samples: number, rng: Rng): tf.Tensor2D;
+  /** Every trainable variable, in a fixed order (optimizer state relies on it). */
+  trainableVariables(): tf.Variable[];
+  dispose(): void;
+}
+
+/** How a model-specific config field appears on the command line. */
+export interface ConfigOption {
+  /** Flag name without dashes, kebab-case: `kl-warmup` is config key `klWarmup`. */
+  flag: string;
+  type: 'number' | 'integer' | 'string' | 'number-list';
+  description: string;
+  choices?: readonly string[];
+}
+
+/** What the registry holds for each model: its config handling and constructors. */
+export interface ModelDefinition<C extends CommonConfig = CommonConfig> {
+  name: string;
+  summary: string;
+  /** Model-specific flags; the common ones (--hidden, --latent, ...) are shared. */
+  options: readonly ConfigOption[];
+  /** Check and complete a user's settings; throws UsageError on a bad combination. */
+  resolveConfig(input: Record<string, unknown>, data: DataInfo): C;
+  /** A freshly initialised model. */
+  create(config: C, rng: Rng): Autoencoder<C>;
+  /** A model around networks loaded from a run folder. */
+  restore(config: C, networks: Record<string, LayersModel>): Autoencoder<C>;
+}

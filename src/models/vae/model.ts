@@ -1,0 +1,131 @@
+/**
+ * The variational autoencoder (Kingma & Welling, 2014).
+ *
+ * q(z|x) = N(μ(x), diag σ²(x)); z = μ + σ·ε with ε ~ N(0, I), so gradients
+ * reach μ and log σ² through the sample; the loss is the negative ELBO,
+ * reconstruction NLL + β·KL(q(z|x) ‖ N(0, I)).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { bceWithLogits, gaussianNll, klStandardNormal, logNormalDiag, logStandardNormal, sumSquaredError } from '../../losses/index.js';
+import type { Rng } from '../../random.js';
+import { buildDecoder, buildEncoder, decoderTrainingView, variablesOf } from '../shared/networks.js';
+import type { Autoencoder, Batch, ForwardContext, ModelOutput } from '../types.js';
+import type { VaeConfig } from './config.js';
+
+/** z = μ + exp(½ log σ²)·ε. */
+export function reparameterize(mu: tf.Tensor, logVar: tf.Tensor, eps: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logVar)), eps)));
+}
+
+/** β at a (fractional) epoch: linear warm-up from 0 over `klWarmup` epochs. */
+export function betaAt(config: Pick<VaeConfig, 'beta' | 'klWarmup'>, epoch: number): number {
+  if (config.klWarmup <= 0) return config.beta;
+  return config.beta * Math.min(1, epoch / config.klWarmup);
+}
+
+export class Vae<C extends VaeConfig = VaeConfig> implements Autoencoder<C> {
+  readonly generative = true;
+  readonly conditional: boolean = false;
+  /** Decoder up to its pre-activation (logits), sharing weights with `decoder`. */
+  private readonly decoderView: LayersModel;
+
+  constructor(
+    readonly config: C,
+    readonly networks: { encoder: LayersModel; decoder: LayersModel },
+  ) {
+    this.decoderView = decoderTrainingView(networks.decoder);
+  }
+
+  static create<C extends VaeConfig>(config: C, rng: Rng, conditionSize = 0): { encoder: LayersModel; decoder: LayersModel } {
+    const output = config.decoder === 'gaussian' ? 'linear' : 'sigmoid';
+    const encoder = buildEncoder(config, { heads: [{ name: 'mu', units: config.latent }, { name: 'log_var', units: config.latent }], conditionSize }, rng);
+    const decoder = buildDecoder(config, { output, conditionSize, learnedLogVariance: config.sigma === 'learned' }, rng);
+    return { encoder, decoder };
+  }
+
+  /** Extra network inputs beside x or z (the one-hot label of a conditional VAE). */
+  protected conditions(_labels?: tf.Tensor1D): tf.Tensor[] {
+    return [];
+  }
+
+  posterior(batch: Batch): { mu: tf.Tensor2D; logVar: tf.Tensor2D } {
+    const [mu, logVar] = this.networks.encoder.apply([batch.x, ...this.conditions(batch.labels)]) as tf.Tensor2D[];
+    return { mu, logVar };
+  }
+
+  /** Pre-activation decoder output and, for a learned-σ decoder, log σ². */
+  private decodeRaw(z: tf.Tensor2D, labels?: tf.Tensor1D): { preact: tf.Tensor2D; logVar?: tf.Tensor2D } {
+    const out = this.decoderView.apply([z, ...this.conditions(labels)]);
+    if (Array.isArray(out)) return { preact: out[0] as tf.Tensor2D, logVar: out[1] as tf.Tensor2D };
+    return { preact: out as tf.Tensor2D };
+  }
+
+  /** −log p(x|z) per example (or the weighted MSE of the Keras book), and the data-space output. */
+  private reconstructionNll(preact: tf.Tensor2D, x: tf.Tensor2D, logVar?: tf.Tensor2D): { nll: tf.Tensor1D; mean: tf.Tensor2D } {
+    const { decoder, sigma, reconWeight } = this.config;
+    if (decoder === 'bernoulli' && reconWeight === null) return { nll: bceWithLogits(preact, x), mean: tf.sigmoid(preact) };
+    if (decoder === 'bernoulli') {
+      const mean = tf.sigmoid(preact);
+      return { nll: tf.div(sumSquaredError(mean, x), x.shape[1]) as tf.Tensor1D, mean };
+    }
+    const lv = logVar ?? tf.scalar(Math.log((sigma as number) ** 2));
+    return { nll: gaussianNll(preact, lv, x), mean: preact };
+  }
+
+  forward(batch: Batch, ctx: ForwardContext): ModelOutput {
+    return tf.tidy(() => {
+      const { mu, logVar } = this.posterior(batch);
+      const eps = tf.randomNormal(mu.shape, 0, 1, 'float32', ctx.rng.seed());
+      const z = reparameterize(mu, logVar, eps) as tf.Tensor2D;
+      const { preact, logVar: pixelLogVar } = this.decodeRaw(z, batch.labels);
+      const { nll, mean } = this.reconstructionNll(preact, batch.x, pixelLogVar);
+      const recon = tf.mean(nll) as tf.Scalar;
+      const kl = tf.mean(klStandardNormal(mu, logVar)) as tf.Scalar;
+      const reconWeight = this.config.reconWeight ?? 1;
+      const loss = tf.add(tf.mul(reconWeight, recon), tf.mul(betaAt(this.config, ctx.epoch), kl)) as tf.Scalar;
+      return { loss, terms: { recon, kl }, z, recon: mean };
+    });
+  }
+
+  encode(batch: Batch): tf.Tensor2D {
+    return tf.tidy(() => this.posterior(batch).mu);
+  }
+
+  decode(z: tf.Tensor2D, labels?: tf.Tensor1D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const out = this.networks.decoder.apply([z, ...this.conditions(labels)]);
+      return (Array.isArray(out) ? out[0] : out) as tf.Tensor2D;
+    });
+  }
+
+  logImportanceWeights(batch: Batch, samples: number, rng: Rng): tf.Tensor2D {
+    return tf.tidy(() => {
+      const { mu, logVar } = this.posterior(batch);
+      const [b, latent] = mu.shape;
+      const dim = batch.x.shape[1];
+      // [b, S, L]: S draws per example
+      const eps = tf.randomNormal([b, samples, latent], 0, 1, 'float32', rng.seed());
+      const z = reparameterize(tf.expandDims(mu, 1), tf.expandDims(logVar, 1), eps);
+      const logQ = logNormalDiag(z, tf.expandDims(mu, 1), tf.expandDims(logVar, 1)); // [b, S]
+      const logPz = logStandardNormal(z); // [b, S]
+      const flatZ = tf.reshape(z, [b * samples, latent]) as tf.Tensor2D;
+      const repeatIdx = tf.reshape(tf.tile(tf.expandDims(tf.range(0, b, 1, 'int32'), 1), [1, samples]), [-1]);
+      const xRep = tf.gather(batch.x, repeatIdx) as tf.Tensor2D; // [b·S, D]
+      const labelsRep = batch.labels ? (tf.gather(batch.labels, repeatIdx) as tf.Tensor1D) : undefined;
+      const { preact, logVar: pixelLogVar } = this.decodeRaw(flatZ, labelsRep);
+      const logPx = tf.neg(this.reconstructionNll(preact, xRep, pixelLogVar).nll); // [b·S]
+      void dim;
+      return tf.add(tf.reshape(logPx, [b, samples]), tf.sub(logPz, logQ)) as tf.Tensor2D;
+    });
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return variablesOf(this.networks.encoder, this.networks.decoder);
+  }
+
+  dispose(): void {
+    this.networks.encoder.dispose();
+    this.networks.decoder.dispose();
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Starting and resuming runs: the glue between datasets, the model registry,
+ * the run folder and the training loop. The CLI's `train` is a thin layer on this.
+ */
+import * as fs from 'node:fs';
+import type { BackendChoice } from '../backend/index.js';
+import { initBackend } from '../backend/index.js';
+import { loadDataset } from '../data/load.js';
+import type { Dataset } from '../data/types.js';
+import { UsageError } from '../errors.js';
+import { loadBuiltinModels } from '../models/discover.js';
+import { getModelDefinition } from '../models/registry.js';
+import type { Autoencoder } from '../models/types.js';
+import { Rng } from '../random.js';
+import { readRunConfig, RUN_FORMAT, RUN_FORMAT_VERSION, runPaths, truncateMetrics, writeRunConfig, type RunConfig } from '../run/run-folder.js';
+import { VERSION } from '../version.js';
+import { loadCheckpoint } from './checkpoint.js';
+import { train, type TrainOptions, type TrainResult } from './trainer.js';
+
+export interface CreateRunOptions {
+  dir: string;
+  modelName: string;
+  /** Model settings as the user gave them (validated by the model's config). */
+  modelInput: Record<string, unknown>;
+  trainSet: Dataset;
+  datasetName: string;
+  seed: number;
+  backend: string;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  limit: number | null;
+}
+
+/** Validate the model settings, build the model, and write config.json. */
+export async function createRun(options: CreateRunOptions): Promise<{ model: Autoencoder; config: RunConfig }> {
+  await loadBuiltinModels();
+  const definition = getModelDefinition(options.modelName);
+  const { trainSet } = options;
+  const modelConfig = definition.resolveConfig(options.modelInput, { shape: trainSet.shape, numClasses: trainSet.numClasses });
+  const model = definition.create(modelConfig, new Rng(options.seed));
+  const config: RunConfig = {
+    format: RUN_FORMAT,
+    formatVersion: RUN_FORMAT_VERSION,
+    version: VERSION,
+    model: modelConfig as RunConfig['model'],
+    data: {
+      dataset: options.datasetName,
+      shape: trainSet.shape,
+      numClasses: trainSet.numClasses,
+      classNames: trainSet.classNames,
+      trainExamples: trainSet.n,
+      limit: options.limit,
+    },
+    training: { epochs: options.epochs, batchSize: options.batchSize, lr: options.lr, seed: options.seed, backend: options.backend },
+    networks: Object.keys(model.networks),
+    createdAt: new Date().toISOString(),
+  };
+  writeRunConfig(options.dir, config);
+  return { model, config };
+}
+
+export interface TrainRunOptions {
+  /** Run folder to create (or, with `resume`, to continue). */
+  out: string;
+  resume?: boolean;
+  model?: string;
+  modelInput?: Record<string, unknown>;
+  dataset?: string;
+  dataDir?: string;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  seed?: number;
+  limit?: number;
+  backend?: BackendChoice;
+  signal?: AbortSignal;
+  onStep?: TrainOptions['onStep'];
+  onEpoch?: TrainOptions['onEpoch'];
+  /** Allow writing into a folder that already holds a run. */
+  overwrite?: boolean;
+  quiet?: boolean;
+}
+
+export const TRAIN_DEFAULTS = { model: 'vae', dataset: 'sprites', epochs: 10, batchSize: 128, lr: 1e-3, seed: 0 } as const;
+
+async function loadSplits(name: string, dataDir: string | undefined, limit: number | undefined, quiet?: boolean): Promise<{ trainSet: Dataset; testSet: Dataset }> {
+  const trainSet = await loadDataset(name, { split: 'train', dataDir, limit, quiet });
+  const testSet = await loadDataset(name, { split: 'test', dataDir, quiet });
+  return { trainSet, testSet };
+}
+
+/** Train a model into a run folder from scratch, or resume one. */
+export async function trainRun(options: TrainRunOptions): Promise<TrainResult & { config: RunConfig; model: Autoencoder }> {
+  const backend = await initBackend(options.backend ?? 'auto');
+  if (options.resume) return resumeRun(options);
+  if (fs.existsSync(runPaths(options.out).config) && !options.overwrite) {
+    throw new UsageError(`${options.out} already holds a run; use --resume to continue it or choose another --out`);
+  }
+  const dataset = options.dataset ?? TRAIN_DEFAULTS.dataset;
+  const { trainSet, testSet } = await loadSplits(dataset, options.dataDir, options.limit, options.quiet);
+  const settings = {
+    epochs: options.epochs ?? TRAIN_DEFAULTS.epochs,
+    batchSize: options.batchSize ?? TRAIN_DEFAULTS.batchSize,
+    lr: options.lr ?? TRAIN_DEFAULTS.lr,
+    seed: options.seed ?? TRAIN_DEFAULTS.seed,
+  };
+  if (fs.existsSync(runPaths(options.out).metrics)) fs.rmSync(runPaths(options.out).metrics);
+  const { model, config } = await createRun({
+    dir: options.out,
+    modelName: options.model ?? TRAIN_DEFAULTS.model,
+    modelInput: options.modelInput ?? {},
+    trainSet,
+    datasetName: dataset,
+    backend,
+    limit: options.limit ?? null,
+    ...settings,
+  });
+  const result = await train(model, trainSet, testSet, { ...settings, runDir: options.out, signal: options.signal, onStep: options.onStep, onEpoch: options.onEpoch });
+  return { ...result, config, model };
+}
+
+async function resumeRun(options: TrainRunOptions): Promise<TrainResult & { config: RunConfig; model: Autoencoder }> {
+  const config = readRunConfig(options.out);
+  const checkpoint = await loadCheckpoint(options.out, config);
+  const epochs = options.epochs ?? config.training.epochs;
+  if (epochs !== config.training.epochs) {
+    config.training.epochs = epochs;
+    writeRunConfig(options.out, config);
+  }
+  truncateMetrics(options.out, checkpoint.state.epochsCompleted);
+  const { trainSet, testSet } = await loadSplits(config.data.dataset, options.dataDir, config.data.limit ?? undefined, options.quiet);
+  const { batchSize, lr, seed } = config.training;
+  const result = await train(checkpoint.model, trainSet, testSet, {
+    epochs,
+    batchSize,
+    lr,
+    seed,
+    runDir: options.out,
+    signal: options.signal,
+    onStep: options.onStep,
+    onEpoch: options.onEpoch,
+    resume: { state: checkpoint.state, optimizerWeights: checkpoint.optimizerWeights },
+  });
+  return { ...result, config, model: checkpoint.model };
+}
