@@ -29,13 +29,15 @@ function silentProgress(): Progress {
 }
 
 function barProgress(stream: NodeJS.WriteStream, label: string, total: number): Progress {
+  // Count bytes (exact percentages even for small files), display megabytes.
+  const formatValue = (v: number, _o: unknown, type: string): string => (type === 'value' || type === 'total' ? (v / MB).toFixed(1) : String(v));
   const bar = new cliProgress.SingleBar(
-    { stream, format: `${label} [{bar}] {percentage}% | {value}/{total} MB | ETA {eta_formatted}`, hideCursor: true, clearOnComplete: false },
+    { stream, format: `${label} [{bar}] {percentage}% | {value}/{total} MB | ETA {eta_formatted}`, formatValue, hideCursor: true },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(Number((total / MB).toFixed(1)), 0);
+  bar.start(total, 0);
   return {
-    update: (received) => bar.update(Number((received / MB).toFixed(1))),
+    update: (received) => bar.update(received),
     stop: () => bar.stop(),
   };
 }

@@ -49,7 +49,7 @@ function fakeFetch(routes: Record<string, Uint8Array>, calls: string[] = []): ty
     const url = String(input);
     calls.push(url);
     const body = routes[url];
-    return body ? new Response(body) : new Response('not here', { status: 404, statusText: 'Not Found' });
+    return body ? new Response(new Uint8Array(body)) : new Response('not here', { status: 404, statusText: 'Not Found' });
   }) as typeof fetch;
 }
 
@@ -150,11 +150,12 @@ describe('locateDataset: download', () => {
     const fetchImpl = (async (input: string | URL | Request) => {
       const url = String(input);
       calls.push(url);
-      const bytes = files[url.slice(remote.mirrors[0]!.length)]!;
+      const name = url.slice(remote.mirrors[0]!.length);
+      const bytes = files[name]!;
       // A body that looks at the final path while it is still being read: atomic writes mean it is absent.
       const body = new ReadableStream<Uint8Array>({
         pull(controller) {
-          seenDuringTransfer.push(fs.existsSync(target));
+          seenDuringTransfer.push(fs.existsSync(path.join(cache, 'mnist', name)));
           controller.enqueue(bytes);
           controller.close();
         },

@@ -78,10 +78,10 @@ export function readRunConfig(dir: string): RunConfig {
 }
 
 /** Save every network of `model` into `<folder>/<network>/`, replacing the folder atomically. */
-export async function saveNetworks(model: Autoencoder, folder: string, extra?: (tmp: string) => void): Promise<void> {
+export async function saveNetworks(model: Autoencoder, folder: string, extra?: (tmp: string) => Promise<void> | void): Promise<void> {
   await replaceDirectoryAtomic(folder, async (tmp) => {
     for (const [name, net] of Object.entries(model.networks)) await saveNetwork(net, path.join(tmp, name));
-    extra?.(tmp);
+    await extra?.(tmp);
   });
 }
 

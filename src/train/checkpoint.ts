@@ -47,12 +47,10 @@ async function writeOptimizer(optimizer: tf.Optimizer, dir: string): Promise<voi
 }
 
 export async function saveCheckpoint(runDir: string, model: Autoencoder, optimizer: tf.Optimizer, state: TrainerState): Promise<void> {
-  let optimizerWrite: Promise<void> = Promise.resolve();
-  await saveNetworks(model, runPaths(runDir).checkpoint, (tmp) => {
-    optimizerWrite = writeOptimizer(optimizer, tmp);
+  await saveNetworks(model, runPaths(runDir).checkpoint, async (tmp) => {
+    await writeOptimizer(optimizer, tmp);
     writeFileAtomic(path.join(tmp, 'state.json'), JSON.stringify(state));
   });
-  await optimizerWrite;
 }
 
 /** The weights array `optimizer.setWeights` expects, rebuilt from disk. */

@@ -5,33 +5,66 @@
  * weight gradient of conv2d and conv2dTranspose cannot be computed there
  * ("Kernel 'Conv2DBackpropFilter' not registered for backend 'wasm'").
  *
- * Registration is idempotent and defers to TensorFlow.js: a kernel that is
+ * Missing kernels are added idempotently and defer to TensorFlow.js: a kernel
  * already registered for 'wasm' (by a newer tfjs-backend-wasm, or by an
- * earlier call) is left alone. It may be called before or after the wasm
- * backend is initialised; none of these kernels needs a setupFunc.
+ * earlier call) is left alone.
+ *
+ * Opt-in: `replaceConv2DBackpropInput: true` swaps the wasm backend's own
+ * (correct but naive-loop, ~10x slower than conv2d) `Conv2DBackpropInput` for
+ * a GEMM + col2im version. That kernel is the input gradient of conv2d and
+ * the forward pass of conv2dTranspose, so it dominates conv-autoencoder
+ * training time on wasm.
+ *
+ * May be called before or after the wasm backend is initialised; none of
+ * these kernels needs a setupFunc.
  */
-import { getKernel, registerKernel } from '@tensorflow/tfjs-core';
+// Make sure the wasm backend's own kernels are registered first, so that
+// they cannot later overwrite (or be mistaken for missing next to) ours.
+import '@tensorflow/tfjs-backend-wasm';
+import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
+import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 
-/** Every kernel latentkit can add to the wasm backend. */
-export const wasmKernelConfigs: readonly KernelConfig[] = [conv2DBackpropFilterConfig];
+export { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
+export { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 
-export interface KernelRegistrationReport {
-  /** Kernels registered by this call. */
-  registered: string[];
-  /** Kernels left alone because 'wasm' already had one. */
-  skipped: string[];
+/** Kernels missing from tfjs-backend-wasm that latentkit adds (only where absent). */
+export const missingWasmKernelConfigs: readonly KernelConfig[] = [conv2DBackpropFilterConfig];
+
+export interface RegisterWasmKernelsOptions {
+  /** Replace the wasm backend's slow Conv2DBackpropInput with latentkit's (default false). */
+  replaceConv2DBackpropInput?: boolean;
 }
 
-export function registerWasmKernels(): KernelRegistrationReport {
-  const report: KernelRegistrationReport = { registered: [], skipped: [] };
-  for (const config of wasmKernelConfigs) {
+export interface KernelRegistrationReport {
+  /** Missing kernels registered by this call. */
+  registered: string[];
+  /** Kernels left alone because 'wasm' already had one (or ours was already in place). */
+  skipped: string[];
+  /** Existing wasm kernels replaced by ours in this call (opt-in only). */
+  replaced: string[];
+}
+
+export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): KernelRegistrationReport {
+  const report: KernelRegistrationReport = { registered: [], skipped: [], replaced: [] };
+  for (const config of missingWasmKernelConfigs) {
     if (getKernel(config.kernelName, config.backendName) != null) {
       report.skipped.push(config.kernelName);
     } else {
       registerKernel(config);
       report.registered.push(config.kernelName);
+    }
+  }
+  if (options.replaceConv2DBackpropInput) {
+    const config = conv2DBackpropInputConfig;
+    const current = getKernel(config.kernelName, config.backendName);
+    if (current?.kernelFunc === config.kernelFunc) {
+      report.skipped.push(config.kernelName);
+    } else {
+      if (current != null) unregisterKernel(config.kernelName, config.backendName);
+      registerKernel(config);
+      (current != null ? report.replaced : report.registered).push(config.kernelName);
     }
   }
   return report;

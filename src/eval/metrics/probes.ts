@@ -79,88 +79,146 @@ export interface KnnOptions {
   seed?: number;
 }
 
-/**
- * Dimensions by decreasing variance over the training codes. Scanning the
- * high-variance dimensions first makes partial distances grow fastest, so
- * {@link nearest} can abandon most candidates early; latent codes often have
- * a few dominant and several near-constant (inactive) dimensions.
- */
-function dimensionsByVariance(x: Floats, n: number, dim: number): Int32Array {
-  const sum = new Float64Array(dim);
-  const sumSq = new Float64Array(dim);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < dim; j++) {
-      const v = x[i * dim + j]!;
-      sum[j]! += v;
-      sumSq[j]! += v * v;
-    }
-  }
-  // Only the order matters, so the one-pass variance is accurate enough here.
-  const variance = Array.from(sum, (s, j) => sumSq[j]! / n - (s / n) ** 2);
-  return Int32Array.from(variance.map((_, j) => j).sort((p, q) => variance[q]! - variance[p]! || p - q));
-}
-
-/** Rows `rows` of x (all if null) with columns reordered by `order`, as one Float32Array. */
-function gatherRows(x: Floats, dim: number, rows: Int32Array | null, count: number, order: Int32Array): Float32Array {
-  const out = new Float32Array(count * dim);
-  for (let i = 0; i < count; i++) {
-    const src = (rows === null ? i : rows[i]!) * dim;
-    for (let j = 0; j < dim; j++) out[i * dim + j] = x[src + order[j]!]!;
-  }
-  return out;
-}
+/** Queries and training rows per register tile: 4 × 4 = 16 independent accumulators. */
+const TILE = 4;
 
 /**
  * The training set as the hot loop wants it: one Float32Array (a single
- * array type keeps the loop monomorphic), dimensions reordered by variance,
- * optionally a seeded random subset of `maxTrain` rows.
+ * array type keeps the loop monomorphic), optionally a seeded random subset
+ * of `maxTrain` rows, centred on its mean, with squared norms.
+ *
+ * Distances are ranked as ‖r‖² − 2 q·r (‖q‖² is the same for every row r).
+ * Centring keeps the norms small, so that form loses no accuracy to
+ * cancellation even when all codes sit far from the origin.
  */
-function knnTrainSet(x: Floats, y: Labels, n: number, dim: number, options: KnnOptions): { x: Float32Array; y: Int32Array; order: Int32Array } {
+function knnTrainSet(x: Floats, y: Labels, n: number, dim: number, options: KnnOptions) {
   const maxTrain = options.maxTrain ?? n;
   checkPositiveInt('knn', 'maxTrain', maxTrain);
   const rows = maxTrain < n ? sampleIndices(n, maxTrain, options.seed ?? 0) : null;
   const count = Math.min(n, maxTrain);
-  const order = dimensionsByVariance(x, n, dim);
+  const center = new Float64Array(dim);
+  for (let i = 0; i < count; i++) {
+    const src = (rows === null ? i : rows[i]!) * dim;
+    for (let j = 0; j < dim; j++) center[j]! += x[src + j]!;
+  }
+  for (let j = 0; j < dim; j++) center[j]! /= count;
+  const codes = new Float32Array(count * dim);
+  const norms = new Float64Array(count);
   const labels = new Int32Array(count);
-  for (let i = 0; i < count; i++) labels[i] = y[rows === null ? i : rows[i]!]!;
-  return { x: gatherRows(x, dim, rows, count, order), y: labels, order };
+  for (let i = 0; i < count; i++) {
+    const src = rows === null ? i : rows[i]!;
+    labels[i] = y[src]!;
+    let norm = 0;
+    for (let j = 0; j < dim; j++) {
+      const v = (codes[i * dim + j] = x[src * dim + j]! - center[j]!);
+      norm += v * v; // of the stored float32 value, to match the dot products
+    }
+    norms[i] = norm;
+  }
+  return { codes, norms, labels, center, count };
 }
 
 /**
- * Indices of the k training rows nearest to `query` (squared Euclidean
- * distance), nearest first, written to `bestIndex`. Two savings make this
- * fast without changing the result:
- * - a sorted insertion list instead of a sort: almost every candidate is
- *   rejected by one comparison with the current k-th distance;
- * - partial distances: the sum of squares only grows, so a candidate is
- *   dropped as soon as it reaches the k-th distance (checked every 4 dims).
- * Strict `<` keeps the earlier row on equal distances.
+ * Sorted lists of the k nearest rows seen so far for each query of a tile.
+ * A candidate that is not closer than the current k-th (`worst`) is rejected
+ * by one comparison, so keeping them costs O(candidates), not a sort. Rows
+ * arrive in increasing order and only strictly closer rows displace others,
+ * so equal distances keep the earlier row.
  */
-function nearest(train: Float32Array, nTrain: number, dim: number, query: Float64Array, bestDist: Float64Array, bestIndex: Int32Array): void {
-  const k = bestDist.length;
-  bestDist.fill(Infinity);
-  bestIndex.fill(-1);
-  let worst = Infinity;
-  for (let r = 0; r < nTrain; r++) {
-    const base = r * dim;
-    let d = 0;
-    for (let j = 0; j < dim && d < worst; ) {
-      const end = Math.min(dim, j + 4);
-      for (; j < end; j++) {
-        const diff = train[base + j]! - query[j]!;
-        d += diff * diff;
-      }
-    }
-    if (d >= worst) continue;
-    let slot = k - 1;
-    while (slot > 0 && bestDist[slot - 1]! > d) {
-      bestDist[slot] = bestDist[slot - 1]!;
-      bestIndex[slot] = bestIndex[slot - 1]!;
+class NearestLists {
+  readonly dist: Float64Array;
+  readonly index: Int32Array;
+  readonly worst = new Float64Array(TILE);
+
+  constructor(readonly k: number) {
+    this.dist = new Float64Array(TILE * k);
+    this.index = new Int32Array(TILE * k);
+  }
+
+  reset(): void {
+    this.dist.fill(Infinity);
+    this.index.fill(-1);
+    this.worst.fill(Infinity);
+  }
+
+  /** Insert row r at distance d for query m; only call when d < worst[m]. */
+  offer(m: number, d: number, r: number): void {
+    const base = m * this.k;
+    let slot = this.k - 1;
+    while (slot > 0 && this.dist[base + slot - 1]! > d) {
+      this.dist[base + slot] = this.dist[base + slot - 1]!;
+      this.index[base + slot] = this.index[base + slot - 1]!;
       slot--;
     }
-    bestDist[slot] = d;
-    bestIndex[slot] = r;
-    worst = bestDist[k - 1]!;
+    this.dist[base + slot] = d;
+    this.index[base + slot] = r;
+    this.worst[m] = this.dist[base + this.k - 1]!;
+  }
+}
+
+/**
+ * Put −2·(query − center) of TILE consecutive test rows starting at `first`
+ * into `q`, interleaved (q[j·TILE + m]) so the kernel reads them together.
+ * A last, partial tile repeats the final query; its extra results are unused.
+ */
+function loadQueries(testX: Floats, first: number, nTest: number, dim: number, center: Float64Array, q: Float64Array): void {
+  for (let m = 0; m < TILE; m++) {
+    const row = Math.min(first + m, nTest - 1) * dim;
+    for (let j = 0; j < dim; j++) q[j * TILE + m] = -2 * (testX[row + j]! - center[j]!);
+  }
+}
+
+/**
+ * Offer every training row to the nearest-lists of the 4 queries in `q`.
+ * The 4 × 4 register tile (4 queries × 4 rows, 16 running sums) reuses each
+ * loaded value 4 times and gives the CPU independent additions to overlap:
+ * several times faster than one distance at a time in JavaScript.
+ */
+function scanTile(train: Float32Array, norms: Float64Array, count: number, dim: number, q: Float64Array, lists: NearestLists): void {
+  const worst = lists.worst;
+  let r = 0;
+  for (; r + TILE <= count; r += TILE) {
+    const b0 = r * dim, b1 = b0 + dim, b2 = b1 + dim, b3 = b2 + dim;
+    let d00 = norms[r]!, d01 = d00, d02 = d00, d03 = d00;
+    let d10 = norms[r + 1]!, d11 = d10, d12 = d10, d13 = d10;
+    let d20 = norms[r + 2]!, d21 = d20, d22 = d20, d23 = d20;
+    let d30 = norms[r + 3]!, d31 = d30, d32 = d30, d33 = d30;
+    for (let j = 0; j < dim; j++) {
+      const o = j * TILE;
+      const q0 = q[o]!, q1 = q[o + 1]!, q2 = q[o + 2]!, q3 = q[o + 3]!;
+      let t = train[b0 + j]!;
+      d00 += t * q0; d01 += t * q1; d02 += t * q2; d03 += t * q3;
+      t = train[b1 + j]!;
+      d10 += t * q0; d11 += t * q1; d12 += t * q2; d13 += t * q3;
+      t = train[b2 + j]!;
+      d20 += t * q0; d21 += t * q1; d22 += t * q2; d23 += t * q3;
+      t = train[b3 + j]!;
+      d30 += t * q0; d31 += t * q1; d32 += t * q2; d33 += t * q3;
+    }
+    // Row by row, so that each query sees rows in increasing order.
+    if (d00 < worst[0]!) lists.offer(0, d00, r);
+    if (d01 < worst[1]!) lists.offer(1, d01, r);
+    if (d02 < worst[2]!) lists.offer(2, d02, r);
+    if (d03 < worst[3]!) lists.offer(3, d03, r);
+    if (d10 < worst[0]!) lists.offer(0, d10, r + 1);
+    if (d11 < worst[1]!) lists.offer(1, d11, r + 1);
+    if (d12 < worst[2]!) lists.offer(2, d12, r + 1);
+    if (d13 < worst[3]!) lists.offer(3, d13, r + 1);
+    if (d20 < worst[0]!) lists.offer(0, d20, r + 2);
+    if (d21 < worst[1]!) lists.offer(1, d21, r + 2);
+    if (d22 < worst[2]!) lists.offer(2, d22, r + 2);
+    if (d23 < worst[3]!) lists.offer(3, d23, r + 2);
+    if (d30 < worst[0]!) lists.offer(0, d30, r + 3);
+    if (d31 < worst[1]!) lists.offer(1, d31, r + 3);
+    if (d32 < worst[2]!) lists.offer(2, d32, r + 3);
+    if (d33 < worst[3]!) lists.offer(3, d33, r + 3);
+  }
+  for (; r < count; r++) {
+    for (let m = 0; m < TILE; m++) {
+      let d = norms[r]!;
+      for (let j = 0; j < dim; j++) d += train[r * dim + j]! * q[j * TILE + m]!;
+      if (d < worst[m]!) lists.offer(m, d, r);
+    }
   }
 }
 
@@ -178,29 +236,29 @@ function vote(neighbours: Int32Array, labels: Int32Array, votes: Int32Array): nu
 
 /**
  * k-NN predictions for each row of `testX` (Euclidean distance, majority
- * vote, ties to the nearest). Exact brute force, training codes stored as
- * float32: O(nTrain·nTest·dim) in the worst case, usually a fraction of that
- * thanks to early abandoning (see `nearest`). Use `maxTrain` to subsample the
- * training set for quicker estimates.
+ * vote, ties to the nearest; equal distances, up to rounding, go to the
+ * earlier training row). Exact brute force over training codes stored as
+ * float32: O(nTrain·nTest·dim). Use `maxTrain` to subsample the training set
+ * for quicker estimates.
  */
 export function knnPredict(trainX: Floats, trainY: Labels, testX: Floats, dim: number, k = 5, options: KnnOptions = {}): Int32Array {
-  const nTrainAll = rowsOf('knnPredict', 'train', trainX, trainY, dim);
+  const nTrain = rowsOf('knnPredict', 'train', trainX, trainY, dim);
   checkPositiveInt('knnPredict', 'k', k);
   checkLabels('knnPredict', trainY, Infinity);
   if (testX.length % dim !== 0) throw new RangeError(`knnPredict: testX length ${testX.length} is not a multiple of dim ${dim}`);
   const nTest = testX.length / dim;
-  const train = knnTrainSet(trainX, trainY, nTrainAll, dim, options);
-  const nTrain = train.y.length;
-  const kEff = Math.min(k, nTrain);
-  const bestDist = new Float64Array(kEff);
-  const bestIndex = new Int32Array(kEff);
-  const votes = new Int32Array(maxLabel(train.y) + 1);
-  const query = new Float64Array(dim);
+  const train = knnTrainSet(trainX, trainY, nTrain, dim, options);
+  const lists = new NearestLists(Math.min(k, train.count));
+  const votes = new Int32Array(maxLabel(train.labels) + 1);
+  const q = new Float64Array(dim * TILE);
   const predicted = new Int32Array(nTest);
-  for (let t = 0; t < nTest; t++) {
-    for (let j = 0; j < dim; j++) query[j] = testX[t * dim + train.order[j]!]!;
-    nearest(train.x, nTrain, dim, query, bestDist, bestIndex);
-    predicted[t] = vote(bestIndex, train.y, votes);
+  for (let first = 0; first < nTest; first += TILE) {
+    loadQueries(testX, first, nTest, dim, train.center, q);
+    lists.reset();
+    scanTile(train.codes, train.norms, train.count, dim, q, lists);
+    for (let m = 0; m < TILE && first + m < nTest; m++) {
+      predicted[first + m] = vote(lists.index.subarray(m * lists.k, (m + 1) * lists.k), train.labels, votes);
+    }
   }
   return predicted;
 }
@@ -239,13 +297,18 @@ export function softmaxCrossEntropy(params: Float64Array, x: Floats, y: Labels, 
       z[c] = s;
       if (s > zMax) zMax = s;
     }
-    let sumExp = 0;
-    for (let c = 0; c < numClasses; c++) sumExp += Math.exp(z[c]! - zMax);
-    const lse = zMax + Math.log(sumExp);
     const label = y[i]!;
-    loss += lse - z[label]!;
+    const zLabel = z[label]!;
+    // Shift by the max logit so exp cannot overflow; z then holds exp(z − zMax).
+    let sumExp = 0;
     for (let c = 0; c < numClasses; c++) {
-      const g = Math.exp(z[c]! - lse) - (c === label ? 1 : 0);
+      const e = Math.exp(z[c]! - zMax);
+      z[c] = e;
+      sumExp += e;
+    }
+    loss += zMax + Math.log(sumExp) - zLabel;
+    for (let c = 0; c < numClasses; c++) {
+      const g = z[c]! / sumExp - (c === label ? 1 : 0);
       grad[biasAt + c]! += g;
       const w = c * dim;
       for (let j = 0; j < dim; j++) grad[w + j]! += g * x[row + j]!;
