@@ -7,6 +7,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Each file gets its own process: TensorFlow.js keeps global backend state.
     pool: 'forks',
+    reporters: ['default', './test/summary-reporter.ts'],
     fileParallelism: true,
   },
 });

@@ -21,6 +21,6 @@ export function decodeNpy(bytes: Uint8Array): { data: Float32Array; shape: numbe
   if (!header.includes("'<f4'")) throw new Error('only little-endian float32 .npy is supported');
   const shape = (/\(([^)]*)\)/.exec(header)?.[1] ?? '').split(',').map((s) => s.trim()).filter(Boolean).map(Number);
   const start = 10 + headerLength;
-  const data = new Float32Array(bytes.slice(start).buffer);
+  const data = new Float32Array(Uint8Array.prototype.slice.call(bytes, start).buffer);
   return { data, shape };
 }

@@ -111,8 +111,8 @@ const cases: FilterCase[] = [
   { name: 'numeric pad 1, stride 2, ceil', xShape: [2, 8, 8, 2], filterShape: [3, 3, 2, 2], strides: 2, pad: 1, dimRoundingMode: 'ceil' },
   { name: 'NCHW, stride 2 same', xShape: [2, 3, 7, 6], filterShape: [3, 3, 3, 4], strides: 2, pad: 'same', dataFormat: 'NCHW' },
   { name: 'int32 x', xShape: [2, 5, 5, 2], filterShape: [3, 3, 2, 3], strides: 2, pad: 'same', xDtype: 'int32' },
-  { name: 'MNIST layer 1: [16,28,28,1] -> [3,3,1,32]', xShape: [16, 28, 28, 1], filterShape: [3, 3, 1, 32], strides: 2, pad: 'same' },
-  { name: 'MNIST layer 2: [16,14,14,32] -> [3,3,32,64]', xShape: [16, 14, 14, 32], filterShape: [3, 3, 32, 64], strides: 2, pad: 'same' },
+  { name: 'MNIST layer 1: [8,28,28,1] -> [3,3,1,32]', xShape: [8, 28, 28, 1], filterShape: [3, 3, 1, 32], strides: 2, pad: 'same' },
+  { name: 'MNIST layer 2: [4,14,14,32] -> [3,3,32,64]', xShape: [4, 14, 14, 32], filterShape: [3, 3, 32, 64], strides: 2, pad: 'same' },
 ];
 
 beforeAll(async () => {
@@ -143,7 +143,7 @@ describe('Conv2DBackpropFilter on wasm matches cpu', () => {
     const saved = conv2DBackpropFilterTuning.maxPatchElements;
     conv2DBackpropFilterTuning.maxPatchElements = 1;
     try {
-      for (const c of [cases[2]!, cases[11]!, cases[14]!]) {
+      for (const c of [cases[2]!, cases[9]!, cases[11]!]) {
         const { wasm, cpu } = await filterOnBoth(c);
         expect(relErr(wasm, cpu)).toBeLessThan(1e-4);
       }
@@ -223,7 +223,7 @@ describe('gradients through conv2d + conv2dTranspose on wasm', () => {
       h = tfl.layers.conv2dTranspose({ filters: 1, kernelSize: 3, strides: 2, padding: 'same', activation: 'sigmoid' }).apply(h);
       return tfl.model({ inputs: input, outputs: h as tfl.SymbolicTensor });
     };
-    const batch = 8;
+    const batch = 4;
     const xVals = seeded(batch * 28 * 28, 5).map((v) => (v + 1) / 2);
     let weightVals: Float32Array[] | null = null;
 
