@@ -1,0 +1,112 @@
+/**
+ * The undercomplete ("sandwich") autoencoder: x → encoder → code → decoder → x̂.
+ *
+ * Its variants differ only at the hooks below, so each lives in its own folder
+ * and overrides one or two of them:
+ *   corrupt(x)        what the encoder sees while training (denoising)
+ *   codeStep(code)    what the decoder receives (k-sparse top-k)
+ *   penalties(...)    extra named loss terms (sparsity, contractive)
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { bceWithLogits, sumSquaredError } from '../../losses/index.js';
+import type { Rng } from '../../random.js';
+import { buildDecoder, buildEncoder, decoderTrainingView, variablesOf } from '../shared/networks.js';
+import type { Autoencoder, Batch, ForwardContext, ModelOutput } from '../types.js';
+import type { AeConfig } from './config.js';
+
+export type AeNetworks = { encoder: LayersModel; decoder: LayersModel } & Record<string, LayersModel>;
+
+/** What the penalty hook sees of one forward pass. */
+export interface ForwardState {
+  /** The (possibly corrupted) encoder input, [b, D]. */
+  input: tf.Tensor2D;
+  /** Encoder outputs: the code first, then any extra outputs a subclass asked for. */
+  encoderOutputs: tf.Tensor[];
+  /** The code after the code step, [b, L]. */
+  z: tf.Tensor2D;
+}
+
+/** A named penalty: its unweighted per-example value and the weight it enters the loss with. */
+export interface Penalty {
+  value: tf.Scalar;
+  weight: number;
+}
+
+export class Ae<C extends AeConfig = AeConfig> implements Autoencoder<C> {
+  readonly generative: boolean = false;
+  readonly conditional: boolean = false;
+  protected readonly decoderView: LayersModel;
+
+  constructor(
+    readonly config: C,
+    readonly networks: AeNetworks,
+  ) {
+    this.decoderView = decoderTrainingView(networks.decoder);
+  }
+
+  /** Encoder (one head, `code`) and mirrored decoder. */
+  static buildNetworks(config: AeConfig, rng: Rng): AeNetworks {
+    const encoder = buildEncoder(config, { heads: [{ name: 'code', units: config.latent }], conditionSize: 0 }, rng);
+    const decoder = buildDecoder(config, { output: config.loss === 'bce' ? 'sigmoid' : 'linear', conditionSize: 0 }, rng);
+    return { encoder, decoder };
+  }
+
+  protected corrupt(x: tf.Tensor2D, _ctx: ForwardContext): tf.Tensor2D {
+    return x;
+  }
+
+  protected codeStep(code: tf.Tensor2D, _ctx: Pick<ForwardContext, 'training'>): tf.Tensor2D {
+    return code;
+  }
+
+  protected penalties(_state: ForwardState, _ctx: ForwardContext): Record<string, Penalty> {
+    return {};
+  }
+
+  protected encoderOutputs(x: tf.Tensor2D): tf.Tensor[] {
+    const out = this.networks.encoder.apply(x) as tf.Tensor | tf.Tensor[];
+    return Array.isArray(out) ? out : [out];
+  }
+
+  /** Per-example reconstruction loss from the decoder's pre-activation. */
+  protected reconstructionLoss(preact: tf.Tensor2D, x: tf.Tensor2D): { perExample: tf.Tensor1D; output: tf.Tensor2D } {
+    if (this.config.loss === 'bce') return { perExample: bceWithLogits(preact, x), output: tf.sigmoid(preact) };
+    return { perExample: sumSquaredError(preact, x), output: preact };
+  }
+
+  forward(batch: Batch, ctx: ForwardContext): ModelOutput {
+    return tf.tidy(() => {
+      const input = ctx.training ? this.corrupt(batch.x, ctx) : batch.x;
+      const encoderOutputs = this.encoderOutputs(input);
+      const z = this.codeStep(encoderOutputs[0] as tf.Tensor2D, ctx);
+      const preact = this.decoderView.apply(z) as tf.Tensor2D;
+      const { perExample, output } = this.reconstructionLoss(preact, batch.x);
+      const recon = tf.mean(perExample) as tf.Scalar;
+      const terms: Record<string, tf.Scalar> = { recon };
+      let loss: tf.Scalar = recon;
+      for (const [name, penalty] of Object.entries(this.penalties({ input, encoderOutputs, z }, ctx))) {
+        terms[name] = penalty.value;
+        loss = tf.add(loss, tf.mul(penalty.weight, penalty.value));
+      }
+      return { loss, terms, z, recon: output };
+    });
+  }
+
+  encode(batch: Batch): tf.Tensor2D {
+    return tf.tidy(() => this.codeStep(this.encoderOutputs(batch.x)[0] as tf.Tensor2D, { training: false }));
+  }
+
+  decode(z: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => this.networks.decoder.apply(z) as tf.Tensor2D);
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return variablesOf(this.networks.encoder, this.networks.decoder);
+  }
+
+  dispose(): void {
+    this.networks.encoder.dispose();
+    this.networks.decoder.dispose();
+  }
+}
