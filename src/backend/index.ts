@@ -10,7 +10,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { UsageError } from '../errors.js';
-import { installFastWasmMatMul } from './wasm-matmul.js';
+import { installLatentkitWasmKernels } from './kernels/register.js';
+// tfjs-core alone registers no gradients; training needs them whatever else is imported.
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 
 export const BACKEND_CHOICES = ['auto', 'wasm', 'cpu', 'tensorflow'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -75,7 +77,7 @@ export async function initBackend(choice: BackendChoice = 'auto', available = de
   const candidates = backendCandidates(choice, available);
   for (const name of candidates) {
     if ((tf.engine() as unknown as { backendName: string | null }).backendName === name || (await activate(name))) {
-      if (name === 'wasm') installFastWasmMatMul();
+      if (name === 'wasm') installLatentkitWasmKernels();
       for (const hook of setupHooks) await hook(name);
       return name;
     }

@@ -97,6 +97,12 @@ export interface ModelDefinition<C extends CommonConfig = CommonConfig> {
   summary: string;
   /** Model-specific flags; the common ones (--hidden, --latent, ...) are shared. */
   options: readonly ConfigOption[];
+  /**
+   * Settings that make a small valid instance when the defaults alone are not
+   * valid (e.g. a sparse autoencoder needs --k or --sparsity). The conformance
+   * suite and the docs use it.
+   */
+  exampleInput?: Record<string, unknown>;
   /** Check and complete a user's settings; throws UsageError on a bad combination. */
   resolveConfig(input: Record<string, unknown>, data: DataInfo): C;
   /** A freshly initialised model. */

@@ -28,12 +28,14 @@ export interface TrainerState {
 interface OptimizerSpec {
   name: string;
   shape: number[];
+  /** The iteration count is int32; the moments are float32. */
+  dtype: 'float32' | 'int32';
 }
 
 async function writeOptimizer(optimizer: tf.Optimizer, dir: string): Promise<void> {
   const weights = await optimizer.getWeights();
-  const specs: OptimizerSpec[] = weights.map((w) => ({ name: w.name, shape: w.tensor.shape }));
-  const arrays = weights.map((w) => w.tensor.dataSync() as Float32Array);
+  const specs: OptimizerSpec[] = weights.map((w) => ({ name: w.name, shape: w.tensor.shape, dtype: w.tensor.dtype === 'int32' ? 'int32' : 'float32' }));
+  const arrays = weights.map((w) => w.tensor.dataSync() as Float32Array | Int32Array);
   const bytes = new Uint8Array(arrays.reduce((n, a) => n + a.byteLength, 0));
   let offset = 0;
   for (const a of arrays) {
@@ -57,13 +59,14 @@ export async function saveCheckpoint(runDir: string, model: Autoencoder, optimiz
 function readOptimizer(dir: string): NamedTensor[] {
   const specs = JSON.parse(fs.readFileSync(path.join(dir, 'optimizer.json'), 'utf8')) as OptimizerSpec[];
   const bytes = fs.readFileSync(path.join(dir, 'optimizer.bin'));
-  const floats = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
   let offset = 0;
   return specs.map((spec) => {
     const size = spec.shape.reduce((a, b) => a * b, 1);
-    const values = floats.subarray(offset, offset + size);
+    // Both dtypes are 4 bytes per value.
+    const values = spec.dtype === 'int32' ? new Int32Array(buffer, offset * 4, size) : new Float32Array(buffer, offset * 4, size);
     offset += size;
-    return { name: spec.name, tensor: tf.tensor(values, spec.shape) };
+    return { name: spec.name, tensor: tf.tensor(values, spec.shape, spec.dtype) };
   });
 }
 

@@ -25,6 +25,7 @@ import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-co
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
+import { installFastWasmMatMul } from './BatchMatMul.js';
 
 export { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 export { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
@@ -35,6 +36,8 @@ export const missingWasmKernelConfigs: readonly KernelConfig[] = [conv2DBackprop
 export interface RegisterWasmKernelsOptions {
   /** Replace the wasm backend's slow Conv2DBackpropInput with latentkit's (default false). */
   replaceConv2DBackpropInput?: boolean;
+  /** Wrap BatchMatMul so transposed operands take the fast XNNPACK path (default false). */
+  fastTransposedMatMul?: boolean;
 }
 
 export interface KernelRegistrationReport {
@@ -67,5 +70,14 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): K
       (current != null ? report.replaced : report.registered).push(config.kernelName);
     }
   }
+  if (options.fastTransposedMatMul) {
+    installFastWasmMatMul();
+    report.replaced.push('BatchMatMul');
+  }
   return report;
+}
+
+/** What latentkit runs with on wasm: the missing kernels plus the two faster replacements. */
+export function installLatentkitWasmKernels(): KernelRegistrationReport {
+  return registerWasmKernels({ replaceConv2DBackpropInput: true, fastTransposedMatMul: true });
 }

@@ -16,7 +16,6 @@ export interface WasmBackendLike {
   makeOutput(shape: number[], dtype: DataType, memoryOffset?: number): TensorInfo;
   typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
   disposeData(dataId: DataId, force?: boolean): boolean;
-  numDataIds(): number;
 }
 
 export function asWasmBackend(backend: unknown): WasmBackendLike {

@@ -285,6 +285,9 @@ export function knnAccuracy(trainX: Floats, trainY: Labels, testX: Floats, testY
  */
 export function softmaxCrossEntropy(params: Float64Array, x: Floats, y: Labels, n: number, dim: number, numClasses: number, l2: number, grad: Float64Array): number {
   const biasAt = numClasses * dim;
+  if (params.length !== biasAt + numClasses || grad.length !== params.length) {
+    throw new RangeError(`softmaxCrossEntropy: params and grad need ${biasAt + numClasses} entries, got ${params.length} and ${grad.length}`);
+  }
   const z = new Float64Array(numClasses);
   grad.fill(0);
   let loss = 0;

@@ -1,0 +1,32 @@
+import { UsageError } from '../../errors.js';
+import { AE_OPTIONS, resolveAeFields, type AeConfig } from '../ae/config.js';
+import { finiteNumber } from '../shared/config.js';
+import type { ConfigOption, DataInfo } from '../types.js';
+
+export interface CaeConfig extends AeConfig {
+  /** λ in recon + λ·‖∂f(x)/∂x‖²_F. */
+  contractiveWeight: number;
+}
+
+/**
+ * λ = 0.1. Both terms are sums (BCE over pixels, squares over all latent × input
+ * entries of J); at this weight the penalty visibly shrinks ‖J‖²_F while costing
+ * little reconstruction, where 1 starts to trade reconstruction for contraction.
+ * See the report in the cae tests for measured values.
+ */
+export const DEFAULT_CONTRACTIVE_WEIGHT = 0.1;
+
+export const CAE_OPTIONS: readonly ConfigOption[] = [
+  ...AE_OPTIONS,
+  { flag: 'contractive-weight', type: 'number', description: `cae: weight λ of the penalty ‖∂code/∂x‖²_F (≥ 0); default ${DEFAULT_CONTRACTIVE_WEIGHT}` },
+];
+
+/** Everything an `ae` has, plus λ; the exact Jacobian needs an MLP encoder. */
+export function resolveCaeFields(model: string, input: Record<string, unknown>, data: DataInfo, extraKeys: readonly string[] = []): CaeConfig {
+  const ae = resolveAeFields(model, input, data, ['contractiveWeight', ...extraKeys]);
+  if (ae.arch !== 'mlp') {
+    throw new UsageError(`--arch ${ae.arch}: model '${model}' computes its Jacobian penalty exactly for MLP encoders only; use --arch mlp`);
+  }
+  const contractiveWeight = finiteNumber(input.contractiveWeight ?? DEFAULT_CONTRACTIVE_WEIGHT, 'contractive-weight', { min: 0 });
+  return { ...ae, contractiveWeight };
+}

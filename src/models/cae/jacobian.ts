@@ -1,0 +1,136 @@
+/**
+ * The exact Jacobian penalty ‖∂f(x)/∂x‖²_F of an MLP encoder f, written out
+ * layer by layer instead of as a gradient of a gradient.
+ *
+ * Why not nested `tf.grad`: TensorFlow.js 4.22 records the saved *outputs*
+ * of a kernel (tanh, sigmoid keep y to form 1 − y², y(1 − y)) on the tape
+ * before the kernel itself, so a second differentiation silently drops every
+ * term through them, and leaky ReLU's gradient uses `greater`, which has no
+ * gradient at all. The product below needs only first derivatives of
+ * ordinary ops, which are exact for every activation.
+ *
+ * For f = A_n ∘ σ ∘ A_{n−1} ∘ … ∘ σ ∘ A_1 with A_k(h) = h·W_k + b_k, the
+ * Jacobian of one example is J = W_nᵀ · diag σ'(a_{n−1}) · W_{n−1}ᵀ ⋯ diag σ'(a_1) · W_1ᵀ.
+ * It is accumulated from the code backwards, so the widest intermediate is
+ * [batch, latent, width] rather than [batch, input, width].
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+
+type Layer = LayersModel['layers'][number];
+
+/** One link of the chain: an affine map (its kernel) or an elementwise activation (its slope). */
+type Link = { kind: 'affine'; kernel: () => tf.Tensor2D; apply: (h: tf.Tensor2D) => tf.Tensor2D } | { kind: 'elementwise'; apply: (h: tf.Tensor2D) => { out: tf.Tensor2D; slope: tf.Tensor2D } };
+
+function unsupported(layer: Layer, why: string): Error {
+  return new Error(`contractive penalty: encoder layer '${layer.name}' (${layer.getClassName()}) ${why}; the cae needs a plain MLP encoder (--arch mlp)`);
+}
+
+/** σ'(a) for an activation by name, from its input a and output y. */
+function slopeOf(activation: string, layer: Layer): ((a: tf.Tensor2D, y: tf.Tensor2D) => tf.Tensor2D) | null {
+  switch (activation) {
+    case 'linear':
+      return null;
+    case 'relu':
+      return (a) => tf.step(a);
+    case 'tanh':
+      return (_a, y) => tf.sub(1, tf.square(y));
+    case 'sigmoid':
+      return (_a, y) => tf.mul(y, tf.sub(1, y));
+    default:
+      throw unsupported(layer, `has activation '${activation}', whose derivative is not implemented`);
+  }
+}
+
+function linkOf(layer: Layer): Link | null {
+  const apply = (h: tf.Tensor2D) => layer.apply(h) as tf.Tensor2D;
+  const className = layer.getClassName();
+  if (className === 'InputLayer') return null;
+  if (className === 'Dense') {
+    // A fused activation would hide the pre-activation the slope needs.
+    if ((layer.getConfig() as { activation?: string }).activation !== 'linear') throw unsupported(layer, 'has a built-in activation');
+    const kernel = layer.trainableWeights.find((w) => w.originalName.endsWith('kernel'));
+    if (!kernel) throw unsupported(layer, 'has no trainable kernel');
+    return { kind: 'affine', kernel: () => kernel.read() as tf.Tensor2D, apply };
+  }
+  const slopeFn =
+    className === 'LeakyReLU'
+      ? (a: tf.Tensor2D) => tf.step(a, (layer.getConfig() as { alpha: number }).alpha) as tf.Tensor2D
+      : className === 'Activation'
+        ? slopeOf((layer.getConfig() as { activation: string }).activation, layer)
+        : undefined;
+  if (slopeFn === undefined) throw unsupported(layer, 'is neither dense nor an activation');
+  if (slopeFn === null) return null;
+  return { kind: 'elementwise', apply: (h) => { const out = apply(h); return { out, slope: slopeFn(h, out) }; } };
+}
+
+/** The encoder as a chain of links, checking that each layer feeds only the next. */
+function chainOf(encoder: LayersModel): Link[] {
+  if (encoder.inputs.length !== 1 || encoder.outputs.length !== 1) {
+    throw new Error('contractive penalty: the encoder must have one input and one output (the code)');
+  }
+  const links: Link[] = [];
+  encoder.layers.forEach((layer, i) => {
+    if (i > 0 && layer.input !== encoder.layers[i - 1].output) throw unsupported(layer, 'does not take the previous layer as its only input');
+    const link = linkOf(layer);
+    if (link) links.push(link);
+  });
+  return links;
+}
+
+/**
+ * Run the encoder on x, returning the code and each hidden layer's activation
+ * slope σ'(a_k) [batch, width_k] (none for linear activations).
+ */
+export function encodeWithSlopes(encoder: LayersModel, x: tf.Tensor2D): { code: tf.Tensor2D; slopes: tf.Tensor2D[] } {
+  let h = x;
+  const slopes: tf.Tensor2D[] = [];
+  for (const link of chainOf(encoder)) {
+    if (link.kind === 'affine') {
+      h = link.apply(h);
+    } else {
+      const { out, slope } = link.apply(h);
+      slopes.push(slope);
+      h = out;
+    }
+  }
+  return { code: h, slopes };
+}
+
+/**
+ * Per-example ‖∂f(x)/∂x‖²_F, [batch], from the slopes `encodeWithSlopes`
+ * returned for that batch; [1] for a linear encoder, whose J is the same for
+ * every example. Differentiable in the encoder's weights.
+ */
+export function squaredJacobianNorms(encoder: LayersModel, slopes: readonly tf.Tensor2D[]): tf.Tensor1D {
+  return tf.tidy(() => {
+    const links = chainOf(encoder);
+    let next = slopes.length;
+    // g = ∂code/∂(current layer), [b or 1, latent, width]: one row per code unit.
+    let g: tf.Tensor3D | undefined;
+    for (let i = links.length - 1; i >= 0; i--) {
+      const link = links[i];
+      if (link.kind === 'affine') {
+        const kernel = link.kernel(); // [in, out]
+        if (!g) {
+          g = tf.expandDims(tf.transpose(kernel), 0) as tf.Tensor3D;
+        } else {
+          const [b, latent, out] = g.shape;
+          const flat = tf.matMul(tf.reshape(g, [b * latent, out]), kernel, false, true);
+          g = tf.reshape(flat, [b, latent, kernel.shape[0]]);
+        }
+      } else {
+        const slope = slopes[--next];
+        if (!g || !slope) throw new Error('contractive penalty: slopes do not match the encoder');
+        g = tf.mul(g, tf.expandDims(slope, 1)) as tf.Tensor3D;
+      }
+    }
+    if (!g || next !== 0) throw new Error('contractive penalty: slopes do not match the encoder');
+    return tf.sum(tf.square(g), [1, 2]) as tf.Tensor1D;
+  });
+}
+
+/** Mean over the batch of ‖∂f(x)/∂x‖²_F for an MLP encoder f. */
+export function contractivePenalty(encoder: LayersModel, x: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => tf.mean(squaredJacobianNorms(encoder, encodeWithSlopes(encoder, x).slopes)) as tf.Scalar);
+}

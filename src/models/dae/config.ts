@@ -1,0 +1,25 @@
+import { AE_OPTIONS, resolveAeFields, type AeConfig } from '../ae/config.js';
+import type { ConfigOption, DataInfo } from '../types.js';
+import { NOISE_FORMAT, parseNoise, type NoiseSpec } from './noise.js';
+
+export interface DaeConfig extends AeConfig {
+  /** The corruption applied to the encoder's input while training. */
+  noise: NoiseSpec;
+}
+
+/**
+ * Masking 30% of the pixels: in Vincent et al. (2010) masking noise of 10–40%
+ * gave the most useful features on MNIST, and 0.3 is still easy to denoise.
+ */
+export const DEFAULT_NOISE = 'mask:0.3';
+
+export const DAE_OPTIONS: readonly ConfigOption[] = [
+  ...AE_OPTIONS,
+  { flag: 'noise', type: 'string', description: `dae: input corruption while training, ${NOISE_FORMAT}; default ${DEFAULT_NOISE}` },
+];
+
+/** Everything an `ae` has, plus the parsed noise spec. */
+export function resolveDaeFields(model: string, input: Record<string, unknown>, data: DataInfo, extraKeys: readonly string[] = []): DaeConfig {
+  const ae = resolveAeFields(model, input, data, ['noise', ...extraKeys]);
+  return { ...ae, noise: parseNoise(input.noise ?? DEFAULT_NOISE) };
+}
