@@ -9,10 +9,10 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
+// tfjs-core alone registers no gradient functions; the tfjs-layers bundle registers them all.
+import '@tensorflow/tfjs-layers';
 import { UsageError } from '../errors.js';
 import { installLatentkitWasmKernels } from './kernels/register.js';
-// tfjs-core alone registers no gradients; training needs them whatever else is imported.
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 
 export const BACKEND_CHOICES = ['auto', 'wasm', 'cpu', 'tensorflow'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];

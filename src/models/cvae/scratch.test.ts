@@ -46,9 +46,9 @@ it('explore', async () => {
   console.info('real acc', r / p.length);
   for (const cfg of CONFIGS) {
     const def = getModelDefinition('cvae');
-    const model = def.create(def.resolveConfig({ hidden: cfg.hidden ?? [256], latent: cfg.latent ?? 8, ...(cfg.extra ?? {}) }, { shape: trainSet.shape, numClasses: k }), new Rng(5));
+    const model = def.create(def.resolveConfig({ hidden: cfg.hidden ?? [256], latent: cfg.latent ?? 8, ...(cfg.extra ?? {}) }, { shape: trainSet.shape, numClasses: k }), new Rng(cfg.seed ?? 5));
     const t0 = performance.now();
-    await train(model, trainSet, testSet, { epochs: cfg.epochs ?? 5, batchSize: cfg.bs, lr: cfg.lr, seed: 5, onEpoch: (m) => {
+    await train(model, trainSet, testSet, { epochs: cfg.epochs ?? 5, batchSize: cfg.bs, lr: cfg.lr, seed: cfg.seed ?? 5, onEpoch: (m) => {
       const perLabel = 50;
       const labels = Array.from({ length: k * perLabel }, (_, i) => Math.floor(i / perLabel));
       const z = tf.randomNormal([labels.length, cfg.latent ?? 8], 0, 1, 'float32', 23) as tf.Tensor2D;
