@@ -41,6 +41,7 @@ export interface CommandIO {
 
 const BACKENDS = ['auto', 'wasm', 'cpu', 'tensorflow'] as const;
 const SPLITS = ['train', 'test'] as const;
+export const PLOT_KINDS = ['latent', 'pca-vs-ae', 'manifold', 'interpolate', 'curves', 'samples', 'reconstructions'] as const;
 
 export const OPTIONS: readonly OptionSpec[] = [
   // data
@@ -69,6 +70,14 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'json', type: 'boolean', description: 'print one JSON object' },
   { name: 'iwae', type: 'integer', arg: 'K', description: 'importance samples for the log p(x) estimate (VAE family)' },
   { name: 'binarize', type: 'string', arg: 'MODE', choices: ['none', 'static', 'dynamic'], default: 'none', description: 'binarize pixels before evaluating' },
+  { name: 'probe', type: 'boolean', description: 'also fit linear-probe and k-NN classifiers on codes, beside a PCA baseline' },
+  // pictures
+  { name: 'projection', type: 'string', arg: 'METHOD', choices: ['pca', 'tsne', 'umap'], default: 'pca', description: 'how codes larger than 2-D are projected' },
+  { name: 'grid', type: 'integer', arg: 'N', default: 20, description: 'manifold: N×N decoded points' },
+  { name: 'from', type: 'integer', arg: 'I', default: 0, description: 'interpolate: index of the first example' },
+  { name: 'to', type: 'integer', arg: 'J', default: 1, description: 'interpolate: index of the second example' },
+  { name: 'steps', type: 'integer', arg: 'N', default: 10, description: 'interpolate: points on the path' },
+  { name: 'path', type: 'string', arg: 'KIND', choices: ['line', 'great-circle'], default: 'line', description: 'interpolate: straight line or great circle (slerp)' },
   // general
   { name: 'quiet', type: 'boolean', description: 'no progress output' },
   { name: 'verbose', type: 'boolean', description: 'print stack traces of errors' },
@@ -111,8 +120,23 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'eval',
     summary: "the model's loss terms on a split (and more, see --help)",
     usage: 'latentkit eval --run RUN [--dataset D] [--split test] [--json]',
-    options: ['run', 'dataset', 'data-dir', 'split', 'limit', 'json', 'iwae', 'binarize', 'seed', ...COMMON],
+    options: ['run', 'dataset', 'data-dir', 'split', 'limit', 'json', 'iwae', 'binarize', 'probe', 'seed', ...COMMON],
     load: () => import('./commands/eval.js'),
+  },
+  {
+    name: 'plot',
+    summary: 'pictures of a run: latent, pca-vs-ae, manifold, interpolate, curves, samples, reconstructions',
+    usage: 'latentkit plot KIND --run RUN [--dataset D] --out FILE.png|FILE.svg',
+    options: ['run', 'dataset', 'data-dir', 'split', 'limit', 'out', 'n', 'seed', 'label', 'projection', 'grid', 'from', 'to', 'steps', 'path', ...COMMON],
+    positionals: [{ name: 'KIND', choices: PLOT_KINDS }],
+    load: () => import('./commands/plot.js'),
+  },
+  {
+    name: 'report',
+    summary: 'one self-contained HTML report of a run (config, metrics, curves, every picture that applies)',
+    usage: 'latentkit report --run RUN [--dataset D] --out report.html',
+    options: ['run', 'dataset', 'data-dir', 'limit', 'out', 'seed', ...COMMON],
+    load: () => import('./commands/report.js'),
   },
 ];
 

@@ -1,0 +1,111 @@
+/**
+ * Everything `latentkit eval` reports about a model on a split: its own loss
+ * terms, IWAE log-likelihood, active units, reconstruction quality, and the
+ * representation probes beside a PCA baseline of the same size.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { forEachBatch } from '../data/batches.js';
+import { featureSize, type Dataset } from '../data/types.js';
+import type { Autoencoder } from '../models/types.js';
+import { evaluateLoss } from './loss.js';
+import { iwaeLogLikelihood, type IwaeResult } from './iwae.js';
+import { activeUnits } from './metrics/activeUnits.js';
+import { batchPsnr, batchSsim } from './metrics/image.js';
+import { fitPca } from './metrics/pca.js';
+import { knnAccuracy, logisticRegressionAccuracy } from './metrics/probes.js';
+
+export interface ProbeScores {
+  /** Accuracy of multinomial logistic regression trained on training-set codes. */
+  logistic: number;
+  /** Accuracy of 5-nearest neighbours on training-set codes. */
+  knn: number;
+}
+
+export interface Evaluation {
+  examples: number;
+  loss: number;
+  terms: Record<string, number>;
+  /** Latent dimensions whose Cov_x(E_q[z]) exceeds 0.01. */
+  activeUnits: number;
+  /** Mean squared error per pixel of decode(encode(x)) against x. */
+  mse: number;
+  /** Mean per-image PSNR (dB) and SSIM of the reconstructions. */
+  psnr: number;
+  ssim: number;
+  iwae?: { samples: number; logLikelihood: number; elbo: number };
+  probe?: { model: ProbeScores; pca: ProbeScores & { mse: number } };
+}
+
+/** Codes E[z|x] and reconstructions decode(E[z|x]) of every example. */
+export function codesAndReconstructions(model: Autoencoder, ds: Dataset, batchSize = 500): { codes: Float32Array; recons: Float32Array } {
+  const latent = model.config.latent;
+  const dim = featureSize(ds);
+  const codes = new Float32Array(ds.n * latent);
+  const recons = new Float32Array(ds.n * dim);
+  forEachBatch(ds, batchSize, (batch, start) => {
+    tf.tidy(() => {
+      const z = model.encode(batch);
+      codes.set(z.dataSync(), start * latent);
+      recons.set(model.decode(z, batch.labels).dataSync(), start * dim);
+    });
+  });
+  return { codes, recons };
+}
+
+function meanSquaredError(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
+  return s / a.length;
+}
+
+function probeScores(trainX: Float32Array, train: Dataset, testX: Float32Array, test: Dataset, dim: number): ProbeScores {
+  const classes = Math.max(train.numClasses, test.numClasses);
+  return {
+    logistic: logisticRegressionAccuracy(trainX, train.labels, testX, test.labels, dim, classes),
+    knn: knnAccuracy(trainX, train.labels, testX, test.labels, dim, 5),
+  };
+}
+
+/** The probes on the model's codes and on a PCA of the pixels with as many components as the code has. */
+export function representationProbes(model: Autoencoder, train: Dataset, test: Dataset, testCodes: Float32Array): NonNullable<Evaluation['probe']> {
+  const latent = model.config.latent;
+  const trainCodes = codesAndReconstructions(model, train).codes;
+  const pca = fitPca(train.images, train.n, featureSize(train), latent);
+  const pcaTrain = Float32Array.from(pca.project(train.images, train.n));
+  const pcaTest = Float32Array.from(pca.project(test.images, test.n));
+  const pcaRecon = Float32Array.from(pca.reconstruct(pcaTest, test.n));
+  return {
+    model: probeScores(trainCodes, train, testCodes, test, latent),
+    pca: { ...probeScores(pcaTrain, train, pcaTest, test, latent), mse: meanSquaredError(pcaRecon, test.images) },
+  };
+}
+
+export interface EvaluateOptions {
+  seed?: number;
+  /** IWAE samples per example; omit to skip. */
+  iwae?: number;
+  /** Training split for the probes; omit to skip them. */
+  probeTrain?: Dataset;
+  onIwaeProgress?: (done: number, total: number) => void;
+}
+
+export function evaluateModel(model: Autoencoder, ds: Dataset, options: EvaluateOptions = {}): Evaluation {
+  const { loss, terms } = evaluateLoss(model, ds, { seed: options.seed });
+  const { codes, recons } = codesAndReconstructions(model, ds);
+  const [h, w, c] = ds.shape;
+  const result: Evaluation = {
+    examples: ds.n,
+    loss,
+    terms,
+    activeUnits: activeUnits(codes, ds.n, model.config.latent).count,
+    mse: meanSquaredError(recons, ds.images),
+    psnr: batchPsnr(recons, ds.images, ds.n, h * w * c).mean,
+    ssim: batchSsim(recons, ds.images, ds.n, h, w, { channels: c }).mean,
+  };
+  if (options.iwae !== undefined) {
+    const r: IwaeResult = iwaeLogLikelihood(model, ds, { samples: options.iwae, seed: options.seed, onProgress: options.onIwaeProgress });
+    result.iwae = { samples: r.samples, logLikelihood: r.meanLogLikelihood, elbo: r.meanElbo };
+  }
+  if (options.probeTrain) result.probe = representationProbes(model, options.probeTrain, ds, codes);
+  return result;
+}
