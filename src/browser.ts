@@ -1,0 +1,23 @@
+/**
+ * latentkit for the browser: models, losses and metrics, with no file system.
+ * Models are registered explicitly here (Node discovers them from the folder).
+ * Choose a backend with TensorFlow.js itself (e.g. `tf.setBackend('wasm')`).
+ */
+import { registerModel } from './models/registry.js';
+import { definition as ae } from './models/ae/index.js';
+import { definition as vae } from './models/vae/index.js';
+
+registerModel(ae);
+registerModel(vae);
+
+export { Rng } from './random.js';
+export { UsageError } from './errors.js';
+export * from './models/types.js';
+export { registerModel, getModelDefinition, listModelNames, listModelDefinitions } from './models/registry.js';
+export { Vae, reparameterize, betaAt, type VaeConfig } from './models/vae/index.js';
+export { Ae, type AeConfig } from './models/ae/index.js';
+export { PixelLogVariance } from './models/shared/layers.js';
+export * as losses from './losses/index.js';
+export * as metrics from './eval/metrics/index.js';
+export { generateSprites } from './data/sprites.js';
+export type { Dataset, Split } from './data/types.js';

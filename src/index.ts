@@ -1,0 +1,54 @@
+/**
+ * latentkit: autoencoders and variational autoencoders for TypeScript.
+ *
+ * Node entry point: everything the CLI does is here. The browser entry is
+ * `latentkit/browser` (no file system, no dataset downloads).
+ *
+ * @example
+ * ```ts
+ * import { trainRun, loadRun, evaluateModel, loadDataset } from 'latentkit';
+ * const run = await trainRun({ out: 'runs/vae-mnist', model: 'vae', dataset: 'mnist', epochs: 10 });
+ * ```
+ */
+export { VERSION } from './version.js';
+export { UsageError, DivergenceError, isUsageError } from './errors.js';
+export { Rng } from './random.js';
+
+// engine
+export { initBackend, backendCandidates, detectAvailability, BACKEND_CHOICES, type BackendChoice, type BackendName } from './backend/index.js';
+export { registerWasmKernels, installLatentkitWasmKernels } from './backend/kernels/register.js';
+
+// data
+export * from './data/index.js';
+export { makeBatch, forEachBatch, disposeBatch } from './data/batches.js';
+
+// models
+export * from './models/types.js';
+export { registerModel, getModelDefinition, listModelNames, listModelDefinitions } from './models/registry.js';
+export { loadBuiltinModels } from './models/discover.js';
+export { Vae, reparameterize, betaAt, type VaeConfig } from './models/vae/index.js';
+export { Ae, type AeConfig } from './models/ae/index.js';
+export { PixelLogVariance } from './models/shared/layers.js';
+export * as losses from './losses/index.js';
+
+// training and runs
+export { train, type TrainOptions, type TrainResult, type EpochMetrics, type StepProgress } from './train/trainer.js';
+export { trainRun, createRun, TRAIN_DEFAULTS, type TrainRunOptions } from './train/run.js';
+export { loadRun, readRunConfig, readMetrics, restoreModel, saveNetworks, runPaths, type RunConfig } from './run/run-folder.js';
+export { generateImages, reconstructImages, renderGenerated, renderReconstructions } from './train/snapshots.js';
+
+// evaluation
+export { evaluateLoss, type LossSummary } from './eval/loss.js';
+export { evaluateModel, codesAndReconstructions, representationProbes, type Evaluation } from './eval/evaluate.js';
+export { iwaeLogLikelihood, type IwaeOptions, type IwaeResult } from './eval/iwae.js';
+export * as metrics from './eval/metrics/index.js';
+
+// pictures and files
+export { encodeImageGrid, type GridOptions } from './viz/grid.js';
+export * as plots from './viz/plots/index.js';
+export { saveNetwork, loadNetwork } from './io/tfjs-files.js';
+export { encodeNpy, decodeNpy } from './io/npy.js';
+export { writeFileAtomic } from './io/atomic.js';
+
+// the CLI, for embedding
+export { main as runCli } from './cli/main.js';
