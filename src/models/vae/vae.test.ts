@@ -1,6 +1,8 @@
+import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { setup } from '../../../test/helpers.js';
+import { setup, tempDir } from '../../../test/helpers.js';
+import { loadNetwork, saveNetwork } from '../../io/tfjs-files.js';
 import { Rng } from '../../random.js';
 import { getModelDefinition } from '../registry.js';
 import { betaAt, reparameterize } from './model.js';
@@ -85,6 +87,38 @@ describe('the VAE model', () => {
     for (let i = 0; i < 100; i++) lossSum += model.forward({ x }, { training: false, epoch: 1, rng }).loss.dataSync()[0];
     const meanLogW = tf.mean(model.logImportanceWeights!({ x }, 400, rng)).dataSync()[0];
     expect(Math.abs(meanLogW + lossSum / 100)).toBeLessThan(1);
+    model.dispose();
+  });
+
+  it('a learned-σ Gaussian decoder trains its per-pixel log σ² and reloads through the registered custom layer', async () => {
+    const def = getModelDefinition('vae');
+    const model = def.create(def.resolveConfig({ hidden: [16], latent: 2, decoder: 'gaussian', sigma: 'learned' }, data), new Rng(2));
+    const x = tf.randomUniform([16, 784], 0, 1, 'float32', 4) as tf.Tensor2D;
+    const optimizer = tf.train.adam(0.05);
+    for (let i = 0; i < 5; i++) optimizer.minimize(() => model.forward({ x }, { training: true, epoch: 1, rng: new Rng(i) }).loss, false, model.trainableVariables());
+    const logVar = model.networks.decoder.getLayer('decoder_log_var').getWeights()[0];
+    expect(tf.max(tf.abs(logVar)).dataSync()[0]).toBeGreaterThan(0.1);
+    const dir = tempDir();
+    await saveNetwork(model.networks.decoder, dir);
+    const json = JSON.parse(fs.readFileSync(`${dir}/model.json`, 'utf8'));
+    expect(JSON.stringify(json.modelTopology)).toContain('PixelLogVariance');
+    const reloaded = await loadNetwork(dir);
+    const z = tf.randomNormal([3, 2], 0, 1, 'float32', 1);
+    const [a, b] = [model.networks.decoder.predict(z) as tf.Tensor[], reloaded.predict(z) as tf.Tensor[]];
+    expect(Array.from(b[1].dataSync())).toEqual(Array.from(a[1].dataSync()));
+    expect(Array.from(b[0].dataSync())).toEqual(Array.from(a[0].dataSync()));
+    optimizer.dispose();
+    model.dispose();
+  });
+
+  it('--recon-weight is the Keras book loss: W · mean-pixel MSE + KL', () => {
+    const def = getModelDefinition('vae');
+    const model = def.create(def.resolveConfig({ hidden: [8], latent: 2, reconWeight: 1000 }, data), new Rng(3));
+    const x = tf.randomUniform([4, 784], 0, 1, 'float32', 5) as tf.Tensor2D;
+    const out = model.forward({ x }, { training: false, epoch: 1, rng: new Rng(1) });
+    const mse = tf.mean(tf.squaredDifference(out.recon, x)).dataSync()[0];
+    expect(out.terms.recon.dataSync()[0]).toBeCloseTo(mse, 5);
+    expect(out.loss.dataSync()[0]).toBeCloseTo(1000 * mse + out.terms.kl.dataSync()[0], 2);
     model.dispose();
   });
 
