@@ -162,42 +162,45 @@ function accuracy(predicted: Int32Array, labels: ArrayLike<number>): number {
   return right / predicted.length;
 }
 
-/** MNIST when the test data is available, else the built-in sprites (4 shape classes). */
-async function behaviourData(): Promise<{ trainSet: Dataset; testSet: Dataset }> {
-  const name = hasMnist ? 'mnist' : 'sprites';
-  return {
-    trainSet: await loadDataset(name, { split: 'train', limit: 10_000 }),
-    testSet: await loadDataset(name, { split: 'test', limit: 2000 }),
-  };
-}
-
-describe(`conditional generation (${hasMnist ? 'MNIST' : 'sprites'})`, () => {
+/**
+ * MNIST only. We tried the built-in sprites (4 shape classes) as a fallback and
+ * it cannot show conditioning within a test's budget: after 3–8 epochs an MLP
+ * CVAE draws sprites as blobs at the right place and size, so even its
+ * reconstructions are classified as the right shape only 28–70% of the time
+ * and label-conditioned samples 31–39% (chance 25%).
+ */
+describe.skipIf(!hasMnist)('conditional generation on MNIST', () => {
   it('a sample asked for label L is classified as L far more often than chance', async () => {
-    const { trainSet, testSet } = await behaviourData();
+    const trainSet = await loadDataset('mnist', { split: 'train', limit: 10_000 });
+    const testSet = await loadDataset('mnist', { split: 'test', limit: 2000 });
     const k = trainSet.numClasses;
 
     // The judge: a classifier trained on real images, checked on real test images first.
-    const classifier = trainClassifier(trainSet, 3, 17);
+    const classifier = trainClassifier(trainSet, 5, 17);
     const real = makeBatch(testSet, null, 0, testSet.n);
     const realAccuracy = accuracy(classifier.predict(real.x), testSet.labels);
     disposeBatch(real);
     expect(realAccuracy).toBeGreaterThan(0.9);
 
-    const model = createCvae({ hidden: [256], latent: 8 }, { shape: trainSet.shape, numClasses: k }, 5);
-    const { metrics } = await train(model, trainSet, testSet, { epochs: 3, batchSize: 100, lr: 1e-3, seed: 5 });
+    // Early in training the encoder puts the digit's identity into z and the
+    // decoder learns to read it there; only the KL term slowly moves it to the
+    // free label. A small z (4) and a brisk learning rate get there in 3 epochs;
+    // latent 8 at lr 1e-3 gave 35% after 3 epochs, 52% after 6.
+    const model = createCvae({ hidden: [256], latent: 4 }, { shape: trainSet.shape, numClasses: k }, 5);
+    const { metrics } = await train(model, trainSet, testSet, { epochs: 3, batchSize: 100, lr: 3e-3, seed: 5 });
 
     // 50 draws z ~ N(0, I) per label, decoded under that label.
     const perLabel = 50;
     const labels = Array.from({ length: k * perLabel }, (_, i) => Math.floor(i / perLabel));
-    const z = tf.randomNormal([labels.length, 8], 0, 1, 'float32', 23) as tf.Tensor2D;
+    const z = tf.randomNormal([labels.length, 4], 0, 1, 'float32', 23) as tf.Tensor2D;
     const samples = model.decode(z, tf.tensor1d(labels, 'int32'));
     const generatedAccuracy = accuracy(classifier.predict(samples), labels);
     tf.dispose([z, samples]);
 
     const last = metrics[metrics.length - 1];
     console.info(
-      `cvae ${hasMnist ? 'mnist' : 'sprites'}: classifier on real test images ${(100 * realAccuracy).toFixed(1)}%, ` +
-        `on generated samples ${(100 * generatedAccuracy).toFixed(1)}% (chance ${(100 / k).toFixed(1)}%); ` +
+      `cvae on MNIST: classifier accuracy ${(100 * realAccuracy).toFixed(1)}% on real test images, ` +
+        `${(100 * generatedAccuracy).toFixed(1)}% on samples asked for each label (chance 10%); ` +
         `epoch ${last.epoch}: test_recon ${last.test_recon.toFixed(2)}, test_kl ${last.test_kl.toFixed(2)}`,
     );
     expect(generatedAccuracy).toBeGreaterThan(0.7);

@@ -53,12 +53,20 @@ export class Cvae extends Vae<CvaeConfig> {
     return Vae.create(config, rng, config.numClasses);
   }
 
-  /** The one-hot label y, [batch, numClasses], fed to both networks. */
+  /**
+   * The one-hot label y, [batch, numClasses], fed to both networks. A label
+   * outside 0..numClasses−1 gives an all-zero row (tf.oneHot does not check,
+   * and checking here would cost a GPU read per step), so callers validate
+   * user-given labels, as `sample --label` does.
+   */
   protected override conditions(labels?: tf.Tensor1D): tf.Tensor[] {
     if (!labels) {
       throw new UsageError("model 'cvae' needs class labels: it encodes q(z|x, y) and decodes p(x|z, y) (when sampling, pass --label)");
     }
-    // oneHot wants int32; labels that arrive as floats (e.g. from a user's array) are whole numbers.
-    return [tf.cast(tf.oneHot(tf.cast(labels, 'int32'), this.config.numClasses), 'float32')];
+    // oneHot wants int32 indices; labels that arrive as floats are whole numbers.
+    // Cast the result rather than pass dtype 'float32': the wasm kernel (tfjs 4.22)
+    // writes integer bits into the float buffer, so 1 reads back as 1.4e-45.
+    const indices = tf.cast(labels, 'int32');
+    return [tf.cast(tf.oneHot(indices, this.config.numClasses), 'float32')];
   }
 }
