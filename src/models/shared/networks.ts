@@ -7,6 +7,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { UsageError } from '../../errors.js';
 import type { Rng } from '../../random.js';
 import type { Architecture, CommonConfig } from '../types.js';
+import { conv } from './conv.js';
 import { PixelLogVariance } from './layers.js';
 import { denseHead, denseStack, withConditions } from './mlp.js';
 
@@ -64,7 +65,7 @@ const mlp: Builders = {
 };
 
 /** One entry per architecture; `--arch conv` registers its builders here too. */
-const builders: Partial<Record<Architecture, Builders>> = { mlp };
+const builders: Partial<Record<Architecture, Builders>> = { mlp, conv };
 
 export function registerArchitecture(arch: Architecture, b: Builders): void {
   builders[arch] = b;
