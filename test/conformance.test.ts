@@ -11,6 +11,7 @@ import type { Dataset } from '../src/data/types.js';
 import { listModelDefinitions } from '../src/models/registry.js';
 import type { Autoencoder, Batch, ModelDefinition } from '../src/models/types.js';
 import { Rng } from '../src/random.js';
+import { UsageError } from '../src/errors.js';
 import { restoreModel, saveNetworks, type RunConfig } from '../src/run/run-folder.js';
 import { setup, tempDir } from './helpers.js';
 
@@ -22,10 +23,28 @@ beforeAll(async () => {
   data = await loadDataset('sprites', { split: 'train', limit: 64 });
 });
 
-function build(def: ModelDefinition, arch: 'mlp' | 'conv' = 'mlp'): Autoencoder {
-  const input = { hidden: [24], latent: 3, arch, ...def.exampleInput };
-  const config = def.resolveConfig(input, { shape: data.shape, numClasses: data.numClasses });
-  return def.create(config, new Rng(0));
+type Arch = 'mlp' | 'conv';
+
+function resolve(def: ModelDefinition, arch: Arch) {
+  const input = { ...def.exampleInput, hidden: [24], latent: 3, arch };
+  return def.resolveConfig(input, { shape: data.shape, numClasses: data.numClasses });
+}
+
+/** Whether the model takes this architecture; a model may refuse one, but only with a UsageError naming it. */
+function supports(def: ModelDefinition, arch: Arch): boolean {
+  try {
+    resolve(def, arch);
+    return true;
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toMatch(new RegExp(arch));
+    return false;
+  }
+}
+
+let currentArch: Arch = 'mlp';
+function build(def: ModelDefinition): Autoencoder {
+  return def.create(resolve(def, currentArch), new Rng(0));
 }
 
 function lossOn(model: Autoencoder, batch: Batch): number {
@@ -36,8 +55,19 @@ it('the registry holds every model of the family', () => {
   expect(definitions.map((d) => d.name)).toEqual(expect.arrayContaining(['ae', 'vae']));
 });
 
-describe.each(definitions.map((d) => [d.name, d] as const))('model %s', (_name, def) => {
-  it('builds, and its forward pass returns the output contract with the right shapes', () => {
+const cases = definitions.flatMap((d) => (['mlp', 'conv'] as const).map((arch) => [d.name, arch, d] as const));
+
+describe.each(cases)('model %s, --arch %s', (_name, arch, def) => {
+  beforeAll(() => {
+    currentArch = arch;
+  });
+  const skipIfRefused = () => {
+    currentArch = arch;
+    return !supports(def, arch);
+  };
+
+  it('builds, and its forward pass returns the output contract with the right shapes', (ctx) => {
+    if (skipIfRefused()) return ctx.skip();
     const model = build(def);
     const batch = makeBatch(data, null, 0, 8);
     tf.tidy(() => {
@@ -55,7 +85,8 @@ describe.each(definitions.map((d) => [d.name, d] as const))('model %s', (_name, 
     model.dispose();
   });
 
-  it('one training step lowers the loss on a fixed batch, without leaking tensors', () => {
+  it('one training step lowers the loss on a fixed batch, without leaking tensors', (ctx) => {
+    if (skipIfRefused()) return ctx.skip();
     const model = build(def);
     const batch = makeBatch(data, null, 0, 32);
     const optimizer = tf.train.adam(1e-3);
@@ -71,7 +102,8 @@ describe.each(definitions.map((d) => [d.name, d] as const))('model %s', (_name, 
     model.dispose();
   });
 
-  it('save then reload through the registry gives identical outputs', async () => {
+  it('save then reload through the registry gives identical outputs', async (ctx) => {
+    if (skipIfRefused()) return ctx.skip();
     const model = build(def);
     const dir = tempDir();
     await saveNetworks(model, `${dir}/model`);
