@@ -38,10 +38,12 @@ export interface SaeConfig extends AeConfig {
 export const DEFAULT_RHO = 0.05;
 
 /**
- * Default weight per layer, per penalty. The KL of one layer is O(units) when
- * ρ̂ is far from ρ and the L1/L2 activations are O(units) too, against a
- * reconstruction term of about 100 nats per MNIST image; these keep the penalty
- * a fraction of it.
+ * Default weight per layer, per penalty. On MNIST with the default 512-256
+ * encoder (one epoch of 20,000 images): kl 0.1 already pulls the mean sigmoid
+ * activation from about 0.5 toward ρ (larger weights change little, since Adam
+ * rescales the encoder's gradient, dominated by the penalty); l1 0.01 cuts
+ * Σ|h| from about 320 to 120 per image for about 4 nats of reconstruction,
+ * while 0.1 silences most of the first layer.
  */
 export const DEFAULT_SPARSITY_WEIGHT: Record<SparsityPenalty, number> = { kl: 0.1, l1: 0.01, l2: 0.01 };
 

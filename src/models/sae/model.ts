@@ -52,27 +52,37 @@ export class Sae extends Ae<SaeConfig> {
     return this.config.k === null ? code : kSparse(code, this.config.k);
   }
 
+  /** Σ_k s_k (reported) and Σ_k w_k·s_k (added to the loss) over the hidden layers, or null without a penalty. */
+  private sparsityTerm(hidden: tf.Tensor2D[]): { value: tf.Scalar; weighted: tf.Scalar } | null {
+    const { sparsity, rho, sparsityWeight } = this.config;
+    return sparsity === null ? null : sparsityPenalty({ kind: sparsity, rho }, hidden, sparsityWeight);
+  }
+
   /**
    * Ae's forward pass, with the `sparsity` term added here rather than through
    * the `penalties` hook: a hook penalty enters the loss as one weight times
    * its value, while the reported term is Σ_k s_k and the loss needs
-   * Σ_k w_k·s_k, one weight per hidden layer.
+   * Σ_k w_k·s_k, one weight per hidden layer. The hook still applies, so a
+   * subclass can add penalties as it would to `Ae`.
    */
   override forward(batch: Batch, ctx: ForwardContext): ModelOutput {
     return tf.tidy(() => {
       const input = ctx.training ? this.corrupt(batch.x, ctx) : batch.x;
-      const [code, ...hidden] = this.encoderOutputs(input) as tf.Tensor2D[];
-      const z = this.codeStep(code, ctx);
+      const encoderOutputs = this.encoderOutputs(input);
+      const z = this.codeStep(encoderOutputs[0] as tf.Tensor2D, ctx);
       const preact = this.decoderView.apply(z) as tf.Tensor2D;
       const { perExample, output } = this.reconstructionLoss(preact, batch.x);
       const recon = tf.mean(perExample) as tf.Scalar;
       const terms: Record<string, tf.Scalar> = { recon };
       let loss = recon;
-      const { sparsity, rho, sparsityWeight } = this.config;
+      const sparsity = this.sparsityTerm(encoderOutputs.slice(1) as tf.Tensor2D[]);
       if (sparsity !== null) {
-        const penalty = sparsityPenalty({ kind: sparsity, rho }, hidden, sparsityWeight);
-        terms.sparsity = penalty.value;
-        loss = tf.add(recon, penalty.weighted);
+        terms.sparsity = sparsity.value;
+        loss = tf.add(loss, sparsity.weighted);
+      }
+      for (const [name, penalty] of Object.entries(this.penalties({ input, encoderOutputs, z }, ctx))) {
+        terms[name] = penalty.value;
+        loss = tf.add(loss, tf.mul(penalty.weight, penalty.value));
       }
       return { loss, terms, z, recon: output };
     });

@@ -14,8 +14,10 @@ import * as tf from '@tensorflow/tfjs-core';
 export function topKMask(code: tf.Tensor2D, k: number): tf.Tensor2D {
   return tf.tidy(() => {
     const { indices } = tf.topk(tf.abs(code), k); // [b, K]
-    const oneHots = tf.oneHot(indices, code.shape[1], 1, 0, 'float32'); // [b, K, L]
-    return tf.sum(oneHots, 1) as tf.Tensor2D;
+    // One-hots in int32, cast after: the wasm backend (4.22) writes int32 bit
+    // patterns into a float32 oneHot, so 1 would read as 1.4e-45.
+    const oneHots = tf.oneHot(indices, code.shape[1]); // [b, K, L]
+    return tf.cast(tf.sum(oneHots, 1), 'float32') as tf.Tensor2D;
   });
 }
 
