@@ -1,7 +1,20 @@
-import { UsageError } from '../../errors.js';
+/** `latentkit report`: one self-contained HTML file of a run (built by src/viz/figures/report.ts). */
+import { writeFileAtomic } from '../../io/atomic.js';
+import { readMetrics } from '../../run/run-folder.js';
+import { buildReport } from '../../viz/figures/index.js';
 import type { CommandRun } from '../options.js';
+import { loadDataFor, openRun, outputPath } from './common.js';
 
-// Placeholder until the command lands.
-export const run: CommandRun = async () => {
-  throw new UsageError('latentkit report is not available yet');
+export const run: CommandRun = async (values, _positionals, io) => {
+  const out = outputPath(values, 'report', ['.html', '.htm']);
+  const { dir, config, model } = await openRun(values, 'report');
+  try {
+    const ds = await loadDataFor(config, values, { split: 'test' });
+    const html = await buildReport({ config, model, metrics: readMetrics(dir), name: dir }, ds, { seed: (values.seed as number | undefined) ?? 0 });
+    writeFileAtomic(out, html);
+    io.stdout.write(`wrote the report of ${dir} (${ds.name} ${ds.split}, ${ds.n} examples) to ${out}\n`);
+    return 0;
+  } finally {
+    model.dispose();
+  }
 };

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hasMnist, setup } from '../../../test/helpers.js';
+import { initBackend } from '../../backend/index.js';
 import { forEachBatch } from '../../data/batches.js';
 import { loadDataset } from '../../data/load.js';
 import type { Dataset } from '../../data/types.js';
@@ -17,14 +18,27 @@ beforeAll(async () => {
 
 const tiny: DataInfo = { shape: [2, 3, 1], numClasses: 1 };
 
-/** A tiny CAE: 6 inputs, three hidden layers, a 2-unit code. */
+/**
+ * A tiny CAE: 6 inputs, three hidden layers, a 2-unit code. Encoder kernels
+ * are scaled up so that the Jacobian is far from zero (and well above float32
+ * rounding in the finite differences) and the activations work in their curved range.
+ */
 function tinyCae(activation: Activation, seed = 3): Autoencoder {
+  const gain = activation === 'sigmoid' ? 6 : 2.5; // σ' ≤ ¼: sigmoid layers need more gain
   const def = getModelDefinition('cae');
-  return def.create(def.resolveConfig({ hidden: [5, 4, 3], latent: 2, activation, contractiveWeight: 1 }, tiny), new Rng(seed));
+  const model = def.create(def.resolveConfig({ hidden: [5, 4, 3], latent: 2, activation, contractiveWeight: 1 }, tiny), new Rng(seed));
+  for (const layer of model.networks.encoder.layers) {
+    if (layer.getClassName() === 'Dense') layer.setWeights(layer.getWeights().map((w, i) => (i === 0 ? tf.mul(w, gain) : w)));
+  }
+  return model;
 }
 
-/** Mean over examples of ‖J‖²_F, J from central differences of the encoder's output in each input. */
-function finiteDifferenceJacobianNorm(encoder: tfl.LayersModel, x: number[][], h = 1e-2): number {
+/**
+ * Mean over examples of ‖J‖²_F, J from central differences of the encoder's
+ * output in each input. A small step, so that piecewise-linear activations
+ * rarely cross a kink.
+ */
+function finiteDifferenceJacobianNorm(encoder: tfl.LayersModel, x: number[][], h = 1e-3): number {
   let total = 0;
   for (let i = 0; i < x[0].length; i++) {
     const shifted = (d: number) => (encoder.apply(tf.tensor2d(x.map((row) => row.map((v, j) => (j === i ? v + d : v))))) as tf.Tensor).arraySync() as number[][];
@@ -46,7 +60,7 @@ describe('the contractive penalty ‖∂f(x)/∂x‖²_F', () => {
       const model = tinyCae(activation);
       const exact = contractivePenalty(model.networks.encoder, tf.tensor2d(inputs)).dataSync()[0];
       const fd = finiteDifferenceJacobianNorm(model.networks.encoder, inputs);
-      expect(exact).toBeGreaterThan(1e-4);
+      expect(exact).toBeGreaterThan(0.05);
       expect(Math.abs(exact - fd) / fd).toBeLessThan(2e-3);
       model.dispose();
     });
@@ -65,7 +79,7 @@ describe('the contractive penalty ‖∂f(x)/∂x‖²_F', () => {
   });
 
   // The trainer minimizes forward(...).loss: the penalty must reach the first layer through it.
-  for (const activation of ['tanh', 'leaky-relu'] as Activation[]) {
+  for (const activation of ['tanh', 'sigmoid', 'relu', 'leaky-relu'] as Activation[]) {
     it(`its gradient in the first-layer kernel (${activation}, through forward) matches finite differences`, () => {
       const model = tinyCae(activation, 11);
       const batch = { x: tf.tensor2d(inputs) };
@@ -75,7 +89,7 @@ describe('the contractive penalty ‖∂f(x)/∂x‖²_F', () => {
       const { grads } = tf.variableGrads(penalty, [kernel]);
       const analytic = grads[kernel.name].arraySync() as number[][];
       const k0 = kernel.arraySync() as number[][];
-      const h = 1e-2;
+      const h = 1e-3; // small, so that ReLU-type units rarely switch sign within ±h
       const at = (i: number, j: number, d: number) => {
         kernel.assign(tf.tensor2d(k0.map((row, r) => row.map((v, c) => (r === i && c === j ? v + d : v)))));
         return penalty().dataSync()[0];
@@ -120,24 +134,29 @@ function meanSensitivity(model: Autoencoder, ds: Dataset): number {
 }
 
 describe(`training with the penalty (${hasMnist ? 'MNIST' : 'sprites'})`, () => {
+  beforeAll(async () => {
+    // Training needs speed, not the cpu backend's exactness.
+    await initBackend('wasm');
+  });
+
   it('leaves the encoder less sensitive on held-out data than λ = 0, same seed', async () => {
     const name = hasMnist ? 'mnist' : 'sprites';
     const trainSet = await loadDataset(name, { split: 'train', limit: 2000 });
     const testSet = await loadDataset(name, { split: 'test', limit: 500 });
     const def = getModelDefinition('cae');
     const results = [];
-    for (const contractiveWeight of [0, 0.1]) {
+    for (const contractiveWeight of [0, 1]) {
       const model = def.create(def.resolveConfig({ hidden: [64], latent: 8, contractiveWeight }, { shape: trainSet.shape, numClasses: trainSet.numClasses }), new Rng(4));
-      const { metrics } = await train(model, trainSet, testSet, { epochs: 3, batchSize: 100, lr: 1e-3, seed: 4 });
-      results.push({ contractiveWeight, sensitivity: meanSensitivity(model, testSet), recon: metrics.at(-1)!.test_recon });
+      const { metrics } = await train(model, trainSet, testSet, { epochs: 3, batchSize: 32, lr: 2e-3, seed: 4 });
+      results.push({ sensitivity: meanSensitivity(model, testSet), recon: metrics.at(-1)!.test_recon });
       model.dispose();
     }
     const [free, penalized] = results;
     console.info(
-      `cae ${name}: held-out mean ‖J‖²_F ${free.sensitivity.toFixed(2)} with λ = 0, ${penalized.sensitivity.toFixed(2)} with λ = 0.1; ` +
+      `cae ${name}: held-out mean ‖J‖²_F ${free.sensitivity.toFixed(2)} with λ = 0, ${penalized.sensitivity.toFixed(2)} with λ = 1; ` +
         `test_recon ${free.recon.toFixed(2)} vs ${penalized.recon.toFixed(2)}`,
     );
-    expect(penalized.sensitivity).toBeLessThan(0.5 * free.sensitivity);
+    expect(penalized.sensitivity).toBeLessThan(0.6 * free.sensitivity);
   });
 });
 

@@ -18,7 +18,7 @@ export const DEFAULT_CONTRACTIVE_WEIGHT = 0.1;
 
 export const CAE_OPTIONS: readonly ConfigOption[] = [
   ...AE_OPTIONS,
-  { flag: 'contractive-weight', type: 'number', description: `cae: weight λ of the penalty ‖∂code/∂x‖²_F (≥ 0); default ${DEFAULT_CONTRACTIVE_WEIGHT}` },
+  { flag: 'contractive-weight', type: 'number', description: `weight λ of the penalty ‖∂code/∂x‖²_F (≥ 0); default ${DEFAULT_CONTRACTIVE_WEIGHT}` },
 ];
 
 /** Everything an `ae` has, plus λ; the exact Jacobian needs an MLP encoder. */

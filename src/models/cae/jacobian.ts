@@ -18,16 +18,20 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 
 type Layer = LayersModel['layers'][number];
+/** σ'(a) from an activation's input a and output y. */
+type Slope = (a: tf.Tensor2D, y: tf.Tensor2D) => tf.Tensor2D;
 
-/** One link of the chain: an affine map (its kernel) or an elementwise activation (its slope). */
-type Link = { kind: 'affine'; kernel: () => tf.Tensor2D; apply: (h: tf.Tensor2D) => tf.Tensor2D } | { kind: 'elementwise'; apply: (h: tf.Tensor2D) => { out: tf.Tensor2D; slope: tf.Tensor2D } };
+/** One link of the chain: an affine map (with its kernel) or an elementwise activation (with its slope). */
+type Link =
+  | { kind: 'affine'; kernel: () => tf.Tensor2D; apply: (h: tf.Tensor2D) => tf.Tensor2D }
+  | { kind: 'elementwise'; apply: (h: tf.Tensor2D) => { out: tf.Tensor2D; slope: tf.Tensor2D } };
 
 function unsupported(layer: Layer, why: string): Error {
   return new Error(`contractive penalty: encoder layer '${layer.name}' (${layer.getClassName()}) ${why}; the cae needs a plain MLP encoder (--arch mlp)`);
 }
 
-/** σ'(a) for an activation by name, from its input a and output y. */
-function slopeOf(activation: string, layer: Layer): ((a: tf.Tensor2D, y: tf.Tensor2D) => tf.Tensor2D) | null {
+/** The slope of a named activation; null for the identity. */
+function namedSlope(activation: string, layer: Layer): Slope | null {
   switch (activation) {
     case 'linear':
       return null;
@@ -42,26 +46,40 @@ function slopeOf(activation: string, layer: Layer): ((a: tf.Tensor2D, y: tf.Tens
   }
 }
 
-function linkOf(layer: Layer): Link | null {
-  const apply = (h: tf.Tensor2D) => layer.apply(h) as tf.Tensor2D;
-  const className = layer.getClassName();
-  if (className === 'InputLayer') return null;
-  if (className === 'Dense') {
-    // A fused activation would hide the pre-activation the slope needs.
-    if ((layer.getConfig() as { activation?: string }).activation !== 'linear') throw unsupported(layer, 'has a built-in activation');
-    const kernel = layer.trainableWeights.find((w) => w.originalName.endsWith('kernel'));
-    if (!kernel) throw unsupported(layer, 'has no trainable kernel');
-    return { kind: 'affine', kernel: () => kernel.read() as tf.Tensor2D, apply };
+/** The slope of an activation layer; null for the identity. */
+function layerSlope(layer: Layer): Slope | null {
+  const config = layer.getConfig() as { activation?: string; alpha?: number };
+  switch (layer.getClassName()) {
+    case 'LeakyReLU':
+      return (a) => tf.step(a, config.alpha);
+    case 'Activation':
+      return namedSlope(String(config.activation), layer);
+    default:
+      throw unsupported(layer, 'is neither dense nor an activation');
   }
-  const slopeFn =
-    className === 'LeakyReLU'
-      ? (a: tf.Tensor2D) => tf.step(a, (layer.getConfig() as { alpha: number }).alpha) as tf.Tensor2D
-      : className === 'Activation'
-        ? slopeOf((layer.getConfig() as { activation: string }).activation, layer)
-        : undefined;
-  if (slopeFn === undefined) throw unsupported(layer, 'is neither dense nor an activation');
-  if (slopeFn === null) return null;
-  return { kind: 'elementwise', apply: (h) => { const out = apply(h); return { out, slope: slopeFn(h, out) }; } };
+}
+
+function affineLink(layer: Layer): Link {
+  // A built-in activation would hide the pre-activation the slope needs.
+  if ((layer.getConfig() as { activation?: string }).activation !== 'linear') throw unsupported(layer, 'has a built-in activation');
+  const kernel = layer.trainableWeights.find((w) => w.originalName.endsWith('kernel'));
+  if (!kernel) throw unsupported(layer, 'has no trainable kernel');
+  return { kind: 'affine', kernel: () => kernel.read() as tf.Tensor2D, apply: (h) => layer.apply(h) as tf.Tensor2D };
+}
+
+/** A layer as a link; null for layers that do nothing to the Jacobian (the input, linear activations). */
+function linkOf(layer: Layer): Link | null {
+  if (layer.getClassName() === 'InputLayer') return null;
+  if (layer.getClassName() === 'Dense') return affineLink(layer);
+  const slope = layerSlope(layer);
+  if (!slope) return null;
+  return {
+    kind: 'elementwise',
+    apply: (h) => {
+      const out = layer.apply(h) as tf.Tensor2D;
+      return { out, slope: slope(h, out) };
+    },
+  };
 }
 
 /** The encoder as a chain of links, checking that each layer feeds only the next. */
@@ -105,27 +123,24 @@ export function encodeWithSlopes(encoder: LayersModel, x: tf.Tensor2D): { code: 
 export function squaredJacobianNorms(encoder: LayersModel, slopes: readonly tf.Tensor2D[]): tf.Tensor1D {
   return tf.tidy(() => {
     const links = chainOf(encoder);
+    const latent = encoder.outputs[0].shape[1] as number;
     let next = slopes.length;
     // g = ∂code/∂(current layer), [b or 1, latent, width]: one row per code unit.
-    let g: tf.Tensor3D | undefined;
+    let g = tf.expandDims(tf.eye(latent), 0) as tf.Tensor3D;
     for (let i = links.length - 1; i >= 0; i--) {
       const link = links[i];
       if (link.kind === 'affine') {
         const kernel = link.kernel(); // [in, out]
-        if (!g) {
-          g = tf.expandDims(tf.transpose(kernel), 0) as tf.Tensor3D;
-        } else {
-          const [b, latent, out] = g.shape;
-          const flat = tf.matMul(tf.reshape(g, [b * latent, out]), kernel, false, true);
-          g = tf.reshape(flat, [b, latent, kernel.shape[0]]);
-        }
+        const [b, , out] = g.shape;
+        const flat = tf.matMul(tf.reshape(g, [b * latent, out]), kernel, false, true);
+        g = tf.reshape(flat, [b, latent, kernel.shape[0]]);
       } else {
         const slope = slopes[--next];
-        if (!g || !slope) throw new Error('contractive penalty: slopes do not match the encoder');
-        g = tf.mul(g, tf.expandDims(slope, 1)) as tf.Tensor3D;
+        if (!slope) throw new Error('contractive penalty: fewer slopes than activations in the encoder');
+        g = tf.mul(g, tf.expandDims(slope, 1));
       }
     }
-    if (!g || next !== 0) throw new Error('contractive penalty: slopes do not match the encoder');
+    if (next !== 0) throw new Error('contractive penalty: more slopes than activations in the encoder');
     return tf.sum(tf.square(g), [1, 2]) as tf.Tensor1D;
   });
 }

@@ -15,7 +15,7 @@ export const DEFAULT_NOISE = 'mask:0.3';
 
 export const DAE_OPTIONS: readonly ConfigOption[] = [
   ...AE_OPTIONS,
-  { flag: 'noise', type: 'string', description: `dae: input corruption while training, ${NOISE_FORMAT}; default ${DEFAULT_NOISE}` },
+  { flag: 'noise', type: 'string', description: `input corruption while training, ${NOISE_FORMAT}; default ${DEFAULT_NOISE}` },
 ];
 
 /** Everything an `ae` has, plus the parsed noise spec. */
