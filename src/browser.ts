@@ -5,10 +5,14 @@
  */
 import { registerModel } from './models/registry.js';
 import { definition as ae } from './models/ae/index.js';
+import { definition as cae } from './models/cae/index.js';
+import { definition as cvae } from './models/cvae/index.js';
+import { definition as dae } from './models/dae/index.js';
+import { definition as sae } from './models/sae/index.js';
 import { definition as vae } from './models/vae/index.js';
 
-registerModel(ae);
-registerModel(vae);
+// Node finds model folders on disk (models/discover.ts); a bundle needs them named.
+for (const definition of [ae, cae, cvae, dae, sae, vae]) registerModel(definition as never);
 
 export { Rng } from './random.js';
 export { UsageError } from './errors.js';
