@@ -2,6 +2,18 @@
  * Seeded randomness. Every random choice in latentkit (weight init, shuffling,
  * ε of the reparameterization, noise) draws from an Rng, so a seed fixes a run.
  */
+/** mulberry32: a 32-bit-state generator of floats in [0, 1). Same seed, same sequence. */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 export class Rng {
   private state: number;
 

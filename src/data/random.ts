@@ -3,17 +3,7 @@
  * binarization). Not for cryptography.
  */
 
-/** mulberry32: a 32-bit state PRNG returning floats in [0, 1). Same seed, same sequence. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '../random.js';
 
 /**
  * Combine a seed with a stream number into a new 32-bit seed, so that

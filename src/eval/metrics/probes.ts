@@ -8,6 +8,7 @@
  */
 import { minimizeLbfgs } from './lbfgs.js';
 import { checkPositiveInt, checkShape, type Floats, type Labels } from './shape.js';
+import { mulberry32 } from '../../random.js';
 
 /** Row count implied by the labels, after checking that the codes match. */
 function rowsOf(fn: string, name: string, x: Floats, y: Labels, dim: number): number {
@@ -37,18 +38,6 @@ function accuracy(predicted: Int32Array, truth: Labels): number {
   let correct = 0;
   for (let i = 0; i < predicted.length; i++) if (predicted[i] === truth[i]) correct++;
   return correct / predicted.length;
-}
-
-/** Small fast seeded PRNG (mulberry32), uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -27,11 +27,12 @@ export interface ForwardState {
   z: tf.Tensor2D;
 }
 
-/** A named penalty: its unweighted per-example value and the weight it enters the loss with. */
-export interface Penalty {
-  value: tf.Scalar;
-  weight: number;
-}
+/**
+ * A named penalty: its unweighted value (reported as a term) and how it enters
+ * the loss: one `weight` times the value, or an already `weighted` scalar when
+ * the weighting is finer (one weight per layer, say).
+ */
+export type Penalty = { value: tf.Scalar; weight: number } | { value: tf.Scalar; weighted: tf.Scalar };
 
 export class Ae<C extends AeConfig = AeConfig> implements Autoencoder<C> {
   readonly generative: boolean = false;
@@ -87,7 +88,7 @@ export class Ae<C extends AeConfig = AeConfig> implements Autoencoder<C> {
       let loss: tf.Scalar = recon;
       for (const [name, penalty] of Object.entries(this.penalties({ input, encoderOutputs, z }, ctx))) {
         terms[name] = penalty.value;
-        loss = tf.add(loss, tf.mul(penalty.weight, penalty.value));
+        loss = tf.add(loss, 'weighted' in penalty ? penalty.weighted : tf.mul(penalty.weight, penalty.value));
       }
       return { loss, terms, z, recon: output };
     });

@@ -10,8 +10,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { Ae, type AeNetworks } from '../ae/model.js';
-import type { Batch, ForwardContext, ModelOutput } from '../types.js';
+import { Ae, type AeNetworks, type ForwardState, type Penalty } from '../ae/model.js';
+import type { ForwardContext } from '../types.js';
 import type { SaeConfig } from './config.js';
 import { sparsityPenalty } from './sparsity.js';
 import { kSparse } from './topk.js';
@@ -58,33 +58,10 @@ export class Sae extends Ae<SaeConfig> {
     return sparsity === null ? null : sparsityPenalty({ kind: sparsity, rho }, hidden, sparsityWeight);
   }
 
-  /**
-   * Ae's forward pass, with the `sparsity` term added here rather than through
-   * the `penalties` hook: a hook penalty enters the loss as one weight times
-   * its value, while the reported term is Σ_k s_k and the loss needs
-   * Σ_k w_k·s_k, one weight per hidden layer. The hook still applies, so a
-   * subclass can add penalties as it would to `Ae`.
-   */
-  override forward(batch: Batch, ctx: ForwardContext): ModelOutput {
-    return tf.tidy(() => {
-      const input = ctx.training ? this.corrupt(batch.x, ctx) : batch.x;
-      const encoderOutputs = this.encoderOutputs(input);
-      const z = this.codeStep(encoderOutputs[0] as tf.Tensor2D, ctx);
-      const preact = this.decoderView.apply(z) as tf.Tensor2D;
-      const { perExample, output } = this.reconstructionLoss(preact, batch.x);
-      const recon = tf.mean(perExample) as tf.Scalar;
-      const terms: Record<string, tf.Scalar> = { recon };
-      let loss = recon;
-      const sparsity = this.sparsityTerm(encoderOutputs.slice(1) as tf.Tensor2D[]);
-      if (sparsity !== null) {
-        terms.sparsity = sparsity.value;
-        loss = tf.add(loss, sparsity.weighted);
-      }
-      for (const [name, penalty] of Object.entries(this.penalties({ input, encoderOutputs, z }, ctx))) {
-        terms[name] = penalty.value;
-        loss = tf.add(loss, tf.mul(penalty.weight, penalty.value));
-      }
-      return { loss, terms, z, recon: output };
-    });
+  /** The sparsity term over the hidden activations (encoder outputs after the code), with its per-layer weights applied. */
+  protected override penalties(state: ForwardState, ctx: ForwardContext): Record<string, Penalty> {
+    const own = super.penalties(state, ctx);
+    const sparsity = this.sparsityTerm(state.encoderOutputs.slice(1) as tf.Tensor2D[]);
+    return sparsity === null ? own : { ...own, sparsity };
   }
 }
