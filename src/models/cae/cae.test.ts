@@ -120,6 +120,15 @@ describe('the contractive penalty ‖∂f(x)/∂x‖²_F', () => {
     expect(loss).toBeCloseTo(recon + 0.7 * contractive, 4);
     expect(contractive).toBeCloseTo(contractivePenalty(model.networks.encoder, x).dataSync()[0], 6);
     expect(out.z.arraySync()).toEqual(model.encode({ x }).arraySync());
+    tf.dispose([out.loss, out.z, out.recon, ...Object.values(out.terms)]);
+    // Optimizer steps leave no tensors behind (the first creates Adam's slots).
+    const optimizer = tf.train.adam(1e-3);
+    const step = () => optimizer.minimize(() => model.forward({ x }, { training: true, epoch: 0, rng: new Rng(1) }).loss, false, model.trainableVariables());
+    step();
+    const before = tf.memory().numTensors;
+    step();
+    expect(tf.memory().numTensors).toBe(before);
+    optimizer.dispose();
     model.dispose();
   });
 });

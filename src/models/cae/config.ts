@@ -9,10 +9,11 @@ export interface CaeConfig extends AeConfig {
 }
 
 /**
- * λ = 0.1. Both terms are sums (BCE over pixels, squares over all latent × input
- * entries of J); at this weight the penalty visibly shrinks ‖J‖²_F while costing
- * little reconstruction, where 1 starts to trade reconstruction for contraction.
- * See the report in the cae tests for measured values.
+ * λ = 0.1. Both terms are per-example sums (BCE over 784 pixels; squares over
+ * all latent × input entries of J). Measured with the default network on 10,000
+ * MNIST images, 3 epochs, same seed: λ = 0 ends at test recon 126.0 and
+ * ‖J‖²_F 109; λ = 0.1 at 124.2 and 13.9 (8× less sensitive, no reconstruction
+ * cost); λ = 1 at 129.4 and 2.6, where contraction starts to cost reconstruction.
  */
 export const DEFAULT_CONTRACTIVE_WEIGHT = 0.1;
 
