@@ -133,7 +133,8 @@ function errorToClean(model: Autoencoder, ds: Dataset, noise: NoiseSpec | null, 
 describe(`denoising (${hasMnist ? 'MNIST' : 'sprites'})`, () => {
   it('the DAE reconstructs held-out corrupted inputs closer to the clean ones than an AE of the same size trained as long', async () => {
     const name = hasMnist ? 'mnist' : 'sprites';
-    const trainSet = await loadDataset(name, { split: 'train', limit: 3000 });
+    // An undertrained AE is smooth enough to denoise by accident; MNIST needs more images than sprites to get past that.
+    const trainSet = await loadDataset(name, { split: 'train', limit: hasMnist ? 10_000 : 3000 });
     const testSet = await loadDataset(name, { split: 'test', limit: 500 });
     const data = { shape: trainSet.shape, numClasses: trainSet.numClasses };
     const noise = 'salt-pepper:0.3';
@@ -142,7 +143,7 @@ describe(`denoising (${hasMnist ? 'MNIST' : 'sprites'})`, () => {
       const def = getModelDefinition(modelName);
       const input = { hidden: [128], latent: 16, ...(modelName === 'dae' ? { noise } : {}) };
       const model = def.create(def.resolveConfig(input, data), new Rng(6));
-      // Small batches: ~280 steps, enough for both to reconstruct clean sprites well.
+      // Small batches: many steps for the time, so both reconstruct clean images well.
       await train(model, trainSet, testSet, { epochs: 3, batchSize: 32, lr: 2e-3, seed: 6 });
       errors[modelName] = { noisy: errorToClean(model, testSet, parseNoise(noise), 1000), clean: errorToClean(model, testSet, null) };
       model.dispose();
@@ -151,8 +152,8 @@ describe(`denoising (${hasMnist ? 'MNIST' : 'sprites'})`, () => {
       `dae ${name}, ${noise} on held-out inputs: squared error to the clean image ${errors.dae.noisy.toFixed(2)} (dae) vs ${errors.ae.noisy.toFixed(2)} (ae); ` +
         `on clean inputs ${errors.dae.clean.toFixed(2)} vs ${errors.ae.clean.toFixed(2)}`,
     );
-    // On MNIST (3,000 images, 3 epochs) the DAE measured 30.6 against 40.0 for the AE; on sprites the gap is wider.
-    expect(errors.dae.noisy).toBeLessThan(0.85 * errors.ae.noisy);
+    // Measured: sprites 14.1 (dae) vs 61.9 (ae); MNIST 22.7 vs 51.5.
+    expect(errors.dae.noisy).toBeLessThan(0.6 * errors.ae.noisy);
   });
 });
 

@@ -38,6 +38,20 @@ function checkAmount(kind: NoiseKind, amount: number, text: string): void {
   }
 }
 
+/** Kind and amount of a spec before validation, and the spec as text for messages. */
+function noiseParts(value: unknown): { kind: unknown; amount: unknown; text: string } {
+  if (typeof value === 'string') {
+    const parts = value.split(':');
+    if (parts.length !== 2) throw new UsageError(`--noise must be ${NOISE_FORMAT}, got '${value}'`);
+    return { kind: parts[0].trim(), amount: parts[1].trim() === '' ? Number.NaN : Number(parts[1]), text: value };
+  }
+  if (typeof value === 'object' && value !== null) {
+    const { kind, amount } = value as Record<string, unknown>;
+    return { kind, amount, text: `${String(kind)}:${String(amount)}` };
+  }
+  throw new UsageError(`--noise must be ${NOISE_FORMAT}, got '${String(value)}'`);
+}
+
 /**
  * Parse and validate a noise spec: the `--noise` string, or the object a
  * config.json already holds (so a saved config resolves to itself).
@@ -45,20 +59,7 @@ function checkAmount(kind: NoiseKind, amount: number, text: string): void {
  * @throws UsageError naming the expected format, or the allowed range of the amount
  */
 export function parseNoise(value: unknown): NoiseSpec {
-  let kind: unknown;
-  let amount: unknown;
-  let text: string;
-  if (typeof value === 'string') {
-    const parts = value.split(':');
-    if (parts.length !== 2) throw new UsageError(`--noise must be ${NOISE_FORMAT}, got '${value}'`);
-    [kind, amount] = [parts[0].trim(), parts[1].trim() === '' ? Number.NaN : Number(parts[1])];
-    text = value;
-  } else if (typeof value === 'object' && value !== null) {
-    ({ kind, amount } = value as Record<string, unknown>);
-    text = `${String(kind)}:${String(amount)}`;
-  } else {
-    throw new UsageError(`--noise must be ${NOISE_FORMAT}, got '${String(value)}'`);
-  }
+  const { kind, amount, text } = noiseParts(value);
   if (!NOISE_KINDS.includes(kind as NoiseKind)) throw new UsageError(`--noise must be ${NOISE_FORMAT}; unknown kind '${String(kind)}'`);
   if (typeof amount !== 'number' || !Number.isFinite(amount)) throw new UsageError(`--noise ${text}: the amount after ':' must be a number`);
   checkAmount(kind as NoiseKind, amount, text);
