@@ -4,8 +4,8 @@
  * the code is insensitive to directions the data do not vary along.
  *
  * The exact penalty costs about `latent` backward passes through the encoder
- * per step (one per row of J): at the default sizes a step is roughly ten
- * times an `ae` step.
+ * per step (one per row of J): at the default sizes on wasm, 103 examples/s
+ * against 811 for the `dae`.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Ae, type ForwardState, type Penalty } from '../ae/model.js';
