@@ -17,6 +17,11 @@ describe('parseCommandLine', () => {
     expect(p.values).toMatchObject({ epochs: 3, lr: 0.01, hidden: '400,400', quiet: true });
   });
 
+  it('takes negative numbers as values, so range checks can name them', () => {
+    expect(parseCommandLine(['train', '--beta', '-1'], modelOptions).values.beta).toBe(-1);
+    expect(parseCommandLine(['train', '--beta=-0.5', '--epochs', '2'], modelOptions).values).toMatchObject({ beta: -0.5, epochs: 2 });
+  });
+
   it('accepts registered model options on train only', () => {
     expect(parseCommandLine(['train', '--beta', '4'], modelOptions).values.beta).toBe(4);
     expect(() => parseCommandLine(['sample', '--beta', '4'], modelOptions)).toThrow(/unknown option '--beta' for 'latentkit sample'/);

@@ -44,6 +44,19 @@ function explainParseError(err: unknown, command: CommandSpec): UsageError {
   return new UsageError(message.split('\n')[0]);
 }
 
+/** `--lr -1` → `--lr=-1`: node's parseArgs takes a value starting with '-' for an option, so negative numbers need joining. */
+function joinNegativeNumbers(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const next = args[i + 1];
+    if (args[i].startsWith('--') && !args[i].includes('=') && next !== undefined && /^-\d|^-\.\d/.test(next)) {
+      out.push(`${args[i]}=${next}`);
+      i++;
+    } else out.push(args[i]);
+  }
+  return out;
+}
+
 /**
  * Parse `argv` (without node and script). `modelOptions` are the registered
  * models' flags, needed only for commands that train.
@@ -60,7 +73,7 @@ export function parseCommandLine(argv: readonly string[], modelOptions: readonly
   const config = Object.fromEntries(specs.map((s) => [s.name, { type: s.type === 'boolean' ? 'boolean' : 'string' }])) as Record<string, { type: 'boolean' | 'string' }>;
   let parsed;
   try {
-    parsed = parseArgs({ args: [...rest], options: config, strict: true, allowPositionals: true });
+    parsed = parseArgs({ args: joinNegativeNumbers(rest), options: config, strict: true, allowPositionals: true });
   } catch (err) {
     throw explainParseError(err, command);
   }
