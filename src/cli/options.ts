@@ -49,6 +49,10 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'data-dir', type: 'string', arg: 'DIR', description: 'folder holding the dataset files (else $LATENTKIT_DATA_DIR, the cache, a download)' },
   { name: 'split', type: 'string', arg: 'SPLIT', choices: SPLITS, default: 'test', description: 'which split to use' },
   { name: 'limit', type: 'integer', arg: 'N', description: 'use only the first N examples' },
+  { name: 'label-column', type: 'string', arg: 'NAME', description: 'csv: the column holding the label (integer classes); not a feature' },
+  { name: 'ignore-columns', type: 'string', arg: 'LIST', description: 'csv: columns to drop, comma separated' },
+  { name: 'scale', type: 'string', arg: 'KIND', choices: ['standard', 'minmax'], default: 'standard', description: 'csv: per-column scaling fitted on the training data and saved in the run' },
+  { name: 'classes', type: 'string', arg: 'LIST', description: 'keep only examples whose label is in LIST (e.g. 3 or 1,7)' },
   // model (shared by all models; model-specific options come from the registry)
   { name: 'model', type: 'string', arg: 'NAME', default: 'vae', description: 'model to train (see the model list below)' },
   { name: 'arch', type: 'string', arg: 'ARCH', choices: ['mlp', 'conv'], default: 'mlp', description: 'network architecture' },
@@ -63,6 +67,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'out', type: 'string', arg: 'PATH', description: 'output run folder or file' },
   { name: 'resume', type: 'string', arg: 'RUN', description: 'continue the run in RUN from its last completed epoch' },
   { name: 'backend', type: 'string', arg: 'NAME', choices: BACKENDS, default: 'auto', description: 'TensorFlow.js backend' },
+  { name: 'workers', type: 'integer', arg: 'N', description: 'worker threads for data-parallel training (default: one per core)' },
   // using a run
   { name: 'run', type: 'string', arg: 'RUN', description: 'a run folder written by latentkit train' },
   { name: 'n', type: 'integer', arg: 'N', description: 'number of images' },
@@ -78,6 +83,22 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'to', type: 'integer', arg: 'J', default: 1, description: 'interpolate: index of the second example' },
   { name: 'steps', type: 'integer', arg: 'N', default: 10, description: 'interpolate: points on the path' },
   { name: 'path', type: 'string', arg: 'KIND', choices: ['line', 'great-circle'], default: 'line', description: 'interpolate: straight line or great circle (slerp)' },
+  // applications
+  { name: 'score', type: 'string', arg: 'KIND', choices: ['recon', 'elbo', 'iwae'], default: 'recon', description: 'detect: anomaly score (reconstruction error, or −ELBO / −IWAE for VAEs)' },
+  { name: 'contamination', type: 'number', arg: 'FRACTION', description: 'detect: fraction of the training data expected to be anomalous; sets the threshold' },
+  { name: 'quantile', type: 'number', arg: 'Q', description: 'detect: threshold at this quantile of the training scores (e.g. 0.99)' },
+  { name: 'anomaly-label', type: 'string', arg: 'LIST', description: 'detect: labels (or a 0/1 column name for csv) that mark true anomalies, for ROC-AUC and PR-AUC' },
+  { name: 'corrupt', type: 'string', arg: 'NOISE', description: 'add noise first: gaussian:SIGMA, mask:FRACTION or salt-pepper:FRACTION' },
+  { name: 'mask', type: 'string', arg: 'FRACTION|FILE', description: 'impute: hide this fraction of entries at random, or the pixels that are white in a mask image' },
+  { name: 'max-iter', type: 'integer', arg: 'N', default: 50, description: 'impute: most encode-decode rounds' },
+  { name: 'tol', type: 'number', arg: 'X', default: 0.0001, description: 'impute: stop when the largest change of a filled entry is below X' },
+  { name: 'query', type: 'string', arg: 'I|FILE', description: 'search: an example index in --dataset, an image file, or a CSV file whose first row is the query' },
+  { name: 'neighbors', type: 'integer', arg: 'K', default: 10, description: 'search: neighbours to return' },
+  { name: 'metric', type: 'string', arg: 'NAME', choices: ['euclidean', 'cosine'], default: 'euclidean', description: 'search: distance between codes' },
+  { name: 'bits', type: 'integer', arg: 'B', default: 8, description: 'compress: bits per code dimension (1-16)' },
+  { name: 'input', type: 'string', arg: 'FILE', description: 'file to read (decompress: a .lkz file)' },
+  { name: 'attribute', type: 'string', arg: 'SPEC', description: 'edit: label:L, factor:NAME (sprites) or column:NAME (csv); the vector is mean(z | attribute) − mean(z | not)' },
+  { name: 'alpha', type: 'string', arg: 'LIST', default: '-2,-1,0,1,2', description: 'edit: multiples of the attribute vector to add, one picture row each' },
   // general
   { name: 'quiet', type: 'boolean', description: 'no progress output' },
   { name: 'verbose', type: 'boolean', description: 'print stack traces of errors' },
@@ -85,13 +106,18 @@ export const OPTIONS: readonly OptionSpec[] = [
 ];
 
 const COMMON = ['backend', 'verbose', 'help', 'quiet'];
+const CSV = ['label-column', 'ignore-columns'];
+/** Everything `train` takes (besides --resume); `detect fit` trains with the same flags. */
+const TRAINING = ['model', 'dataset', 'data-dir', 'limit', 'classes', ...CSV, 'scale', 'arch', 'hidden', 'latent', 'activation', 'epochs', 'batch-size', 'lr', 'seed', 'out', 'workers'];
+/** Flags of commands that apply a trained run to a dataset. */
+const APPLY = ['run', 'dataset', 'data-dir', 'split', 'limit', 'classes', ...CSV];
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'train',
     summary: 'train a model into a run folder',
     usage: 'latentkit train [--model vae] [--dataset sprites] [--epochs 10] [--out runs/NAME]',
-    options: ['model', 'dataset', 'data-dir', 'limit', 'arch', 'hidden', 'latent', 'activation', 'epochs', 'batch-size', 'lr', 'seed', 'out', 'resume', ...COMMON],
+    options: [...TRAINING, 'resume', ...COMMON],
     modelOptions: true,
     load: () => import('./commands/train.js'),
   },
@@ -137,6 +163,65 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: 'latentkit report --run RUN [--dataset D] --out report.html',
     options: ['run', 'dataset', 'data-dir', 'limit', 'out', 'seed', ...COMMON],
     load: () => import('./commands/report.js'),
+  },
+  {
+    name: 'detect',
+    summary: 'anomaly detection: fit a threshold on normal data, then score examples (CSV of id, score, is_anomaly)',
+    usage: 'latentkit detect fit [training flags | --run RUN] [--contamination 0.01]\n       latentkit detect score --run RUN [--dataset D] [--anomaly-label L] --out scores.csv',
+    options: [...new Set([...TRAINING, ...APPLY, 'score', 'iwae', 'contamination', 'quantile', 'anomaly-label', 'json', ...COMMON])],
+    modelOptions: true,
+    positionals: [{ name: 'ACTION', choices: ['fit', 'score'] }],
+    load: () => import('./commands/detect.js'),
+  },
+  {
+    name: 'denoise',
+    summary: 'clean images or rows with a (denoising) autoencoder; PSNR before and after',
+    usage: 'latentkit denoise --run RUN [--dataset D] [--corrupt gaussian:0.5] [--n 8] --out denoised.png|rows.csv',
+    options: [...APPLY, 'corrupt', 'n', 'out', 'seed', 'json', ...COMMON],
+    load: () => import('./commands/denoise.js'),
+  },
+  {
+    name: 'impute',
+    summary: 'fill missing values by iterative reconstruction; RMSE against mean imputation',
+    usage: 'latentkit impute --run RUN [--dataset D] [--mask 0.3|mask.png] [--max-iter 50] --out filled.png|filled.csv',
+    options: [...APPLY, 'mask', 'max-iter', 'tol', 'n', 'out', 'seed', 'json', ...COMMON],
+    load: () => import('./commands/impute.js'),
+  },
+  {
+    name: 'search',
+    summary: 'similarity search on codes: index a dataset, query the k nearest neighbours',
+    usage: 'latentkit search index --run RUN [--dataset D] [--metric cosine]\n       latentkit search query --run RUN --query I|FILE [--neighbors 10] [--out hits.png]',
+    options: [...APPLY, 'query', 'neighbors', 'metric', 'out', 'json', ...COMMON],
+    positionals: [{ name: 'ACTION', choices: ['index', 'query'] }],
+    load: () => import('./commands/search.js'),
+  },
+  {
+    name: 'compress',
+    summary: 'quantise codes to --bits per dimension into a compact .lkz file',
+    usage: 'latentkit compress --run RUN [--dataset D] [--bits 8] --out codes.lkz',
+    options: [...APPLY, 'bits', 'out', 'json', ...COMMON],
+    load: () => import('./commands/compress.js'),
+  },
+  {
+    name: 'decompress',
+    summary: 'decode a .lkz file back into images (PNG grid) or rows (CSV, .npy)',
+    usage: 'latentkit decompress --run RUN --input codes.lkz --out images.png|rows.csv|rows.npy',
+    options: ['run', 'input', 'out', 'json', ...COMMON],
+    load: () => import('./commands/decompress.js'),
+  },
+  {
+    name: 'edit',
+    summary: 'latent arithmetic: add α times an attribute vector to codes; a picture row per α',
+    usage: 'latentkit edit --run RUN --attribute label:1|factor:scale|column:NAME [--alpha -2,-1,0,1,2] [--n 8] --out edit.png',
+    options: [...APPLY, 'attribute', 'alpha', 'n', 'out', 'seed', 'json', ...COMMON],
+    load: () => import('./commands/edit.js'),
+  },
+  {
+    name: 'interpolate',
+    summary: 'decode the path between the codes of two examples',
+    usage: 'latentkit interpolate --run RUN [--dataset D] --from I --to J [--steps 10] [--path great-circle] --out path.png',
+    options: [...APPLY, 'from', 'to', 'steps', 'path', 'out', 'json', ...COMMON],
+    load: () => import('./commands/interpolate.js'),
   },
 ];
 
