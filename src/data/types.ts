@@ -22,6 +22,35 @@ export interface Dataset {
   classNames?: string[];
   /** Extra per-example ground-truth factors (sprites: shape, scale, rotation, x, y). */
   factors?: { names: string[]; values: Float32Array };
+  /**
+   * Present for tabular data (`csv:PATH`): each row is a 1 × d × 1 "image" of
+   * d feature columns. `images` then holds *scaled* values (see `scaler`),
+   * not pixels in [0, 1]; missing entries hold the scaled training mean.
+   */
+  table?: TableInfo;
+}
+
+/** Per-column affine scaling fitted on training data: scaled = (raw − offset) / scale. */
+export interface Scaler {
+  kind: 'standard' | 'minmax';
+  /** Training mean (standard) or minimum (minmax), per feature column. */
+  offset: number[];
+  /** Training standard deviation (standard) or range (minmax), per feature column; never 0. */
+  scale: number[];
+  /** Training mean per feature column in raw units (what mean imputation fills in). */
+  mean: number[];
+}
+
+export interface TableInfo {
+  /** Feature column names, in order. */
+  columns: string[];
+  /** Column the labels came from, if any. */
+  labelColumn?: string;
+  /** 1 where the file had no value (empty cell or NaN), row-major like `images`. */
+  missing: Uint8Array;
+  scaler: Scaler;
+  /** 1-based line number in the file of each row (for messages and output ids). */
+  lines?: Int32Array;
 }
 
 export function featureSize(ds: Pick<Dataset, 'shape'>): number {
