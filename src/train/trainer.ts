@@ -31,6 +31,14 @@ export interface TrainOptions {
   resume?: { state: TrainerState; optimizerWeights: NamedTensor[] };
   /** Examples of the test split evaluated per epoch (default: all). */
   testLimit?: number;
+  /**
+   * Data-parallel worker threads (default: os.availableParallelism()). 1 runs
+   * the plain single-thread loop. Same workers -> bit-identical runs; different
+   * worker counts agree up to float rounding.
+   */
+  workers?: number;
+  /** Stop after this many optimizer steps in total (benchmarks); the partial epoch is not evaluated. */
+  maxSteps?: number;
 }
 
 export interface StepProgress {
