@@ -1,0 +1,126 @@
+/**
+ * Per-example anomaly scores, through the model contract only (encode, decode,
+ * logImportanceWeights), so every registered model can be a detector:
+ *   recon  reconstruction loss of decode(encode(x)): binary cross-entropy summed
+ *          over pixels for [0, 1] data with a sigmoid decoder, squared error
+ *          summed over features otherwise (tables, linear/gaussian decoders);
+ *   elbo   −(1/K) Σ_k log w_k, the negative ELBO estimated from K draws;
+ *   iwae   −log((1/K) Σ_k w_k), the negative IWAE bound (≥ −log p(x) − gap → tighter).
+ * A higher score means more anomalous.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { forEachBatch } from '../../data/batches.js';
+import type { Dataset } from '../../data/types.js';
+import { UsageError } from '../../errors.js';
+import { StreamingLogSumExp } from '../../eval/metrics/logsumexp.js';
+import type { Autoencoder, Batch } from '../../models/types.js';
+import { Rng } from '../../random.js';
+
+export const SCORE_KINDS = ['recon', 'elbo', 'iwae'] as const;
+export type ScoreKind = (typeof SCORE_KINDS)[number];
+
+/** How the reconstruction error is measured. */
+export type ReconMeasure = 'bce' | 'squared-error';
+
+export interface ScoreSettings {
+  kind: ScoreKind;
+  /** Importance samples K for elbo and iwae (ignored by recon). */
+  samples: number;
+  /** Seed of the z draws, so the same settings give the same scores. */
+  seed: number;
+  /** recon only: how the error is measured (see {@link reconMeasureFor}). */
+  measure: ReconMeasure;
+}
+
+/** Importance samples when --iwae is not given. */
+export const DEFAULT_SAMPLES = 64;
+
+/** Samples decoded at once per example for elbo/iwae; bounds memory at batch × chunk × features. */
+const SAMPLE_CHUNK = 64;
+
+/** Probabilities are clipped to [ε, 1 − ε] before the log (the decoder's logits are not part of the contract). */
+const BCE_EPS = 1e-6;
+
+/**
+ * The error that matches how the model was trained: BCE for a sigmoid
+ * (Bernoulli / `--loss bce`) decoder on [0, 1] data, squared error for a
+ * linear output (`--loss mse`, `--decoder gaussian`, `--recon-weight`) or for tables.
+ */
+export function reconMeasureFor(modelConfig: Record<string, unknown>, tabular: boolean): ReconMeasure {
+  if (tabular) return 'squared-error';
+  if (modelConfig.loss === 'mse' || modelConfig.decoder === 'gaussian') return 'squared-error';
+  if (typeof modelConfig.reconWeight === 'number') return 'squared-error';
+  return 'bce';
+}
+
+/** Complete and check score settings for a model; throws UsageError for elbo/iwae on a model without q(z|x). */
+export function resolveScoreSettings(model: Autoencoder, input: { kind?: string; samples?: number; seed?: number; tabular?: boolean }): ScoreSettings {
+  const kind = (input.kind ?? 'recon') as ScoreKind;
+  if (!SCORE_KINDS.includes(kind)) throw new UsageError(`--score must be one of ${SCORE_KINDS.join(', ')}, got '${input.kind}'`);
+  if (kind !== 'recon' && !model.logImportanceWeights) {
+    throw new UsageError(`--score ${kind} needs a latent-variable model (vae family); '${model.config.model}' has no q(z|x), use --score recon`);
+  }
+  const samples = input.samples ?? DEFAULT_SAMPLES;
+  if (!Number.isInteger(samples) || samples < 1) throw new UsageError(`--iwae must be a positive integer, got ${samples}`);
+  const measure = reconMeasureFor(model.config as unknown as Record<string, unknown>, input.tabular === true);
+  return { kind, samples, seed: input.seed ?? 0, measure };
+}
+
+/** Reconstruction error of each row of the batch, [b]. */
+function reconScores(model: Autoencoder, batch: Batch, measure: ReconMeasure): Float32Array {
+  return tf.tidy(() => {
+    const output = model.decode(model.encode(batch), batch.labels); // [b, features]
+    const x = batch.x;
+    if (measure === 'squared-error') return tf.sum(tf.squaredDifference(output, x), 1).dataSync() as Float32Array;
+    const p = tf.clipByValue(output, BCE_EPS, 1 - BCE_EPS);
+    const perFeature = tf.neg(tf.add(tf.mul(x, tf.log(p)), tf.mul(tf.sub(1, x), tf.log(tf.sub(1, p)))));
+    return tf.sum(perFeature, 1).dataSync() as Float32Array;
+  });
+}
+
+/** −ELBO or −IWAE of each row of the batch from K log importance weights, [b]. */
+function boundScores(model: Autoencoder, batch: Batch, settings: ScoreSettings, rng: Rng): Float64Array {
+  const b = batch.x.shape[0];
+  const accumulators = Array.from({ length: b }, () => new StreamingLogSumExp());
+  const sums = new Float64Array(b);
+  for (let done = 0; done < settings.samples; done += SAMPLE_CHUNK) {
+    const k = Math.min(SAMPLE_CHUNK, settings.samples - done);
+    const w = tf.tidy(() => model.logImportanceWeights!(batch, k, rng).dataSync()); // [b, k] row-major
+    for (let i = 0; i < b; i++) {
+      const row = w.subarray(i * k, (i + 1) * k);
+      accumulators[i].add(row);
+      for (let j = 0; j < k; j++) sums[i] += row[j];
+    }
+  }
+  const out = new Float64Array(b);
+  for (let i = 0; i < b; i++) out[i] = settings.kind === 'elbo' ? -sums[i] / settings.samples : -accumulators[i].logMean();
+  return out;
+}
+
+/**
+ * A scorer that keeps its random stream across batches: feeding the batches of
+ * a dataset in order gives the same scores as {@link scoreDataset}.
+ */
+export function createScorer(model: Autoencoder, settings: ScoreSettings): (batch: Batch) => Float64Array {
+  const rng = new Rng(settings.seed);
+  return (batch) => {
+    const scores = settings.kind === 'recon' ? Float64Array.from(reconScores(model, batch, settings.measure)) : boundScores(model, batch, settings, rng);
+    for (let i = 0; i < scores.length; i++) {
+      if (!Number.isFinite(scores[i])) throw new UsageError(`anomaly score of example ${i} in a batch is ${scores[i]}; the model or data produce non-finite values`);
+    }
+    return scores;
+  };
+}
+
+/** The anomaly score of every example of `ds`, in order. */
+export function scoreDataset(model: Autoencoder, ds: Dataset, settings: ScoreSettings, batchSize = defaultBatchSize(settings)): Float64Array {
+  const scorer = createScorer(model, settings);
+  const scores = new Float64Array(ds.n);
+  forEachBatch(ds, batchSize, (batch, start) => scores.set(scorer(batch), start));
+  return scores;
+}
+
+/** Rows per batch: large for a single pass, smaller when each row is decoded K times. */
+export function defaultBatchSize(settings: Pick<ScoreSettings, 'kind' | 'samples'>): number {
+  return settings.kind === 'recon' ? 1000 : Math.max(1, Math.floor(16_000 / Math.min(SAMPLE_CHUNK, settings.samples)));
+}
