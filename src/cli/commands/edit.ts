@@ -1,7 +1,32 @@
-// Placeholder so the option table builds; replaced by the real command (issue 5).
-import { UsageError } from '../../errors.js';
+/** `latentkit edit`: latent arithmetic z + α·v with an attribute vector; the work is in src/apps/edit. */
+import { DEFAULT_ALPHAS, editExamples, editImage, parseAlphas } from '../../apps/edit/index.js';
+import { writeFileAtomic } from '../../io/atomic.js';
 import type { CommandRun } from '../options.js';
+import { requireOption } from '../parse.js';
+import { loadDataFor, openRun, outputPath } from './common.js';
 
-export const run: CommandRun = async () => {
-  throw new UsageError('latentkit edit is not built yet');
+const fmt = (x: number) => Number(x.toFixed(3)).toString();
+
+export const run: CommandRun = async (values, _positionals, io) => {
+  const out = outputPath(values, 'edit', ['.png']);
+  const attribute = requireOption<string>(values, 'attribute', 'edit');
+  const alphas = values.alpha === undefined ? [...DEFAULT_ALPHAS] : parseAlphas(String(values.alpha));
+  const n = (values.n as number | undefined) ?? 8;
+  const { model, config } = await openRun(values, 'edit');
+  try {
+    const ds = await loadDataFor(config, values);
+    const result = editExamples(model, ds, { attribute, alphas, n });
+    writeFileAtomic(out, editImage(result, ds.shape));
+    const { originals: _o, edited: _e, ...summary } = result;
+    if (values.json) {
+      io.stdout.write(`${JSON.stringify({ ...summary, out })}\n`);
+    } else {
+      io.stdout.write(`attribute ${result.attribute}: ${result.rule}; v from ${result.positives} examples with it and ${result.negatives} without, |v| = ${fmt(result.norm)}\n`);
+      io.stdout.write(`mean drawn area (values > 0.5) per α: ${result.alphas.map((a, i) => `${a}: ${fmt(result.meanArea[i])}`).join(', ')}\n`);
+      io.stdout.write(`wrote ${result.examples.length} examples without the attribute (first row) and a row per α = ${result.alphas.join(', ')} to ${out}\n`);
+    }
+    return 0;
+  } finally {
+    model.dispose();
+  }
 };
