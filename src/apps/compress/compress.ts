@@ -1,0 +1,118 @@
+/** Compressing a dataset's codes into .lkz bytes and decoding them back to data. */
+import * as tf from '@tensorflow/tfjs-core';
+import { PNG } from 'pngjs';
+import { encodeDataset } from '../../cli/commands/encode.js';
+import { featureSize, type Dataset } from '../../data/types.js';
+import { UsageError } from '../../errors.js';
+import { batchPsnr } from '../../eval/metrics/image.js';
+import type { Autoencoder } from '../../models/types.js';
+import { decodeLkz, encodeLkz, labelBitsFor, type CompressedCodes } from './format.js';
+import { hex, modelId, sameId } from './model-id.js';
+import { dequantize, fitQuantizer, quantize } from './quantize.js';
+
+/**
+ * Quantise codes ([n, d]) to `bits` per dimension and pack them into a .lkz
+ * file. Labels are stored too when the model is conditional (its decoder needs them).
+ */
+export function compressCodes(model: Autoencoder, codes: Float32Array, n: number, options: { bits: number; labels?: Int32Array }): Uint8Array {
+  const d = model.config.latent;
+  const quantizer = fitQuantizer(codes, n, d, options.bits);
+  const labelBits = model.conditional ? labelBitsFor(model.config.numClasses) : 0;
+  if (labelBits > 0 && options.labels?.length !== n) throw new UsageError(`a conditional model needs the ${n} labels of the codes to compress them`);
+  return encodeLkz({ n, d, quantizer, levels: quantize(quantizer, codes), labels: labelBits > 0 ? options.labels : undefined, labelBits, modelId: modelId(model) });
+}
+
+/**
+ * Read .lkz bytes back into codes, refusing a damaged file (see decodeLkz) or
+ * one written with another model.
+ */
+export function decompressCodes(model: Autoencoder, bytes: Uint8Array, source = 'input'): { codes: Float32Array; labels?: Int32Array; file: CompressedCodes } {
+  const file = decodeLkz(bytes, source);
+  const id = modelId(model);
+  if (!sameId(file.modelId, id)) throw new UsageError(`${source} was compressed with another model (fingerprint ${hex(file.modelId)}, this run has ${hex(id)})`);
+  if (file.d !== model.config.latent) throw new UsageError(`${source} holds codes of size ${file.d} but the model's latent size is ${model.config.latent}`);
+  return { codes: dequantize(file.quantizer, file.levels), labels: file.labels, file };
+}
+
+/** decode(z) for n codes, in batches: [n, h·w·c]. */
+export function decodeCodes(model: Autoencoder, codes: Float32Array, n: number, labels?: Int32Array, batchSize = 1000): Float32Array {
+  const d = model.config.latent;
+  const dim = model.config.inputShape.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(n * dim);
+  for (let start = 0; start < n; start += batchSize) {
+    const end = Math.min(n, start + batchSize);
+    tf.tidy(() => {
+      const z = tf.tensor2d(codes.subarray(start * d, end * d), [end - start, d]); // [b, latent]
+      const y = labels ? tf.tensor1d(labels.subarray(start, end), 'int32') : undefined;
+      out.set(model.decode(z, y).dataSync(), start * dim);
+    });
+  }
+  return out;
+}
+
+/**
+ * One image as a standalone 8-bit PNG, grey or RGB (no alpha), with pngjs's
+ * default deflate: the baseline a compressed code is compared with.
+ */
+export function encodePng(image: Float32Array, shape: readonly [number, number, number]): Buffer {
+  const [h, w, c] = shape;
+  const colorType = c === 1 ? 0 : 2;
+  const png = new PNG({ width: w, height: h });
+  png.data = Buffer.from(Array.from(image.subarray(0, h * w * c), (v) => Math.round(255 * Math.min(1, Math.max(0, v)))));
+  // pngjs reads data in inputColorType layout (one byte per grey pixel here) and writes colorType.
+  return PNG.sync.write(png, { colorType, inputColorType: colorType, inputHasAlpha: false } as Parameters<typeof PNG.sync.write>[1]);
+}
+
+export function pngSize(image: Float32Array, shape: readonly [number, number, number]): number {
+  return encodePng(image, shape).length;
+}
+
+export interface CompressionReport {
+  bits: number;
+  n: number;
+  latent: number;
+  /** Size of the whole .lkz file. */
+  fileBytes: number;
+  /** fileBytes / n: header and quantiser amortised over the images. */
+  bytesPerImage: number;
+  /** Packed code bits of one image, in bytes (d·bits/8). */
+  codeBytesPerImage: number;
+  /** Mean size of each image as its own PNG. */
+  pngBytesPerImage: number;
+  /** pngBytesPerImage / bytesPerImage. */
+  ratio: number;
+  /** Mean per-image PSNR (dB) of decode(dequantised codes) against the originals. */
+  psnr: number;
+  /** The same with unquantised codes: the ceiling any bit depth can reach. */
+  psnrUnquantized: number;
+}
+
+/** Compress every example of `ds`, decode it back, and measure size and quality. */
+export function compressDataset(model: Autoencoder, ds: Dataset, bits: number): { bytes: Uint8Array; report: CompressionReport } {
+  if (ds.table) throw new UsageError('compress works on image datasets only (PNG is the size baseline)');
+  const dim = featureSize(ds);
+  const codes = encodeDataset(model, ds);
+  const bytes = compressCodes(model, codes, ds.n, { bits, labels: ds.labels });
+  const back = decompressCodes(model, bytes);
+  const labels = model.conditional ? ds.labels : undefined;
+  const exact = decodeCodes(model, codes, ds.n, labels);
+  const lossy = decodeCodes(model, back.codes, ds.n, labels);
+  let png = 0;
+  for (let i = 0; i < ds.n; i++) png += pngSize(ds.images.subarray(i * dim, (i + 1) * dim), ds.shape);
+  const bytesPerImage = bytes.length / ds.n;
+  return {
+    bytes,
+    report: {
+      bits,
+      n: ds.n,
+      latent: model.config.latent,
+      fileBytes: bytes.length,
+      bytesPerImage,
+      codeBytesPerImage: (model.config.latent * bits) / 8,
+      pngBytesPerImage: png / ds.n,
+      ratio: png / ds.n / bytesPerImage,
+      psnr: batchPsnr(lossy, ds.images, ds.n, dim).mean,
+      psnrUnquantized: batchPsnr(exact, ds.images, ds.n, dim).mean,
+    },
+  };
+}
