@@ -12,7 +12,7 @@ import '@tensorflow/tfjs-backend-wasm';
 // tfjs-core alone registers no gradient functions; the tfjs-layers bundle registers them all.
 import '@tensorflow/tfjs-layers';
 import { UsageError } from '../errors.js';
-import { installLatentkitWasmKernels } from './kernels/register.js';
+import { installLatentkitWasmKernels, registerAddedKernels } from './kernels/register.js';
 
 export const BACKEND_CHOICES = ['auto', 'wasm', 'cpu', 'tensorflow'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -77,6 +77,7 @@ export async function initBackend(choice: BackendChoice = 'auto', available = de
   const candidates = backendCandidates(choice, available);
   for (const name of candidates) {
     if ((tf.engine() as unknown as { backendName: string | null }).backendName === name || (await activate(name))) {
+      registerAddedKernels();
       if (name === 'wasm') installLatentkitWasmKernels();
       for (const hook of setupHooks) await hook(name);
       return name;

@@ -26,6 +26,7 @@ import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { installFastWasmMatMul } from './BatchMatMul.js';
+import { adamUpdateCpuConfig, adamUpdateWasmConfig } from './AdamUpdate.js';
 
 export { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 export { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
@@ -77,7 +78,25 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): K
   return report;
 }
 
+/**
+ * Kernels of latentkit's own (no TensorFlow.js equivalent to replace), for
+ * every backend that has an implementation; registered once, idempotently.
+ */
+export const addedKernelConfigs: readonly KernelConfig[] = [adamUpdateWasmConfig, adamUpdateCpuConfig];
+
+export function registerAddedKernels(): string[] {
+  const registered: string[] = [];
+  for (const config of addedKernelConfigs) {
+    if (getKernel(config.kernelName, config.backendName) == null) {
+      registerKernel(config);
+      registered.push(`${config.kernelName}/${config.backendName}`);
+    }
+  }
+  return registered;
+}
+
 /** What latentkit runs with on wasm: the missing kernels plus the two faster replacements. */
 export function installLatentkitWasmKernels(): KernelRegistrationReport {
+  registerAddedKernels();
   return registerWasmKernels({ replaceConv2DBackpropInput: true, fastTransposedMatMul: true });
 }
