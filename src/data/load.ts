@@ -1,15 +1,18 @@
 /**
- * One entry point for every dataset: `mnist`, `fashion-mnist`, `sprites`
- * and `idx:<folder>`.
+ * One entry point for every dataset: `mnist`, `fashion-mnist`, `sprites`,
+ * `idx:<folder>` and `csv:<file>`.
  */
 import { UsageError } from '../errors.js';
+import type { ScaleKind } from './csv/scaler.js';
+import type { TableSchema } from './csv/schema.js';
+import { CSV_PREFIX, loadCsvSplits, loadCsvWithSchema } from './csv/table.js';
 import { readIdxDataset } from './idx.js';
 import { mulberry32 } from './random.js';
 import { locateDataset, type LocateOptions, type RemoteDatasetName } from './sources.js';
 import { generateSprites, SPRITES_DEFAULT_SIZE } from './sprites.js';
 import { featureSize, type Dataset, type Split } from './types.js';
 
-/** Names `loadDataset` accepts, besides `idx:<folder>`. */
+/** Names `loadDataset` accepts, besides `idx:<folder>` and `csv:<file>`. */
 export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'sprites'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
@@ -38,6 +41,12 @@ export interface LoadOptions {
   seed?: number;
   /** Environment to read `LATENTKIT_DATA_DIR` and `XDG_CACHE_HOME` from; default `process.env`. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * `csv:<file>` only. Without `schema`, the file is split (every 10th row is
+   * test) and scaled by a scaler fitted on its training rows; with a run's
+   * `schema`, every row is read with it (`split` is then ignored).
+   */
+  csv?: { labelColumn?: string; ignoreColumns?: string[]; scale?: ScaleKind; schema?: TableSchema };
 }
 
 function checkLimit(limit: number | undefined): void {
@@ -54,6 +63,7 @@ export function takeFirst(ds: Dataset, n: number): Dataset {
     const k = ds.factors.names.length;
     out.factors = { names: ds.factors.names, values: ds.factors.values.slice(0, n * k) };
   }
+  if (ds.table) out.table = { ...ds.table, missing: ds.table.missing.slice(0, n * dim), ...(ds.table.lines ? { lines: ds.table.lines.slice(0, n) } : {}) };
   return out;
 }
 
@@ -73,7 +83,8 @@ function loadIdxFolder(name: string, split: Split): Dataset {
 /**
  * Load one split of a dataset: `mnist`, `fashion-mnist` (local folders, the
  * cache, or a download; see `locateDataset`), `sprites` (generated from
- * `seed`) or `idx:<folder>`. Images are scaled to [0, 1].
+ * `seed`), `idx:<folder>` or `csv:<file>` (see `LoadOptions.csv`). Images
+ * are scaled to [0, 1]; table rows are scaled as `Dataset.table.scaler` says.
  *
  * @throws UsageError for an unknown name, an invalid `limit`, or data that
  *   cannot be found or is corrupt
@@ -89,8 +100,13 @@ export async function loadDataset(name: string, options: LoadOptions): Promise<D
     ds = generateSprites({ split: options.split, n, seed: options.seed });
   } else if (name.startsWith(IDX_PREFIX)) {
     ds = loadIdxFolder(name, options.split);
+  } else if (name.startsWith(CSV_PREFIX)) {
+    const csv = options.csv ?? {};
+    if (csv.schema) return loadCsvWithSchema(name, csv.schema, { limit: options.limit });
+    const splits = await loadCsvSplits(name, { ...csv, limit: options.split === 'train' ? options.limit : undefined });
+    ds = options.split === 'train' ? splits.trainSet : splits.testSet;
   } else {
-    throw new UsageError(`unknown dataset '${name}'; known datasets: ${DATASET_NAMES.join(', ')}, ${IDX_PREFIX}<folder>`);
+    throw new UsageError(`unknown dataset '${name}'; known datasets: ${DATASET_NAMES.join(', ')}, ${IDX_PREFIX}<folder>, ${CSV_PREFIX}<file>`);
   }
   return options.limit === undefined ? ds : takeFirst(ds, options.limit);
 }

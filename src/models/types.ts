@@ -18,6 +18,11 @@ export interface DataInfo {
   /** [height, width, channels]. */
   shape: [number, number, number];
   numClasses: number;
+  /**
+   * What values x takes: 'unit' (intensities in [0, 1], the default) or
+   * 'real' (e.g. standardized table columns), where Bernoulli/BCE losses are wrong.
+   */
+  domain?: 'unit' | 'real';
 }
 
 /** Fields every model's config has; each model extends it with its own. */

@@ -11,6 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { TableSchema } from '../data/csv/schema.js';
 import { UsageError } from '../errors.js';
 import { replaceDirectoryAtomic, resolveDirectory, writeFileAtomic } from '../io/atomic.js';
 import { loadNetwork, saveNetwork } from '../io/tfjs-files.js';
@@ -32,9 +33,13 @@ export interface RunConfig {
     shape: [number, number, number];
     numClasses: number;
     classNames?: string[];
-    /** Training examples used (after --limit). */
+    /** Training examples used (after --classes and --limit). */
     trainExamples: number;
     limit: number | null;
+    /** --classes: the only labels trained on (absent: all). */
+    classes?: number[];
+    /** csv datasets: the columns, label mapping and fitted scaler that read new rows the same way. */
+    table?: TableSchema;
   };
   training: {
     epochs: number;

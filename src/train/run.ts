@@ -5,7 +5,11 @@
 import * as fs from 'node:fs';
 import type { BackendChoice } from '../backend/index.js';
 import { initBackend } from '../backend/index.js';
-import { loadDataset } from '../data/load.js';
+import type { ScaleKind } from '../data/csv/scaler.js';
+import type { TableSchema } from '../data/csv/schema.js';
+import { CSV_PREFIX, loadCsvSplits } from '../data/csv/table.js';
+import { loadDataset, takeFirst } from '../data/load.js';
+import { selectClasses } from '../data/select.js';
 import type { Dataset } from '../data/types.js';
 import { UsageError } from '../errors.js';
 import { loadBuiltinModels } from '../models/discover.js';
@@ -30,6 +34,15 @@ export interface CreateRunOptions {
   batchSize: number;
   lr: number;
   limit: number | null;
+  /** --classes, recorded in config.json. */
+  classes?: number[];
+  /** csv datasets: the schema to save with the run. */
+  table?: TableSchema;
+}
+
+/** Standardized table columns are real numbers, not intensities in [0, 1]. */
+function domainOf(ds: Dataset): 'unit' | 'real' {
+  return ds.table && ds.table.scaler.kind === 'standard' ? 'real' : 'unit';
 }
 
 /** Validate the model settings, build the model, and write config.json. */
@@ -37,7 +50,7 @@ export async function createRun(options: CreateRunOptions): Promise<{ model: Aut
   await loadBuiltinModels();
   const definition = getModelDefinition(options.modelName);
   const { trainSet } = options;
-  const modelConfig = definition.resolveConfig(options.modelInput, { shape: trainSet.shape, numClasses: trainSet.numClasses });
+  const modelConfig = definition.resolveConfig(options.modelInput, { shape: trainSet.shape, numClasses: trainSet.numClasses, domain: domainOf(trainSet) });
   const model = definition.create(modelConfig, new Rng(options.seed));
   const config: RunConfig = {
     format: RUN_FORMAT,
@@ -51,6 +64,8 @@ export async function createRun(options: CreateRunOptions): Promise<{ model: Aut
       classNames: trainSet.classNames,
       trainExamples: trainSet.n,
       limit: options.limit,
+      ...(options.classes ? { classes: options.classes } : {}),
+      ...(options.table ? { table: options.table } : {}),
     },
     training: { epochs: options.epochs, batchSize: options.batchSize, lr: options.lr, seed: options.seed, backend: options.backend },
     networks: Object.keys(model.networks),
@@ -73,6 +88,16 @@ export interface TrainRunOptions {
   lr?: number;
   seed?: number;
   limit?: number;
+  /** Keep only examples of these classes (train and test splits). */
+  classes?: number[];
+  /** csv: the label column (not a feature). */
+  labelColumn?: string;
+  /** csv: columns to drop. */
+  ignoreColumns?: string[];
+  /** csv: per-column scaling fitted on the training rows (default standard). */
+  scale?: ScaleKind;
+  /** Worker threads for data-parallel training (the trainer's `workers`). */
+  workers?: number;
   backend?: BackendChoice;
   signal?: AbortSignal;
   onStep?: TrainOptions['onStep'];
@@ -84,9 +109,36 @@ export interface TrainRunOptions {
 
 export const TRAIN_DEFAULTS = { model: 'vae', dataset: 'sprites', epochs: 10, batchSize: 128, lr: 1e-3, seed: 0 } as const;
 
-async function loadSplits(name: string, dataDir: string | undefined, limit: number | undefined, quiet?: boolean): Promise<{ trainSet: Dataset; testSet: Dataset }> {
-  const trainSet = await loadDataset(name, { split: 'train', dataDir, limit, quiet });
-  const testSet = await loadDataset(name, { split: 'test', dataDir, quiet });
+interface SplitRequest {
+  dataset: string;
+  dataDir?: string;
+  limit?: number;
+  classes?: number[];
+  quiet?: boolean;
+  csv?: { labelColumn?: string; ignoreColumns?: string[]; scale?: ScaleKind; schema?: TableSchema };
+}
+
+/**
+ * Train and test splits, with --classes applied to both before --limit cuts
+ * the training split. A CSV file is split here (every 10th row is test) and
+ * comes with the schema to save.
+ */
+async function loadSplits(request: SplitRequest): Promise<{ trainSet: Dataset; testSet: Dataset; table?: TableSchema }> {
+  const { dataset, dataDir, limit, classes, quiet } = request;
+  if (dataset.startsWith(CSV_PREFIX)) {
+    const { trainSet, testSet, schema } = await loadCsvSplits(dataset, { ...request.csv, classes, limit });
+    return { trainSet, testSet, table: schema };
+  }
+  if (request.csv?.labelColumn !== undefined || request.csv?.ignoreColumns !== undefined) {
+    throw new UsageError(`--label-column and --ignore-columns apply to csv:<file> datasets, not ${dataset}`);
+  }
+  let trainSet = await loadDataset(dataset, { split: 'train', dataDir, limit: classes ? undefined : limit, quiet });
+  let testSet = await loadDataset(dataset, { split: 'test', dataDir, quiet });
+  if (classes) {
+    trainSet = selectClasses(trainSet, classes);
+    testSet = selectClasses(testSet, classes);
+    if (limit !== undefined) trainSet = takeFirst(trainSet, limit);
+  }
   return { trainSet, testSet };
 }
 
@@ -98,7 +150,14 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult & 
     throw new UsageError(`${options.out} already holds a run; use --resume to continue it or choose another --out`);
   }
   const dataset = options.dataset ?? TRAIN_DEFAULTS.dataset;
-  const { trainSet, testSet } = await loadSplits(dataset, options.dataDir, options.limit, options.quiet);
+  const { trainSet, testSet, table } = await loadSplits({
+    dataset,
+    dataDir: options.dataDir,
+    limit: options.limit,
+    classes: options.classes,
+    quiet: options.quiet,
+    csv: { labelColumn: options.labelColumn, ignoreColumns: options.ignoreColumns, scale: options.scale },
+  });
   const settings = {
     epochs: options.epochs ?? TRAIN_DEFAULTS.epochs,
     batchSize: options.batchSize ?? TRAIN_DEFAULTS.batchSize,
@@ -114,9 +173,11 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult & 
     datasetName: dataset,
     backend,
     limit: options.limit ?? null,
+    classes: options.classes,
+    table,
     ...settings,
   });
-  const result = await train(model, trainSet, testSet, { ...settings, runDir: options.out, signal: options.signal, onStep: options.onStep, onEpoch: options.onEpoch });
+  const result = await train(model, trainSet, testSet, { ...settings, runDir: options.out, signal: options.signal, onStep: options.onStep, onEpoch: options.onEpoch, workers: options.workers });
   return { ...result, config, model };
 }
 
@@ -129,7 +190,14 @@ async function resumeRun(options: TrainRunOptions): Promise<TrainResult & { conf
     writeRunConfig(options.out, config);
   }
   truncateMetrics(options.out, checkpoint.state.epochsCompleted);
-  const { trainSet, testSet } = await loadSplits(config.data.dataset, options.dataDir, config.data.limit ?? undefined, options.quiet);
+  const { trainSet, testSet } = await loadSplits({
+    dataset: config.data.dataset,
+    dataDir: options.dataDir,
+    limit: config.data.limit ?? undefined,
+    classes: config.data.classes,
+    quiet: options.quiet,
+    csv: config.data.table ? { schema: config.data.table } : undefined,
+  });
   const { batchSize, lr, seed } = config.training;
   const result = await train(checkpoint.model, trainSet, testSet, {
     epochs,
@@ -140,6 +208,7 @@ async function resumeRun(options: TrainRunOptions): Promise<TrainResult & { conf
     signal: options.signal,
     onStep: options.onStep,
     onEpoch: options.onEpoch,
+    workers: options.workers,
     resume: { state: checkpoint.state, optimizerWeights: checkpoint.optimizerWeights },
   });
   return { ...result, config, model: checkpoint.model };

@@ -1,23 +1,10 @@
 import * as fs from 'node:fs';
-import type { BackendChoice } from '../../backend/index.js';
 import { trainRun } from '../../train/run.js';
 import { createProgress } from '../progress.js';
-import { COMMANDS, type CommandRun, type OptionValues } from '../options.js';
+import { COMMANDS, type CommandRun } from '../options.js';
+import { trainRunOptionsFrom } from './training-flags.js';
 
 const TRAIN_OWN = new Set(COMMANDS.find((c) => c.name === 'train')!.options);
-const MODEL_COMMON = ['arch', 'hidden', 'latent', 'activation'];
-
-const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-
-/** Model settings: the shared model flags plus every flag the train table does not own. */
-function modelInput(values: OptionValues): Record<string, unknown> {
-  const input: Record<string, unknown> = {};
-  for (const [flag, value] of Object.entries(values)) {
-    if (value === undefined) continue;
-    if (MODEL_COMMON.includes(flag) || !TRAIN_OWN.has(flag)) input[camel(flag)] = value;
-  }
-  return input;
-}
 
 function defaultOut(model: string, dataset: string): string {
   const base = `runs/${model}-${dataset.replace(/[^a-z0-9-]+/gi, '_')}`;
@@ -35,20 +22,9 @@ export const run: CommandRun = async (values, _positionals, io) => {
   const progress = createProgress(io.stderr, { quiet: values.quiet === true, epochs: epochs ?? 10 });
   try {
     const result = await trainRun({
+      ...trainRunOptionsFrom(values, io, TRAIN_OWN),
       out,
       resume: resume !== undefined,
-      model,
-      modelInput: modelInput(values),
-      dataset,
-      dataDir: values['data-dir'] as string | undefined,
-      epochs,
-      batchSize: values['batch-size'] as number | undefined,
-      lr: values.lr as number | undefined,
-      seed: values.seed as number | undefined,
-      limit: values.limit as number | undefined,
-      backend: values.backend as BackendChoice | undefined,
-      signal: io.signal,
-      quiet: values.quiet === true,
       onStep: (p) => progress.step(p),
       onEpoch: (m) => progress.epoch(m),
     });

@@ -24,7 +24,7 @@ export interface VaeConfig extends CommonConfig {
 export const VAE_OPTIONS: readonly ConfigOption[] = [
   { flag: 'beta', type: 'number', description: 'weight on the KL term (β-VAE); default 1' },
   { flag: 'kl-warmup', type: 'integer', description: 'epochs over which β rises linearly from 0; default 0 (off)' },
-  { flag: 'decoder', type: 'string', choices: DECODERS, description: 'likelihood p(x|z): bernoulli (default) or gaussian' },
+  { flag: 'decoder', type: 'string', choices: DECODERS, description: 'likelihood p(x|z): bernoulli (default) or gaussian (default for standardized tables)' },
   { flag: 'sigma', type: 'string', description: "gaussian decoder: fixed σ (default 1) or 'learned' (per-pixel log σ²)" },
   { flag: 'recon-weight', type: 'number', description: 'use weight·MSE (mean over pixels) as the reconstruction term, as the Keras book does' },
 ];
@@ -42,8 +42,12 @@ function resolveSigma(value: unknown, decoder: DecoderLikelihood): number | 'lea
 export function resolveVaeFields(model: string, input: Record<string, unknown>, data: DataInfo, extraKeys: readonly string[] = []): VaeConfig {
   rejectUnknownKeys(input, [...VAE_KEYS, ...extraKeys], model);
   const common = resolveCommon(model, input, data, { hidden: [400], latent: 20, activation: 'relu' });
-  const decoder = oneOf(input.decoder ?? 'bernoulli', 'decoder', DECODERS);
+  // Real-valued data (standardized table columns) has no Bernoulli likelihood.
+  const real = data.domain === 'real';
+  const decoder = oneOf(input.decoder ?? (real ? 'gaussian' : 'bernoulli'), 'decoder', DECODERS);
+  if (real && decoder === 'bernoulli') throw new UsageError('--decoder bernoulli needs data in [0, 1]; these values are real (standardized), use --decoder gaussian or --scale minmax');
   const reconWeight = input.reconWeight === undefined ? null : finiteNumber(input.reconWeight, 'recon-weight', { min: 0, exclusiveMin: true });
+  if (real && reconWeight !== null) throw new UsageError('--recon-weight compares sigmoid outputs in [0, 1]; these values are real (standardized), use --decoder gaussian or --scale minmax');
   if (reconWeight !== null && decoder === 'gaussian') {
     throw new UsageError('--recon-weight sets its own MSE reconstruction term; do not combine it with --decoder gaussian');
   }
