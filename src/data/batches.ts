@@ -17,6 +17,49 @@ export function makeBatch(ds: Dataset, order: ArrayLike<number> | null, start: n
   return { x: tf.tensor2d(x, [b, dim]), labels: tf.tensor1d(labels, 'int32') };
 }
 
+/**
+ * Reusable host memory for batches: rows are gathered into typed arrays
+ * allocated once, so the training loop allocates nothing per step on the
+ * JavaScript side (the backend still copies each batch into its own memory).
+ * The arrays may live in a SharedArrayBuffer so worker threads can read them.
+ */
+export class BatchBuffer {
+  readonly x: Float32Array;
+  readonly labels: Int32Array;
+
+  constructor(
+    readonly capacity: number,
+    readonly dim: number,
+    memory?: { x: Float32Array; labels: Int32Array },
+  ) {
+    this.x = memory?.x ?? new Float32Array(capacity * dim);
+    this.labels = memory?.labels ?? new Int32Array(capacity);
+    if (this.x.length < capacity * dim || this.labels.length < capacity) throw new Error('BatchBuffer: memory smaller than capacity');
+  }
+
+  /** Copy rows `order[start..end)` of `ds` in; returns the row count. */
+  fill(ds: Dataset, order: ArrayLike<number> | null, start: number, end: number): number {
+    const { dim } = this;
+    const b = end - start;
+    if (b > this.capacity) throw new Error(`BatchBuffer: ${b} rows exceed capacity ${this.capacity}`);
+    for (let i = 0; i < b; i++) {
+      const row = order ? order[start + i] : start + i;
+      this.x.set(ds.images.subarray(row * dim, (row + 1) * dim), i * dim);
+      this.labels[i] = ds.labels[row];
+    }
+    return b;
+  }
+
+  /** Rows [lo, hi) of the buffer as tensors (the backend copies the values). */
+  tensors(lo: number, hi: number): Batch {
+    const b = hi - lo;
+    return {
+      x: tf.tensor2d(this.x.subarray(lo * this.dim, hi * this.dim), [b, this.dim]),
+      labels: tf.tensor1d(this.labels.subarray(lo, hi), 'int32'),
+    };
+  }
+}
+
 export function disposeBatch(batch: Batch): void {
   batch.x.dispose();
   batch.labels?.dispose();

@@ -5,8 +5,7 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { disposeBatch, makeBatch } from '../data/batches.js';
-import type { Dataset } from '../data/types.js';
+import { featureSize, type Dataset } from '../data/types.js';
 import { DivergenceError } from '../errors.js';
 import { appendLine, writeFileAtomic } from '../io/atomic.js';
 import { evaluateLoss } from '../eval/loss.js';
@@ -15,6 +14,8 @@ import { Rng } from '../random.js';
 import { runPaths, saveNetworks } from '../run/run-folder.js';
 import { renderGenerated, renderReconstructions } from './snapshots.js';
 import { saveCheckpoint, type NamedTensor, type TrainerState } from './checkpoint.js';
+import { createEngine, type StepEngine, type StepValues } from './parallel/engines.js';
+import { createOptimizer } from './parallel/optimizer.js';
 
 export interface TrainOptions {
   epochs: number;
@@ -56,6 +57,10 @@ export interface TrainResult {
   metrics: EpochMetrics[];
   epochsCompleted: number;
   interrupted: boolean;
+  /** Optimizer steps run by this call. */
+  steps: number;
+  /** Threads that shared each step (1: the single-thread loop). */
+  workers: number;
 }
 
 interface EpochTotals {
@@ -64,33 +69,12 @@ interface EpochTotals {
   examples: number;
 }
 
-/** One optimizer step; returns loss and term values for this batch. */
-function trainStep(model: Autoencoder, optimizer: tf.Optimizer, batch: ReturnType<typeof makeBatch>, epoch: number, rng: Rng): { loss: number; terms: Record<string, number> } {
-  let names: string[] = [];
-  let values: tf.Tensor | undefined;
-  optimizer.minimize(
-    () => {
-      const out = model.forward(batch, { training: true, epoch, rng });
-      names = Object.keys(out.terms);
-      values = tf.keep(tf.stack([out.loss, ...names.map((n) => out.terms[n])]));
-      return out.loss;
-    },
-    false,
-    model.trainableVariables(),
-  );
-  const data = values!.dataSync();
-  values!.dispose();
-  const terms: Record<string, number> = {};
-  names.forEach((n, i) => (terms[n] = data[i + 1]));
-  return { loss: data[0], terms };
-}
-
-function checkFinite(result: { loss: number; terms: Record<string, number> }, epoch: number, step: number): void {
+function checkFinite(result: StepValues, epoch: number, step: number): void {
   if (!Number.isFinite(result.loss)) throw new DivergenceError(epoch, step, 'loss');
   for (const [name, v] of Object.entries(result.terms)) if (!Number.isFinite(v)) throw new DivergenceError(epoch, step, name);
 }
 
-function accumulate(totals: EpochTotals, result: { loss: number; terms: Record<string, number> }, b: number): void {
+function accumulate(totals: EpochTotals, result: StepValues, b: number): void {
   totals.loss += result.loss * b;
   for (const [n, v] of Object.entries(result.terms)) totals.terms[n] = (totals.terms[n] ?? 0) + v * b;
   totals.examples += b;
@@ -113,10 +97,41 @@ function writeSnapshots(runDir: string, model: Autoencoder, test: Dataset, epoch
   writeFileAtomic(path.join(dir, `epoch-${epoch}-reconstructed.png`), renderReconstructions(model, test, 8));
 }
 
+/** Steps whose losses are read together: one backend read per group, not per step. */
+const READ_EVERY = 16;
+
+/** A step whose loss may still be on the backend. */
+interface PendingStep {
+  step: number;
+  rows: number;
+  values: tf.Tensor | StepValues;
+}
+
+/** Read a group of steps' losses with one asynchronous read, in step order. */
+async function readSteps(pending: PendingStep[], names: string[]): Promise<StepValues[]> {
+  const tensors = pending.map((p) => p.values).filter((v): v is tf.Tensor => v instanceof tf.Tensor);
+  let flat: Float32Array | undefined;
+  if (tensors.length > 0) {
+    const joined = tf.concat(tensors); // [steps · (1 + terms)]
+    flat = (await joined.data()) as Float32Array;
+    joined.dispose();
+    tf.dispose(tensors);
+  }
+  const width = 1 + names.length;
+  let row = 0;
+  return pending.map((p) => {
+    if (!(p.values instanceof tf.Tensor)) return p.values;
+    const at = row++ * width;
+    const terms: Record<string, number> = {};
+    names.forEach((n, i) => (terms[n] = flat![at + 1 + i]));
+    return { loss: flat![at], terms };
+  });
+}
+
 /** Train `model` on `train`, evaluating on `test` after each epoch. */
 export async function train(model: Autoencoder, trainSet: Dataset, testSet: Dataset, options: TrainOptions): Promise<TrainResult> {
   const rng = new Rng(options.seed);
-  const optimizer = tf.train.adam(options.lr);
+  const optimizer = createOptimizer(options.lr);
   let firstEpoch = 1;
   if (options.resume) {
     await optimizer.setWeights(options.resume.optimizerWeights);
@@ -126,33 +141,51 @@ export async function train(model: Autoencoder, trainSet: Dataset, testSet: Data
   const metrics: EpochMetrics[] = [];
   const steps = Math.ceil(trainSet.n / options.batchSize);
   const testView: Dataset = options.testLimit ? { ...testSet, n: Math.min(options.testLimit, testSet.n) } : testSet;
+  const maxSteps = options.maxSteps ?? Infinity;
   let interrupted = false;
+  let stopped = false;
   let epochsCompleted = firstEpoch - 1;
+  let stepsRun = 0;
+  let engine: StepEngine | undefined;
   try {
-    for (let epoch = firstEpoch; epoch <= options.epochs && !interrupted; epoch++) {
+    // Workers start from the restored Adam state (getWeights makes a fresh iteration-count tensor).
+    const restored = options.resume ? await optimizer.getWeights() : undefined;
+    engine = await createEngine({ model, optimizer, batchSize: options.batchSize, dim: featureSize(trainSet), lr: options.lr, workers: options.workers, optimizerWeights: restored });
+    restored?.[0]?.tensor.dispose();
+    for (let epoch = firstEpoch; epoch <= options.epochs && !interrupted && !stopped; epoch++) {
       const started = performance.now();
       const order = rng.permutation(trainSet.n);
       const totals: EpochTotals = { loss: 0, terms: {}, examples: 0 };
-      for (let step = 0; step < steps; step++) {
-        const start = step * options.batchSize;
-        const end = Math.min(trainSet.n, start + options.batchSize);
-        const batch = makeBatch(trainSet, order, start, end);
-        let result;
-        try {
-          result = trainStep(model, optimizer, batch, epoch - 1 + step / steps, rng);
-        } finally {
-          disposeBatch(batch);
-        }
-        checkFinite(result, epoch, step + 1);
-        accumulate(totals, result, end - start);
+      let pending: PendingStep[] = [];
+      const drain = async () => {
+        const values = await readSteps(pending, engine!.names);
+        pending.forEach((p, i) => {
+          checkFinite(values[i], epoch, p.step);
+          accumulate(totals, values[i], p.rows);
+        });
+        const last = pending[pending.length - 1];
+        pending = [];
         const elapsed = (performance.now() - started) / 1000;
-        options.onStep?.({ epoch, step: step + 1, steps, loss: totals.loss / totals.examples, samplesPerSecond: totals.examples / elapsed });
-        if (options.signal?.aborted) {
-          interrupted = true;
-          break;
+        options.onStep?.({ epoch, step: last.step, steps, loss: totals.loss / totals.examples, samplesPerSecond: totals.examples / elapsed });
+        // Let a pending SIGINT reach its handler.
+        await new Promise((resolve) => setImmediate(resolve));
+      };
+      try {
+        for (let step = 0; step < steps; step++) {
+          const start = step * options.batchSize;
+          const rows = engine.batch.fill(trainSet, order, start, Math.min(trainSet.n, start + options.batchSize));
+          pending.push({ step: step + 1, rows, values: await engine.step(rows, epoch - 1 + step / steps, rng) });
+          stepsRun++;
+          stopped = stepsRun >= maxSteps;
+          if (pending.length >= READ_EVERY || step === steps - 1 || stopped) await drain();
+          if (options.signal?.aborted) interrupted = true;
+          if (interrupted || stopped) break;
         }
+        if (pending.length > 0) await drain();
+      } finally {
+        tf.dispose(pending.map((p) => p.values).filter((v): v is tf.Tensor => v instanceof tf.Tensor));
       }
-      if (interrupted) break;
+      if (interrupted || stopped) break;
       const seconds = (performance.now() - started) / 1000;
       const test = evaluateLoss(model, testView, { seed: options.seed + 1, epoch });
       const row = epochMetrics(epoch, totals, test, seconds);
@@ -163,11 +196,13 @@ export async function train(model: Autoencoder, trainSet: Dataset, testSet: Data
       // Let a pending SIGINT be delivered between epochs.
       await new Promise((resolve) => setImmediate(resolve));
     }
-    if (interrupted && options.runDir) await saveNetworks(model, runPaths(options.runDir).model);
+    await engine.close();
+    if ((interrupted || stopped) && options.runDir) await saveNetworks(model, runPaths(options.runDir).model);
   } finally {
+    await engine?.close();
     optimizer.dispose();
   }
-  return { metrics, epochsCompleted, interrupted };
+  return { metrics, epochsCompleted, interrupted, steps: stepsRun, workers: engine?.workers ?? 1 };
 }
 
 async function persistEpoch(runDir: string, model: Autoencoder, optimizer: tf.Optimizer, test: Dataset, row: EpochMetrics, state: TrainerState, seed: number): Promise<void> {

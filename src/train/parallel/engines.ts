@@ -1,0 +1,132 @@
+/**
+ * The two ways the trainer runs an optimizer step: in this thread, or data-
+ * parallel across worker threads. Both fill the same kind of reusable batch
+ * buffer and hand back the step's loss and terms: as a tensor still on the
+ * backend (read later, in groups) or as numbers already in shared memory.
+ */
+import * as os from 'node:os';
+import * as tf from '@tensorflow/tfjs-core';
+import { BatchBuffer, disposeBatch } from '../../data/batches.js';
+import { UsageError } from '../../errors.js';
+import type { Autoencoder } from '../../models/types.js';
+import type { Rng } from '../../random.js';
+import type { NamedTensor } from '../checkpoint.js';
+import { ParallelTrainer, UnknownModelInWorker, workerEntry, type StepValues } from './pool.js';
+
+export type { StepValues };
+
+export interface StepEngine {
+  readonly batch: BatchBuffer;
+  /** Participants sharing each step (1: this thread only). */
+  readonly workers: number;
+  /** Names of the loss terms, in the order of a step tensor's values after the loss; known after the first step. */
+  readonly names: string[];
+  /** One optimizer step on the first `rows` rows of `batch`. */
+  step(rows: number, epoch: number, rng: Rng): Promise<tf.Tensor | StepValues>;
+  close(): Promise<void>;
+}
+
+/** The plain loop: minimize in this thread; the loss stays on the backend as [loss, ...terms]. */
+export class LocalEngine implements StepEngine {
+  readonly workers = 1;
+  names: string[] = [];
+  private readonly vars: tf.Variable[];
+
+  constructor(
+    private readonly model: Autoencoder,
+    private readonly optimizer: tf.Optimizer,
+    readonly batch: BatchBuffer,
+  ) {
+    this.vars = model.trainableVariables();
+  }
+
+  async step(rows: number, epoch: number, rng: Rng): Promise<tf.Tensor> {
+    const batch = this.batch.tensors(0, rows);
+    let values: tf.Tensor | undefined;
+    try {
+      this.optimizer.minimize(
+        () => {
+          const out = this.model.forward(batch, { training: true, epoch, rng });
+          this.names = Object.keys(out.terms);
+          values = tf.keep(tf.stack([out.loss, ...this.names.map((n) => out.terms[n])]));
+          return out.loss;
+        },
+        false,
+        this.vars,
+      );
+    } finally {
+      disposeBatch(batch);
+    }
+    return values!;
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Data-parallel steps: this thread draws one seed per step; each shard's noise derives from it. */
+export class ParallelEngine implements StepEngine {
+  readonly batch: BatchBuffer;
+
+  constructor(
+    private readonly trainer: ParallelTrainer,
+    readonly workers: number,
+    dim: number,
+    batchSize: number,
+  ) {
+    this.batch = new BatchBuffer(batchSize, dim, trainer.batch);
+  }
+
+  get names(): string[] {
+    return this.trainer.names;
+  }
+
+  step(rows: number, epoch: number, rng: Rng): Promise<StepValues> {
+    return this.trainer.step(rows, epoch, rng.seed());
+  }
+
+  close(): Promise<void> {
+    return this.trainer.close();
+  }
+}
+
+export interface EngineRequest {
+  model: Autoencoder;
+  optimizer: tf.Optimizer;
+  batchSize: number;
+  dim: number;
+  lr: number;
+  /** undefined: one per core, falling back to this thread when workers cannot run. */
+  workers?: number;
+  /** Adam state the optimizer was restored from (workers start from the same). */
+  optimizerWeights?: NamedTensor[];
+}
+
+/** The participant count to use, or 1 for the single-thread loop. */
+export function chooseWorkers(requested: number | undefined, batchSize: number): number {
+  if (requested !== undefined && (!Number.isInteger(requested) || requested < 1)) throw new UsageError(`workers must be a positive integer (got ${requested})`);
+  const n = requested ?? os.availableParallelism();
+  // Each participant needs at least one row; tfjs-node already uses every core itself.
+  if (tf.getBackend() === 'tensorflow') return 1;
+  return Math.max(1, Math.min(n, batchSize));
+}
+
+export async function createEngine(request: EngineRequest): Promise<StepEngine> {
+  const { model, optimizer, batchSize, dim } = request;
+  const workers = chooseWorkers(request.workers, batchSize);
+  const explicit = request.workers !== undefined;
+  const local = () => new LocalEngine(model, optimizer, new BatchBuffer(batchSize, dim));
+  if (workers === 1) return local();
+  if (!workerEntry()) {
+    if (explicit) throw new UsageError('workers > 1 needs the compiled worker (run npm run build)');
+    return local();
+  }
+  try {
+    const trainer = await ParallelTrainer.start(model, optimizer, { workers, batchSize, dim, lr: request.lr, backend: tf.getBackend(), optimizerWeights: request.optimizerWeights });
+    return new ParallelEngine(trainer, workers, dim, batchSize);
+  } catch (err) {
+    if (!(err instanceof UnknownModelInWorker)) throw err;
+    // A model registered at run time exists only in this thread.
+    if (explicit) throw new UsageError(`model '${model.config.model}' is not built in, so worker threads cannot rebuild it; use workers 1`);
+    return local();
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * One participant's part of a data-parallel step, the same code in the main
+ * thread and in every worker: gradients of its shard's mean loss into its
+ * slot, a barrier, its slice of the weighted average, a barrier, then the
+ * same Adam update every replica applies, so replicas stay identical.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { BatchBuffer, disposeBatch } from '../../data/batches.js';
+import type { Autoencoder } from '../../models/types.js';
+import { Rng } from '../../random.js';
+import { MAX_TERMS, reduceSlice, shardRange, shardSeed, StepField, type SharedViews } from './shared.js';
+
+export class Replica {
+  private readonly vars: tf.Variable[];
+  private readonly offsets: number[];
+  private readonly batch: BatchBuffer;
+  /** Term names in the order of the metrics slot (after the loss), known after the first step. */
+  names: string[] = [];
+
+  constructor(
+    readonly k: number,
+    readonly model: Autoencoder,
+    readonly optimizer: tf.Optimizer,
+    readonly views: SharedViews,
+  ) {
+    this.vars = model.trainableVariables();
+    this.offsets = [];
+    let offset = 0;
+    for (const v of this.vars) {
+      this.offsets.push(offset);
+      offset += v.size;
+    }
+    if (offset !== views.sizes.params) throw new Error(`replica ${k}: ${offset} parameters, expected ${views.sizes.params}`);
+    this.batch = new BatchBuffer(views.sizes.batchSize, views.sizes.dim, { x: views.x, labels: views.labels });
+  }
+
+  /** Gradient of this shard's mean loss into this participant's slot; loss and terms into its metrics slot. */
+  computeShard(): void {
+    const { step } = this.views;
+    const rows = step[StepField.Rows];
+    const [lo, hi] = shardRange(rows, this.k, this.views.sizes.participants);
+    if (hi === lo) return;
+    const batch = this.batch.tensors(lo, hi);
+    const rng = new Rng(shardSeed(step[StepField.Seed], this.k));
+    const ctx = { training: true, epoch: step[StepField.Epoch], rng };
+    let stacked: tf.Tensor | undefined;
+    try {
+      const { value, grads } = tf.variableGrads(() => {
+        const out = this.model.forward(batch, ctx);
+        this.names = Object.keys(out.terms);
+        if (this.names.length > MAX_TERMS) throw new Error(`parallel training supports at most ${MAX_TERMS} loss terms`);
+        stacked = tf.keep(tf.stack([out.loss, ...this.names.map((n) => out.terms[n])]));
+        return out.loss;
+      }, this.vars);
+      const slot = this.views.grads[this.k];
+      this.vars.forEach((v, i) => {
+        slot.set(grads[v.name].dataSync() as Float32Array, this.offsets[i]);
+      });
+      tf.dispose(grads);
+      value.dispose();
+      // The gradient reads above already waited for the forward pass; this read is free.
+      this.views.metrics[this.k].set(stacked!.dataSync() as Float32Array);
+    } finally {
+      stacked?.dispose();
+      disposeBatch(batch);
+    }
+  }
+
+  reduce(): void {
+    reduceSlice(this.views, this.views.step[StepField.Rows], this.k);
+  }
+
+  /** Apply the averaged gradient with this replica's optimizer (same order as trainableVariables). */
+  apply(): void {
+    const mean = this.views.mean;
+    const named = this.vars.map((v, i) => ({ name: v.name, tensor: tf.tensor(mean.subarray(this.offsets[i], this.offsets[i] + v.size), v.shape) }));
+    try {
+      this.optimizer.applyGradients(named);
+    } finally {
+      for (const n of named) n.tensor.dispose();
+    }
+  }
+}
