@@ -1,5 +1,5 @@
 /** `latentkit edit`: latent arithmetic z + α·v with an attribute vector; the work is in src/apps/edit. */
-import { DEFAULT_ALPHAS, editExamples, editImage, parseAlphas } from '../../apps/edit/index.js';
+import { DEFAULT_ALPHAS, editExamples, editImage, parseAlphas, parseAttributeSpec } from '../../apps/edit/index.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import type { CommandRun } from '../options.js';
 import { requireOption } from '../parse.js';
@@ -9,7 +9,8 @@ const fmt = (x: number) => Number(x.toFixed(3)).toString();
 
 export const run: CommandRun = async (values, _positionals, io) => {
   const out = outputPath(values, 'edit', ['.png']);
-  const attribute = requireOption<string>(values, 'attribute', 'edit');
+  // Flag mistakes fail before the model and data are loaded.
+  const attribute = parseAttributeSpec(requireOption<string>(values, 'attribute', 'edit'));
   const alphas = values.alpha === undefined ? [...DEFAULT_ALPHAS] : parseAlphas(String(values.alpha));
   const n = (values.n as number | undefined) ?? 8;
   const { model, config } = await openRun(values, 'edit');
