@@ -190,9 +190,9 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'search',
     summary: 'similarity search on codes: index a dataset, query the k nearest neighbours',
-    usage: 'latentkit search index --run RUN [--dataset D] [--metric cosine]\n       latentkit search query --run RUN --query I|FILE [--neighbors 10] [--out hits.png]',
+    usage: 'latentkit search index --run RUN [--dataset D] [--split train] [--metric cosine]\n       latentkit search query --run RUN --query I|FILE [--neighbors 10] [--out hits.png]\n       latentkit search evaluate --run RUN [--limit 1000] [--neighbors 10]   (precision@k: codes vs pixels vs PCA)',
     options: [...APPLY, 'query', 'neighbors', 'metric', 'out', 'json', ...COMMON],
-    positionals: [{ name: 'ACTION', choices: ['index', 'query'] }],
+    positionals: [{ name: 'ACTION', choices: ['index', 'query', 'evaluate'] }],
     load: () => import('./commands/search.js'),
   },
   {

@@ -1,0 +1,90 @@
+/** Building a search index from a model, querying it, and measuring it (precision@k). */
+import * as tf from '@tensorflow/tfjs-core';
+import { encodeDataset } from '../../cli/commands/encode.js';
+import { featureSize, type Dataset } from '../../data/types.js';
+import { UsageError } from '../../errors.js';
+import { fitPca } from '../../eval/metrics/pca.js';
+import type { Autoencoder } from '../../models/types.js';
+import { hex, modelId, sameId } from '../compress/model-id.js';
+import type { SearchIndex } from './index-file.js';
+import { nearest, nearestBatch, normalizeRows, type Metric, type Neighbors } from './knn.js';
+
+/** Encode every example of `ds` into an index (codes unit length for cosine). */
+export function buildIndex(model: Autoencoder, ds: Dataset, metric: Metric, limit?: number): SearchIndex {
+  const d = model.config.latent;
+  const codes = encodeDataset(model, ds);
+  return {
+    metric,
+    dataset: ds.name,
+    split: ds.split,
+    limit,
+    n: ds.n,
+    d,
+    codes: metric === 'cosine' ? normalizeRows(codes, d) : codes,
+    labels: ds.labels,
+    modelId: modelId(model),
+  };
+}
+
+/** @throws UsageError when `index` was built with another model (or the run was retrained since) */
+export function checkIndexModel(index: SearchIndex, model: Autoencoder, source = 'the index'): void {
+  const id = modelId(model);
+  if (!sameId(index.modelId, id)) throw new UsageError(`${source} was built with another model (fingerprint ${hex(index.modelId)}, this run has ${hex(id)}); rebuild it with latentkit search index`);
+  if (index.d !== model.config.latent) throw new UsageError(`${source} holds codes of size ${index.d} but the model's latent size is ${model.config.latent}`);
+}
+
+/** The code of one input x (length h·w·c). */
+export function encodeOne(model: Autoencoder, x: Float32Array): Float32Array {
+  return tf.tidy(() => model.encode({ x: tf.tensor2d(x, [1, x.length]) }).dataSync() as Float32Array);
+}
+
+/** The k nearest indexed examples to the code `z`; `exclude` leaves one example out (the query itself). */
+export function queryIndex(index: SearchIndex, z: Float32Array, k: number, exclude?: number): Neighbors {
+  const query = index.metric === 'cosine' ? normalizeRows(z, index.d) : z;
+  return nearest(index.codes, index.n, index.d, query, k, { metric: index.metric, exclude });
+}
+
+/**
+ * Mean over queries of the fraction of their k nearest points that share
+ * their label (precision@k). Points and queries are [n, d] and [m, d].
+ */
+export function precisionAtK(points: Float32Array, pointLabels: Int32Array, queries: Float32Array, queryLabels: Int32Array, d: number, k: number, metric: Metric): number {
+  const n = pointLabels.length;
+  const m = queryLabels.length;
+  const [p, q] = metric === 'cosine' ? [normalizeRows(points, d), normalizeRows(queries, d)] : [points, queries];
+  const hits = nearestBatch(p, n, q, m, d, k, metric);
+  const kk = Math.min(k, n);
+  let same = 0;
+  for (let i = 0; i < m; i++) {
+    for (let r = 0; r < kk; r++) if (pointLabels[hits[i * kk + r]!] === queryLabels[i]) same++;
+  }
+  return same / (m * kk);
+}
+
+export interface SearchComparison {
+  k: number;
+  metric: Metric;
+  /** Indexed (training) examples and queries. */
+  indexed: number;
+  queries: number;
+  latent: number;
+  /** precision@k searching the model's codes, raw pixels, and PCA codes with as many components as the latent. */
+  codes: number;
+  pixels: number;
+  pca: number;
+}
+
+/**
+ * precision@k of each query in `queries` against all of `indexed`, in three
+ * spaces: the model's codes, raw pixels, and PCA (fitted on `indexed`) of the
+ * same size as the codes.
+ */
+export function compareSearch(model: Autoencoder, indexed: Dataset, queries: Dataset, k: number, metric: Metric): SearchComparison {
+  const d = model.config.latent;
+  const dim = featureSize(indexed);
+  const codes = precisionAtK(encodeDataset(model, indexed), indexed.labels, encodeDataset(model, queries), queries.labels, d, k, metric);
+  const pixels = precisionAtK(indexed.images, indexed.labels, queries.images, queries.labels, dim, k, metric);
+  const pca = fitPca(indexed.images, indexed.n, dim, d);
+  const pcaPrecision = precisionAtK(Float32Array.from(pca.project(indexed.images, indexed.n)), indexed.labels, Float32Array.from(pca.project(queries.images, queries.n)), queries.labels, d, k, metric);
+  return { k, metric, indexed: indexed.n, queries: queries.n, latent: d, codes, pixels, pca: pcaPrecision };
+}

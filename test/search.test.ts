@@ -1,0 +1,243 @@
+// latentkit search: exact k-NN against a full sort, the index file, precision@k, MNIST codes vs pixels, the CLI end to end.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { PNG } from 'pngjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildIndex, checkIndexModel, compareSearch, decodeIndex, encodeIndex, nearest, nearestBatch, normalizeRows, precisionAtK, queryIndex, readCsvQuery, type Metric } from '../src/apps/search/index.js';
+import { loadDataset, takeFirst } from '../src/data/load.js';
+import type { Dataset } from '../src/data/types.js';
+import { UsageError } from '../src/errors.js';
+import { getModelDefinition } from '../src/models/registry.js';
+import { mulberry32, Rng } from '../src/random.js';
+import { train } from '../src/train/trainer.js';
+import { hasMnist, setup, tempDir } from './helpers.js';
+
+const BIN = path.resolve(__dirname, '../bin/latentkit.js');
+
+function cli(args: string[], cwd: string) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, LATENTKIT_DATA_DIR: process.env.LATENTKIT_DATA_DIR ?? '' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The reference answer: every distance computed in float64, all sorted. */
+function bruteForce(points: Float32Array, n: number, d: number, query: Float32Array, k: number, metric: Metric, exclude?: number): number[] {
+  const all: { i: number; dist: number }[] = [];
+  for (let i = 0; i < n; i++) {
+    if (i === exclude) continue;
+    let s = 0;
+    let pp = 0;
+    let qq = 0;
+    for (let j = 0; j < d; j++) {
+      const p = points[i * d + j]!;
+      const q = query[j]!;
+      s += metric === 'cosine' ? p * q : (p - q) ** 2;
+      pp += p * p;
+      qq += q * q;
+    }
+    all.push({ i, dist: metric === 'cosine' ? 1 - s / Math.sqrt(pp * qq) : Math.sqrt(s) });
+  }
+  return all.sort((a, b) => a.dist - b.dist || a.i - b.i).slice(0, k).map((e) => e.i);
+}
+
+function randomPoints(n: number, d: number, seed: number): Float32Array {
+  const random = mulberry32(seed);
+  return Float32Array.from({ length: n * d }, () => random() * 2 - 1);
+}
+
+beforeAll(async () => {
+  await setup('wasm');
+});
+
+describe('exact nearest neighbours', () => {
+  it('finds the known neighbours of points on a line, closest first, leaving out the query', () => {
+    // Points 0, 1, 2, ..., 9 on the x axis (y = 0); the query is point 4.
+    const points = Float32Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? i / 2 : 0));
+    const found = nearest(points, 10, 2, [4, 0], 4, { metric: 'euclidean', exclude: 4 });
+    expect(Array.from(found.indices)).toEqual([3, 5, 2, 6]);
+    expect(Array.from(found.distances)).toEqual([1, 1, 2, 2]);
+    // More neighbours than points: all of them.
+    expect(nearest(points, 10, 2, [0, 0], 50, { metric: 'euclidean' }).indices).toHaveLength(10);
+  });
+
+  it('agrees with a full sort on random data, for both metrics, k = 1..50', () => {
+    const n = 2000;
+    const d = 12;
+    const points = randomPoints(n, d, 1);
+    const unit = normalizeRows(points, d);
+    const queries = randomPoints(30, d, 2);
+    for (const metric of ['euclidean', 'cosine'] as const) {
+      for (let q = 0; q < 30; q++) {
+        const query = queries.slice(q * d, (q + 1) * d);
+        const k = [1, 10, 50][q % 3]!;
+        const exclude = q % 2 === 0 ? q * 7 : undefined;
+        const found = nearest(metric === 'cosine' ? unit : points, n, d, metric === 'cosine' ? normalizeRows(query, d) : query, k, { metric, exclude });
+        expect(Array.from(found.indices)).toEqual(bruteForce(points, n, d, query, k, metric, exclude));
+        for (let r = 1; r < k; r++) expect(found.distances[r]).toBeGreaterThanOrEqual(found.distances[r - 1]!);
+      }
+    }
+  });
+
+  it('the batched search (matrix products) finds the same neighbours without leaking tensors', () => {
+    const n = 1500;
+    const d = 40;
+    const m = 70;
+    const points = randomPoints(n, d, 3);
+    const queries = randomPoints(m, d, 4);
+    const before = tf.memory().numTensors;
+    for (const metric of ['euclidean', 'cosine'] as const) {
+      const [p, q] = metric === 'cosine' ? [normalizeRows(points, d), normalizeRows(queries, d)] : [points, queries];
+      const hits = nearestBatch(p, n, q, m, d, 10, metric, 32);
+      for (let i = 0; i < m; i++) expect(Array.from(hits.subarray(i * 10, (i + 1) * 10))).toEqual(bruteForce(points, n, d, queries.slice(i * d, (i + 1) * d), 10, metric));
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('precision@k counts same-label neighbours (hand-computed)', () => {
+    // Points at x = 0, 1, 2, 10, 11 with labels a a b b b; queries at x = 0.4 (label a) and 10.6 (label b).
+    const points = Float32Array.of(0, 1, 2, 10, 11);
+    const labels = Int32Array.of(0, 0, 1, 1, 1);
+    // k = 2: query 1 -> {0, 1}: 2/2 same; query 2 -> {11, 10}: 2/2. k = 3: query 1 gets x=2 (b): 2/3; query 2 gets x=2 (b): 3/3.
+    expect(precisionAtK(points, labels, Float32Array.of(0.4, 10.6), Int32Array.of(0, 1), 1, 2, 'euclidean')).toBe(1);
+    expect(precisionAtK(points, labels, Float32Array.of(0.4, 10.6), Int32Array.of(0, 1), 1, 3, 'euclidean')).toBeCloseTo((2 / 3 + 1) / 2, 12);
+  });
+});
+
+describe('the index file', () => {
+  const n = 25;
+  const d = 3;
+  const index = { metric: 'cosine' as const, dataset: 'idx:/data/my digits', split: 'train' as const, limit: 25, n, d, codes: randomPoints(n, d, 5), labels: Int32Array.from({ length: n }, (_, i) => i % 10), modelId: Uint8Array.from({ length: 16 }, (_, i) => 255 - i) };
+  const bytes = encodeIndex(index);
+
+  it('round-trips every field', () => {
+    const back = decodeIndex(bytes);
+    expect(back).toMatchObject({ metric: 'cosine', dataset: 'idx:/data/my digits', split: 'train', limit: 25, n, d });
+    expect(Array.from(back.codes)).toEqual(Array.from(index.codes));
+    expect(Array.from(back.labels)).toEqual(Array.from(index.labels));
+    expect(Array.from(back.modelId)).toEqual(Array.from(index.modelId));
+  });
+
+  it('refuses truncated, flipped and foreign files', () => {
+    expect(() => decodeIndex(bytes.subarray(0, bytes.length - 4), 'a.index')).toThrow(/a\.index is corrupt \(header describes \d+ bytes, file has \d+\)/);
+    const flipped = bytes.slice();
+    flipped[100]! ^= 4;
+    expect(() => decodeIndex(flipped, 'a.index')).toThrow(/a\.index is corrupt \(CRC-32 checksum mismatch\)/);
+    expect(() => decodeIndex(new Uint8Array(100), 'a.index')).toThrow(UsageError);
+    expect(() => decodeIndex(new Uint8Array(100), 'a.index')).toThrow(/not a latentkit search index/);
+  });
+
+  it('a query refuses an index built with another model', async () => {
+    const def = getModelDefinition('ae');
+    const make = (seed: number) => def.create(def.resolveConfig({ hidden: [16], latent: 3 }, { shape: [28, 28, 1], numClasses: 10 }), new Rng(seed));
+    const [a, b] = [make(1), make(2)];
+    const ds = await loadDataset('sprites', { split: 'test', limit: 30 });
+    const built = buildIndex(a, ds, 'euclidean');
+    expect(() => checkIndexModel(built, a)).not.toThrow();
+    expect(() => checkIndexModel(built, b, 'x.index')).toThrow(/x\.index was built with another model/);
+    // Example 5's own code is its nearest neighbour at distance 0 unless left out.
+    const z = built.codes.slice(5 * 3, 6 * 3);
+    expect(queryIndex(built, z, 1).indices[0]).toBe(5);
+    expect(queryIndex(built, z, 1, 5).indices[0]).not.toBe(5);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('a CSV query is matched to the features by column name and scaled like the data', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'q.csv');
+    fs.writeFileSync(file, 'id,b,a\n7,10,\n8,0,0\n');
+    const ds = { table: { columns: ['a', 'b'], missing: new Uint8Array(2), scaler: { kind: 'standard', offset: [1, 2], scale: [2, 4], mean: [3, 6] } } } as unknown as Dataset;
+    // a is empty -> training mean 3 -> (3 - 1) / 2 = 1; b = 10 -> (10 - 2) / 4 = 2.
+    expect(Array.from(readCsvQuery(file, ds).x)).toEqual([1, 2]);
+    expect(() => readCsvQuery(file, { table: undefined } as unknown as Dataset)).toThrow(/needs a csv dataset/);
+  });
+});
+
+describe.skipIf(!hasMnist)('MNIST: searching codes beats searching raw pixels', () => {
+  it('precision@10 of a small VAE trained briefly is higher on its codes than on pixels', async () => {
+    const trainSet = takeFirst(await loadDataset('mnist', { split: 'train' }), 3000);
+    const testSet = takeFirst(await loadDataset('mnist', { split: 'test' }), 500);
+    const def = getModelDefinition('vae');
+    const model = def.create(def.resolveConfig({ hidden: [256], latent: 10 }, { shape: trainSet.shape, numClasses: 10 }), new Rng(0));
+    await train(model, trainSet, testSet, { epochs: 5, batchSize: 64, lr: 2e-3, seed: 0, workers: 1, testLimit: 100 });
+    const result = compareSearch(model, trainSet, testSet, 10, 'cosine');
+    console.log(JSON.stringify(result));
+    expect(result.codes).toBeGreaterThan(result.pixels);
+    model.dispose();
+  }, 120_000);
+});
+
+describe('latentkit search (CLI)', () => {
+  let cwd: string;
+  let run: string;
+
+  beforeAll(() => {
+    expect(fs.existsSync(path.resolve(__dirname, '../dist/cli/main.js')), 'run `npm run build` first').toBe(true);
+    cwd = tempDir();
+    run = path.join(cwd, 'run');
+    const r = cli(['train', '--model', 'ae', '--epochs', '2', '--limit', '512', '--hidden', '64', '--latent', '4', '--batch-size', '64', '--workers', '1', '--out', run, '--quiet'], cwd);
+    expect(r.code, r.stderr).toBe(0);
+  }, 120_000);
+
+  it('indexes, queries by example number and by PNG file, draws the hits, and refuses a damaged index', async () => {
+    const indexed = cli(['search', 'index', '--run', run, '--split', 'train', '--limit', '300', '--json'], cwd);
+    expect(indexed.code, indexed.stderr).toBe(0);
+    const file = path.join(run, 'search', 'sprites-train.index');
+    expect(JSON.parse(indexed.stdout)).toMatchObject({ index: file, examples: 300, latent: 4, metric: 'euclidean' });
+
+    const q = cli(['search', 'query', '--run', run, '--split', 'train', '--query', '3,7', '--neighbors', '5', '--out', 'hits.png', '--json'], cwd);
+    expect(q.code, q.stderr).toBe(0);
+    const result = JSON.parse(q.stdout);
+    expect(result.queries).toHaveLength(2);
+    // The same answer as searching the index file's codes directly (example 3 left out: it is the query).
+    const index = decodeIndex(fs.readFileSync(file));
+    const expected = nearest(index.codes, index.n, 4, index.codes.slice(3 * 4, 4 * 4), 5, { metric: 'euclidean', exclude: 3 });
+    expect(result.queries[0].neighbors.map((h: { index: number }) => h.index)).toEqual(Array.from(expected.indices));
+    result.queries[0].neighbors.forEach((h: { distance: number; label: number; index: number }, r: number) => {
+      expect(h.distance).toBeCloseTo(expected.distances[r]!, 5);
+      expect(h.label).toBe(index.labels[h.index]);
+    });
+    const picture = PNG.sync.read(fs.readFileSync(path.join(cwd, 'hits.png')));
+    expect([picture.width, picture.height]).toEqual([6 * 56 + 7 * 2, 2 * 56 + 3 * 2]);
+
+    // A PNG of training example 3 finds the same neighbours, plus example 3 itself first.
+    const ds = await loadDataset('sprites', { split: 'train', limit: 4 });
+    const png = new PNG({ width: 28, height: 28 });
+    for (let p = 0; p < 784; p++) {
+      png.data.fill(Math.round(255 * ds.images[3 * 784 + p]!), 4 * p, 4 * p + 3);
+      png.data[4 * p + 3] = 255;
+    }
+    fs.writeFileSync(path.join(cwd, 'q.png'), PNG.sync.write(png));
+    const byFile = cli(['search', 'query', '--run', run, '--query', 'q.png', '--neighbors', '6'], cwd);
+    expect(byFile.code, byFile.stderr).toBe(0);
+    const ranks = byFile.stdout.trim().split('\n').slice(2).map((line) => Number(line.trim().split(/\s+/)[1]));
+    expect(ranks[0]).toBe(3);
+    expect(ranks.slice(1)).toEqual(Array.from(expected.indices));
+
+    const bad = (args: string[], pattern: RegExp) => {
+      const r = cli(args, cwd);
+      expect(r.code, r.stdout).toBe(2);
+      expect(r.stderr).toMatch(pattern);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    };
+    bad(['search', 'query', '--run', run, '--query', '300', '--split', 'train'], /out of range/);
+    bad(['search', 'query', '--run', run, '--query', '1', '--metric', 'cosine'], /built for euclidean/);
+    bad(['search', 'query', '--run', run, '--query', 'nothing.png'], /does not exist/);
+    const bytes = fs.readFileSync(file);
+    bytes[bytes.length - 9] ^= 1;
+    fs.writeFileSync(file, bytes);
+    bad(['search', 'query', '--run', run, '--query', '1'], /is corrupt \(CRC-32 checksum mismatch\)/);
+  }, 90_000);
+
+  it('evaluate reports precision@k of codes, pixels and PCA', () => {
+    const r = cli(['search', 'evaluate', '--run', run, '--limit', '50', '--neighbors', '5', '--json'], cwd);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result).toMatchObject({ k: 5, metric: 'euclidean', indexed: 512, queries: 50, latent: 4 });
+    for (const key of ['codes', 'pixels', 'pca']) {
+      expect(result[key]).toBeGreaterThanOrEqual(0);
+      expect(result[key]).toBeLessThanOrEqual(1);
+    }
+  }, 60_000);
+});
