@@ -1,0 +1,102 @@
+// End to end: `latentkit` on a CSV table (csv:FILE), built binary. `npm test` builds first.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadCsvSplits } from '../src/data/csv/table.js';
+import { mulberry32 } from '../src/random.js';
+import { fitPca } from '../src/eval/metrics/pca.js';
+import { tempDir } from './helpers.js';
+
+const BIN = path.resolve(__dirname, '../bin/latentkit.js');
+
+function cli(args: string[], cwd: string) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * `rows` rows of an id, 8 columns x = (A z + ε) · unit (z ~ N(0, I₂), ε ~ N(0, 0.1²),
+ * the columns in units from 0.01 to 1000) and a text label y: 'pos' when z₁ > 0.
+ */
+function syntheticTable(rows: number, seed = 7): string {
+  const rand = mulberry32(seed);
+  const normal = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+  const a = Array.from({ length: 8 }, () => [normal(), normal()]);
+  const units = [1, 10, 100, 0.1, 1, 1000, 5, 0.01];
+  const lines = [`id,${units.map((_, j) => `c${j + 1}`).join(',')},y`];
+  for (let i = 0; i < rows; i++) {
+    const z = [normal(), normal()];
+    const x = a.map((aj, j) => ((aj[0]! * z[0]! + aj[1]! * z[1]! + 0.1 * normal()) * units[j]!).toPrecision(6));
+    lines.push(`row${i},${x.join(',')},${z[0]! > 0 ? 'pos' : 'neg'}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+describe('latentkit on a CSV table', () => {
+  let cwd: string;
+  let file: string;
+
+  beforeAll(() => {
+    expect(fs.existsSync(path.resolve(__dirname, '../dist/cli/main.js')), 'run `npm run build` first').toBe(true);
+    cwd = tempDir();
+    file = path.join(cwd, 'table.csv');
+    fs.writeFileSync(file, syntheticTable(2000));
+  });
+
+  it('an AE with latent 2 learns the 2-D table about as well as 2-component PCA, and encode reads the file with the run schema', async () => {
+    const r = cli(['train', '--model', 'ae', '--dataset', 'csv:table.csv', '--label-column', 'y', '--ignore-columns', 'id', '--latent', '2', '--hidden', '32', '--epochs', '15', '--batch-size', '64', '--out', 'ae', '--quiet'], cwd);
+    expect(r.code, r.stderr).toBe(0);
+    const config = JSON.parse(fs.readFileSync(path.join(cwd, 'ae/config.json'), 'utf8'));
+    expect(config.model.loss).toBe('mse'); // standardized columns are real numbers, not [0, 1]
+    expect(config.data).toMatchObject({ dataset: 'csv:table.csv', shape: [1, 8, 1], numClasses: 2, classNames: ['neg', 'pos'], trainExamples: 1800 });
+    expect(config.data.table).toMatchObject({ columns: ['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8'], labelColumn: 'y', ignoreColumns: ['id'], labelValues: ['neg', 'pos'] });
+    expect(config.data.table.scaler.kind).toBe('standard');
+
+    // The same split and scaling through the library: the best rank-2 linear reconstruction.
+    const { trainSet, testSet } = await loadCsvSplits(`csv:${file}`, { labelColumn: 'y', ignoreColumns: ['id'] });
+    const pca = fitPca(trainSet.images, trainSet.n, 8, 2);
+    const back = pca.reconstruct(pca.project(testSet.images, testSet.n), testSet.n);
+    let pcaError = 0;
+    back.forEach((v, i) => (pcaError += (v - testSet.images[i]!) ** 2));
+    pcaError /= testSet.n;
+    const metrics = fs.readFileSync(path.join(cwd, 'ae/metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const aeError = metrics.at(-1).test_recon as number; // squared error summed over the 8 columns, per row
+    // Each standardized row has total variance 8; what a 2-D code cannot explain is the small noise.
+    expect(pcaError).toBeLessThan(0.05 * 8);
+    expect(aeError, `AE ${aeError} vs PCA ${pcaError}`).toBeLessThan(1.5 * pcaError);
+
+    const enc = cli(['encode', '--run', 'ae', '--dataset', 'csv:table.csv', '--out', 'z.csv'], cwd);
+    expect(enc.code, enc.stderr).toBe(0);
+    const rows = fs.readFileSync(path.join(cwd, 'z.csv'), 'utf8').trim().split('\n');
+    expect(rows).toHaveLength(2001); // every row of the file
+    expect(rows[0]).toBe('label,z1,z2');
+    const labels = rows.slice(1).map((l) => l.split(',')[0]);
+    const truth = fs.readFileSync(file, 'utf8').trim().split('\n').slice(1).map((l) => (l.endsWith('pos') ? '1' : '0'));
+    expect(labels).toEqual(truth);
+  }, 120_000);
+
+  it('refuses a file with bad rows, exit code 2, naming the lines', () => {
+    const lines = syntheticTable(12).trim().split('\n');
+    lines[6] = 'row5,1,2,3'; // line 7
+    lines[11] = lines[11]!.replace(/,[^,]+,y?/, ',abc,'); // line 12: c1 is text
+    fs.writeFileSync(path.join(cwd, 'bad.csv'), `${lines.join('\n')}\n`);
+    const r = cli(['train', '--dataset', 'csv:bad.csv', '--label-column', 'y', '--ignore-columns', 'id', '--out', 'bad-run'], cwd);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("line 7: 4 fields, expected 10; line 12: column 'c1' is 'abc', not a number");
+    expect(fs.existsSync(path.join(cwd, 'bad-run'))).toBe(false);
+  });
+
+  it('the VAE defaults to a Gaussian decoder on standardized data, refuses Bernoulli, and --classes keeps one class', () => {
+    const refused = cli(['train', '--dataset', 'csv:table.csv', '--ignore-columns', 'id,y', '--decoder', 'bernoulli', '--out', 'no'], cwd);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--decoder bernoulli needs data in \[0, 1\]/);
+    const r = cli(['train', '--dataset', 'csv:table.csv', '--label-column', 'y', '--ignore-columns', 'id', '--classes', '1', '--epochs', '1', '--hidden', '16', '--latent', '2', '--out', 'vae', '--quiet'], cwd);
+    expect(r.code, r.stderr).toBe(0);
+    const config = JSON.parse(fs.readFileSync(path.join(cwd, 'vae/config.json'), 'utf8'));
+    expect(config.model.decoder).toBe('gaussian');
+    expect(config.data.classes).toEqual([1]);
+    const pos = fs.readFileSync(file, 'utf8').trim().split('\n').slice(1).filter((l, i) => (i + 1) % 10 !== 0 && l.endsWith('pos')).length;
+    expect(config.data.trainExamples).toBe(pos);
+  }, 120_000);
+});
