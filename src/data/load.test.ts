@@ -60,7 +60,7 @@ function range(a: Float32Array): [number, number] {
 describe('loadDataset', () => {
   it('refuses an unknown name, listing the known ones', async () => {
     const err = await rejection(loadDataset('cifar', { split: 'train' }));
-    expect(err.message).toBe("unknown dataset 'cifar'; known datasets: mnist, fashion-mnist, sprites, idx:<folder>");
+    expect(err.message).toBe("unknown dataset 'cifar'; known datasets: mnist, fashion-mnist, sprites, idx:<folder>, csv:<file>");
     expect(DATASET_NAMES).toEqual(['mnist', 'fashion-mnist', 'sprites']);
   });
 
