@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hasMnist, setup, tempDir } from '../../test/helpers.js';
+import { makeBatch } from '../data/batches.js';
 import { loadDataset } from '../data/load.js';
 import { takeFirst } from '../data/load.js';
 import { evaluateLoss } from '../eval/loss.js';
@@ -70,5 +71,74 @@ describe('run folders', () => {
     z.dispose();
     a.model.dispose();
     b.model.dispose();
+  });
+});
+
+describe('the step loop', () => {
+  it('matches the per-step loop it replaced bit for bit (one thread)', async () => {
+    const trainSet = await loadDataset('sprites', { split: 'train', limit: 450 });
+    const testSet = await loadDataset('sprites', { split: 'test', limit: 100 });
+    const def = getModelDefinition('vae');
+    const config = def.resolveConfig({ hidden: [32], latent: 3 }, { shape: trainSet.shape, numClasses: trainSet.numClasses });
+    const fast = def.create(config, new Rng(2));
+    const result = await train(fast, trainSet, testSet, { epochs: 2, batchSize: 64, lr: 1e-3, seed: 5, workers: 1 });
+
+    // The previous loop: a fresh batch per step and a synchronous read of every loss.
+    const slow = def.create(config, new Rng(2));
+    const rng = new Rng(5);
+    const optimizer = tf.train.adam(1e-3);
+    const steps = Math.ceil(trainSet.n / 64);
+    const trainLoss: number[] = [];
+    for (let epoch = 1; epoch <= 2; epoch++) {
+      const order = rng.permutation(trainSet.n);
+      let sum = 0;
+      for (let step = 0; step < steps; step++) {
+        const start = step * 64;
+        const end = Math.min(trainSet.n, start + 64);
+        const batch = makeBatch(trainSet, order, start, end);
+        const loss = optimizer.minimize(() => slow.forward(batch, { training: true, epoch: epoch - 1 + step / steps, rng }).loss, true, slow.trainableVariables())!;
+        sum += loss.dataSync()[0] * (end - start);
+        tf.dispose([loss, batch.x, batch.labels!]);
+      }
+      trainLoss.push(sum / trainSet.n);
+    }
+    optimizer.dispose();
+    expect(result.metrics.map((m) => m.train_loss)).toEqual(trainLoss);
+    const a = fast.trainableVariables().map((v) => Array.from(v.dataSync()));
+    const b = slow.trainableVariables().map((v) => Array.from(v.dataSync()));
+    expect(a).toEqual(b);
+    fast.dispose();
+    slow.dispose();
+  });
+
+  for (const workers of [1, 2]) {
+    it(`a NaN stops at its exact step with ${workers} worker${workers > 1 ? 's' : ''}, although losses are read in groups`, async () => {
+      const trainSet = await loadDataset('sprites', { split: 'train', limit: 600 });
+      const testSet = await loadDataset('sprites', { split: 'test', limit: 100 });
+      const poisonedRow = 321;
+      trainSet.images[poisonedRow * 784 + 100] = Number.NaN;
+      // The trainer's first draw is epoch 1's shuffle.
+      const position = new Rng(9).permutation(600).indexOf(poisonedRow);
+      const expectedStep = Math.floor(position / 50) + 1;
+      const def = getModelDefinition('ae');
+      const model = def.create(def.resolveConfig({ hidden: [16], latent: 2 }, { shape: trainSet.shape, numClasses: 1 }), new Rng(1));
+      const attempt = train(model, trainSet, testSet, { epochs: 2, batchSize: 50, lr: 1e-3, seed: 9, workers });
+      await expect(attempt).rejects.toThrow(new RegExp(`at epoch 1, step ${expectedStep};`));
+      model.dispose();
+    });
+  }
+
+  it('maxSteps stops after that many steps, across epochs, without evaluating the partial epoch', async () => {
+    const trainSet = await loadDataset('sprites', { split: 'train', limit: 200 });
+    const testSet = await loadDataset('sprites', { split: 'test', limit: 100 });
+    const def = getModelDefinition('ae');
+    const model = def.create(def.resolveConfig({ hidden: [16], latent: 2 }, { shape: trainSet.shape, numClasses: 1 }), new Rng(1));
+    const before = tf.memory().numTensors;
+    // 4 steps per epoch: 6 steps end inside epoch 2.
+    const result = await train(model, trainSet, testSet, { epochs: 5, batchSize: 50, lr: 1e-3, seed: 1, maxSteps: 6, workers: 2 });
+    expect(result.steps).toBe(6);
+    expect(result.metrics.map((m) => m.epoch)).toEqual([1]);
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
   });
 });

@@ -60,6 +60,9 @@ export interface StepValues {
 
 export class ParallelTrainer {
   private failure: Error | undefined;
+  private reportFailure: (err: Error) => void = () => {};
+  /** Settles with the first worker failure (its message may arrive after the abort flag). */
+  private readonly failed = new Promise<Error>((resolve) => (this.reportFailure = resolve));
   private closed = false;
 
   private constructor(
@@ -122,6 +125,7 @@ export class ParallelTrainer {
       worker.removeAllListeners();
       const fail = (err: Error) => {
         this.failure ??= err;
+        this.reportFailure(this.failure);
         abortBarrier(this.views.control);
       };
       worker.on('message', (m: WorkerMessage) => {
@@ -166,9 +170,20 @@ export class ParallelTrainer {
       this.replica.apply();
     } catch (err) {
       abortBarrier(control);
-      throw err instanceof BarrierAborted && this.failure ? this.failure : err;
+      throw err instanceof BarrierAborted ? await this.failureOr(err) : err;
     }
     return this.stepValues(rows);
+  }
+
+  /** The worker's own error when it arrives within a few seconds of the abort. */
+  private async failureOr(fallback: Error): Promise<Error> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<Error>((resolve) => (timer = setTimeout(() => resolve(fallback), 5000)));
+    try {
+      return await Promise.race([this.failed, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The batch's loss and terms: shard values weighted by shard size. */
