@@ -17,16 +17,19 @@ export interface DenoiseOptions {
   corrupt?: NoiseSpec;
   /** Seed of the corruption; the same seed corrupts the same way. Default 0. */
   seed?: number;
-  /** Clip gaussian-corrupted inputs to [0, 1] (images); default true. */
+  /** Clip gaussian-corrupted inputs to [0, 1]; default: for images, not for table rows. */
   clip?: boolean;
   batchSize?: number;
 }
 
 /** How far noisy and cleaned inputs are from the clean ones, averaged per example. */
 export interface DenoiseQuality {
-  /** Mean over images of PSNR(noisy, clean) and PSNR(cleaned, clean), in dB (peak value 1). */
-  psnrNoisy: number;
-  psnrCleaned: number;
+  /**
+   * Mean over images of PSNR(noisy, clean) and PSNR(cleaned, clean), in dB
+   * (peak value 1). Images only: standardized table rows have no peak value.
+   */
+  psnrNoisy?: number;
+  psnrCleaned?: number;
   /** Root mean squared error over all entries, in the units the model sees. */
   rmseNoisy: number;
   rmseCleaned: number;
@@ -59,21 +62,19 @@ function rmse(a: Float32Array, b: Float32Array): number {
   return Math.sqrt(sum / a.length);
 }
 
-/** PSNR and RMSE of noisy and cleaned inputs against the clean ones. */
-export function denoiseQuality(clean: Float32Array, noisy: Float32Array, cleaned: Float32Array, n: number): DenoiseQuality {
+/** RMSE, and for images in [0, 1] (`psnr`) PSNR, of noisy and cleaned inputs against the clean ones. */
+export function denoiseQuality(clean: Float32Array, noisy: Float32Array, cleaned: Float32Array, n: number, options: { psnr?: boolean } = {}): DenoiseQuality {
   const dim = clean.length / n;
-  return {
-    psnrNoisy: batchPsnr(noisy, clean, n, dim).mean,
-    psnrCleaned: batchPsnr(cleaned, clean, n, dim).mean,
-    rmseNoisy: rmse(noisy, clean),
-    rmseCleaned: rmse(cleaned, clean),
-  };
+  const errors = { rmseNoisy: rmse(noisy, clean), rmseCleaned: rmse(cleaned, clean) };
+  if (options.psnr === false) return errors;
+  return { psnrNoisy: batchPsnr(noisy, clean, n, dim).mean, psnrCleaned: batchPsnr(cleaned, clean, n, dim).mean, ...errors };
 }
 
 /**
  * Clean every example of `ds` with `model` (decode(encode(x̃))). With
  * `corrupt`, x̃ is the clean example corrupted afresh (each batch from its own
- * seed drawn from `seed`) and the quality against the clean examples is measured.
+ * seed drawn from `seed`) and the quality against the clean examples is
+ * measured. Table rows are cleaned in the scaled units the model sees.
  */
 export function denoiseDataset(model: Autoencoder, ds: Dataset, options: DenoiseOptions = {}): DenoiseResult {
   const dim = featureSize(ds);
@@ -83,12 +84,12 @@ export function denoiseDataset(model: Autoencoder, ds: Dataset, options: Denoise
   forEachBatch(ds, options.batchSize ?? 500, (batch, start) => {
     const batchSeed = seeds.seed();
     tf.tidy(() => {
-      const input = options.corrupt ? corruptBatch(batch.x, options.corrupt, batchSeed, { clip: options.clip ?? true }) : batch.x;
+      const input = options.corrupt ? corruptBatch(batch.x, options.corrupt, batchSeed, { clip: options.clip ?? !ds.table }) : batch.x;
       const output = model.decode(model.encode({ x: input, labels: batch.labels }), batch.labels);
       noisy.set(input.dataSync(), start * dim);
       cleaned.set(output.dataSync(), start * dim);
     });
   });
-  const quality = options.corrupt ? denoiseQuality(ds.images.subarray(0, ds.n * dim), noisy, cleaned, ds.n) : undefined;
+  const quality = options.corrupt ? denoiseQuality(ds.images.subarray(0, ds.n * dim), noisy, cleaned, ds.n, { psnr: !ds.table }) : undefined;
   return { n: ds.n, dim, noisy, cleaned, quality };
 }

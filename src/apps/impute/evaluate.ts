@@ -3,7 +3,7 @@
  * truth on the hidden entries only, beside the baseline that fills every
  * missing entry with its training mean.
  */
-import { featureSize, type Dataset } from '../../data/types.js';
+import { featureSize, type Dataset, type Scaler } from '../../data/types.js';
 import type { Autoencoder } from '../../models/types.js';
 import { imputeIteratively, type ImputeOptions, type ImputeResult } from './iterate.js';
 
@@ -13,6 +13,11 @@ export function featureMeans(ds: Dataset): Float32Array {
   const sums = new Float64Array(dim);
   for (let i = 0; i < ds.n; i++) for (let j = 0; j < dim; j++) sums[j] += ds.images[i * dim + j];
   return Float32Array.from(sums, (s) => s / ds.n);
+}
+
+/** A table's training means per column in the scaled units the model sees ((mean − offset) / scale). */
+export function scaledTableMeans(scaler: Scaler): Float32Array {
+  return Float32Array.from(scaler.mean, (m, j) => (m - scaler.offset[j]) / scaler.scale[j]);
 }
 
 /** Rows with every missing entry replaced by its feature's mean. */
