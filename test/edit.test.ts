@@ -176,6 +176,8 @@ describe('edit on a small sprites VAE', () => {
     const trueArea = drawnArea(testSet.images, 28 * 28);
     const meanOf = (group: number) => trueArea.filter((_, i) => mask[i] === group).reduce((s, x) => s + x, 0) / mask.filter((m) => m === group).length;
     const gap = meanOf(1) - meanOf(0);
+    expect(result.dataArea.with).toBeCloseTo(meanOf(1), 9);
+    expect(result.dataArea.without).toBeCloseTo(meanOf(0), 9);
     // v carries a code from the small-half mean to the large-half mean, so an ideal decoder adds `gap` pixels
     // per unit α (measured on a 10-epoch run: 0.9·gap). This 2-epoch model, seed 0, gave area
     // 29.7, 48.5, 79.3, 120.4, 151.0 for α = −2..2 with gap 54: +1.3·gap from α = 0 to 2. The bars are gap and,

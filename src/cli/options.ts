@@ -213,7 +213,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'edit',
     summary: 'latent arithmetic: add α times an attribute vector to codes; a picture row per α',
     usage: 'latentkit edit --run RUN --attribute label:1|factor:scale|column:NAME [--alpha -2,-1,0,1,2] [--n 8] --out edit.png',
-    options: [...APPLY, 'attribute', 'alpha', 'n', 'out', 'seed', 'json', ...COMMON],
+    options: [...APPLY, 'attribute', 'alpha', 'n', 'out', 'json', ...COMMON],
     load: () => import('./commands/edit.js'),
   },
   {

@@ -48,6 +48,12 @@ export interface EditResult {
   edited: Float32Array;
   /** Per α, the mean number of decoded values above 0.5 (the drawn area of white-on-black pictures). */
   meanArea: number[];
+  /**
+   * The yardstick for meanArea: the mean drawn area of the dataset's own
+   * examples with and without the attribute. Adding v once should carry an
+   * example from about `without` towards about `with`.
+   */
+  dataArea: { with: number; without: number };
 }
 
 function checkAlphas(alphas: readonly number[]): void {
@@ -95,6 +101,12 @@ function mean(values: ArrayLike<number>): number {
   return s / values.length;
 }
 
+/** Mean drawn area of the examples in group 1 (with) and group 0 (without) of the mask. */
+function groupAreas(ds: Dataset, mask: Int8Array): { with: number; without: number } {
+  const area = drawnArea(ds.images, featureSize(ds));
+  return { with: mean(area.filter((_, i) => mask[i] === 1)), without: mean(area.filter((_, i) => mask[i] === 0)) };
+}
+
 /**
  * Encode every example of `ds`, compute the attribute vector from all of
  * them, and decode z + α·v for `n` examples and every α.
@@ -134,6 +146,7 @@ export function editExamples(model: Autoencoder, ds: Dataset, options: EditOptio
     originals: takeRows(ds.images, dim, rows),
     edited,
     meanArea,
+    dataArea: groupAreas(ds, attribute.mask),
   };
 }
 
