@@ -67,7 +67,8 @@ export function calibrateDetector(
     rule,
     calibration: {
       dataset: ds.name,
-      split: ds.split,
+      // A csv: dataset is every row of the file, whatever --split says.
+      split: ds.table ? 'all rows' : ds.split,
       examples: ds.n,
       classes: source.classes ?? null,
       minScore: min,

@@ -25,12 +25,14 @@ export function anomalyTruth(labels: ArrayLike<number>, anomalyLabels: readonly 
   return Uint8Array.from({ length: labels.length }, (_, i) => (wanted.has(labels[i]) ? 1 : 0));
 }
 
-/** Counts, and ROC-AUC / PR-AUC (anomalies positive) when `truth` is given. */
-export function summarizeDetection(scores: ArrayLike<number>, flags: ArrayLike<number>, threshold: number, truth?: ArrayLike<number>): DetectionSummary {
-  let flagged = 0;
-  for (let i = 0; i < flags.length; i++) flagged += flags[i];
-  const summary: DetectionSummary = { examples: scores.length, flagged, threshold };
+/**
+ * Counts, and ROC-AUC / PR-AUC (anomalies positive) when `truth` is given.
+ * `scores` may be just the example count when there is no truth to rank against.
+ */
+export function summarizeDetection(scores: ArrayLike<number> | number, flagged: number, threshold: number, truth?: ArrayLike<number>): DetectionSummary {
+  const summary: DetectionSummary = { examples: typeof scores === 'number' ? scores : scores.length, flagged, threshold };
   if (truth) {
+    if (typeof scores === 'number') throw new Error('summarizeDetection: AUCs need the scores, not a count');
     let anomalies = 0;
     for (let i = 0; i < truth.length; i++) anomalies += truth[i];
     summary.anomalies = anomalies;

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import {
   anomalyTruth,
   calibrateDetector,
+  detectCsvFile,
   flagAnomalies,
   parseAnomalyLabels,
   readDetector,
@@ -17,29 +18,23 @@ import {
   summarizeDetection,
   thresholdRule,
   writeDetector,
+  type CsvTruth,
   type DetectionSummary,
   type DetectorFile,
 } from '../../apps/detect/index.js';
-import type { BackendChoice } from '../../backend/index.js';
+import { tableSchemaOf } from '../../data/csv/schema.js';
+import { CSV_PREFIX } from '../../data/csv/table.js';
 import { UsageError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { trainRun } from '../../train/run.js';
+import type { Autoencoder } from '../../models/types.js';
+import type { RunConfig } from '../../run/run-folder.js';
 import { COMMANDS, type CommandIO, type CommandRun, type OptionValues } from '../options.js';
 import { createProgress } from '../progress.js';
 import { loadDataFor, openRun, outputPath } from './common.js';
+import { trainRunOptionsFrom } from './training-flags.js';
 
 const DETECT_OWN = new Set(COMMANDS.find((c) => c.name === 'detect')!.options);
-const MODEL_COMMON = ['arch', 'hidden', 'latent', 'activation'];
-const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-
-/** Model settings: the shared model flags plus every flag that is not one of detect's own. */
-function modelInput(values: OptionValues): Record<string, unknown> {
-  const input: Record<string, unknown> = {};
-  for (const [flag, value] of Object.entries(values)) {
-    if (value !== undefined && (MODEL_COMMON.includes(flag) || !DETECT_OWN.has(flag))) input[camel(flag)] = value;
-  }
-  return input;
-}
 
 /** Train a fresh run into --out with the training flags, as `latentkit train` does. */
 async function trainForDetection(values: OptionValues, io: CommandIO): Promise<string | null> {
@@ -49,19 +44,8 @@ async function trainForDetection(values: OptionValues, io: CommandIO): Promise<s
   const progress = createProgress(io.stderr, { quiet: values.quiet === true, epochs: epochs ?? 10 });
   try {
     const result = await trainRun({
+      ...trainRunOptionsFrom(values, io, DETECT_OWN),
       out,
-      model: (values.model as string | undefined) ?? 'vae',
-      modelInput: modelInput(values),
-      dataset: (values.dataset as string | undefined) ?? 'sprites',
-      dataDir: values['data-dir'] as string | undefined,
-      epochs,
-      batchSize: values['batch-size'] as number | undefined,
-      lr: values.lr as number | undefined,
-      seed: values.seed as number | undefined,
-      limit: values.limit as number | undefined,
-      backend: values.backend as BackendChoice | undefined,
-      signal: io.signal,
-      quiet: values.quiet === true,
       onStep: (p) => progress.step(p),
       onEpoch: (m) => progress.epoch(m),
     });
@@ -85,11 +69,13 @@ async function calibrate(values: OptionValues, runDir: string, io: CommandIO): P
   const rule = thresholdRule({ contamination: numberOrUndefined(values.contamination), quantile: numberOrUndefined(values.quantile) });
   const { model, config } = await openRun({ ...values, run: runDir }, 'detect fit');
   try {
-    const ownData = values.dataset === undefined;
+    // By default the data the run was trained on: its dataset, --classes and --limit.
+    const ownData = values.dataset === undefined || values.dataset === config.data.dataset;
     const limit = (values.limit as number | undefined) ?? (ownData ? (config.data.limit ?? undefined) : undefined);
-    const ds = await loadDataFor(config, values, { split: (values.split as 'train' | 'test' | undefined) ?? 'train', limit });
+    const classes = values.classes ?? (ownData ? config.data.classes?.join(',') : undefined);
+    const ds = await loadDataFor(config, { ...values, classes }, { split: (values.split as 'train' | 'test' | undefined) ?? 'train', limit });
     const settings = resolveScoreSettings(model, { kind: values.score as string | undefined, samples: values.iwae as number | undefined, seed: values.seed as number | undefined, tabular: ds.table !== undefined });
-    const { detector } = calibrateDetector(model, ds, settings, rule);
+    const { detector } = calibrateDetector(model, ds, settings, rule, { classes: classes === undefined ? null : String(classes).split(',').map(Number) });
     writeDetector(runDir, detector);
     reportFit(io, detector, runDir, values.json === true);
   } finally {
@@ -134,23 +120,45 @@ function reportScore(io: CommandIO, s: DetectionSummary, out: string, json: bool
   io.stdout.write(`scored ${s.examples} examples: ${s.flagged} flagged as anomalies (score > ${s.threshold.toFixed(4)})${quality}; wrote ${out}\n`);
 }
 
+/** --anomaly-label: class labels, or (csv) the name of a 0/1 column. */
+function truthSpec(values: OptionValues, csv: boolean): CsvTruth | undefined {
+  const text = values['anomaly-label'] as string | undefined;
+  if (text === undefined) return undefined;
+  if (csv && !/^[\d,\s]+$/.test(text)) return { column: text.trim() };
+  return { labels: parseAnomalyLabels(text) };
+}
+
+/** Image datasets (and small tables) in memory: score, flag, write the CSV at once. */
+async function scoreInMemory(model: Autoencoder, config: RunConfig, values: OptionValues, detector: DetectorFile, truth: CsvTruth | undefined, out: string): Promise<DetectionSummary> {
+  const ds = await loadDataFor(config, values);
+  const scores = scoreDataset(model, ds, detector.score);
+  const flags = flagAnomalies(scores, detector.threshold);
+  const ids = ds.table?.lines ?? Int32Array.from({ length: ds.n }, (_, i) => i);
+  writeFileAtomic(out, scoresCsv(scores, flags, ids));
+  const known = truth && 'labels' in truth ? anomalyTruth(ds.labels, truth.labels) : undefined;
+  return summarizeDetection(scores, flags.reduce((n, f) => n + f, 0), detector.threshold, known);
+}
+
 async function score(values: OptionValues, io: CommandIO): Promise<void> {
   const out = outputPath(values, 'detect score', ['.csv']);
   if (values.contamination !== undefined || values.quantile !== undefined) {
     throw new UsageError('--contamination and --quantile set the threshold at fit time; use them with latentkit detect fit');
   }
-  const anomalyLabels = values['anomaly-label'] === undefined ? undefined : parseAnomalyLabels(String(values['anomaly-label']));
   const { dir, model, config } = await openRun(values, 'detect score');
   try {
     const detector = readDetector(dir);
-    const settings = storedSettings(values, detector, dir);
-    const ds = await loadDataFor(config, values);
-    const scores = scoreDataset(model, ds, settings);
-    const flags = flagAnomalies(scores, detector.threshold);
-    const ids = ds.table?.lines ?? Int32Array.from({ length: ds.n }, (_, i) => i);
-    writeFileAtomic(out, scoresCsv(scores, flags, ids));
-    const truth = anomalyLabels === undefined ? undefined : anomalyTruth(ds.labels, anomalyLabels);
-    reportScore(io, summarizeDetection(scores, flags, detector.threshold, truth), out, values.json === true);
+    storedSettings(values, detector, dir);
+    const dataset = (values.dataset as string | undefined) ?? config.data.dataset;
+    const csv = dataset.startsWith(CSV_PREFIX);
+    const truth = truthSpec(values, csv);
+    let summary: DetectionSummary;
+    if (csv) {
+      if (values.classes !== undefined || values['label-column'] !== undefined) throw new UsageError('detect score on a csv file reads every row; --classes and --label-column do not apply (use --anomaly-label COLUMN)');
+      summary = await detectCsvFile(model, dataset, tableSchemaOf(config), detector, { out, limit: values.limit as number | undefined, truth });
+    } else {
+      summary = await scoreInMemory(model, config, values, detector, truth, out);
+    }
+    reportScore(io, summary, out, values.json === true);
   } finally {
     model.dispose();
   }
