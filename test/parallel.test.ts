@@ -95,27 +95,38 @@ describe.skipIf(!workerEntry())('data-parallel training', () => {
     }
   });
 
-  it('two workers reach the test loss of one, are reproducible, and leak no tensors', async () => {
+  const trainFor = async (name: string, workers: number, trainSet: Dataset, testSet: Dataset) => {
+    const model = makeModel(name, { hidden: [64], latent: 4 }, trainSet, 1);
+    const tensors: number[] = [];
+    const result = await train(model, trainSet, testSet, { epochs: 3, batchSize: 100, lr: 2e-3, seed: 1, workers, onEpoch: () => tensors.push(tf.memory().numTensors) });
+    model.dispose();
+    expect(result.workers).toBe(workers);
+    // Flat tensor count across epochs: nothing leaks per step.
+    expect(tensors[2]).toBe(tensors[0]);
+    return result.metrics.map((m) => m.test_loss);
+  };
+
+  it('without noise in the model, two workers follow one up to float rounding, reproducibly', async () => {
+    const trainSet = await loadDataset('sprites', { split: 'train', limit: 1000 });
+    const testSet = await loadDataset('sprites', { split: 'test', limit: 200 });
+    const one = await trainFor('ae', 1, trainSet, testSet);
+    const two = await trainFor('ae', 2, trainSet, testSet);
+    // Same shuffles, same full-batch gradient up to rounding: measured agreement is 8 digits after 3 epochs.
+    for (let i = 0; i < 3; i++) expect(Math.abs(two[i] - one[i]) / one[i]).toBeLessThan(1e-4);
+    expect(two[2]).toBeLessThan(two[0]);
+    expect(await trainFor('ae', 2, trainSet, testSet)).toEqual(two);
+  });
+
+  it('a VAE with two workers reaches the test loss of one thread', async () => {
     const trainSet = await loadDataset('sprites', { split: 'train', limit: 2000 });
     const testSet = await loadDataset('sprites', { split: 'test', limit: 500 });
-    const run = async (workers: number) => {
-      const model = makeModel('vae', { hidden: [64], latent: 4 }, trainSet, 1);
-      const tensors: number[] = [];
-      const result = await train(model, trainSet, testSet, { epochs: 3, batchSize: 100, lr: 2e-3, seed: 1, workers, onEpoch: () => tensors.push(tf.memory().numTensors) });
-      model.dispose();
-      expect(result.workers).toBe(workers);
-      expect(tensors[2]).toBe(tensors[0]);
-      return result.metrics.map((m) => m.test_loss);
-    };
-    const one = await run(1);
-    const two = await run(2);
-    const again = await run(2);
-    expect(again).toEqual(two);
-    // Different ε draws per shard make these two stochastic runs, not one
-    // computation: seeds 1-3 of the single-thread run spread by about 1.5%
-    // after 3 epochs here, so 4% is a difference no bug would stay within
-    // (a wrong shard weight or a stale replica shows up as 10% or more).
-    expect(Math.abs(two[2] - one[2]) / one[2]).toBeLessThan(0.04);
+    const one = await trainFor('vae', 1, trainSet, testSet);
+    const two = await trainFor('vae', 2, trainSet, testSet);
+    // Each shard draws its own ε, so these are two stochastic runs. Measured
+    // at epoch 3 over training seeds: one thread 143.2, 153.3, 145.1, 147.2;
+    // two workers 147.9, 145.0, 145.4 (sd ≈ 3%, so a difference of two runs
+    // has sd ≈ 4%). 10% is about 2.4 sd; the exact check is the test above.
+    expect(Math.abs(two[2] - one[2]) / one[2]).toBeLessThan(0.1);
     expect(two[2]).toBeLessThan(two[0]);
   });
 

@@ -16,6 +16,7 @@ import { renderGenerated, renderReconstructions } from './snapshots.js';
 import { saveCheckpoint, type NamedTensor, type TrainerState } from './checkpoint.js';
 import { createEngine, type StepEngine, type StepValues } from './parallel/engines.js';
 import { createOptimizer } from './parallel/optimizer.js';
+import { stepSeed } from './parallel/shared.js';
 
 export interface TrainOptions {
   epochs: number;
@@ -174,7 +175,7 @@ export async function train(model: Autoencoder, trainSet: Dataset, testSet: Data
         for (let step = 0; step < steps; step++) {
           const start = step * options.batchSize;
           const rows = engine.batch.fill(trainSet, order, start, Math.min(trainSet.n, start + options.batchSize));
-          pending.push({ step: step + 1, rows, values: await engine.step(rows, epoch - 1 + step / steps, rng) });
+          pending.push({ step: step + 1, rows, values: await engine.step(rows, epoch - 1 + step / steps, rng, stepSeed(options.seed, epoch, step)) });
           stepsRun++;
           stopped = stepsRun >= maxSteps;
           if (pending.length >= READ_EVERY || step === steps - 1 || stopped) await drain();

@@ -21,8 +21,12 @@ export interface StepEngine {
   readonly workers: number;
   /** Names of the loss terms, in the order of a step tensor's values after the loss; known after the first step. */
   readonly names: string[];
-  /** One optimizer step on the first `rows` rows of `batch`. */
-  step(rows: number, epoch: number, rng: Rng): Promise<tf.Tensor | StepValues>;
+  /**
+   * One optimizer step on the first `rows` rows of `batch`. The local loop
+   * draws its noise from `rng` (as it always has); the parallel one derives
+   * each shard's noise from `stepSeed` and leaves `rng` to the shuffles.
+   */
+  step(rows: number, epoch: number, rng: Rng, stepSeed: number): Promise<tf.Tensor | StepValues>;
   close(): Promise<void>;
 }
 
@@ -63,7 +67,11 @@ export class LocalEngine implements StepEngine {
   async close(): Promise<void> {}
 }
 
-/** Data-parallel steps: this thread draws one seed per step; each shard's noise derives from it. */
+/**
+ * Data-parallel steps: each shard's noise derives from the step seed, which
+ * depends only on the run's seed, the epoch and the step, so the shuffles
+ * are the same as the local loop's for models that draw no noise.
+ */
 export class ParallelEngine implements StepEngine {
   readonly batch: BatchBuffer;
 
@@ -80,8 +88,8 @@ export class ParallelEngine implements StepEngine {
     return this.trainer.names;
   }
 
-  step(rows: number, epoch: number, rng: Rng): Promise<StepValues> {
-    return this.trainer.step(rows, epoch, rng.seed());
+  step(rows: number, epoch: number, _rng: Rng, stepSeed: number): Promise<StepValues> {
+    return this.trainer.step(rows, epoch, stepSeed);
   }
 
   close(): Promise<void> {

@@ -116,6 +116,11 @@ export function shardSeed(stepSeed: number, k: number): number {
   return (h ^ (h >>> 15)) >>> 0;
 }
 
+/** The seed of one step of one epoch of a run: a hash, so no generator state is involved. */
+export function stepSeed(runSeed: number, epoch: number, step: number): number {
+  return shardSeed(shardSeed(runSeed >>> 0, epoch), step);
+}
+
 /**
  * Sum participants' gradients over this participant's slice, each weighted
  * by its share of the batch, so `mean` is the gradient of the full-batch mean
