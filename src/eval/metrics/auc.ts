@@ -51,15 +51,15 @@ export function averagePrecision(scores: ArrayLike<number>, labels: ArrayLike<nu
   const { positives } = checkInputs(scores, labels);
   const order = descendingOrder(scores);
   let truePositives = 0;
-  let ap = 0;
+  let sum = 0; // Σ gained · precision; divided by the positives once, so a perfect ranking gives exactly 1
   for (let start = 0; start < order.length; ) {
     let end = start + 1;
     while (end < order.length && scores[order[end]] === scores[order[start]]) end++;
     let gained = 0;
     for (let i = start; i < end; i++) gained += labels[order[i]];
     truePositives += gained;
-    ap += (gained / positives) * (truePositives / end); // Δrecall × precision at this threshold
+    sum += gained * (truePositives / end); // Δrecall · positives × precision at this threshold
     start = end;
   }
-  return ap;
+  return sum / positives;
 }
