@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { simdAdamFor } from './simd_adam.js';
 import { asWasmBackend, heapF32 } from './wasm_util.js';
 
 export const ADAM_UPDATE = 'LatentkitAdamUpdate';
@@ -69,7 +70,18 @@ const wasmAdam: KernelFunc = ({ inputs, backend, attrs }) => {
   // Views only after the last allocation: makeOutput may grow (and detach) the heap.
   const [w, g, m, v] = [ins.w, ins.g, ins.m, ins.v].map((t) => heapF32(wasm, t));
   const [wOut, mOut, vOut] = outs.map((t) => heapF32(wasm, t));
-  adamLoop(w, g, m, v, wOut, mOut, vOut, attrs as unknown as AdamUpdateAttrs);
+  const a = attrs as unknown as AdamUpdateAttrs;
+  const memory = (backend as unknown as { wasm?: { asm?: { memory?: WebAssembly.Memory } } }).wasm?.asm?.memory;
+  const simd = memory ? simdAdamFor(memory) : null;
+  // SIMD over whole groups of four, then the remainder (and everything without SIMD) in JavaScript.
+  const head = simd ? w.length - (w.length % 4) : 0;
+  if (simd && head > 0) {
+    const [c1, c2] = [1 - Math.pow(a.beta1, a.step), 1 - Math.pow(a.beta2, a.step)];
+    simd(w.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, wOut.byteOffset, mOut.byteOffset, vOut.byteOffset, 4 * head,
+      a.beta1, 1 - a.beta1, a.beta2, 1 - a.beta2, a.learningRate / c1, 1 / c2, a.epsilon);
+  }
+  const tail = (x: Float32Array) => x.subarray(head);
+  adamLoop(tail(w), tail(g), tail(m), tail(v), tail(wOut), tail(mOut), tail(vOut), a);
   return outs;
 };
 
