@@ -98,5 +98,19 @@ describe('latentkit on a CSV table', () => {
     expect(config.data.classes).toEqual([1]);
     const pos = fs.readFileSync(file, 'utf8').trim().split('\n').slice(1).filter((l, i) => (i + 1) % 10 !== 0 && l.endsWith('pos')).length;
     expect(config.data.trainExamples).toBe(pos);
+    // Resuming reads the file with the saved schema (same columns, label mapping and scaler).
+    const resumed = cli(['train', '--resume', 'vae', '--epochs', '2', '--quiet'], cwd);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(cwd, 'vae/metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+    expect(JSON.parse(fs.readFileSync(path.join(cwd, 'vae/config.json'), 'utf8')).data.table).toEqual(config.data.table);
   }, 120_000);
+
+  it('--classes keeps one class of an image dataset too', () => {
+    const r = cli(['train', '--dataset', 'sprites', '--classes', '2', '--limit', '60', '--epochs', '1', '--hidden', '16', '--latent', '2', '--out', 'one-class', '--quiet'], cwd);
+    expect(r.code, r.stderr).toBe(0);
+    const config = JSON.parse(fs.readFileSync(path.join(cwd, 'one-class/config.json'), 'utf8'));
+    expect(config.data).toMatchObject({ classes: [2], trainExamples: 60, limit: 60 });
+    expect(config.data.table).toBeUndefined();
+    expect(cli(['train', '--dataset', 'sprites', '--classes', '9', '--out', 'nine'], cwd).code).toBe(2); // sprites have 3 shapes
+  }, 60_000);
 });
