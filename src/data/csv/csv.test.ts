@@ -140,6 +140,18 @@ describe('loading a CSV file', () => {
     expect(trainSet.images[4 * 2]).toBeCloseTo(0, 6);
   });
 
+  it('minmax maps the training rows onto [0, 1] (a test row may fall outside)', async () => {
+    const file = writeCsv(table(20, false));
+    const { trainSet, testSet, schema } = await loadCsvSplits(`csv:${file}`, { scale: 'minmax' });
+    expect(schema.scaler.kind).toBe('minmax');
+    // y = 2i over training rows i = 1..19 without 10: min 2, max 38.
+    expect(schema.scaler.offset[1]).toBe(2);
+    expect(schema.scaler.scale[1]).toBe(36);
+    expect(Math.min(...trainSet.images)).toBe(0);
+    expect(Math.max(...trainSet.images)).toBe(1);
+    expect(testSet.images[2 * 1 + 1]).toBeCloseTo((40 - 2) / 36, 6); // row 20: y = 40 > the training max
+  });
+
   it('applies --classes before --limit', async () => {
     const file = writeCsv(table(60));
     const { trainSet, testSet } = await loadCsvSplits(`csv:${file}`, { labelColumn: 'label', classes: [1], limit: 5 });
