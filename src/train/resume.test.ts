@@ -6,7 +6,7 @@ import { setup, tempDir } from '../../test/helpers.js';
 import { loadDataset } from '../data/load.js';
 import { DivergenceError } from '../errors.js';
 import { readMetrics, readRunConfig } from '../run/run-folder.js';
-import { trainRun } from './run.js';
+import { createRun, trainRun } from './run.js';
 import { loadCheckpoint } from './checkpoint.js';
 import { train } from './trainer.js';
 
@@ -80,5 +80,27 @@ describe('checkpoints and --resume', () => {
     const a = readMetrics(clean);
     const b = readMetrics(out);
     for (let i = 0; i < 4; i++) expect(b[i].test_loss).toBeCloseTo(a[i].test_loss, 3);
+  });
+});
+
+describe('resuming data-parallel training', () => {
+  it('with 2 workers, resuming after 1 of 2 epochs equals the uninterrupted run exactly', async () => {
+    const trainSet = await loadDataset('sprites', { split: 'train', limit: 600 });
+    const testSet = await loadDataset('sprites', { split: 'test', limit: 100 });
+    const settings = { modelName: 'vae', modelInput: { hidden: [32], latent: 3 }, trainSet, datasetName: 'sprites', seed: 4, backend: 'wasm', epochs: 2, batchSize: 64, lr: 1e-3, limit: 600 };
+    const options = { batchSize: 64, lr: 1e-3, seed: 4, workers: 2 };
+    const full = tempDir();
+    const a = await createRun({ ...settings, dir: full });
+    const straight = await train(a.model, trainSet, testSet, { ...options, epochs: 2, runDir: full });
+    const split = tempDir();
+    const b = await createRun({ ...settings, dir: split });
+    await train(b.model, trainSet, testSet, { ...options, epochs: 1, runDir: split });
+    const checkpoint = await loadCheckpoint(split, readRunConfig(split));
+    const resumed = await train(checkpoint.model, trainSet, testSet, { ...options, epochs: 2, runDir: split, resume: { state: checkpoint.state, optimizerWeights: checkpoint.optimizerWeights } });
+    expect(resumed.workers).toBe(2);
+    const { seconds: _s, samples_per_second: _r, ...expected } = straight.metrics[1];
+    const { seconds: _s2, samples_per_second: _r2, ...got } = resumed.metrics[0];
+    expect(got).toEqual(expected);
+    for (const m of [a.model, b.model, checkpoint.model]) m.dispose();
   });
 });
