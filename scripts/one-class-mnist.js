@@ -11,7 +11,9 @@
  *     --model ae --hidden 256,64 --latent 16 --epochs 20 --log one-class-mnist.jsonl
  *
  * Flags: --model (ae|vae|...), --hidden, --latent, --epochs, --batch-size, --lr,
- * --seed, --score (recon|elbo|iwae), --iwae K, --digits (e.g. 0,1,2), --log FILE.
+ * --seed, --score (recon|elbo|iwae), --iwae K, --digits (e.g. 0,1,2), --log FILE,
+ * --picture FILE.png: for the first digit, its 16 lowest-scoring test images
+ * (top two rows) above the 16 highest-scoring ones (bottom two rows).
  */
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -23,6 +25,8 @@ import { Rng } from '../dist/random.js';
 import { train } from '../dist/train/trainer.js';
 import { resolveScoreSettings, scoreDataset } from '../dist/apps/detect/index.js';
 import { averagePrecision, rocAuc } from '../dist/eval/metrics/auc.js';
+import { writeFileAtomic } from '../dist/io/atomic.js';
+import { encodeImageGrid } from '../dist/viz/grid.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,6 +42,7 @@ const { values } = parseArgs({
     digits: { type: 'string', default: '0,1,2,3,4,5,6,7,8,9' },
     log: { type: 'string', default: 'one-class-mnist.jsonl' },
     backend: { type: 'string', default: 'auto' },
+    picture: { type: 'string' },
   },
 });
 
@@ -49,6 +54,16 @@ function onlyDigit(ds, digit) {
   const images = new Float32Array(rows.length * dim);
   rows.forEach((row, i) => images.set(ds.images.subarray(row * dim, (row + 1) * dim), i * dim));
   return { ...ds, n: rows.length, images, labels: Int32Array.from(rows, (row) => ds.labels[row]) };
+}
+
+/** The 16 lowest- then the 16 highest-scoring test images, as one 8-column grid. */
+function extremesPicture(test, scores) {
+  const dim = test.shape[0] * test.shape[1] * test.shape[2];
+  const order = Array.from(scores.keys()).sort((a, b) => scores[a] - scores[b]);
+  const rows = [...order.slice(0, 16), ...order.slice(-16)];
+  const images = new Float32Array(rows.length * dim);
+  rows.forEach((row, i) => images.set(test.images.subarray(row * dim, (row + 1) * dim), i * dim));
+  return encodeImageGrid(images, rows.length, test.shape, { cols: 8, scale: 2 });
 }
 
 const backend = await initBackend(values.backend);
@@ -68,6 +83,7 @@ for (const digit of values.digits.split(',').map(Number)) {
   await train(model, trainSet, onlyDigit(test, digit), { ...settings, workers: 1, testLimit: 500 });
   const scoreSettings = resolveScoreSettings(model, { kind: values.score, samples: values.iwae === undefined ? undefined : Number(values.iwae), seed: settings.seed });
   const scores = scoreDataset(model, test, scoreSettings);
+  if (values.picture && digit === Number(values.digits.split(',')[0])) writeFileAtomic(values.picture, extremesPicture(test, scores));
   const isAnomaly = Int32Array.from(test.labels, (label) => (label === digit ? 0 : 1));
   model.dispose();
   const result = {
