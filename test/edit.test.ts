@@ -132,6 +132,12 @@ describe('attribute specs and vectors', () => {
     // The label column holds labels 0, 1, 1, 0: a 0/1 column.
     expect(Array.from(findAttribute(ds, { kind: 'column', name: 'group' }).mask)).toEqual([0, 1, 1, 0]);
     expect(usageMessage(() => findAttribute(ds, { kind: 'column', name: 'height' }))).toMatch(/the columns are smoker, age, group/);
+    // Text labels become classes in sorted order; the rule names the values.
+    const named = findAttribute({ ...ds, classNames: ['no', 'yes'] }, { kind: 'column', name: 'group' });
+    expect(named.rule).toBe("column group is 'yes'");
+    const three = findAttribute({ ...ds, labels: Int32Array.from([0, 1, 2, 2]), classNames: ['a', 'b', 'c'] }, { kind: 'column', name: 'group' });
+    expect(Array.from(three.mask)).toEqual([0, 0, 1, 1]);
+    expect(three.rule).toBe("column group is 'c'");
   });
 });
 
@@ -169,15 +175,15 @@ describe('edit on a small sprites VAE', () => {
   it('moving along factor:scale grows the drawn shape (pixels > 0.5), by about the true size gap per unit α', () => {
     const alphas = [-2, -1, 0, 1, 2];
     const result = editExamples(model, testSet, { attribute: 'factor:scale', alphas, n: testSet.n, pick: 'first' });
-    const area = result.meanArea;
+    const area = result.measure!.perAlpha;
     for (let a = 1; a < alphas.length; a++) expect(area[a], `area at α=${alphas[a]} vs ${alphas[a - 1]}: ${area}`).toBeGreaterThan(area[a - 1]);
     // The independent yardstick: the gap in mean drawn area between the true sprites above and below the median scale.
     const mask = findAttribute(testSet, { kind: 'factor', name: 'scale' }).mask;
     const trueArea = drawnArea(testSet.images, 28 * 28);
     const meanOf = (group: number) => trueArea.filter((_, i) => mask[i] === group).reduce((s, x) => s + x, 0) / mask.filter((m) => m === group).length;
     const gap = meanOf(1) - meanOf(0);
-    expect(result.dataArea.with).toBeCloseTo(meanOf(1), 9);
-    expect(result.dataArea.without).toBeCloseTo(meanOf(0), 9);
+    expect(result.measure!.data.with).toBeCloseTo(meanOf(1), 9);
+    expect(result.measure!.data.without).toBeCloseTo(meanOf(0), 9);
     // v carries a code from the small-half mean to the large-half mean, so an ideal decoder adds `gap` pixels
     // per unit α (measured on a 10-epoch run: 0.9·gap). This 2-epoch model, seed 0, gave area
     // 29.7, 48.5, 79.3, 120.4, 151.0 for α = −2..2 with gap 54: +1.3·gap from α = 0 to 2. The bars are gap and,
@@ -219,7 +225,7 @@ describe('edit on a small sprites VAE', () => {
     expect(json).toMatchObject({ attribute: 'factor:scale', alphas: [-2, 0, 2], positives: 200, negatives: 200, out: 'edit.png' });
     expect(json.vector).toHaveLength(4);
     expect(json.norm).toBeCloseTo(Math.hypot(...json.vector), 9);
-    expect(json.meanArea[2]).toBeGreaterThan(json.meanArea[0]);
+    expect(json.measure.perAlpha[2]).toBeGreaterThan(json.measure.perAlpha[0]);
     const png = PNG.sync.read(fs.readFileSync(path.join(cwd, 'edit.png')));
     expect([png.width, png.height]).toEqual([6 * 30 + 2, 4 * 30 + 2]);
 

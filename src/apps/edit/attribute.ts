@@ -83,13 +83,23 @@ function factorAttribute(ds: Dataset, name: string): Omit<Attribute, 'spec'> {
   return splitValues(values, `factor ${name}`);
 }
 
+/**
+ * The label column: integer labels as they are; text labels (class names,
+ * numbered in sorted order) split by that order, and the rule names them.
+ */
+function labelColumnAttribute(ds: Dataset, name: string): Omit<Attribute, 'spec'> {
+  const split = splitValues(Float64Array.from(ds.labels), `column ${name}`);
+  const names = ds.classNames;
+  if (!names) return split;
+  const having = names.filter((_, k) => split.mask[ds.labels.indexOf(k)] === 1);
+  return { mask: split.mask, rule: `column ${name} is ${having.map((v) => `'${v}'`).join(' or ')}` };
+}
+
 /** A feature column in raw units (the scaler undone), NaN where the file had no value. */
 function columnAttribute(ds: Dataset, name: string): Omit<Attribute, 'spec'> {
   const table = ds.table;
   if (!table) throw new UsageError(`--attribute column:${name} needs a csv dataset (--dataset csv:PATH); ${ds.name} has no columns`);
-  if (name === table.labelColumn) {
-    return splitValues(Float64Array.from(ds.labels), `column ${name}`);
-  }
+  if (name === table.labelColumn) return labelColumnAttribute(ds, name);
   const j = table.columns.indexOf(name);
   if (j < 0) {
     const known = [...table.columns, ...(table.labelColumn ? [table.labelColumn] : [])];

@@ -46,14 +46,25 @@ export interface EditResult {
   originals: Float32Array;
   /** Decoded z + α·v, [alphas.length, n, dim]: one block of n images per α. */
   edited: Float32Array;
-  /** Per α, the mean number of decoded values above 0.5 (the drawn area of white-on-black pictures). */
-  meanArea: number[];
+  /** How far the edit moved a number that should follow the attribute; null when there is none (a table edited along a non-feature column). */
+  measure: EditMeasure | null;
+}
+
+/**
+ * A number per example that should follow the attribute: the drawn area
+ * (values above 0.5) of a picture, or for a table edited along a feature
+ * column that column in raw units.
+ */
+export interface EditMeasure {
+  what: string;
+  /** Mean over the edited examples' decoded z + α·v, per α. */
+  perAlpha: number[];
   /**
-   * The yardstick for meanArea: the mean drawn area of the dataset's own
-   * examples with and without the attribute. Adding v once should carry an
-   * example from about `without` towards about `with`.
+   * The yardstick: the mean over the dataset's own examples with and without
+   * the attribute. Adding v once should carry an example from about
+   * `without` towards about `with`.
    */
-  dataArea: { with: number; without: number };
+  data: { with: number; without: number };
 }
 
 function checkAlphas(alphas: readonly number[]): void {
@@ -101,10 +112,20 @@ function mean(values: ArrayLike<number>): number {
   return s / values.length;
 }
 
-/** Mean drawn area of the examples in group 1 (with) and group 0 (without) of the mask. */
-function groupAreas(ds: Dataset, mask: Int8Array): { with: number; without: number } {
-  const area = drawnArea(ds.images, featureSize(ds));
-  return { with: mean(area.filter((_, i) => mask[i] === 1)), without: mean(area.filter((_, i) => mask[i] === 0)) };
+/** The measured number of each row of `values` ([count, dim]), or null when nothing fits. */
+function measureOf(ds: Dataset, spec: AttributeSpec): { what: string; perRow: (values: Float32Array) => Float64Array } | null {
+  const dim = featureSize(ds);
+  const table = ds.table;
+  if (!table) return { what: 'drawn area (values > 0.5)', perRow: (values) => Float64Array.from(drawnArea(values, dim)) };
+  const j = spec.kind === 'column' ? table.columns.indexOf(spec.name) : -1;
+  if (j < 0) return null;
+  const { offset, scale } = table.scaler;
+  return { what: `column ${table.columns[j]} (raw units)`, perRow: (values) => Float64Array.from({ length: values.length / dim }, (_, i) => values[i * dim + j] * scale[j] + offset[j]) };
+}
+
+/** Mean of `perRow` over the rows with mask 1 and with mask 0. */
+function groupMeans(perRow: Float64Array, mask: Int8Array): { with: number; without: number } {
+  return { with: mean(perRow.filter((_, i) => mask[i] === 1)), without: mean(perRow.filter((_, i) => mask[i] === 0)) };
 }
 
 /**
@@ -131,8 +152,14 @@ export function editExamples(model: Autoencoder, ds: Dataset, options: EditOptio
   const shifted = shiftCodes(takeRows(codes, latent, rows), latent, vector, alphas);
   const labels = Int32Array.from({ length: alphas.length * rows.length }, (_, k) => ds.labels[rows[k % rows.length]]);
   const edited = decodeWithLabels(model, shifted, labels);
-  const area = drawnArea(edited, dim);
-  const meanArea = alphas.map((_, a) => mean(area.subarray(a * rows.length, (a + 1) * rows.length)));
+  const measured = measureOf(ds, spec);
+  let measure: EditMeasure | null = null;
+  if (measured) {
+    const perRow = measured.perRow(edited);
+    const perAlpha = alphas.map((_, a) => mean(perRow.subarray(a * rows.length, (a + 1) * rows.length)));
+    // The measured column is the attribute's own, so its missing values are already out of both groups (mask -1).
+    measure = { what: measured.what, perAlpha, data: groupMeans(measured.perRow(ds.images), attribute.mask) };
+  }
 
   return {
     attribute: specText(spec),
@@ -145,8 +172,7 @@ export function editExamples(model: Autoencoder, ds: Dataset, options: EditOptio
     examples: Array.from(rows),
     originals: takeRows(ds.images, dim, rows),
     edited,
-    meanArea,
-    dataArea: groupAreas(ds, attribute.mask),
+    measure,
   };
 }
 

@@ -23,8 +23,11 @@ export const run: CommandRun = async (values, _positionals, io) => {
       io.stdout.write(`${JSON.stringify({ ...summary, out })}\n`);
     } else {
       io.stdout.write(`attribute ${result.attribute}: ${result.rule}; v from ${result.positives} examples with it and ${result.negatives} without, |v| = ${fmt(result.norm)}\n`);
-      io.stdout.write(`mean drawn area (values > 0.5) per α: ${result.alphas.map((a, i) => `${a}: ${fmt(result.meanArea[i])}`).join(', ')}\n`);
-      io.stdout.write(`(the data itself: ${fmt(result.dataArea.without)} without the attribute, ${fmt(result.dataArea.with)} with it)\n`);
+      const m = result.measure;
+      if (m) {
+        io.stdout.write(`mean ${m.what} per α: ${result.alphas.map((a, i) => `${a}: ${fmt(m.perAlpha[i])}`).join(', ')}\n`);
+        io.stdout.write(`(the data itself: ${fmt(m.data.without)} without the attribute, ${fmt(m.data.with)} with it)\n`);
+      }
       io.stdout.write(`wrote ${result.examples.length} examples without the attribute (first row) and a row per α = ${result.alphas.join(', ')} to ${out}\n`);
     }
     return 0;
