@@ -45,7 +45,7 @@ describe('latentkit on a CSV table', () => {
   });
 
   it('an AE with latent 2 learns the 2-D table about as well as 2-component PCA, and encode reads the file with the run schema', async () => {
-    const r = cli(['train', '--model', 'ae', '--dataset', 'csv:table.csv', '--label-column', 'y', '--ignore-columns', 'id', '--latent', '2', '--hidden', '32', '--epochs', '15', '--batch-size', '64', '--out', 'ae', '--quiet'], cwd);
+    const r = cli(['train', '--model', 'ae', '--dataset', 'csv:table.csv', '--label-column', 'y', '--ignore-columns', 'id', '--latent', '2', '--hidden', '32', '--epochs', '15', '--batch-size', '64', '--workers', '1', '--out', 'ae', '--quiet'], cwd);
     expect(r.code, r.stderr).toBe(0);
     const config = JSON.parse(fs.readFileSync(path.join(cwd, 'ae/config.json'), 'utf8'));
     expect(config.model.loss).toBe('mse'); // standardized columns are real numbers, not [0, 1]
@@ -64,6 +64,7 @@ describe('latentkit on a CSV table', () => {
     const aeError = metrics.at(-1).test_recon as number; // squared error summed over the 8 columns, per row
     // Each standardized row has total variance 8; what a 2-D code cannot explain is the small noise.
     expect(pcaError).toBeLessThan(0.05 * 8);
+    if (process.env.LATENTKIT_TEST_VERBOSE) console.log(`csv AE test error ${aeError} vs PCA-2 ${pcaError}`);
     expect(aeError, `AE ${aeError} vs PCA ${pcaError}`).toBeLessThan(1.5 * pcaError);
 
     const enc = cli(['encode', '--run', 'ae', '--dataset', 'csv:table.csv', '--out', 'z.csv'], cwd);
