@@ -14,6 +14,8 @@
  * --seed, --score (recon|elbo|iwae), --iwae K, --digits (e.g. 0,1,2), --log FILE,
  * --picture FILE.png: for the first digit, its 16 lowest-scoring test images
  * (top two rows) above the 16 highest-scoring ones (bottom two rows).
+ * --from-scores FILE.csv: no training; take the test scores of the first digit
+ * from a `latentkit detect score` CSV (id,score,is_anomaly) for the AUCs and picture.
  */
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -43,6 +45,7 @@ const { values } = parseArgs({
     log: { type: 'string', default: 'one-class-mnist.jsonl' },
     backend: { type: 'string', default: 'auto' },
     picture: { type: 'string' },
+    'from-scores': { type: 'string' },
   },
 });
 
@@ -73,6 +76,27 @@ const test = await loadDataset('mnist', { split: 'test', quiet: true });
 const definition = getModelDefinition(values.model);
 const settings = { epochs: Number(values.epochs), batchSize: Number(values['batch-size']), lr: Number(values.lr), seed: Number(values.seed) };
 const modelInput = { hidden: values.hidden, latent: Number(values.latent) };
+
+/** Scores of `detect score` output, in id order. */
+function readScores(file, n) {
+  const lines = fs.readFileSync(file, 'utf8').trim().split('\n').slice(1);
+  if (lines.length !== n) throw new Error(`${file} has ${lines.length} scores, the MNIST test set ${n} images`);
+  const scores = new Float64Array(n);
+  for (const line of lines) {
+    const [id, score] = line.split(',').map(Number);
+    scores[id] = score;
+  }
+  return scores;
+}
+
+if (values['from-scores']) {
+  const digit = Number(values.digits.split(',')[0]);
+  const scores = readScores(values['from-scores'], test.n);
+  const isAnomaly = Int32Array.from(test.labels, (label) => (label === digit ? 0 : 1));
+  console.log(`digit ${digit} (from ${values['from-scores']}): ROC-AUC ${rocAuc(scores, isAnomaly).toFixed(4)}, PR-AUC ${averagePrecision(scores, isAnomaly).toFixed(4)}`);
+  if (values.picture) writeFileAtomic(values.picture, extremesPicture(test, scores));
+  process.exit(0);
+}
 
 for (const digit of values.digits.split(',').map(Number)) {
   const started = Date.now();
