@@ -1,63 +1,174 @@
 #!/usr/bin/env node
-// Benchmarks: training throughput, evaluation throughput and memory, on this machine.
-// Run with `npm run bench` (builds first). Numbers go to stdout as a table and JSON.
+// Benchmarks of the default VAE (784-400-20, batch 128, BCE + KL, Adam) on this machine.
+//
+//   npm run bench                      training step, encode, decode, IWAE, Adam update (wasm)
+//   npm run bench -- --torch           also PyTorch (bench/pytorch_vae.py), interleaved, and the ratio
+//   npm run bench -- --scale           one epoch on 10k, 30k and 60k MNIST images; tensors across epochs
+//   npm run bench -- --backend cpu     another backend
+//   options: --steps N (default 64, a multiple of 16), --rounds R (default 3), --python PATH
+//
+// Prints one JSON line per measurement: name, backend, ms_per_step, examples_per_second,
+// peak_rss_mib (process peak so far), and extra fields. Training runs through the
+// library's own train() (the code path of `latentkit train`) with workers 1.
+// MNIST is read from LATENTKIT_DATA_DIR when available; otherwise random pixels of
+// the same shape are used (step time does not depend on pixel values).
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, loadBuiltinModels, getModelDefinition, generateSprites, makeBatch, disposeBatch, Rng, iwaeLogLikelihood } from '../dist/index.js';
+import { initBackend, loadBuiltinModels, getModelDefinition, loadDataset, train, iwaeLogLikelihood, forEachBatch, Rng } from '../dist/index.js';
+import { adam } from '../dist/train/optimizers/adam.js';
 
-const backend = process.argv.includes('--cpu') ? 'cpu' : 'wasm';
-await initBackend(backend);
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(`--${name}`);
+const option = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const backend = await initBackend(option('backend', 'wasm'));
 await loadBuiltinModels();
-const data = generateSprites({ split: 'train', n: 2560, seed: 1 });
+const STEPS = Number(option('steps', 64));
+const ROUNDS = Number(option('rounds', 3));
+const BATCH = 128;
+const READ_EVERY = 16; // train() reports progress every 16 steps
+if (!(STEPS > 0 && STEPS % READ_EVERY === 0)) throw new Error(`--steps must be a positive multiple of ${READ_EVERY}`);
 
-function build(model, input) {
-  const def = getModelDefinition(model);
-  return def.create(def.resolveConfig({ ...input, ...def.exampleInput }, { shape: data.shape, numClasses: data.numClasses }), new Rng(0));
+const peakRssMib = () => Math.round(process.resourceUsage().maxRSS / 1024);
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+function emit(name, ms, examples, extra = {}) {
+  const row = { name, backend, ms_per_step: +ms.toFixed(2), examples_per_second: Math.round((examples * 1000) / ms), peak_rss_mib: peakRssMib(), ...extra };
+  console.log(JSON.stringify(row));
+  return row;
 }
 
-function trainThroughput(name, model, input, steps = 30, batchSize = 128) {
-  const m = build(model, input);
-  const optimizer = tf.train.adam(1e-3);
-  const rng = new Rng(1);
-  const step = (i) => {
-    const start = (i * batchSize) % (data.n - batchSize);
-    const batch = makeBatch(data, null, start, start + batchSize);
-    const loss = optimizer.minimize(() => m.forward(batch, { training: true, epoch: 1, rng }).loss, true, m.trainableVariables());
-    loss.dataSync();
-    loss.dispose();
-    disposeBatch(batch);
-  };
-  for (let i = 0; i < 3; i++) step(i);
-  const tensors = tf.memory().numTensors;
-  const t0 = performance.now();
-  for (let i = 0; i < steps; i++) step(i);
-  const seconds = (performance.now() - t0) / 1000;
-  const result = { bench: name, samples_per_second: Math.round((steps * batchSize) / seconds), ms_per_step: +((1000 * seconds) / steps).toFixed(1), leaked_tensors: tf.memory().numTensors - tensors, tf_bytes: tf.memory().numBytes };
-  optimizer.dispose();
-  m.dispose();
-  return result;
+async function mnistOrRandom(split, n) {
+  try {
+    return await loadDataset('mnist', { split, limit: n, quiet: true });
+  } catch {
+    const images = new Float32Array(n * 784);
+    const rng = new Rng(1);
+    for (let i = 0; i < images.length; i++) images[i] = rng.next();
+    return { name: 'random', split, n, shape: [28, 28, 1], images, labels: new Int32Array(n), numClasses: 10 };
+  }
 }
 
-function iwaeThroughput() {
-  const m = build('vae', {});
-  const ds = { ...data, n: 20 };
-  const t0 = performance.now();
-  iwaeLogLikelihood(m, ds, { samples: 500, seed: 0 });
-  const seconds = (performance.now() - t0) / 1000;
-  m.dispose();
-  return { bench: 'iwae vae 784-400-20 (decoded samples)', samples_per_second: Math.round((20 * 500) / seconds) };
+function buildVae(seed = 0) {
+  const def = getModelDefinition('vae');
+  return def.create(def.resolveConfig({}, { shape: [28, 28, 1], numClasses: 10 }), new Rng(seed));
 }
 
-const results = [
-  trainThroughput('train vae 784-400-20 (mlp, batch 128)', 'vae', {}),
-  trainThroughput('train vae 784-400-400-200 leaky-relu', 'vae', { hidden: '400,400', latent: 200, activation: 'leaky-relu' }),
-  trainThroughput('train ae 784-512-256-32', 'ae', {}),
-];
-try {
-  results.push(trainThroughput('train vae --arch conv (32, 64 filters)', 'vae', { arch: 'conv', hidden: '256' }, 10));
-} catch (err) {
-  results.push({ bench: 'train vae --arch conv', error: err.message });
+/**
+ * ms per optimizer step of the real train(): the steps between the first progress
+ * report (after 16 warm-up steps) and the last one.
+ */
+async function trainStepMs(trainSet, testSet, steps) {
+  const model = buildVae();
+  const reports = [];
+  await train(model, trainSet, testSet, {
+    epochs: 1000, batchSize: BATCH, lr: 1e-3, seed: 0, workers: 1, maxSteps: READ_EVERY + steps,
+    onStep: (p) => reports.push({ step: p.step, t: performance.now() }),
+  });
+  model.dispose();
+  const [first, last] = [reports[0], reports[reports.length - 1]];
+  return (last.t - first.t) / (last.step - first.step);
 }
-results.push(iwaeThroughput());
-console.log(`backend ${backend}, node ${process.version}, rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB`);
-console.table(results);
-console.log(JSON.stringify({ backend, results }));
+
+/** The reference script, once: its JSON lines. */
+function runTorch(extraArgs) {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const python = option('python', fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+  const out = spawnSync(python, [path.join(here, 'pytorch_vae.py'), ...extraArgs], { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' } });
+  if (out.status !== 0) throw new Error(`pytorch_vae.py failed (is PyTorch installed for ${python}?): ${out.stderr.trim().split('\n').pop()}`);
+  return out.stdout.trim().split('\n').map((l) => JSON.parse(l));
+}
+
+async function benchTraining() {
+  const trainSet = await mnistOrRandom('train', 60000);
+  const testSet = await mnistOrRandom('test', 256);
+  const ours = [];
+  const torch = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    ours.push(await trainStepMs(trainSet, testSet, STEPS));
+    if (flag('torch')) torch.push(runTorch(['--steps', String(STEPS), '--warmup', String(READ_EVERY), '--train-only'])[0].ms_per_step);
+  }
+  const ms = median(ours);
+  emit(`train vae 784-400-20 batch ${BATCH}`, ms, BATCH, { steps: STEPS, rounds: ROUNDS, data: trainSet.name, all_ms: ours.map((x) => +x.toFixed(1)) });
+  if (flag('torch')) {
+    const t = median(torch);
+    console.log(JSON.stringify({ name: `train vae 784-400-20 batch ${BATCH}`, backend: 'pytorch-cpu-1thread', ms_per_step: t, examples_per_second: Math.round((BATCH * 1000) / t), all_ms: torch }));
+    console.log(JSON.stringify({ name: 'ratio latentkit/pytorch (train step, medians of interleaved rounds)', backend, ratio: +(ms / t).toFixed(2) }));
+  }
+  return { trainSet, testSet };
+}
+
+function benchInference(data) {
+  const model = buildVae();
+  const ds = { ...data, n: Math.min(10000, data.n) };
+  const batch = 1000;
+  forEachBatch(ds, batch, (b) => tf.dispose(model.encode(b)), batch); // warm-up
+  let t0 = performance.now();
+  forEachBatch(ds, batch, (b) => model.encode(b).dataSync());
+  emit(`encode batch ${batch}`, ((performance.now() - t0) * batch) / ds.n, batch);
+  const z = tf.randomNormal([batch, 20]);
+  tf.dispose(model.decode(z));
+  t0 = performance.now();
+  for (let i = 0; i < 10; i++) model.decode(z).dataSync();
+  emit(`decode batch ${batch}`, (performance.now() - t0) / 10, batch);
+  z.dispose();
+  const samples = 1000;
+  const few = { ...data, n: 16 };
+  iwaeLogLikelihood(model, { ...data, n: 2 }, { samples: 100, seed: 0 }); // warm-up
+  t0 = performance.now();
+  iwaeLogLikelihood(model, few, { samples, seed: 0 });
+  const ms = (performance.now() - t0) / few.n;
+  emit(`iwae K=${samples} (ms per example)`, ms, 1, { decoded_per_second: Math.round((samples * 1000) / ms) });
+  model.dispose();
+}
+
+/** One Adam update of the VAE's 10 variables: tf.train.adam against latentkit's fused kernel, interleaved. */
+function benchAdam() {
+  const model = buildVae();
+  const vars = model.trainableVariables();
+  const grads = vars.map((v) => tf.randomNormal(v.shape, 0, 0.01));
+  const optimizers = { 'tf.train.adam': tf.train.adam(1e-3), 'latentkit fused adam': adam(1e-3) };
+  const times = Object.fromEntries(Object.keys(optimizers).map((k) => [k, []]));
+  for (let r = 0; r < 30; r++) {
+    for (const [name, opt] of Object.entries(optimizers)) {
+      const t0 = performance.now();
+      opt.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: grads[i] })));
+      vars[0].dataSync();
+      if (r >= 3) times[name].push(performance.now() - t0);
+    }
+  }
+  const params = vars.reduce((s, v) => s + v.size, 0);
+  for (const name of Object.keys(optimizers)) emit(`adam update, ${name} (${params} parameters)`, median(times[name]), BATCH);
+  tf.dispose(grads);
+  Object.values(optimizers).forEach((o) => o.dispose());
+  model.dispose();
+}
+
+/** One epoch on 10k, 30k, 60k images (time should grow linearly), and tensors after each of 3 epochs. */
+async function benchScale(trainSet, testSet) {
+  for (const n of [10000, 30000, 60000]) {
+    const model = buildVae();
+    const result = await train(model, { ...trainSet, n: Math.min(n, trainSet.n) }, testSet, { epochs: 1, batchSize: BATCH, lr: 1e-3, seed: 0, workers: 1 });
+    const seconds = result.metrics[0].seconds;
+    emit(`epoch on ${n} images`, (1000 * seconds * BATCH) / n, BATCH, { examples: n, seconds_per_epoch: +seconds.toFixed(2), us_per_example: +((1e6 * seconds) / n).toFixed(1) });
+    model.dispose();
+  }
+  const model = buildVae();
+  const tensors = [];
+  await train(model, { ...trainSet, n: Math.min(5000, trainSet.n) }, testSet, { epochs: 3, batchSize: BATCH, lr: 1e-3, seed: 0, workers: 1, onEpoch: () => tensors.push(tf.memory().numTensors) });
+  model.dispose();
+  console.log(JSON.stringify({ name: 'tf.memory().numTensors after each epoch', backend, tensors, flat: tensors.every((t) => t === tensors[0]), peak_rss_mib: peakRssMib() }));
+}
+
+const { trainSet, testSet } = await benchTraining();
+if (!flag('train-only')) {
+  benchInference(testSet.n >= 1000 ? testSet : trainSet);
+  benchAdam();
+}
+if (flag('scale')) await benchScale(trainSet, testSet);
+if (flag('torch') && !flag('train-only')) for (const row of runTorch(['--steps', '16', '--warmup', '4']).slice(1)) console.log(JSON.stringify(row));
