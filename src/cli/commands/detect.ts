@@ -35,6 +35,8 @@ import { loadDataFor, openRun, outputPath } from './common.js';
 import { trainRunOptionsFrom } from './training-flags.js';
 
 const DETECT_OWN = new Set(COMMANDS.find((c) => c.name === 'detect')!.options);
+/** Flags that only mean something when `detect fit` trains a new run. */
+const TRAINING_ONLY = ['model', 'arch', 'hidden', 'latent', 'activation', 'epochs', 'batch-size', 'lr', 'workers', 'scale', 'ignore-columns'];
 
 /** Train a fresh run into --out with the training flags, as `latentkit train` does. */
 async function trainForDetection(values: OptionValues, io: CommandIO): Promise<string | null> {
@@ -128,7 +130,7 @@ function truthSpec(values: OptionValues, csv: boolean): CsvTruth | undefined {
   return { labels: parseAnomalyLabels(text) };
 }
 
-/** Image datasets (and small tables) in memory: score, flag, write the CSV at once. */
+/** Image datasets, in memory: score, flag, write the CSV at once. */
 async function scoreInMemory(model: Autoencoder, config: RunConfig, values: OptionValues, detector: DetectorFile, truth: CsvTruth | undefined, out: string): Promise<DetectionSummary> {
   const ds = await loadDataFor(config, values);
   const scores = scoreDataset(model, ds, detector.score);
@@ -171,7 +173,11 @@ export const run: CommandRun = async (values, positionals, io) => {
   }
   // Check the threshold flags before spending minutes on training.
   thresholdRule({ contamination: numberOrUndefined(values.contamination), quantile: numberOrUndefined(values.quantile) });
-  if (values.run !== undefined && values.out !== undefined) throw new UsageError('detect fit takes --run RUN (calibrate an existing run) or --out RUN (train a new one), not both');
+  if (values.run !== undefined) {
+    if (values.out !== undefined) throw new UsageError('detect fit takes --run RUN (calibrate an existing run) or --out RUN (train a new one), not both');
+    const trainingFlag = TRAINING_ONLY.find((flag) => values[flag] !== undefined);
+    if (trainingFlag) throw new UsageError(`--${trainingFlag} applies when detect fit trains a new run (--out RUN), not with --run`);
+  }
   const runDir = (values.run as string | undefined) ?? (await trainForDetection(values, io));
   if (runDir === null) return 130;
   await calibrate(values, runDir, io);
