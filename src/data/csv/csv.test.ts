@@ -159,6 +159,7 @@ describe('loading a CSV file', () => {
     // Rows 1, 4, 7, 13, 16 (lines 2, 5, ...): row 10 has label 1 too but is a test row.
     expect(Array.from(trainSet.table!.lines!)).toEqual([2, 5, 8, 14, 17]);
     expect(Array.from(testSet.labels).every((l) => l === 1)).toBe(true);
+    await expect(loadCsvSplits(`csv:${file}`, { labelColumn: 'label', classes: [3] })).rejects.toThrow('class 3 is not a class of');
   });
 
   it('refuses bad rows naming each line and why', async () => {

@@ -152,6 +152,9 @@ export async function loadCsvSplits(name: string, options: CsvTrainOptions = {})
   const d = table.columns.length;
   const { labels, numClasses, labelValues } = classesOf(table, saved);
 
+  for (const c of options.classes ?? []) {
+    if (c >= numClasses) throw new UsageError(`class ${c} is not a class of ${file} (classes 0..${numClasses - 1}${labelValues ? `: ${labelValues.join(', ')}` : ''})`);
+  }
   // Split by row index first, then filter classes, so a row's split never depends on the filter.
   const rows = Array.from({ length: table.n }, (_, i) => i);
   const keep = (r: number) => options.classes === undefined || options.classes.includes(labels[r]!);
@@ -166,11 +169,10 @@ export async function loadCsvSplits(name: string, options: CsvTrainOptions = {})
     for (const r of trainRows) stats.add(table.raw.subarray(r * d, (r + 1) * d));
     scaler = fitScaler(options.scale ?? 'standard', stats, table.columns);
   }
-  const classNames = labelValues;
   const schema: TableSchema = { columns: table.columns, ...(table.labelColumn ? { labelColumn: table.labelColumn } : {}), ignoreColumns: saved?.ignoreColumns ?? options.ignoreColumns ?? [], scaler, ...(labelValues ? { labelValues } : {}) };
   return {
-    trainSet: rowsOf(table, trainRows, d, name, 'train', scaler, labels, numClasses, classNames),
-    testSet: rowsOf(table, testRows, d, name, 'test', scaler, labels, numClasses, classNames),
+    trainSet: rowsOf(table, trainRows, d, name, 'train', scaler, labels, numClasses, labelValues),
+    testSet: rowsOf(table, testRows, d, name, 'test', scaler, labels, numClasses, labelValues),
     schema,
   };
 }
