@@ -9,9 +9,9 @@ function sumFeatures(t: tf.Tensor): tf.Tensor1D {
   return tf.sum(tf.reshape(t, [batch, -1]), 1) as tf.Tensor1D;
 }
 
-/** max(l, 0) − l·x + log(1 + e^(−|l|)) per feature. */
+/** max(l, 0) − l·x + log(1 + e^(−|l|)) per feature (softplus of a non-positive number: one kernel, never overflows). */
 function bceStable(logits: tf.Tensor, targets: tf.Tensor): tf.Tensor {
-  return tf.add(tf.sub(tf.relu(logits), tf.mul(logits, targets)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
+  return tf.add(tf.sub(tf.relu(logits), tf.mul(logits, targets)), tf.softplus(tf.neg(tf.abs(logits))));
 }
 
 /**
