@@ -10,6 +10,7 @@ import { evaluateLoss } from '../eval/loss.js';
 import { getModelDefinition } from '../models/registry.js';
 import { Rng } from '../random.js';
 import { loadRun, readMetrics } from '../run/run-folder.js';
+import { createOptimizer } from './parallel/optimizer.js';
 import { train } from './trainer.js';
 import { createRun } from './run.js';
 
@@ -86,7 +87,7 @@ describe('the step loop', () => {
     // The previous loop: a fresh batch per step and a synchronous read of every loss.
     const slow = def.create(config, new Rng(2));
     const rng = new Rng(5);
-    const optimizer = tf.train.adam(1e-3);
+    const optimizer = createOptimizer(1e-3);
     const steps = Math.ceil(trainSet.n / 64);
     const trainLoss: number[] = [];
     for (let epoch = 1; epoch <= 2; epoch++) {
