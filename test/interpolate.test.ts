@@ -71,6 +71,9 @@ describe('interpolate on a small sprites VAE', () => {
         expect(r.images[5 * DIM + p]).toBeCloseTo(recon[DIM + p], 5);
       }
       expect(r.stepChange).toHaveLength(5);
+      expect(r.pathNorms[0]).toBeCloseTo(r.normFrom, 6);
+      expect(r.pathNorms[5]).toBeCloseTo(r.normTo, 6);
+      expect(r.pathNorms[2]).toBeCloseTo(Math.hypot(...r.codes.subarray(2 * latent, 3 * latent)), 6);
       expect(r.distance).toBeCloseTo(Math.hypot(...r.codeFrom.map((a, i) => r.codeTo[i] - a)), 9);
     }
     expect(tf.memory().numTensors).toBe(before);

@@ -36,6 +36,8 @@ export interface InterpolateResult {
   normTo: number;
   /** The codes on the path, [steps, latent]; row 0 is z_a, the last row z_b. */
   codes: Float32Array;
+  /** |z| of each code on the path: a straight line sags towards the origin between codes of similar norm, a great circle does not. */
+  pathNorms: number[];
   /** The decoded path, [steps, dim]. */
   images: Float32Array;
   /** Mean absolute pixel change between consecutive decoded images (steps − 1 values). */
@@ -100,6 +102,7 @@ export function interpolateExamples(model: Autoencoder, ds: Dataset, options: In
     normFrom: norm(a),
     normTo: norm(b),
     codes,
+    pathNorms: Array.from({ length: steps }, (_, k) => norm(codes.subarray(k * latent, (k + 1) * latent))),
     images,
     stepChange: meanStepChange(images, featureSize(ds)),
   };
