@@ -1,41 +1,59 @@
+#!/usr/bin/env node
+// Where a training step of the default VAE spends its time, kernel by kernel.
+//
+//   node bench/profile.js [wasm|cpu] [--kernels] [--stock-adam] [--steps N]
+//
+// Runs optimizer.minimize(model.forward(...).loss) on a fixed random batch of 128
+// (the same work as one step of train(), without the data pipeline). With
+// --kernels every kernel of the backend is wrapped with a timer and the table
+// lists calls and ms per step; the wrappers cost a little, so compare runs with
+// the same flags. --stock-adam uses tf.train.adam instead of latentkit's fused Adam.
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, loadBuiltinModels, getModelDefinition, generateSprites, makeBatch, disposeBatch, Rng } from '../dist/index.js';
-const backend = process.argv[2] ?? 'wasm';
-await initBackend(backend);
+import { initBackend, loadBuiltinModels, getModelDefinition, Rng } from '../dist/index.js';
+
+const args = process.argv.slice(2);
+const backend = await initBackend(args.find((a) => !a.startsWith('--') && Number.isNaN(Number(a))) ?? 'wasm');
 await loadBuiltinModels();
-const data = generateSprites({ split: 'train', n: 2560, seed: 1 });
-data.shape; 
+const stepsIndex = args.indexOf('--steps');
+const STEPS = stepsIndex >= 0 ? Number(args[stepsIndex + 1]) : 30;
+
 const def = getModelDefinition('vae');
-const cfg = def.resolveConfig({ ...def.exampleInput }, { shape: [28,28,1], numClasses: 10 });
-console.log(cfg.hidden, cfg.latent, data.shape);
-const m = def.create(cfg, new Rng(0));
-const { adam } = await import('../dist/train/optimizers/adam.js');
-const optimizer = process.argv.includes('--stock-adam') ? tf.train.adam(1e-3) : adam(1e-3);
+const model = def.create(def.resolveConfig({}, { shape: [28, 28, 1], numClasses: 10 }), new Rng(0));
+// Builds from before latentkit's fused Adam have only tf.train.adam.
+const optimizer = args.includes('--stock-adam') ? tf.train.adam(1e-3) : (await import('../dist/train/optimizers/adam.js')).adam(1e-3);
 const rng = new Rng(1);
-const x = tf.randomUniform([128, 784]);
-const batch = { x, labels: tf.zeros([128], 'int32') };
-// kernel timing wrapper
+const batch = { x: tf.randomUniform([128, 784]), labels: tf.zeros([128], 'int32') };
+const vars = model.trainableVariables();
+
 const times = new Map();
-const doWrap = process.argv.includes('--kernels');
-if (doWrap) {
-  for (const k of tf.getKernelsForBackend(backend)) {
-    const orig = k.kernelFunc;
-    tf.unregisterKernel(k.kernelName, backend);
-    tf.registerKernel({ ...k, kernelFunc: (args) => { const t = performance.now(); const r = orig(args); const d = performance.now() - t; const e = times.get(k.kernelName) ?? { n: 0, ms: 0 }; e.n++; e.ms += d; times.set(k.kernelName, e); return r; } });
+if (args.includes('--kernels')) {
+  for (const kernel of tf.getKernelsForBackend(backend)) {
+    const inner = kernel.kernelFunc;
+    tf.unregisterKernel(kernel.kernelName, backend);
+    const kernelFunc = (a) => {
+      const t0 = performance.now();
+      const out = inner(a);
+      const entry = times.get(kernel.kernelName) ?? { calls: 0, ms: 0 };
+      entry.calls++;
+      entry.ms += performance.now() - t0;
+      times.set(kernel.kernelName, entry);
+      return out;
+    };
+    tf.registerKernel({ ...kernel, kernelFunc });
   }
 }
+
 const step = () => {
-  const loss = optimizer.minimize(() => m.forward(batch, { training: true, epoch: 1, rng }).loss, true, m.trainableVariables());
-  loss.dataSync(); loss.dispose();
+  const loss = optimizer.minimize(() => model.forward(batch, { training: true, epoch: 1, rng }).loss, true, vars);
+  loss.dataSync();
+  loss.dispose();
 };
 for (let i = 0; i < 5; i++) step();
 times.clear();
-const N = 30;
 const t0 = performance.now();
-for (let i = 0; i < N; i++) step();
-const ms = (performance.now() - t0) / N;
-console.log('ms/step', ms.toFixed(1));
-let tot = 0;
-const rows = [...times.entries()].sort((a, b) => b[1].ms - a[1].ms).map(([k, v]) => { tot += v.ms; return [k, v.n / N, (v.ms / N).toFixed(2)]; });
-for (const r of rows.slice(0, 30)) console.log(r.join('\t'));
-console.log('kernel total ms/step', (tot / N).toFixed(1));
+for (let i = 0; i < STEPS; i++) step();
+const msPerStep = (performance.now() - t0) / STEPS;
+const kernels = [...times.entries()].sort((a, b) => b[1].ms - a[1].ms).map(([name, e]) => ({ kernel: name, calls: e.calls / STEPS, ms: +(e.ms / STEPS).toFixed(2) }));
+const kernelMs = kernels.reduce((s, k) => s + k.ms, 0);
+console.log(JSON.stringify({ name: 'profile train step vae 784-400-20 batch 128', backend, adam: args.includes('--stock-adam') ? 'tf.train.adam' : 'fused', ms_per_step: +msPerStep.toFixed(2), kernel_ms: +kernelMs.toFixed(2) }));
+if (kernels.length > 0) console.table(kernels);
