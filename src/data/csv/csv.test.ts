@@ -100,6 +100,7 @@ describe('scaler', () => {
     const e = new ColumnStats(1);
     e.add([NaN]);
     expect(() => fitScaler('standard', e, ['empty'])).toThrow(/'empty' has no values/);
+    expect(() => fitScaler('robust' as 'standard', stats, ['a', 'b'])).toThrow(UsageError);
   });
 });
 

@@ -49,6 +49,7 @@ export class ColumnStats {
  * all in the training rows is refused.
  */
 export function fitScaler(kind: ScaleKind, stats: ColumnStats, columns: readonly string[]): Scaler {
+  if (!SCALE_KINDS.includes(kind)) throw new UsageError(`--scale must be one of ${SCALE_KINDS.join(', ')}, got '${String(kind)}'`);
   const offset: number[] = [];
   const scale: number[] = [];
   const mean: number[] = [];
