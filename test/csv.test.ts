@@ -6,6 +6,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCsvSplits } from '../src/data/csv/table.js';
 import { mulberry32 } from '../src/random.js';
 import { fitPca } from '../src/eval/metrics/pca.js';
+import { loadBuiltinModels } from '../src/models/discover.js';
+import { getModelDefinition } from '../src/models/registry.js';
+import type { DataInfo } from '../src/models/types.js';
 import { tempDir } from './helpers.js';
 
 const BIN = path.resolve(__dirname, '../bin/latentkit.js');
@@ -114,4 +117,27 @@ describe('latentkit on a CSV table', () => {
     expect(config.data.table).toBeUndefined();
     expect(cli(['train', '--dataset', 'sprites', '--classes', '9', '--out', 'nine'], cwd).code).toBe(2); // sprites have 3 shapes
   }, 60_000);
+});
+
+describe('loss defaults for real-valued (standardized) tables', () => {
+  const real: DataInfo = { shape: [1, 8, 1], numClasses: 1, domain: 'real' };
+  const unit: DataInfo = { shape: [1, 8, 1], numClasses: 1 };
+  const resolve = async (model: string, input: Record<string, unknown>, data: DataInfo) => {
+    await loadBuiltinModels();
+    const definition = getModelDefinition(model);
+    return definition.resolveConfig({ ...definition.exampleInput, latent: 2, ...input }, data) as unknown as Record<string, unknown>;
+  };
+
+  it('the AE family defaults to MSE and refuses BCE on real data; [0, 1] data keeps BCE', async () => {
+    for (const model of ['ae', 'dae', 'sae', 'cae']) expect((await resolve(model, {}, real)).loss, model).toBe('mse');
+    expect((await resolve('ae', {}, unit)).loss).toBe('bce');
+    await expect(resolve('ae', { loss: 'bce' }, real)).rejects.toThrow(/--loss bce needs data in \[0, 1\]/);
+  });
+
+  it('the VAE family defaults to a Gaussian decoder and refuses Bernoulli and --recon-weight on real data', async () => {
+    for (const model of ['vae', 'cvae']) expect((await resolve(model, {}, { ...real, numClasses: 2 })).decoder, model).toBe('gaussian');
+    expect((await resolve('vae', {}, unit)).decoder).toBe('bernoulli');
+    await expect(resolve('vae', { decoder: 'bernoulli' }, real)).rejects.toThrow(/--decoder bernoulli needs data in \[0, 1\]/);
+    await expect(resolve('vae', { reconWeight: 100 }, real)).rejects.toThrow(/--recon-weight/);
+  });
 });
