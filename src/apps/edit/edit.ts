@@ -128,6 +128,17 @@ function groupMeans(perRow: Float64Array, mask: Int8Array): { with: number; with
   return { with: mean(perRow.filter((_, i) => mask[i] === 1)), without: mean(perRow.filter((_, i) => mask[i] === 0)) };
 }
 
+/** The measure of the edited images ([alphas, n, dim]) per α, beside the data's own groups. */
+function measureEdit(ds: Dataset, spec: AttributeSpec, mask: Int8Array, edited: Float32Array, alphaCount: number): EditMeasure | null {
+  const measured = measureOf(ds, spec);
+  if (!measured) return null;
+  const perRow = measured.perRow(edited);
+  const n = perRow.length / alphaCount;
+  const perAlpha = Array.from({ length: alphaCount }, (_, a) => mean(perRow.subarray(a * n, (a + 1) * n)));
+  // A measured column is the attribute's own, so its missing values are already out of both groups (mask -1).
+  return { what: measured.what, perAlpha, data: groupMeans(measured.perRow(ds.images), mask) };
+}
+
 /**
  * Encode every example of `ds`, compute the attribute vector from all of
  * them, and decode z + α·v for `n` examples and every α.
@@ -152,14 +163,7 @@ export function editExamples(model: Autoencoder, ds: Dataset, options: EditOptio
   const shifted = shiftCodes(takeRows(codes, latent, rows), latent, vector, alphas);
   const labels = Int32Array.from({ length: alphas.length * rows.length }, (_, k) => ds.labels[rows[k % rows.length]]);
   const edited = decodeWithLabels(model, shifted, labels);
-  const measured = measureOf(ds, spec);
-  let measure: EditMeasure | null = null;
-  if (measured) {
-    const perRow = measured.perRow(edited);
-    const perAlpha = alphas.map((_, a) => mean(perRow.subarray(a * rows.length, (a + 1) * rows.length)));
-    // The measured column is the attribute's own, so its missing values are already out of both groups (mask -1).
-    measure = { what: measured.what, perAlpha, data: groupMeans(measured.perRow(ds.images), attribute.mask) };
-  }
+  const measure = measureEdit(ds, spec, attribute.mask, edited, alphas.length);
 
   return {
     attribute: specText(spec),
