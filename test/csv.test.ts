@@ -3,7 +3,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadDataFor } from '../src/cli/commands/common.js';
 import { loadCsvSplits } from '../src/data/csv/table.js';
+import type { RunConfig } from '../src/run/run-folder.js';
 import { mulberry32 } from '../src/random.js';
 import { fitPca } from '../src/eval/metrics/pca.js';
 import { loadBuiltinModels } from '../src/models/discover.js';
@@ -139,5 +141,31 @@ describe('loss defaults for real-valued (standardized) tables', () => {
     expect((await resolve('vae', {}, unit)).decoder).toBe('bernoulli');
     await expect(resolve('vae', { decoder: 'bernoulli' }, real)).rejects.toThrow(/--decoder bernoulli needs data in \[0, 1\]/);
     await expect(resolve('vae', { reconWeight: 100 }, real)).rejects.toThrow(/--recon-weight/);
+  });
+});
+
+describe('loadDataFor (apply commands) on csv:FILE', () => {
+  it("reads every row with the run's schema, takes --classes and another --label-column, and refuses runs without a table", async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'rows.csv');
+    const lines = ['id,c1,c2,y,flag'];
+    for (let i = 0; i < 30; i++) lines.push(`r${i},${i},${i % 4},${i % 3 === 0 ? 'b' : 'a'},${i % 5 === 0 ? 1 : 0}`);
+    fs.writeFileSync(file, `${lines.join('\n')}\n`);
+    const { schema } = await loadCsvSplits(`csv:${file}`, { labelColumn: 'y', ignoreColumns: ['id', 'flag'] });
+    const config = { data: { dataset: `csv:${file}`, shape: [1, 2, 1], numClasses: 2, table: schema }, model: { inputShape: [1, 2, 1] } } as unknown as RunConfig;
+
+    const all = await loadDataFor(config, {});
+    expect(all.n).toBe(30);
+    expect(all.classNames).toEqual(['a', 'b']);
+    const bs = await loadDataFor(config, { classes: '1' });
+    expect(bs.n).toBe(10); // rows 0, 3, ..., 27
+    expect(Array.from(bs.table!.lines!.slice(0, 3))).toEqual([2, 5, 8]);
+    const flagged = await loadDataFor(config, { 'label-column': 'flag' });
+    expect(Array.from(flagged.labels).filter((l) => l === 1)).toHaveLength(6);
+    expect(flagged.classNames).toBeUndefined();
+    await expect(loadDataFor(config, { 'label-column': 'c1' })).rejects.toThrow(/feature column/);
+
+    const imageRun = { data: { dataset: 'sprites', numClasses: 3 }, model: { inputShape: [28, 28, 1] } } as unknown as RunConfig;
+    await expect(loadDataFor(imageRun, { dataset: `csv:${file}` })).rejects.toThrow(/trained on sprites, not a CSV table/);
   });
 });
