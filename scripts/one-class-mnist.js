@@ -11,7 +11,7 @@
  *     --model ae --hidden 256,64 --latent 16 --epochs 20 --log one-class-mnist.jsonl
  *
  * Flags: --model (ae|vae|...), --hidden, --latent, --epochs, --batch-size, --lr,
- * --seed, --score (recon|elbo|iwae), --iwae K, --digits (e.g. 0,1,2), --log FILE,
+ * --seed, --score (recon|elbo|iwae, or a comma list measured on the same model), --iwae K, --digits (e.g. 0,1,2), --log FILE,
  * --picture FILE.png: for the first digit, its 16 lowest-scoring test images
  * (top two rows) above the 16 highest-scoring ones (bottom two rows).
  * --from-scores FILE.csv: no training; take the test scores of the first digit
@@ -105,23 +105,27 @@ for (const digit of values.digits.split(',').map(Number)) {
   const model = definition.create(config, new Rng(settings.seed));
   // The per-epoch test loss is only a progress signal here: 500 test images of the same digit.
   await train(model, trainSet, onlyDigit(test, digit), { ...settings, workers: 1, testLimit: 500 });
-  const scoreSettings = resolveScoreSettings(model, { kind: values.score, samples: values.iwae === undefined ? undefined : Number(values.iwae), seed: settings.seed });
-  const scores = scoreDataset(model, test, scoreSettings);
-  if (values.picture && digit === Number(values.digits.split(',')[0])) writeFileAtomic(values.picture, extremesPicture(test, scores));
   const isAnomaly = Int32Array.from(test.labels, (label) => (label === digit ? 0 : 1));
+  // Several --score kinds (e.g. recon,iwae) are measured on the same trained model.
+  for (const kind of values.score.split(',')) {
+    const scoreSettings = resolveScoreSettings(model, { kind, samples: values.iwae === undefined ? undefined : Number(values.iwae), seed: settings.seed });
+    const scores = scoreDataset(model, test, scoreSettings);
+    if (values.picture && digit === Number(values.digits.split(',')[0]) && kind === values.score.split(',')[0]) writeFileAtomic(values.picture, extremesPicture(test, scores));
+    const result = {
+      digit,
+      rocAuc: rocAuc(scores, isAnomaly),
+      prAuc: averagePrecision(scores, isAnomaly),
+      trainExamples: trainSet.n,
+      seconds: Math.round((Date.now() - started) / 1000),
+      model: values.model,
+      ...modelInput,
+      ...settings,
+      score: kind,
+      samples: kind === 'recon' ? null : scoreSettings.samples,
+      backend,
+    };
+    fs.appendFileSync(values.log, `${JSON.stringify(result)}\n`);
+    console.log(`digit ${digit}, ${kind}: ROC-AUC ${result.rocAuc.toFixed(4)}, PR-AUC ${result.prAuc.toFixed(4)} (${result.seconds} s)`);
+  }
   model.dispose();
-  const result = {
-    digit,
-    rocAuc: rocAuc(scores, isAnomaly),
-    prAuc: averagePrecision(scores, isAnomaly),
-    trainExamples: trainSet.n,
-    seconds: Math.round((Date.now() - started) / 1000),
-    model: values.model,
-    ...modelInput,
-    ...settings,
-    score: values.score,
-    backend,
-  };
-  fs.appendFileSync(values.log, `${JSON.stringify(result)}\n`);
-  console.log(`digit ${digit}: ROC-AUC ${result.rocAuc.toFixed(4)}, PR-AUC ${result.prAuc.toFixed(4)} (${result.seconds} s)`);
 }
