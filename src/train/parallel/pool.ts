@@ -148,9 +148,16 @@ export class ParallelTrainer {
     return { x: this.views.x, labels: this.views.labels };
   }
 
-  /** The averaged gradient of the last step, all parameters flattened in trainableVariables order. */
+  /** The averaged gradient of the last step as the replicas computed it, flattened in trainableVariables order. */
   averagedGradient(): Float32Array {
-    return this.views.mean.slice();
+    const out = new Float32Array(this.views.sizes.params);
+    let offset = 0;
+    for (const { tensor } of this.replica.meanGradients()) {
+      out.set(tensor.dataSync() as Float32Array, offset);
+      offset += tensor.size;
+      tensor.dispose();
+    }
+    return out;
   }
 
   /** One optimizer step on the `rows` rows already in `batch`. */
@@ -164,8 +171,6 @@ export class ParallelTrainer {
     try {
       await barrierAsync(control, n, this.timeoutMs);
       this.replica.computeShard();
-      await barrierAsync(control, n, this.timeoutMs);
-      this.replica.reduce();
       await barrierAsync(control, n, this.timeoutMs);
       this.replica.apply();
     } catch (err) {

@@ -1,14 +1,14 @@
 /**
  * One participant's part of a data-parallel step, the same code in the main
  * thread and in every worker: gradients of its shard's mean loss into its
- * slot, a barrier, its slice of the weighted average, a barrier, then the
- * same Adam update every replica applies, so replicas stay identical.
+ * slot, a barrier, then the weighted average of all slots and the same Adam
+ * update in every replica, so replicas stay identical.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchBuffer, disposeBatch } from '../../data/batches.js';
 import type { Autoencoder } from '../../models/types.js';
 import { Rng } from '../../random.js';
-import { MAX_TERMS, reduceSlice, shardRange, shardSeed, StepField, type SharedViews } from './shared.js';
+import { MAX_TERMS, shardRange, shardSeed, StepField, type SharedViews } from './shared.js';
 
 export class Replica {
   private readonly vars: tf.Variable[];
@@ -16,6 +16,8 @@ export class Replica {
   private readonly batch: BatchBuffer;
   /** Term names in the order of the metrics slot (after the loss), known after the first step. */
   names: string[] = [];
+  /** Rows of the current step, kept because the main thread rewrites the step fields once it has applied. */
+  private rows = 0;
 
   constructor(
     readonly k: number,
@@ -38,6 +40,7 @@ export class Replica {
   computeShard(): void {
     const { step } = this.views;
     const rows = step[StepField.Rows];
+    this.rows = rows;
     const [lo, hi] = shardRange(rows, this.k, this.views.sizes.participants);
     if (hi === lo) return;
     const batch = this.batch.tensors(lo, hi);
@@ -66,14 +69,35 @@ export class Replica {
     }
   }
 
-  reduce(): void {
-    reduceSlice(this.views, this.views.step[StepField.Rows], this.k);
+  /**
+   * The gradient of the full batch's mean loss: each slot weighted by its
+   * shard's share of the batch, summed in participant order on this
+   * replica's backend (identical inputs and ops give identical bits everywhere).
+   */
+  meanGradients(): { name: string; tensor: tf.Tensor }[] {
+    const n = this.views.sizes.participants;
+    const shares: { k: number; weight: number }[] = [];
+    for (let k = 0; k < n; k++) {
+      const [a, b] = shardRange(this.rows, k, n);
+      // An empty shard computed nothing; its slot may hold an older step.
+      if (b > a) shares.push({ k, weight: (b - a) / this.rows });
+    }
+    return this.vars.map((v, i) => {
+      const at = this.offsets[i];
+      const tensor = tf.tidy(() => {
+        const parts = shares.map(({ k, weight }) => {
+          const g = tf.tensor(this.views.grads[k].subarray(at, at + v.size), v.shape);
+          return shares.length === 1 ? g : tf.mul(g, weight);
+        });
+        return parts.reduce((sum, p) => tf.add(sum, p));
+      });
+      return { name: v.name, tensor };
+    });
   }
 
   /** Apply the averaged gradient with this replica's optimizer (same order as trainableVariables). */
   apply(): void {
-    const mean = this.views.mean;
-    const named = this.vars.map((v, i) => ({ name: v.name, tensor: tf.tensor(mean.subarray(this.offsets[i], this.offsets[i] + v.size), v.shape) }));
+    const named = this.meanGradients();
     try {
       this.optimizer.applyGradients(named);
     } finally {

@@ -6,7 +6,6 @@
  *   step      Float64 command, rows in this batch, epoch (fractional), step seed
  *   x/labels  the whole batch, written by the main thread each step
  *   grads     one gradient slot per participant (all parameters, flattened)
- *   mean      the averaged gradient every replica applies
  *   metrics   per participant: its shard's mean loss and terms
  */
 export const enum Control {
@@ -45,7 +44,6 @@ export interface SharedBuffers {
   x: SharedArrayBuffer;
   labels: SharedArrayBuffer;
   grads: SharedArrayBuffer;
-  mean: SharedArrayBuffer;
   metrics: SharedArrayBuffer;
 }
 
@@ -57,7 +55,6 @@ export interface SharedViews {
   labels: Int32Array;
   /** grads[k]: participant k's gradient of its shard's mean loss. */
   grads: Float32Array[];
-  mean: Float32Array;
   /** metrics[k]: [loss, ...terms] of participant k's shard. */
   metrics: Float32Array[];
 }
@@ -71,7 +68,6 @@ export function allocateShared(sizes: SharedSizes): SharedBuffers {
     x: f32(sizes.batchSize * sizes.dim),
     labels: new SharedArrayBuffer(4 * sizes.batchSize),
     grads: f32(sizes.participants * sizes.params),
-    mean: f32(sizes.params),
     metrics: f32(sizes.participants * (1 + MAX_TERMS)),
   };
 }
@@ -86,7 +82,6 @@ export function viewShared(b: SharedBuffers): SharedViews {
     x: new Float32Array(b.x),
     labels: new Int32Array(b.labels),
     grads: slots.map((k) => new Float32Array(b.grads, 4 * k * params, params)),
-    mean: new Float32Array(b.mean),
     metrics: slots.map((k) => new Float32Array(b.metrics, 4 * k * (1 + MAX_TERMS), 1 + MAX_TERMS)),
   };
 }
@@ -97,11 +92,6 @@ export function shardRange(rows: number, k: number, n: number): [number, number]
   const extra = rows % n;
   const lo = k * base + Math.min(k, extra);
   return [lo, lo + base + (k < extra ? 1 : 0)];
-}
-
-/** Parameters [lo, hi) that participant k averages (each sums a disjoint slice). */
-export function paramSlice(params: number, k: number, n: number): [number, number] {
-  return shardRange(params, k, n);
 }
 
 /**
@@ -119,36 +109,4 @@ export function shardSeed(stepSeed: number, k: number): number {
 /** The seed of one step of one epoch of a run: a hash, so no generator state is involved. */
 export function stepSeed(runSeed: number, epoch: number, step: number): number {
   return shardSeed(shardSeed(runSeed >>> 0, epoch), step);
-}
-
-/**
- * Sum participants' gradients over this participant's slice, each weighted
- * by its share of the batch, so `mean` is the gradient of the full-batch mean
- * loss. Every slice is summed in the same order whoever sums it.
- */
-export function reduceSlice(v: SharedViews, rows: number, k: number): void {
-  const n = v.sizes.participants;
-  const [lo, hi] = paramSlice(v.sizes.params, k, n);
-  const weights: number[] = [];
-  const slots: Float32Array[] = [];
-  for (let j = 0; j < n; j++) {
-    const [a, b] = shardRange(rows, j, n);
-    // An empty shard computed nothing; its slot may hold an older step.
-    if (b > a) {
-      weights.push((b - a) / rows);
-      slots.push(v.grads[j]);
-    }
-  }
-  const mean = v.mean;
-  if (slots.length === 2) {
-    const [g0, g1] = slots;
-    const [w0, w1] = weights;
-    for (let i = lo; i < hi; i++) mean[i] = w0 * g0[i] + w1 * g1[i];
-    return;
-  }
-  for (let i = lo; i < hi; i++) {
-    let s = 0;
-    for (let j = 0; j < slots.length; j++) s += weights[j] * slots[j][i];
-    mean[i] = s;
-  }
 }

@@ -48,8 +48,6 @@ function loop(replica: Replica): void {
     if (stepNumber === init.fault?.atStep) injectFault(init.fault, stepNumber);
     replica.computeShard();
     barrierSync(views.control, n, init.timeoutMs);
-    replica.reduce();
-    barrierSync(views.control, n, init.timeoutMs);
     replica.apply();
   }
 }
