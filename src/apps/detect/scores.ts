@@ -5,7 +5,8 @@
  *          over pixels for [0, 1] data with a sigmoid decoder, squared error
  *          summed over features otherwise (tables, linear/gaussian decoders);
  *   elbo   −(1/K) Σ_k log w_k, the negative ELBO estimated from K draws;
- *   iwae   −log((1/K) Σ_k w_k), the negative IWAE bound (≥ −log p(x) − gap → tighter).
+ *   iwae   −log((1/K) Σ_k w_k), the negative IWAE bound: like −ELBO an upper bound on
+ *          −log p(x), but a tighter one (Burda et al., 2016).
  * A higher score means more anomalous.
  */
 import * as tf from '@tensorflow/tfjs-core';
