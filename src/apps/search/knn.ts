@@ -5,8 +5,6 @@
  * index is needed. The k best are kept in a bounded max-heap (O(n log k)),
  * not found by sorting all n distances.
  */
-import * as tf from '@tensorflow/tfjs-core';
-
 export const METRICS = ['euclidean', 'cosine'] as const;
 export type Metric = (typeof METRICS)[number];
 
@@ -125,37 +123,51 @@ export function nearest(points: Float32Array, n: number, d: number, query: Array
   return { indices, distances: Float32Array.from(distances, (v) => (cosine ? v : Math.sqrt(v))) };
 }
 
+/** Rows as compressed sparse rows, with each row's squared norm. */
+function sparseRows(points: Float32Array, n: number, d: number): { start: Int32Array; cols: Int32Array; vals: Float32Array; sqNorm: Float64Array } {
+  let nonZero = 0;
+  for (let i = 0; i < n * d; i++) if (points[i] !== 0) nonZero++;
+  const start = new Int32Array(n + 1);
+  const cols = new Int32Array(nonZero);
+  const vals = new Float32Array(nonZero);
+  const sqNorm = new Float64Array(n);
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) {
+      const v = points[i * d + j]!;
+      if (v === 0) continue;
+      cols[at] = j;
+      vals[at++] = v;
+      sqNorm[i]! += v * v;
+    }
+    start[i + 1] = at;
+  }
+  return { start, cols, vals, sqNorm };
+}
+
 /**
- * Labels of the k nearest points of each of m queries, [m, k]: the batched
- * search behind precision@k. Distances come from one matrix product per block
- * of queries (‖q‖² − 2 q·p + ‖p‖², or 1 − q·p for unit rows), which makes
- * searching raw pixels (d = 784) against 60 000 images affordable.
+ * The indices of the k nearest points of each of m queries, [m, k]: the
+ * batched search behind precision@k. Distances are ‖q‖² − 2 q·p + ‖p‖² (or
+ * 1 − q·p for unit rows) with q·p summed over the non-zero entries of p only:
+ * MNIST pixels are ~80% zeros, which makes searching raw pixels (d = 784)
+ * against 60,000 images about five times cheaper. Dense data costs the same as
+ * the direct loop. (A tf.matMul here was far slower on the wasm backend.)
  */
-export function nearestBatch(points: Float32Array, n: number, queries: Float32Array, m: number, d: number, k: number, metric: Metric, block = 128): Int32Array {
+export function nearestBatch(points: Float32Array, n: number, queries: Float32Array, m: number, d: number, k: number, metric: Metric): Int32Array {
   const kk = Math.min(k, n);
   const out = new Int32Array(m * kk);
-  const pointNorms = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let j = 0; j < d; j++) s += points[i * d + j]! ** 2;
-    pointNorms[i] = s;
-  }
-  const all = tf.tensor2d(points, [n, d]); // [n, d]
-  try {
-    for (let start = 0; start < m; start += block) {
-      const end = Math.min(m, start + block);
-      const dots = tf.tidy(() => tf.matMul(tf.tensor2d(queries.subarray(start * d, end * d), [end - start, d]), all, false, true).dataSync()); // [b, n]
-      for (let q = start; q < end; q++) {
-        const top = new TopK(kk);
-        const row = (q - start) * n;
-        let qNorm = 0;
-        for (let j = 0; j < d; j++) qNorm += queries[q * d + j]! ** 2;
-        for (let i = 0; i < n; i++) top.offer(metric === 'cosine' ? 1 - dots[row + i]! : qNorm - 2 * dots[row + i]! + pointNorms[i]!, i);
-        out.set(top.sorted().indices, q * kk);
-      }
+  const { start, cols, vals, sqNorm } = sparseRows(points, n, d);
+  for (let q = 0; q < m; q++) {
+    const query = queries.subarray(q * d, (q + 1) * d);
+    let qNorm = 0;
+    for (let j = 0; j < d; j++) qNorm += query[j]! * query[j]!;
+    const top = new TopK(kk);
+    for (let i = 0; i < n; i++) {
+      let dot = 0;
+      for (let at = start[i]!; at < start[i + 1]!; at++) dot += vals[at]! * query[cols[at]!]!;
+      top.offer(metric === 'cosine' ? 1 - dot : qNorm - 2 * dot + sqNorm[i]!, i);
     }
-  } finally {
-    all.dispose();
+    out.set(top.sorted().indices, q * kk);
   }
   return out;
 }

@@ -110,7 +110,8 @@ async function evaluateAction({ config, model }: Opened, values: OptionValues, i
   if (values.split === 'train') throw new UsageError('search evaluate queries the test split against the training split; drop --split train');
   // --limit picks the queries; the index is the whole training set the run was trained on.
   const indexed = await loadDataFor(config, { ...values, limit: undefined }, { split: 'train', limit: config.data.limit ?? undefined });
-  const queries = await loadDataFor(config, values, { split: 'test' });
+  // Searching raw pixels costs 784 multiply-adds per pair: 1,000 queries unless --limit says otherwise.
+  const queries = await loadDataFor(config, values, { split: 'test', limit: (values.limit as number | undefined) ?? 1000 });
   const result = compareSearch(model, indexed, queries, k, metric);
   if (values.json) {
     io.stdout.write(`${JSON.stringify({ dataset: queries.name, ...result })}\n`);
