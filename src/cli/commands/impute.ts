@@ -1,6 +1,7 @@
 import { stackedVersions, tableRowsCsv } from '../../apps/denoise/index.js';
 import { checkImputeSettings, featureMeans, imageMask, imputeDataset, parseMask, randomMask, repeatMask, scaledTableMeans, type DatasetImputation, type MaskSpec } from '../../apps/impute/index.js';
-import { loadDataset } from '../../data/load.js';
+import { loadDataset, takeFirst } from '../../data/load.js';
+import { selectClasses } from '../../data/select.js';
 import { featureSize, type Dataset } from '../../data/types.js';
 import { UsageError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
@@ -14,12 +15,18 @@ import { loadDataFor, openRun, outputPath } from './common.js';
  */
 async function trainingMeans(config: RunConfig, values: OptionValues, ds: Dataset): Promise<Float32Array> {
   if (ds.table) return scaledTableMeans(ds.table.scaler);
-  const train = await loadDataset(config.data.dataset, {
+  // The training images exactly as the run chose them: --classes first, then --limit.
+  const { classes, limit } = config.data;
+  let train = await loadDataset(config.data.dataset, {
     split: 'train',
     dataDir: values['data-dir'] as string | undefined,
-    limit: config.data.limit ?? undefined,
+    limit: classes ? undefined : limit ?? undefined,
     quiet: values.quiet === true,
   });
+  if (classes) {
+    train = selectClasses(train, classes);
+    if (limit !== null && limit !== undefined) train = takeFirst(train, limit);
+  }
   return featureMeans(train);
 }
 
