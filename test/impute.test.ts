@@ -202,7 +202,7 @@ describe('a trained DAE on sprites, library and CLI', () => {
       const { rmse, meanRmse, hidden } = result.score!;
       expect(hidden).toBe(testSet.n * Math.round(fraction * 784));
       console.info(`impute sprites --mask ${fraction}: RMSE ${rmse.toFixed(4)} vs mean imputation ${meanRmse.toFixed(4)}, ${result.iterations} rounds`);
-      // Measured (wasm): 0.178 vs 0.229 at 0.3, 0.201 vs 0.229 at 0.5.
+      // Measured (wasm): 0.161-0.178 vs 0.229 at 0.3, 0.175-0.201 vs 0.229 at 0.5 (the trainer changed between runs).
       expect(rmse).toBeLessThan(0.9 * meanRmse);
       let changedObserved = 0;
       for (let i = 0; i < result.filled.length; i++) if (!result.missing[i] && result.filled[i] !== testSet.images[i]) changedObserved++;
@@ -297,7 +297,7 @@ describe('csv tables through the CLI', () => {
     console.info(`impute csv --mask 0.25: RMSE ${report.rmse.toFixed(3)} vs mean imputation ${report.meanRmse.toFixed(3)} (standardized units)`);
     // Mean imputation of standardized columns errs by about 1; two factors predict the rest closely.
     expect(report.meanRmse).toBeGreaterThan(0.8);
-    // Measured (wasm): 0.465 vs 0.997.
+    // Measured (wasm): 0.465-0.489 vs 0.997.
     expect(report.rmse).toBeLessThan(0.6 * report.meanRmse);
     expect(cli(['impute', '--run', 'dae', '--dataset', 'csv:table.csv', '--mask', 'm.png', '--out', 'x.csv'], cwd).stderr).toMatch(/--mask FILE is for images/);
     expect(cli(['impute', '--run', 'dae', '--dataset', 'csv:table.csv', '--mask', '0.3', '--out', 'x.png'], cwd).code).toBe(2);
