@@ -1,5 +1,7 @@
 /**
- * Registers latentkit's extra kernels for the TensorFlow.js wasm backend.
+ * Registers latentkit's extra kernels for the TensorFlow.js wasm backend, and
+ * kernels of its own (the fused Adam update, for wasm and cpu; see
+ * `registerAddedKernels`).
  *
  * `@tensorflow/tfjs-backend-wasm` 4.22 lacks `Conv2DBackpropFilter`, so the
  * weight gradient of conv2d and conv2dTranspose cannot be computed there
