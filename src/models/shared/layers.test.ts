@@ -53,8 +53,8 @@ describe.each(['cpu', 'wasm'] as const)('FastDense on %s', (backend) => {
     expect(maxAbsDiff(ours.value, theirs.value)).toBeLessThan(1e-4);
     expect(maxAbsDiff(ours.grads[xv.name], theirs.grads[xv.name])).toBeLessThan(1e-5);
     fast.trainableWeights.forEach((w, i) => {
-      const stockName = stock.trainableWeights[i].read().name;
-      expect(maxAbsDiff(ours.grads[w.read().name], theirs.grads[stockName])).toBeLessThan(1e-4);
+      const nameOf = (v: tfl.LayerVariable) => (v.read() as tf.Variable).name;
+      expect(maxAbsDiff(ours.grads[nameOf(w)], theirs.grads[nameOf(stock.trainableWeights[i])])).toBeLessThan(1e-4);
     });
     tf.dispose([x, dy, xv, ours.value, theirs.value, ...Object.values(ours.grads), ...Object.values(theirs.grads)]);
   });
