@@ -52,3 +52,18 @@ export { writeFileAtomic } from './io/atomic.js';
 
 // the CLI, for embedding
 export { main as runCli } from './cli/main.js';
+
+// applications (issue 5)
+export * as detect from './apps/detect/index.js';
+export { denoiseDataset, denoiseQuality, parseCorrupt, stackedVersions, tableRowsCsv, type DenoiseOptions, type DenoiseQuality, type DenoiseResult } from './apps/denoise/index.js';
+export { checkImputeSettings, imputeIteratively, imputeDataset, featureMeans, scaledTableMeans, meanImpute, rmseWhere, randomMask, imageMask, repeatMask, parseMask, type ImputeOptions, type ImputeResult, type DatasetImputation, type ImputationScore, type MaskSpec } from './apps/impute/index.js';
+export * as search from './apps/search/index.js';
+export * as compress from './apps/compress/index.js';
+export * as edit from './apps/edit/index.js';
+export * as interpolate from './apps/interpolate/index.js';
+
+// speed (issue 6)
+export { adam, FusedAdamOptimizer } from './train/optimizers/adam.js';
+export { FastDense } from './models/shared/layers.js';
+export { BatchBuffer } from './data/batches.js';
+export { chooseWorkers, DEFAULT_WORKERS } from './train/parallel/engines.js';

@@ -80,6 +80,14 @@ describe('latentkit on a CSV table', () => {
     const labels = rows.slice(1).map((l) => l.split(',')[0]);
     const truth = fs.readFileSync(file, 'utf8').trim().split('\n').slice(1).map((l) => (l.endsWith('pos') ? '1' : '0'));
     expect(labels).toEqual(truth);
+
+    // eval on a table: loss terms, no pixel metrics (PSNR/SSIM mean nothing for scaled columns).
+    const ev = cli(['eval', '--run', 'ae', '--dataset', 'csv:table.csv', '--json'], cwd);
+    expect(ev.code, ev.stderr).toBe(0);
+    const e = JSON.parse(ev.stdout);
+    expect(e.examples).toBe(2000);
+    expect(e.ssim).toBeUndefined();
+    expect(e.mse).toBeGreaterThan(0);
   }, 120_000);
 
   it('refuses a file with bad rows, exit code 2, naming the lines', () => {

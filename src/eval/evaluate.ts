@@ -29,9 +29,9 @@ export interface Evaluation {
   activeUnits: number;
   /** Mean squared error per pixel of decode(encode(x)) against x. */
   mse: number;
-  /** Mean per-image PSNR (dB) and SSIM of the reconstructions. */
-  psnr: number;
-  ssim: number;
+  /** Mean per-image PSNR (dB) and SSIM of the reconstructions; absent for tables (scaled values are not pixels). */
+  psnr?: number;
+  ssim?: number;
   iwae?: { samples: number; logLikelihood: number; elbo: number };
   probe?: { model: ProbeScores; pca: ProbeScores & { mse: number } };
 }
@@ -99,9 +99,11 @@ export function evaluateModel(model: Autoencoder, ds: Dataset, options: Evaluate
     terms,
     activeUnits: activeUnits(codes, ds.n, model.config.latent).count,
     mse: meanSquaredError(recons, ds.images),
-    psnr: batchPsnr(recons, ds.images, ds.n, h * w * c).mean,
-    ssim: batchSsim(recons, ds.images, ds.n, h, w, { channels: c }).mean,
   };
+  if (!ds.table) {
+    result.psnr = batchPsnr(recons, ds.images, ds.n, h * w * c).mean;
+    result.ssim = batchSsim(recons, ds.images, ds.n, h, w, { channels: c }).mean;
+  }
   if (options.iwae !== undefined) {
     const r: IwaeResult = iwaeLogLikelihood(model, ds, { samples: options.iwae, seed: options.seed, onProgress: options.onIwaeProgress });
     result.iwae = { samples: r.samples, logLikelihood: r.meanLogLikelihood, elbo: r.meanElbo };

@@ -26,7 +26,7 @@ function flatten(e: Evaluation): Record<string, unknown> {
 }
 
 function table(header: string, result: Record<string, unknown>): string {
-  const rows = Object.entries(result).map(([k, v]) => `  ${k.padEnd(20)} ${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : String(v)}`);
+  const rows = Object.entries(result).filter(([, v]) => v !== undefined).map(([k, v]) => `  ${k.padEnd(20)} ${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : String(v)}`);
   return `${header}\n${rows.join('\n')}\n`;
 }
 

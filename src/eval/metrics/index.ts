@@ -14,3 +14,4 @@ export {
   type LogisticRegressionOptions,
   type LogisticRegressionModel,
 } from './probes.js';
+export { rocAuc, averagePrecision } from './auc.js';
