@@ -1,5 +1,4 @@
 // latentkit compress / decompress: bit packing, quantisation, the .lkz format, and the CLI end to end.
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
@@ -12,14 +11,7 @@ import { loadDataset } from '../src/data/load.js';
 import { UsageError } from '../src/errors.js';
 import { getModelDefinition } from '../src/models/registry.js';
 import { mulberry32, Rng } from '../src/random.js';
-import { setup, tempDir } from './helpers.js';
-
-const BIN = path.resolve(__dirname, '../bin/latentkit.js');
-
-function cli(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, LATENTKIT_DATA_DIR: process.env.LATENTKIT_DATA_DIR ?? '' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { setup, tempDir, cli } from './helpers.js';
 
 function smallModel(seed: number, latent = 3) {
   const def = getModelDefinition('ae');

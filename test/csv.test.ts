@@ -1,5 +1,4 @@
 // End to end: `latentkit` on a CSV table (csv:FILE), built binary. `npm test` builds first.
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,14 +10,7 @@ import { fitPca } from '../src/eval/metrics/pca.js';
 import { loadBuiltinModels } from '../src/models/discover.js';
 import { getModelDefinition } from '../src/models/registry.js';
 import type { DataInfo } from '../src/models/types.js';
-import { tempDir } from './helpers.js';
-
-const BIN = path.resolve(__dirname, '../bin/latentkit.js');
-
-function cli(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { tempDir, cli } from './helpers.js';
 
 /**
  * `rows` rows of an id, 8 columns x = (A z + ε) · unit (z ~ N(0, I₂), ε ~ N(0, 0.1²),

@@ -1,5 +1,4 @@
 // Denoising with a trained autoencoder: the measurement, the picture, the gain on sprites, and the CLI.
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -11,14 +10,7 @@ import type { Dataset } from '../src/data/types.js';
 import { UsageError } from '../src/errors.js';
 import type { Autoencoder } from '../src/models/types.js';
 import { trainRun } from '../src/train/run.js';
-import { setup, tempDir } from './helpers.js';
-
-const BIN = path.resolve(__dirname, '../bin/latentkit.js');
-
-function cli(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, LATENTKIT_DATA_DIR: process.env.LATENTKIT_DATA_DIR ?? '' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { setup, tempDir, cli } from './helpers.js';
 
 /** A model that returns its input: "cleaning" changes nothing. */
 function identityModel(shape: [number, number, number]): Autoencoder {

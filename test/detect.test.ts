@@ -1,6 +1,5 @@
 // Anomaly detection: detection quality on constructed problems with known
 // anomalies, and `latentkit detect fit|score` end to end on the built binary.
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -13,14 +12,7 @@ import { getModelDefinition } from '../src/models/registry.js';
 import type { Autoencoder } from '../src/models/types.js';
 import { Rng } from '../src/random.js';
 import { train } from '../src/train/trainer.js';
-import { hasMnist, setup, tempDir } from './helpers.js';
-
-const BIN = path.resolve(__dirname, '../bin/latentkit.js');
-
-function cli(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, LATENTKIT_DATA_DIR: process.env.LATENTKIT_DATA_DIR ?? '' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { hasMnist, setup, tempDir, cli } from './helpers.js';
 
 /** The examples of `ds` with label `label` (copies). */
 function onlyLabel(ds: Dataset, label: number): Dataset {

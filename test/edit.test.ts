@@ -1,6 +1,5 @@
 // latentkit edit: attribute specs and vectors against hand-computed answers, then on a small sprites VAE
 // (the "scale" vector must grow the drawn shape, measured on the pixels) and through the built CLI.
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -16,14 +15,7 @@ import type { Autoencoder } from '../src/models/types.js';
 import { mulberry32, Rng } from '../src/random.js';
 import { createRun } from '../src/train/run.js';
 import { train } from '../src/train/trainer.js';
-import { setup, tempDir } from './helpers.js';
-
-const BIN = path.resolve(__dirname, '../bin/latentkit.js');
-
-function cli(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { setup, tempDir, cli } from './helpers.js';
 
 /** A 4-example, 1×2×1 dataset with labels, factors and (optionally) a csv table. */
 function tinyDataset(extra: Partial<Dataset> = {}): Dataset {

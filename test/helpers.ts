@@ -1,4 +1,5 @@
 /** Shared test setup: backend, models, data. */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -15,4 +16,13 @@ export async function setup(backend: BackendChoice = 'wasm'): Promise<void> {
 
 export function tempDir(prefix = 'latentkit-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** The built command-line entry (`npm test` builds first). */
+export const BIN = path.resolve(__dirname, '../bin/latentkit.js');
+
+/** Run `latentkit ARGS` in `cwd` with this process's environment; exit code and output. */
+export function cli(args: string[], cwd: string): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: process.env });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -1,5 +1,4 @@
 // Imputation by iterative reconstruction: exact cases, the gain over mean imputation, and the CLI.
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -13,14 +12,7 @@ import { UsageError } from '../src/errors.js';
 import type { Autoencoder } from '../src/models/types.js';
 import { Rng } from '../src/random.js';
 import { trainRun } from '../src/train/run.js';
-import { setup, tempDir } from './helpers.js';
-
-const BIN = path.resolve(__dirname, '../bin/latentkit.js');
-
-function cli(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, LATENTKIT_DATA_DIR: process.env.LATENTKIT_DATA_DIR ?? '' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { setup, tempDir, cli } from './helpers.js';
 
 /** A stand-in autoencoder whose reconstruction is x ↦ x·P (P = U Uᵀ for an orthonormal U: projection onto span U). */
 function linearModel(p: number[][]): Autoencoder {

@@ -1,7 +1,6 @@
 // latentkit interpolate: the decoded path's ends are the two reconstructions, great circles keep the norm,
 // the picture holds the originals at its ends, and the built CLI refuses out-of-range examples.
 // (lerp/slerp themselves are tested in test/pictures.test.ts.)
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -15,15 +14,9 @@ import { UsageError } from '../src/errors.js';
 import type { Autoencoder } from '../src/models/types.js';
 import { createRun } from '../src/train/run.js';
 import { train } from '../src/train/trainer.js';
-import { setup, tempDir } from './helpers.js';
+import { setup, tempDir, cli } from './helpers.js';
 
-const BIN = path.resolve(__dirname, '../bin/latentkit.js');
 const DIM = 28 * 28;
-
-function cli(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 /** Decode(encode(x)) of rows of ds, [rows, dim]. */
 function reconstruct(model: Autoencoder, ds: Dataset, rows: number[]): Float32Array {

@@ -1,5 +1,4 @@
 // Pictures and the report, end to end through the built CLI, plus the numeric pieces behind them.
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
@@ -7,14 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { inverseNormalCdf } from '../src/viz/figures/normal.js';
 import { interpolationPath, slerp } from '../src/viz/figures/paths.js';
 import { CATEGORY_COLORS } from '../src/viz/plots/palette.js';
-import { tempDir } from './helpers.js';
-
-const BIN = path.resolve(__dirname, '../bin/latentkit.js');
-
-function cli(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { tempDir, cli } from './helpers.js';
 
 /** Pixels that are not the background (white for plots, the grey padding or black for image grids). */
 function inkFraction(png: PNG): number {

@@ -1,5 +1,4 @@
 // latentkit search: exact k-NN against a full sort, the index file, precision@k, MNIST codes vs pixels, the CLI end to end.
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
@@ -11,14 +10,7 @@ import { UsageError } from '../src/errors.js';
 import { getModelDefinition } from '../src/models/registry.js';
 import { mulberry32, Rng } from '../src/random.js';
 import { train } from '../src/train/trainer.js';
-import { hasMnist, setup, tempDir } from './helpers.js';
-
-const BIN = path.resolve(__dirname, '../bin/latentkit.js');
-
-function cli(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, LATENTKIT_DATA_DIR: process.env.LATENTKIT_DATA_DIR ?? '' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { hasMnist, setup, tempDir, cli } from './helpers.js';
 
 /** The reference answer: every distance computed in float64, all sorted. */
 function bruteForce(points: Float32Array, n: number, d: number, query: Float32Array, k: number, metric: Metric, exclude?: number): number[] {
