@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { simdAdamFor } from './simd_adam.js';
-import { asWasmBackend, heapF32 } from './wasm_util.js';
+import { asWasmBackend, heapF32, wasmMemory } from './wasm_util.js';
 
 export const ADAM_UPDATE = 'LatentkitAdamUpdate';
 
@@ -71,7 +71,7 @@ const wasmAdam: KernelFunc = ({ inputs, backend, attrs }) => {
   const [w, g, m, v] = [ins.w, ins.g, ins.m, ins.v].map((t) => heapF32(wasm, t));
   const [wOut, mOut, vOut] = outs.map((t) => heapF32(wasm, t));
   const a = attrs as unknown as AdamUpdateAttrs;
-  const memory = (backend as unknown as { wasm?: { asm?: { memory?: WebAssembly.Memory } } }).wasm?.asm?.memory;
+  const memory = wasmMemory(backend);
   const simd = memory ? simdAdamFor(memory) : null;
   // SIMD over whole groups of four, then the remainder (and everything without SIMD) in JavaScript.
   const head = simd ? w.length - (w.length % 4) : 0;

@@ -28,6 +28,7 @@ import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { installFastWasmMatMul } from './BatchMatMul.js';
+import { installSimdMatMul } from './MatMul.js';
 import { adamUpdateCpuConfig, adamUpdateWasmConfig } from './AdamUpdate.js';
 
 export { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
@@ -41,6 +42,8 @@ export interface RegisterWasmKernelsOptions {
   replaceConv2DBackpropInput?: boolean;
   /** Wrap BatchMatMul so transposed operands take the fast XNNPACK path (default false). */
   fastTransposedMatMul?: boolean;
+  /** BatchMatMul and _FusedMatMul on latentkit's SIMD product, over whatever was registered before (default false). */
+  simdMatMul?: boolean;
 }
 
 export interface KernelRegistrationReport {
@@ -77,6 +80,9 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): K
     installFastWasmMatMul();
     report.replaced.push('BatchMatMul');
   }
+  if (options.simdMatMul) {
+    for (const name of installSimdMatMul()) if (!report.replaced.includes(name)) report.replaced.push(name);
+  }
   return report;
 }
 
@@ -97,8 +103,12 @@ export function registerAddedKernels(): string[] {
   return registered;
 }
 
-/** What latentkit runs with on wasm: the missing kernels plus the two faster replacements. */
+/**
+ * What latentkit runs with on wasm: the missing kernels plus the faster
+ * replacements. The SIMD product goes on top of the transpose-first
+ * wrapper, which stays as its fallback where WebAssembly SIMD is missing.
+ */
 export function installLatentkitWasmKernels(): KernelRegistrationReport {
   registerAddedKernels();
-  return registerWasmKernels({ replaceConv2DBackpropInput: true, fastTransposedMatMul: true });
+  return registerWasmKernels({ replaceConv2DBackpropInput: true, fastTransposedMatMul: true, simdMatMul: true });
 }

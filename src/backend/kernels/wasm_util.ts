@@ -26,6 +26,12 @@ export function asWasmBackend(backend: unknown): WasmBackendLike {
   return b as WasmBackendLike;
 }
 
+/** The backend's WebAssembly memory (what our own SIMD modules import), if it exposes it. */
+export function wasmMemory(backend: unknown): WebAssembly.Memory | undefined {
+  const wasm = (backend as { wasm?: { asm?: { memory?: WebAssembly.Memory }; wasmMemory?: WebAssembly.Memory } } | null)?.wasm;
+  return wasm?.asm?.memory ?? wasm?.wasmMemory;
+}
+
 /** Float32 view onto a float32 tensor's data on the wasm heap. */
 export function heapF32(backend: WasmBackendLike, info: TensorInfo): Float32Array {
   if (info.dtype !== 'float32') throw new Error(`latentkit wasm kernel: expected float32 data, got ${info.dtype}`);

@@ -1,0 +1,183 @@
+/**
+ * latentkit's SIMD BatchMatMul / _FusedMatMul for wasm, against products
+ * computed here in float64 (an independent answer) and against the cpu
+ * backend, values and gradients, on shapes that hit every edge of the
+ * tiling: rows not a multiple of 4, columns not a multiple of 8 or 4, k = 0,
+ * batches, broadcast batches, every activation.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import '@tensorflow/tfjs-layers'; // registers gradient functions
+import { installLatentkitWasmKernels } from './register.js';
+import { gemmModuleBytes } from './gemm/simd_gemm.js';
+
+function seeded(n: number, seed: number): Float32Array {
+  let s = (seed * 2654435761) >>> 0 || 1;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** op(A)·op(B) for 2-D row-major operands, in float64. */
+function reference(a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], ta: boolean, tb: boolean): Float64Array {
+  const [m, k] = ta ? [aShape[1], aShape[0]] : aShape;
+  const n = tb ? bShape[0] : bShape[1];
+  const out = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let q = 0; q < k; q++) s += a[ta ? q * m + i : i * k + q] * b[tb ? j * k + q : q * n + j];
+      out[i * n + j] = s;
+    }
+  }
+  return out;
+}
+
+/** Largest |x − y| relative to the scale of the reference. */
+function relErr(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  expect(x.length).toBe(y.length);
+  let diff = 0;
+  let scale = 1e-30;
+  for (let i = 0; i < x.length; i++) {
+    diff = Math.max(diff, Math.abs(x[i] - y[i]));
+    scale = Math.max(scale, Math.abs(y[i]));
+  }
+  return diff / scale;
+}
+
+async function on<T>(backend: 'cpu' | 'wasm', fn: () => T): Promise<T> {
+  await tf.setBackend(backend);
+  return fn();
+}
+
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+  await tf.ready();
+  installLatentkitWasmKernels();
+});
+
+describe('the generated module', () => {
+  it('compiles, and the kernels in use are latentkit\'s (not the backend\'s own)', () => {
+    expect(WebAssembly.validate(gemmModuleBytes() as unknown as ArrayBuffer)).toBe(true);
+    // The installed kernelFunc is the fallback wrapper defined in MatMul.ts, not tfjs-backend-wasm's.
+    expect(tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc.toString()).toMatch(/simdGemmFor/);
+    expect(tf.getKernel('_FusedMatMul', 'wasm')!.kernelFunc.toString()).toMatch(/simdGemmFor/);
+  });
+});
+
+const SHAPES: [number, number, number][] = [
+  [1, 1, 1], [3, 5, 7], [4, 8, 8], [5, 3, 12], [13, 17, 9], [6, 1, 10], [2, 9, 3], [33, 64, 20], [128, 784, 40], [5, 0, 6],
+];
+
+describe('BatchMatMul on wasm', () => {
+  for (const [m, k, n] of SHAPES) {
+    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      it(`${m}×${k}·${k}×${n}, transposeA ${ta}, transposeB ${tb}: float64 reference`, async () => {
+        const aShape = ta ? [k, m] : [m, k];
+        const bShape = tb ? [n, k] : [k, n];
+        const a = seeded(size(aShape), m * 31 + k);
+        const b = seeded(size(bShape), n * 17 + k + 1);
+        const got = await on('wasm', () => tf.tidy(() => tf.matMul(tf.tensor(a, aShape), tf.tensor(b, bShape), ta, tb).dataSync()));
+        const want = reference(a, aShape, b, bShape, ta, tb);
+        if (k === 0) expect(Array.from(got)).toEqual(Array.from(want));
+        else expect(relErr(got, want)).toBeLessThan(1e-5);
+      });
+    }
+  }
+
+  it('batched operands broadcast like explicitly tiled ones (cpu, same leading shape)', async () => {
+    // tf.broadcastTo makes both operands full-size first, so the reference never broadcasts
+    // inside a product (the cpu and wasm backends' own kernels get [2,1]×[1,3] batches wrong).
+    const [m, k, n] = [7, 11, 13];
+    const cases: [number[], number[], number[]][] = [
+      [[3, m, k], [3, k, n], [3]], [[3, m, k], [k, n], [3]], [[m, k], [2, k, n], [2]], [[2, 3, m, k], [2, 3, k, n], [2, 3]],
+      [[1, m, k], [4, k, n], [4]], [[2, 1, m, k], [1, 3, k, n], [2, 3]], [[2, 1, m, k], [3, k, n], [2, 3]],
+    ];
+    for (const [aShape, bShape, outer] of cases) {
+      const a = seeded(size(aShape), 5);
+      const b = seeded(size(bShape), 6);
+      const got = await on('wasm', () => tf.tidy(() => tf.matMul(tf.tensor(a, aShape), tf.tensor(b, bShape)).dataSync()));
+      const want = await on('cpu', () =>
+        tf.tidy(() => tf.matMul(tf.broadcastTo(tf.tensor(a, aShape), [...outer, m, k]), tf.broadcastTo(tf.tensor(b, bShape), [...outer, k, n])).dataSync()),
+      );
+      expect(got.length).toBe(size([...outer, m, n]));
+      expect(relErr(got, want)).toBeLessThan(1e-5);
+    }
+  });
+
+  it('leaves no tensor data behind (scratch and transposed copies are freed)', async () => {
+    await tf.setBackend('wasm');
+    const a = tf.tensor(seeded(9 * 10, 1), [9, 10]);
+    const b = tf.tensor(seeded(11 * 10, 2), [11, 10]);
+    const bias = tf.zeros([11]);
+    tf.matMul(a, b, false, true).dispose();
+    const before = { tensors: tf.memory().numTensors, data: tf.engine().backend.numDataIds() };
+    for (let i = 0; i < 5; i++) {
+      tf.matMul(a, b, false, true).dispose();
+      tf.fused.matMul({ a, b, transposeB: true, bias, activation: 'sigmoid' }).dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before.tensors);
+    expect(tf.engine().backend.numDataIds()).toBe(before.data);
+    tf.dispose([a, b, bias]);
+  });
+});
+
+describe('_FusedMatMul on wasm', () => {
+  const activations = ['linear', 'relu', 'leakyrelu', 'relu6', 'sigmoid', 'elu', 'prelu'] as const;
+  for (const activation of activations) {
+    for (const alpha of activation === 'leakyrelu' ? [0.2, 1.5] : [undefined]) {
+      it(`bias + ${activation}${alpha != null ? ` (α ${alpha})` : ''}, all transposes: same as cpu`, async () => {
+        const [m, k, n] = [10, 21, 13];
+        for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+          const aShape = ta ? [k, m] : [m, k];
+          const bShape = tb ? [n, k] : [k, n];
+          const run = () =>
+            tf.tidy(() =>
+              tf.fused
+                .matMul({
+                  a: tf.tensor(seeded(size(aShape), 3), aShape),
+                  b: tf.tensor(seeded(size(bShape), 4), bShape),
+                  transposeA: ta,
+                  transposeB: tb,
+                  bias: tf.tensor(seeded(n, 5), [n]),
+                  activation,
+                  preluActivationWeights: activation === 'prelu' ? tf.tensor(seeded(n, 6), [n]) : undefined,
+                  leakyreluAlpha: alpha,
+                })
+                .dataSync(),
+            );
+          expect(relErr(await on('wasm', run), await on('cpu', run))).toBeLessThan(1e-5);
+        }
+      });
+    }
+  }
+
+  it('ReLU keeps NaN and sends −∞ to 0, as TensorFlow.js does', async () => {
+    const a = new Float32Array([NaN, 1, -Infinity, 1, 2, 1, -2, 1, 0, 1]);
+    const run = () => tf.tidy(() => Array.from(tf.fused.matMul({ a: tf.tensor(a, [5, 2]), b: tf.tensor([1, 0], [2, 1]), activation: 'relu' }).dataSync()));
+    expect(await on('wasm', run)).toEqual([NaN, 0, 2, 0, 0]);
+    expect(await on('cpu', run)).toEqual([NaN, 0, 2, 0, 0]);
+  });
+
+  it('gradients of a dense layer (x·W + b, then ReLU) match the cpu backend', async () => {
+    const [m, k, n] = [9, 30, 17];
+    const grads = () =>
+      tf.tidy(() => {
+        const x = tf.tensor(seeded(m * k, 7), [m, k]);
+        const w = tf.tensor(seeded(k * n, 8), [k, n]);
+        const bias = tf.tensor(seeded(n, 9), [n]);
+        const weights = tf.tensor(seeded(m * n, 10), [m, n]);
+        const f = (x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor) => tf.sum(tf.mul(tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias, activation: 'relu' }), weights));
+        return tf.grads(f)([x, w, bias]).map((g) => g.dataSync());
+      });
+    const [wasm, cpu] = [await on('wasm', grads), await on('cpu', grads)];
+    wasm.forEach((g, i) => expect(relErr(g, cpu[i])).toBeLessThan(1e-5));
+  });
+});

@@ -1,0 +1,189 @@
+/**
+ * A float32 matrix product in WebAssembly SIMD, generated at load time and
+ * run on the tfjs wasm backend's heap: C = act(op(A)·B + bias).
+ *
+ * Why not XNNPACK (the wasm backend's own BatchMatMul): it is fast only when
+ * neither operand is transposed, and it builds an operator (a packed copy of
+ * B) on every call whose B it has not seen before, which in training is
+ * every call; for the shapes of a dense layer that costs a large part of the
+ * product itself (see docs/guides/performance.md). This kernel reads B as
+ * stored (K×N) and copies only A, into blocks of MR rows (`packA`), from
+ * either layout: M×K, or K×M for the Xᵀ·dY of a weight gradient.
+ *
+ * Layout of the work: the output is cut into column panels 8 (or 4) floats
+ * wide; a panel function walks down the rows MR at a time, and each tile is
+ * one call of a micro-kernel holding an MR×8 block of C in SIMD
+ * registers while it runs over k: per k, two 4-float loads of B, MR
+ * broadcasts of A, 2·MR multiplies and adds. MR = 4 keeps 8 accumulators,
+ * 2 B vectors and a broadcast in registers (V8 gives wasm 16 on x64); 5 and
+ * 6 rows spill and measured slower.
+ */
+import { F32, I32, instantiateOn, Locals, moduleBytes, op, V128, type FunctionSpec, type ValueType } from '../../wasm/assembler.js';
+
+/** Rows of C per micro-kernel call. */
+export const MR = 4;
+
+/** Activations applied in the epilogue (codes passed to the panel functions). */
+export const enum GemmActivation {
+  Linear = 0,
+  Relu = 1,
+  /** max(x, αx) for 0 ≤ α ≤ 1. */
+  LeakyRelu = 2,
+}
+
+// Parameters shared by micro-kernels and panels (byte offsets and byte strides).
+const KERNEL_PARAMS: ValueType[] = [I32, I32, I32, I32, I32, I32, I32, I32, I32, F32];
+const [A, B, C, BIAS, K, LDA, LDB, LDC, ACT, ALPHA] = KERNEL_PARAMS.map((_, i) => i);
+
+/** acc += splat(A at `aOffset` from local `aBase`) · bv, for every vector of the row. */
+function multiplyRow(acc: number[], bv: number[], s: number, aBase: number, aOffset: number): number[] {
+  const code = [...op.get(aBase), ...op.v128Load32Splat(aOffset), ...op.set(s)];
+  bv.forEach((b, v) => code.push(...op.get(acc[v]), ...op.get(s), ...op.get(b), ...op.f32x4Mul, ...op.f32x4Add, ...op.set(acc[v])));
+  return code;
+}
+
+/** Load the nv B vectors of this k, then step B to the next row. */
+function loadB(bv: number[]): number[] {
+  const code: number[] = [];
+  bv.forEach((b, v) => code.push(...op.get(B), ...op.v128Load(16 * v), ...op.set(b)));
+  return [...code, ...op.get(B), ...op.get(LDB), ...op.i32Add, ...op.set(B)];
+}
+
+const addTo = (local: number, amount: number[]) => [...op.get(local), ...amount, ...op.i32Add, ...op.set(local)];
+
+/** `while (counter != 0) { body; counter-- }` */
+function countDown(counter: number, body: number[]): number[] {
+  return [
+    ...op.block, ...op.loop,
+    ...op.get(counter), ...op.i32Eqz, ...op.brIf(1),
+    ...body,
+    ...addTo(counter, op.i32(-1)),
+    ...op.br(0), ...op.end, ...op.end,
+  ];
+}
+
+/** Bias, activation and the store of the MR×(4·nv) block. */
+function epilogue(locals: Locals, acc: number[][], bv: number[]): number[] {
+  const code: number[] = [];
+  // if (bias) acc += bias[0..4nv)
+  code.push(...op.get(BIAS), ...op.if);
+  bv.forEach((b, v) => code.push(...op.get(BIAS), ...op.v128Load(16 * v), ...op.set(b)));
+  acc.forEach((row) => row.forEach((a, v) => code.push(...op.get(a), ...op.get(bv[v]), ...op.f32x4Add, ...op.set(a))));
+  code.push(...op.end);
+  // ReLU: pmax(x, 0) = x < 0 ? 0 : x (a NaN stays NaN, as in TensorFlow.js). Leaky ReLU: pmax(x, αx).
+  const other = locals.add(V128);
+  const activate = (second: (a: number) => number[]) =>
+    acc.flat().flatMap((a) => [...op.get(a), ...second(a), ...op.f32x4Pmax, ...op.set(a)]);
+  code.push(...op.get(ACT), ...op.i32(GemmActivation.Relu), ...op.i32Eq, ...op.if);
+  code.push(...op.v128Zero, ...op.set(other), ...activate(() => op.get(other)), ...op.end);
+  code.push(...op.get(ACT), ...op.i32(GemmActivation.LeakyRelu), ...op.i32Eq, ...op.if);
+  code.push(...op.get(ALPHA), ...op.f32x4Splat, ...op.set(other));
+  code.push(...activate((a) => [...op.get(a), ...op.get(other), ...op.f32x4Mul]), ...op.end);
+  acc.forEach((row) => {
+    row.forEach((a, v) => code.push(...op.get(C), ...op.get(a), ...op.v128Store(16 * v)));
+    code.push(...addTo(C, op.get(LDC)));
+  });
+  return code;
+}
+
+/**
+ * The micro-kernel for an mr×(4·nv) tile. A is packed (see `packA`): the MR
+ * values of one k are adjacent, at constant offsets from one pointer.
+ * (Unrolling k by 2, 4 or 8 measured 25-35% slower: V8's register
+ * allocation then spills.)
+ */
+function microKernel(mr: number, nv: number): FunctionSpec {
+  const locals = new Locals(KERNEL_PARAMS.length);
+  const acc = Array.from({ length: mr }, () => locals.addMany(V128, nv));
+  const bv = locals.addMany(V128, nv);
+  const s = locals.add(V128);
+  const code: number[] = [];
+  acc.flat().forEach((a) => code.push(...op.v128Zero, ...op.set(a)));
+  const oneK = [...loadB(bv), ...acc.flatMap((row, r) => multiplyRow(row, bv, s, A, 4 * r)), ...addTo(A, op.i32(4 * MR))];
+  code.push(...countDown(K, oneK));
+  code.push(...epilogue(locals, acc, bv));
+  return { params: KERNEL_PARAMS, locals: locals.types, body: code };
+}
+
+const kernelIndex = (mr: number, nv: number) => (nv - 1) * MR + (mr - 1);
+const passParams = (first: number[]) => [...first, ...[BIAS, K, LDA, LDB, LDC, ACT, ALPHA].flatMap((p) => op.get(p))];
+
+/**
+ * panel(a, b, c, bias, k, lda, ldb, ldc, act, α, m): all m rows of one
+ * column panel, MR rows per micro-kernel call, then the remaining rows.
+ * `a` is packed A; lda is unused by the kernels (kept for one signature).
+ */
+function panel(nv: number): FunctionSpec {
+  const params: ValueType[] = [...KERNEL_PARAMS, I32];
+  const M = KERNEL_PARAMS.length;
+  const call = (mr: number) => [...passParams([...op.get(A), ...op.get(B), ...op.get(C)]), ...op.call(kernelIndex(mr, nv))];
+  const code: number[] = [];
+  code.push(...op.block, ...op.loop);
+  code.push(...op.get(M), ...op.i32(MR), ...op.i32LtS, ...op.brIf(1));
+  code.push(...call(MR));
+  // Next block of MR rows: packed A moves on by K·MR floats, C by MR rows.
+  code.push(...op.get(A), ...op.get(K), ...op.i32(4 * MR), ...op.i32Mul, ...op.i32Add, ...op.set(A));
+  code.push(...op.get(C), ...op.get(LDC), ...op.i32(MR), ...op.i32Mul, ...op.i32Add, ...op.set(C));
+  code.push(...addTo(M, op.i32(-MR)), ...op.br(0), ...op.end, ...op.end);
+  for (let mr = 1; mr < MR; mr++) {
+    code.push(...op.get(M), ...op.i32(mr), ...op.i32Eq, ...op.if, ...call(mr), ...op.end);
+  }
+  return { name: `panel${4 * nv}`, params, locals: [], body: code };
+}
+
+/**
+ * packA(src, dst, m, k, rowStride, kStride): op(A)[i][kk] (at src + i·rowStride
+ * + kk·kStride, strides in bytes) into blocks of MR rows, k-major within a
+ * block: dst[block][kk][r]. Rows past m in the last block are left as they are
+ * (the kernels for a partial block never read them).
+ */
+function packA(): FunctionSpec {
+  const [SRC, DST, M_, K_, ROW, KS] = [0, 1, 2, 3, 4, 5];
+  const locals = new Locals(6);
+  const [i, kk, from, rows, r, rowFrom] = locals.addMany(I32, 6);
+  const code: number[] = [];
+  // for (i = 0; i < m; i += MR) { rows = min(MR, m - i); for kk < k: for r < rows: *dst++ ... }
+  code.push(...op.i32(0), ...op.set(i));
+  code.push(...op.block, ...op.loop, ...op.get(i), ...op.get(M_), ...op.i32GeS, ...op.brIf(1));
+  code.push(...op.get(M_), ...op.get(i), ...op.i32Sub, ...op.set(rows));
+  code.push(...op.get(rows), ...op.i32(MR), ...op.i32GeS, ...op.if, ...op.i32(MR), ...op.set(rows), ...op.end);
+  // from = src + i·rowStride
+  code.push(...op.get(SRC), ...op.get(i), ...op.get(ROW), ...op.i32Mul, ...op.i32Add, ...op.set(from));
+  code.push(...op.get(K_), ...op.set(kk));
+  const copyRows = [
+    ...op.get(from), ...op.set(rowFrom), ...op.i32(0), ...op.set(r),
+    ...op.block, ...op.loop, ...op.get(r), ...op.get(rows), ...op.i32GeS, ...op.brIf(1),
+    ...op.get(DST), ...op.get(r), ...op.i32(4), ...op.i32Mul, ...op.i32Add, ...op.get(rowFrom), ...op.f32Load(), ...op.f32Store(),
+    ...addTo(rowFrom, op.get(ROW)), ...addTo(r, op.i32(1)), ...op.br(0), ...op.end, ...op.end,
+    ...addTo(DST, op.i32(4 * MR)), ...addTo(from, op.get(KS)),
+  ];
+  code.push(...countDown(kk, copyRows));
+  code.push(...addTo(i, op.i32(MR)), ...op.br(0), ...op.end, ...op.end);
+  return { name: 'packA', params: [I32, I32, I32, I32, I32, I32], locals: locals.types, body: code };
+}
+
+export function gemmModuleBytes(): Uint8Array {
+  const functions: FunctionSpec[] = [];
+  for (const nv of [1, 2]) for (let mr = 1; mr <= MR; mr++) functions[kernelIndex(mr, nv)] = microKernel(mr, nv);
+  functions.push(panel(1), panel(2), packA());
+  return moduleBytes(functions);
+}
+
+/** panel(a, b, c, bias, k, lda, ldb, ldc, act, α, m); offsets and strides in bytes, bias 0 for none. */
+export type PanelFn = (a: number, b: number, c: number, bias: number, k: number, lda: number, ldb: number, ldc: number, act: number, alpha: number, m: number) => void;
+
+/** packA(src, dst, m, k, rowStride, kStride), byte offsets and strides. */
+export type PackFn = (src: number, dst: number, m: number, k: number, rowStride: number, kStride: number) => void;
+
+export interface SimdGemm {
+  panel8: PanelFn;
+  panel4: PanelFn;
+  packA: PackFn;
+}
+
+const cache = new WeakMap<WebAssembly.Memory, SimdGemm | null>();
+
+/** The generated product functions bound to `memory`, or null without WebAssembly SIMD. */
+export function simdGemmFor(memory: WebAssembly.Memory): SimdGemm | null {
+  return instantiateOn(cache, memory, gemmModuleBytes);
+}
