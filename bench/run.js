@@ -63,11 +63,11 @@ function buildVae(seed = 0) {
  * ms per optimizer step of the real train(): the steps between the first progress
  * report (after 16 warm-up steps) and the last one.
  */
-async function trainStepMs(trainSet, testSet, steps) {
+async function trainStepMs(trainSet, testSet, steps, workers = 1) {
   const model = buildVae();
   const reports = [];
   await train(model, trainSet, testSet, {
-    epochs: 1000, batchSize: BATCH, lr: 1e-3, seed: 0, workers: 1, maxSteps: READ_EVERY + steps,
+    epochs: 1000, batchSize: BATCH, lr: 1e-3, seed: 0, workers, maxSteps: READ_EVERY + steps,
     onStep: (p) => reports.push({ step: p.step, t: performance.now() }),
   });
   model.dispose();

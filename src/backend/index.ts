@@ -13,6 +13,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-layers';
 import { UsageError } from '../errors.js';
 import { installLatentkitWasmKernels, registerAddedKernels } from './kernels/register.js';
+import { installFastWasmRead } from './wasm/read.js';
 
 export const BACKEND_CHOICES = ['auto', 'wasm', 'cpu', 'tensorflow'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -78,7 +79,10 @@ export async function initBackend(choice: BackendChoice = 'auto', available = de
   for (const name of candidates) {
     if ((tf.engine() as unknown as { backendName: string | null }).backendName === name || (await activate(name))) {
       registerAddedKernels();
-      if (name === 'wasm') installLatentkitWasmKernels();
+      if (name === 'wasm') {
+        installLatentkitWasmKernels();
+        installFastWasmRead(tf.findBackend('wasm')!);
+      }
       for (const hook of setupHooks) await hook(name);
       return name;
     }

@@ -5,6 +5,7 @@
  * update in every replica, so replicas stay identical.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { readInto } from '../../backend/wasm/read.js';
 import { BatchBuffer, disposeBatch } from '../../data/batches.js';
 import type { Autoencoder } from '../../models/types.js';
 import { Rng } from '../../random.js';
@@ -57,7 +58,7 @@ export class Replica {
       }, this.vars);
       const slot = this.views.grads[this.k];
       this.vars.forEach((v, i) => {
-        slot.set(grads[v.name].dataSync() as Float32Array, this.offsets[i]);
+        readInto(grads[v.name], slot, this.offsets[i]);
       });
       tf.dispose(grads);
       value.dispose();
