@@ -10,31 +10,44 @@
  * and validated by WebAssembly itself when it is compiled.
  *
  * adam(w, g, m, v, wOut, mOut, vOut, bytes, β₁, 1−β₁, β₂, 1−β₂, lr/(1−β₁ᵗ), 1/(1−β₂ᵗ), ε)
- * processes `bytes` (a multiple of 16) from each byte offset, in float32:
+ * processes `bytes` (a multiple of 16) from each byte offset, in float32
+ * (adam2 takes g as γ₀g₀ + γ₁g₁):
  *   m' = β₁m + (1−β₁)g;  v' = β₂v + (1−β₂)g²;  w' = w − k·m' / (√(v'·r) + ε).
  */
 
-import { F32, I32, instantiateOn, moduleBytes, op, V128, type ValueType } from '../wasm/assembler.js';
+import { F32, I32, instantiateOn, Locals, moduleBytes, op, V128, type FunctionSpec, type ValueType } from '../wasm/assembler.js';
 
-// Parameters 0..6 are byte offsets (w, g, m, v, wOut, mOut, vOut), 7 the byte count, 8..14 the f32 constants.
-const [W, G, M, V, WO, MO, VO, BYTES] = [0, 1, 2, 3, 4, 5, 6, 7];
-const FIRST_CONSTANT = 8;
+/** β₁, 1−β₁, β₂, 1−β₂, lr/(1−β₁ᵗ), 1/(1−β₂ᵗ), ε. */
 const CONSTANTS = 7;
-// Locals: i (i32), then v128: g, m', v', and the seven splatted constants.
-const I = 15;
-const [GV, MV, VV] = [16, 17, 18];
-const SPLAT = 19; // SPLAT + k holds constant k splatted
-const [B1, A1, B2, A2, K, R, EPS] = [0, 1, 2, 3, 4, 5, 6].map((k) => SPLAT + k);
 
-/** Push the v128 at base + i. */
-const load = (base: number) => [...op.get(base), ...op.get(I), ...op.i32Add, ...op.v128Load()];
-/** Address base + i (the value to store follows). */
-const addr = (base: number) => [...op.get(base), ...op.get(I), ...op.i32Add];
+/**
+ * adam (one gradient) or adam2 (the gradient is γ₀g₀ + γ₁g₁, e.g. the
+ * average of two data-parallel shards, so summing them costs no pass of
+ * its own). Parameters: byte offsets of w, the gradient(s), m, v, w', m',
+ * v'; the byte count; the seven constants; then γ₀, γ₁ for adam2.
+ */
+function adamFunction(gradients: 1 | 2): FunctionSpec {
+  const pointers = 6 + gradients;
+  const params: ValueType[] = [...Array<ValueType>(pointers + 1).fill(I32), ...Array<ValueType>(CONSTANTS + (gradients === 2 ? 2 : 0)).fill(F32)];
+  const W = 0;
+  const G = Array.from({ length: gradients }, (_, i) => 1 + i);
+  const [M, V, WO, MO, VO, BYTES] = [1, 2, 3, 4, 5, 6].map((i) => gradients + i);
+  const firstConstant = pointers + 1;
+  const locals = new Locals(params.length);
+  const I = locals.add(I32);
+  const [GV, MV, VV] = locals.addMany(V128, 3);
+  const splat = locals.addMany(V128, CONSTANTS + (gradients === 2 ? 2 : 0));
+  const [B1, A1, B2, A2, K, R, EPS, GAMMA0, GAMMA1] = splat;
 
-function body(): number[] {
-  const splats = Array.from({ length: CONSTANTS }, (_, k) => [...op.get(FIRST_CONSTANT + k), ...op.f32x4Splat, ...op.set(SPLAT + k)]).flat();
+  /** Push the v128 at base + i. */
+  const load = (base: number) => [...op.get(base), ...op.get(I), ...op.i32Add, ...op.v128Load()];
+  /** Address base + i (the value to store follows). */
+  const addr = (base: number) => [...op.get(base), ...op.get(I), ...op.i32Add];
+  const gradient = gradients === 1 ? load(G[0]) : [...op.get(GAMMA0), ...load(G[0]), ...op.f32x4Mul, ...op.get(GAMMA1), ...load(G[1]), ...op.f32x4Mul, ...op.f32x4Add];
+
+  const splats = splat.flatMap((local, k) => [...op.get(firstConstant + k), ...op.f32x4Splat, ...op.set(local)]);
   const step = [
-    ...load(G), ...op.set(GV),
+    ...gradient, ...op.set(GV),
     // m' = β₁·m + (1−β₁)·g
     ...op.get(B1), ...load(M), ...op.f32x4Mul, ...op.get(A1), ...op.get(GV), ...op.f32x4Mul, ...op.f32x4Add, ...op.set(MV),
     // v' = β₂·v + (1−β₂)·g·g
@@ -52,20 +65,21 @@ function body(): number[] {
     ...op.get(I), ...op.i32(16), ...op.i32Add, ...op.set(I),
     ...op.br(0), ...op.end, ...op.end,
   ];
-  return [...splats, ...loop];
+  return { name: gradients === 1 ? 'adam' : 'adam2', params, locals: locals.types, body: [...splats, ...loop] };
 }
 
+
 export function adamModuleBytes(): Uint8Array {
-  const params: ValueType[] = [...Array<ValueType>(8).fill(I32), ...Array<ValueType>(CONSTANTS).fill(F32)];
-  const locals: ValueType[] = [I32, ...Array<ValueType>(3 + CONSTANTS).fill(V128)];
-  return moduleBytes([{ name: 'adam', params, locals, body: body() }]);
+  return moduleBytes([adamFunction(1), adamFunction(2)]);
 }
 
 export type SimdAdam = (w: number, g: number, m: number, v: number, wOut: number, mOut: number, vOut: number, bytes: number, b1: number, a1: number, b2: number, a2: number, k: number, r: number, eps: number) => void;
 
-const cache = new WeakMap<WebAssembly.Memory, { adam: SimdAdam } | null>();
+export type SimdAdam2 = (w: number, g0: number, g1: number, m: number, v: number, wOut: number, mOut: number, vOut: number, bytes: number, b1: number, a1: number, b2: number, a2: number, k: number, r: number, eps: number, gamma0: number, gamma1: number) => void;
 
-/** The SIMD Adam function bound to `memory`, or null where WebAssembly SIMD is unavailable. */
-export function simdAdamFor(memory: WebAssembly.Memory): SimdAdam | null {
-  return instantiateOn(cache, memory, adamModuleBytes)?.adam ?? null;
+const cache = new WeakMap<WebAssembly.Memory, { adam: SimdAdam; adam2: SimdAdam2 } | null>();
+
+/** The SIMD Adam functions bound to `memory`, or null where WebAssembly SIMD is unavailable. */
+export function simdAdamFor(memory: WebAssembly.Memory): { adam: SimdAdam; adam2: SimdAdam2 } | null {
+  return instantiateOn(cache, memory, adamModuleBytes);
 }

@@ -96,6 +96,48 @@ describe.each(['cpu', 'wasm'] as const)('fused Adam on %s', (backend) => {
     theirs.dispose();
   });
 
+  it('with two weighted gradients, the kernel uses γ₀g₀ + γ₁g₁ (float64 reference; lengths not a multiple of 4)', () => {
+    const rng = new Rng(8);
+    const n = 103;
+    const [w, g0, g1, m] = [randomValues(rng, n), randomValues(rng, n), randomValues(rng, n), randomValues(rng, n, 0.1)];
+    const v = randomValues(rng, n, 0.01).map(Math.abs);
+    const attrs = { learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step: 3, gradientWeights: [0.25, 0.75] };
+    const out = tf.engine().runKernel('LatentkitAdamUpdate', { w: tf.tensor(w), g: tf.tensor(g0), g2: tf.tensor(g1), m: tf.tensor(m), v: tf.tensor(v) }, attrs as never) as tf.Tensor[];
+    const [w1, m1, v1] = out.map((t) => t.dataSync());
+    for (let i = 0; i < n; i++) {
+      const g = 0.25 * g0[i] + 0.75 * g1[i];
+      const mi = 0.9 * m[i] + 0.1 * g;
+      const vi = 0.999 * v[i] + 0.001 * g * g;
+      expect(m1[i]).toBeCloseTo(mi, 6);
+      expect(v1[i]).toBeCloseTo(vi, 7);
+      expect(w1[i]).toBeCloseTo(w[i] - (0.01 * (mi / (1 - 0.9 ** 3))) / (Math.sqrt(vi / (1 - 0.999 ** 3)) + 1e-7), 5);
+    }
+    expect(() => tf.engine().runKernel('LatentkitAdamUpdate', { w: tf.tensor(w), g: tf.tensor(g0), g2: tf.tensor(g1), m: tf.tensor(m), v: tf.tensor(v) }, { ...attrs, gradientWeights: undefined } as never)).toThrow(/gradientWeights/);
+    tf.dispose(out);
+  });
+
+  it('applyGradientShares (1, 2 and 3 parts) steps like applyGradients of the summed gradient', () => {
+    for (const count of [1, 2, 3]) {
+      const ours = problem(21, `shares${count}_ours_${backend}`);
+      const theirs = problem(21, `shares${count}_theirs_${backend}`);
+      const a = adam(0.05);
+      const b = adam(0.05);
+      const rng = new Rng(count);
+      for (let step = 0; step < 4; step++) {
+        const weights = Array.from({ length: count }, () => 0.2 + rng.next());
+        const parts = ours.vars.map((v) => weights.map((weight) => ({ tensor: tf.tensor(randomValues(rng, v.size), v.shape), weight })));
+        a.applyGradientShares(ours.vars.map((v, i) => ({ name: v.name, parts: parts[i] })));
+        const summed = theirs.vars.map((v, i) => ({ name: v.name, tensor: tf.addN(parts[i].map((p) => tf.mul(p.tensor, p.weight))) }));
+        b.applyGradients(summed);
+        tf.dispose([...parts.flat().map((p) => p.tensor), ...summed.map((s) => s.tensor)]);
+      }
+      ours.vars.forEach((v, i) => expect(maxAbsDiff(v.dataSync(), theirs.vars[i].dataSync())).toBeLessThan(1e-6));
+      [a, b].forEach((o) => o.dispose());
+      ours.dispose();
+      theirs.dispose();
+    }
+  });
+
   it('leaks no tensors across steps', () => {
     const p = problem(2, `leak_${backend}`);
     const a = adam(0.01);

@@ -25,23 +25,58 @@ interface AdamInternals {
 
 type GradientList = Parameters<tf.AdamOptimizer['applyGradients']>[0];
 
+/** A variable's gradient given as weighted parts, g = Σ weight·tensor (e.g. data-parallel shards). */
+export interface GradientShares {
+  name: string;
+  parts: { tensor: tf.Tensor; weight: number }[];
+}
+
 export class FusedAdamOptimizer extends tf.AdamOptimizer {
   override applyGradients(variableGradients: GradientList): void {
     if (!hasAdamUpdate()) {
       super.applyGradients(variableGradients);
       return;
     }
-    const self = this as unknown as AdamInternals;
     const list: { name: string; tensor: tf.Tensor | null }[] = Array.isArray(variableGradients)
       ? variableGradients
       : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }));
+    this.step(list.map(({ name, tensor }) => ({ name, parts: tensor == null ? [] : [{ tensor, weight: 1 }] })));
+  }
+
+  /**
+   * One step whose gradients come in weighted parts. Two parts go into the
+   * update kernel as they are (it sums them in the same pass); more are
+   * summed first.
+   */
+  applyGradientShares(shares: GradientShares[]): void {
+    if (hasAdamUpdate()) {
+      this.step(shares);
+      return;
+    }
+    const summed = shares.map(({ name, parts }) => ({ name, tensor: tf.tidy(() => tf.addN(parts.map((p) => tf.mul(p.tensor, p.weight)))) }));
+    try {
+      super.applyGradients(summed);
+    } finally {
+      tf.dispose(summed.map((s) => s.tensor));
+    }
+  }
+
+  private step(shares: GradientShares[]): void {
+    const self = this as unknown as AdamInternals;
     const attrs = { learningRate: self.learningRate, beta1: self.beta1, beta2: self.beta2, epsilon: self.epsilon, step: this.iterations + 1 };
     tf.tidy(() => {
-      list.forEach(({ name, tensor: gradient }, i) => {
+      shares.forEach(({ name, parts }, i) => {
         const value = tf.engine().registeredVariables[name];
         const [m, v] = this.moments(name, value, i);
-        if (gradient == null) return;
-        const [w1, m1, v1] = adamUpdate(value, gradient, m, v, attrs);
+        if (parts.length === 0) return;
+        let update: [tf.Tensor, tf.Tensor, tf.Tensor];
+        if (parts.length === 2) {
+          update = adamUpdate(value, parts[0].tensor, m, v, { ...attrs, gradientWeights: [parts[0].weight, parts[1].weight] }, parts[1].tensor);
+        } else {
+          const g = parts.length === 1 && parts[0].weight === 1 ? parts[0].tensor : tf.addN(parts.map((p) => tf.mul(p.tensor, p.weight)));
+          update = adamUpdate(value, g, m, v, attrs);
+        }
+        const [w1, m1, v1] = update;
         m.assign(m1);
         v.assign(v1);
         value.assign(w1);

@@ -9,6 +9,7 @@ import { readInto } from '../../backend/wasm/read.js';
 import { BatchBuffer, disposeBatch } from '../../data/batches.js';
 import type { Autoencoder } from '../../models/types.js';
 import { Rng } from '../../random.js';
+import type { FusedAdamOptimizer } from '../optimizers/adam.js';
 import { MAX_TERMS, shardRange, shardSeed, StepField, type SharedViews } from './shared.js';
 
 export class Replica {
@@ -70,12 +71,8 @@ export class Replica {
     }
   }
 
-  /**
-   * The gradient of the full batch's mean loss: each slot weighted by its
-   * shard's share of the batch, summed in participant order on this
-   * replica's backend (identical inputs and ops give identical bits everywhere).
-   */
-  meanGradients(): { name: string; tensor: tf.Tensor }[] {
+  /** The participants that computed this step, each with its shard's share of the batch. */
+  private shares(): { k: number; weight: number }[] {
     const n = this.views.sizes.participants;
     const shares: { k: number; weight: number }[] = [];
     for (let k = 0; k < n; k++) {
@@ -83,6 +80,16 @@ export class Replica {
       // An empty shard computed nothing; its slot may hold an older step.
       if (b > a) shares.push({ k, weight: (b - a) / this.rows });
     }
+    return shares;
+  }
+
+  /**
+   * The gradient of the full batch's mean loss: each slot weighted by its
+   * shard's share of the batch, summed in participant order on this
+   * replica's backend (identical inputs and ops give identical bits everywhere).
+   */
+  meanGradients(): { name: string; tensor: tf.Tensor }[] {
+    const shares = this.shares();
     return this.vars.map((v, i) => {
       const at = this.offsets[i];
       const tensor = tf.tidy(() => {
@@ -96,13 +103,32 @@ export class Replica {
     });
   }
 
-  /** Apply the averaged gradient with this replica's optimizer (same order as trainableVariables). */
+  /**
+   * Apply the averaged gradient with this replica's optimizer (same order as
+   * trainableVariables). latentkit's Adam takes the shards' gradients as
+   * weighted parts and sums two of them inside its update kernel.
+   */
   apply(): void {
-    const named = this.meanGradients();
+    // (Not instanceof: tf.Optimizer's Symbol.hasInstance makes every optimizer pass it.)
+    const fused = this.optimizer as Partial<Pick<FusedAdamOptimizer, 'applyGradientShares'>>;
+    if (typeof fused.applyGradientShares !== 'function') {
+      const named = this.meanGradients();
+      try {
+        this.optimizer.applyGradients(named);
+      } finally {
+        for (const n of named) n.tensor.dispose();
+      }
+      return;
+    }
+    const shares = this.shares();
+    const uploaded = this.vars.map((v, i) => ({
+      name: v.name,
+      parts: shares.map(({ k, weight }) => ({ tensor: tf.tensor(this.views.grads[k].subarray(this.offsets[i], this.offsets[i] + v.size), v.shape), weight })),
+    }));
     try {
-      this.optimizer.applyGradients(named);
+      fused.applyGradientShares.call(this.optimizer, uploaded);
     } finally {
-      for (const n of named) n.tensor.dispose();
+      for (const u of uploaded) tf.dispose(u.parts.map((p) => p.tensor));
     }
   }
 }
