@@ -90,13 +90,14 @@ def main():
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--train-only", action="store_true", help="only the training measurement")
+    parser.add_argument("--foreach", action="store_true", help="Adam(foreach=True): the multi-tensor update")
     args = parser.parse_args()
 
     torch.set_num_threads(1)
     torch.manual_seed(0)
     images, source = load_images()
     model = Vae()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, foreach=True if args.foreach else None)
     b = args.batch_size
     order = torch.randperm(images.shape[0])
 
@@ -116,7 +117,7 @@ def main():
         loss = step(args.warmup + i)
     loss.item()
     ms = (time.perf_counter() - t0) * 1000 / args.steps
-    line(f"train vae 784-400-20 batch {b}", ms, b, {"steps": args.steps, "data": source})
+    line(f"train vae 784-400-20 batch {b}", ms, b, {"steps": args.steps, "data": source, "adam": "foreach" if args.foreach else "default"})
     if args.train_only:
         return
 

@@ -5,14 +5,18 @@
 //   npm run bench -- --torch           also PyTorch (bench/pytorch_vae.py), interleaved, and the ratio
 //   npm run bench -- --scale           one epoch on 10k, 30k and 60k MNIST images; tensors across epochs
 //   npm run bench -- --backend cpu     another backend
-//   options: --steps N (default 64, a multiple of 16), --rounds R (default 3), --python PATH
+//   options: --steps N (default 64, a multiple of 16), --rounds R (default 3), --python PATH,
+//            --workers N (the parallel training line; default: every core)
 //
 // Prints one JSON line per measurement: name, backend, ms_per_step, examples_per_second,
 // peak_rss_mib (process peak so far), and extra fields. Training runs through the
-// library's own train() (the code path of `latentkit train`) with workers 1.
+// library's own train() (the code path of `latentkit train`), on one thread and on
+// every core (data-parallel workers); the PyTorch reference runs with its default
+// Adam and with foreach=True (its faster one here), all in interleaved rounds.
 // MNIST is read from LATENTKIT_DATA_DIR when available; otherwise random pixels of
 // the same shape are used (step time does not depend on pixel values).
 import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,21 +88,43 @@ function runTorch(extraArgs) {
   return out.stdout.trim().split('\n').map((l) => JSON.parse(l));
 }
 
+/** Threads of the parallel measurement: every core (what `--workers` defaults to). */
+const PARALLEL = Number(option('workers', availableParallelism()));
+
 async function benchTraining() {
   const trainSet = await mnistOrRandom('train', 60000);
   const testSet = await mnistOrRandom('test', 256);
-  const ours = [];
-  const torch = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    ours.push(await trainStepMs(trainSet, testSet, STEPS));
-    if (flag('torch')) torch.push(runTorch(['--steps', String(STEPS), '--warmup', String(READ_EVERY), '--train-only'])[0].ms_per_step);
+  // Interleaved rounds, so a change in the machine's load hits every variant alike.
+  const variants = [
+    { key: 'ours1', run: () => trainStepMs(trainSet, testSet, STEPS, 1) },
+    ...(PARALLEL > 1 ? [{ key: `ours${PARALLEL}`, run: () => trainStepMs(trainSet, testSet, STEPS, PARALLEL) }] : []),
+    ...(flag('torch')
+      ? [
+          { key: 'torch', run: async () => runTorch(['--steps', String(STEPS), '--warmup', String(READ_EVERY), '--train-only'])[0].ms_per_step },
+          { key: 'torchForeach', run: async () => runTorch(['--steps', String(STEPS), '--warmup', String(READ_EVERY), '--train-only', '--foreach'])[0].ms_per_step },
+        ]
+      : []),
+  ];
+  const times = Object.fromEntries(variants.map((v) => [v.key, []]));
+  for (let r = 0; r < ROUNDS; r++) for (const v of variants) times[v.key].push(await v.run());
+  const name = `train vae 784-400-20 batch ${BATCH}`;
+  const all = (key) => times[key].map((x) => +x.toFixed(1));
+  const ours = {};
+  for (const v of variants.filter((v) => v.key.startsWith('ours'))) {
+    const workers = Number(v.key.slice(4));
+    ours[workers] = median(times[v.key]);
+    emit(name, ours[workers], BATCH, { workers, steps: STEPS, rounds: ROUNDS, data: trainSet.name, all_ms: all(v.key) });
   }
-  const ms = median(ours);
-  emit(`train vae 784-400-20 batch ${BATCH}`, ms, BATCH, { steps: STEPS, rounds: ROUNDS, data: trainSet.name, all_ms: ours.map((x) => +x.toFixed(1)) });
   if (flag('torch')) {
-    const t = median(torch);
-    console.log(JSON.stringify({ name: `train vae 784-400-20 batch ${BATCH}`, backend: 'pytorch-cpu-1thread', ms_per_step: t, examples_per_second: Math.round((BATCH * 1000) / t), all_ms: torch }));
-    console.log(JSON.stringify({ name: 'ratio latentkit/pytorch (train step, medians of interleaved rounds)', backend, ratio: +(ms / t).toFixed(2) }));
+    const torch = { 'Adam default': median(times.torch), 'Adam foreach=True': median(times.torchForeach) };
+    for (const [adam, ms] of Object.entries(torch)) {
+      console.log(JSON.stringify({ name, backend: 'pytorch-cpu-1thread', adam, ms_per_step: ms, examples_per_second: Math.round((BATCH * 1000) / ms), all_ms: all(adam === 'Adam default' ? 'torch' : 'torchForeach') }));
+    }
+    // Against PyTorch's faster configuration.
+    const reference = Math.min(...Object.values(torch));
+    for (const [workers, ms] of Object.entries(ours)) {
+      console.log(JSON.stringify({ name: `ratio latentkit/pytorch (train step, workers ${workers}, medians of interleaved rounds, against PyTorch's faster Adam)`, backend, ratio: +(ms / reference).toFixed(2) }));
+    }
   }
   return { trainSet, testSet };
 }

@@ -66,4 +66,4 @@ export * as interpolate from './apps/interpolate/index.js';
 export { adam, FusedAdamOptimizer } from './train/optimizers/adam.js';
 export { FastDense } from './models/shared/layers.js';
 export { BatchBuffer } from './data/batches.js';
-export { chooseWorkers, DEFAULT_WORKERS } from './train/parallel/engines.js';
+export { chooseWorkers, defaultWorkers } from './train/parallel/engines.js';

@@ -67,7 +67,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'out', type: 'string', arg: 'PATH', description: 'output run folder or file' },
   { name: 'resume', type: 'string', arg: 'RUN', description: 'continue the run in RUN from its last completed epoch' },
   { name: 'backend', type: 'string', arg: 'NAME', choices: BACKENDS, default: 'auto', description: 'TensorFlow.js backend' },
-  { name: 'workers', type: 'integer', arg: 'N', description: 'worker threads for data-parallel training (default 1: on 2 cores, 2 workers measured no faster yet)' },
+  { name: 'workers', type: 'integer', arg: 'N', description: 'worker threads for data-parallel training (default: every core, or $LATENTKIT_WORKERS; 1 runs the single-thread loop)' },
   // using a run
   { name: 'run', type: 'string', arg: 'RUN', description: 'a run folder written by latentkit train' },
   { name: 'n', type: 'integer', arg: 'N', description: 'number of images' },

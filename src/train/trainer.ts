@@ -34,7 +34,7 @@ export interface TrainOptions {
   /** Examples of the test split evaluated per epoch (default: all). */
   testLimit?: number;
   /**
-   * Data-parallel worker threads (default 1, see DEFAULT_WORKERS). 1 runs
+   * Data-parallel worker threads (default: every core, see defaultWorkers). 1 runs
    * the plain single-thread loop. Same workers -> bit-identical runs; different
    * worker counts agree up to float rounding.
    */
