@@ -9,8 +9,8 @@ export default defineConfig({
     pool: 'forks',
     reporters: ['default', './test/summary-reporter.ts'],
     fileParallelism: true,
-    // Test files already run two at a time on two cores; training inside them uses one thread
-    // unless a test asks for workers (the CLI children inherit this).
-    env: { LATENTKIT_WORKERS: '1' },
+    // Test files already run two at a time on two cores: their kernels use one thread unless a
+    // test asks for more (the CLI children inherit this).
+    env: { LATENTKIT_THREADS: '1' },
   },
 });

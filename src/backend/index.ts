@@ -13,6 +13,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-layers';
 import { UsageError } from '../errors.js';
 import { installLatentkitWasmKernels, registerAddedKernels } from './kernels/register.js';
+import { installComputeThreads } from './threads.js';
 import { installFastWasmRead } from './wasm/read.js';
 
 export const BACKEND_CHOICES = ['auto', 'wasm', 'cpu', 'tensorflow'] as const;
@@ -82,6 +83,7 @@ export async function initBackend(choice: BackendChoice = 'auto', available = de
       if (name === 'wasm') {
         installLatentkitWasmKernels();
         installFastWasmRead(tf.findBackend('wasm')!);
+        installComputeThreads();
       }
       for (const hook of setupHooks) await hook(name);
       return name;
@@ -90,4 +92,5 @@ export async function initBackend(choice: BackendChoice = 'auto', available = de
   throw new UsageError(`could not start the TensorFlow.js backend '${candidates.join("' or '")}'`);
 }
 
+export { computeThreads, defaultComputeThreads, setComputeThreads } from './threads.js';
 export { tf };

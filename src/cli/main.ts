@@ -1,5 +1,5 @@
 /** The `latentkit` command: parse, dispatch to a lazily loaded command, map errors to exit codes. */
-import { isUsageError } from '../errors.js';
+import { isUsageError, UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { commandHelp, generalHelp } from './help.js';
 import { findCommand, type CommandIO } from './options.js';
@@ -40,6 +40,11 @@ export async function main(argv: string[], io: Omit<CommandIO, 'signal'> = { std
     if (parsed.help || !parsed.command) {
       io.stdout.write(parsed.command ? commandHelp(parsed.command, models) : generalHelp(VERSION));
       return 0;
+    }
+    // Read by the wasm kernels when they first share a product out (src/backend/threads.ts).
+    if (parsed.values.threads !== undefined) {
+      if ((parsed.values.threads as number) < 1) throw new UsageError('--threads must be at least 1');
+      process.env.LATENTKIT_THREADS = String(parsed.values.threads);
     }
     const { run } = await parsed.command.load();
     return await run(parsed.values, parsed.positionals, { ...io, signal });

@@ -67,7 +67,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'out', type: 'string', arg: 'PATH', description: 'output run folder or file' },
   { name: 'resume', type: 'string', arg: 'RUN', description: 'continue the run in RUN from its last completed epoch' },
   { name: 'backend', type: 'string', arg: 'NAME', choices: BACKENDS, default: 'auto', description: 'TensorFlow.js backend' },
-  { name: 'workers', type: 'integer', arg: 'N', description: 'worker threads for data-parallel training (default: every core, or $LATENTKIT_WORKERS; 1 runs the single-thread loop)' },
+  { name: 'threads', type: 'integer', arg: 'N', description: 'threads for large matrix products on wasm (default: every core, or $LATENTKIT_THREADS)' },
+  { name: 'workers', type: 'integer', arg: 'N', description: 'data-parallel training replicas, one thread each (default 1, or $LATENTKIT_WORKERS; the shared matrix products of --threads measured faster on 2 cores)' },
   // using a run
   { name: 'run', type: 'string', arg: 'RUN', description: 'a run folder written by latentkit train' },
   { name: 'n', type: 'integer', arg: 'N', description: 'number of images' },
@@ -105,7 +106,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'help', type: 'boolean', description: 'show help' },
 ];
 
-const COMMON = ['backend', 'verbose', 'help', 'quiet'];
+const COMMON = ['backend', 'threads', 'verbose', 'help', 'quiet'];
 const CSV = ['label-column', 'ignore-columns'];
 /** Everything `train` takes (besides --resume); `detect fit` trains with the same flags. */
 const TRAINING = ['model', 'dataset', 'data-dir', 'limit', 'classes', ...CSV, 'scale', 'arch', 'hidden', 'latent', 'activation', 'epochs', 'batch-size', 'lr', 'seed', 'out', 'workers'];

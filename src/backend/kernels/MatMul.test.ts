@@ -12,6 +12,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-layers'; // registers gradient functions
 import { installLatentkitWasmKernels } from './register.js';
 import { gemmModuleBytes } from './gemm/simd_gemm.js';
+import { installComputeThreads, setComputeThreads } from '../threads.js';
 
 function seeded(n: number, seed: number): Float32Array {
   let s = (seed * 2654435761) >>> 0 || 1;
@@ -179,5 +180,40 @@ describe('_FusedMatMul on wasm', () => {
       });
     const [wasm, cpu] = [await on('wasm', grads), await on('cpu', grads)];
     wasm.forEach((g, i) => expect(relErr(g, cpu[i])).toBeLessThan(1e-5));
+  });
+});
+
+describe('products shared across threads (setComputeThreads(2))', () => {
+  beforeAll(() => {
+    installComputeThreads();
+    setComputeThreads(2);
+  });
+
+  // Large enough to be shared out (2·m·n·k ≥ 4·10⁶); n leaves a 4-wide panel and scalar columns over.
+  const BIG: [number, number, number][] = [[100, 400, 64], [37, 333, 167], [130, 129, 75]];
+  for (const [m, k, n] of BIG) {
+    for (const [ta, tb] of [[false, false], [true, false], [false, true]] as const) {
+      it(`${m}×${k}·${k}×${n}, transposeA ${ta}, transposeB ${tb}, with bias and ReLU: float64 reference`, async () => {
+        const aShape = ta ? [k, m] : [m, k];
+        const bShape = tb ? [n, k] : [k, n];
+        const a = seeded(size(aShape), m + k);
+        const b = seeded(size(bShape), n + 3);
+        const bias = seeded(n, 9);
+        const got = await on('wasm', () => tf.tidy(() => tf.fused.matMul({ a: tf.tensor(a, aShape) as tf.Tensor2D, b: tf.tensor(b, bShape) as tf.Tensor2D, transposeA: ta, transposeB: tb, bias: tf.tensor(bias), activation: 'relu' }).dataSync()));
+        const want = reference(a, aShape, b, bShape, ta, tb).map((x, i) => Math.max(0, x + bias[i % n]));
+        expect(relErr(got, want)).toBeLessThan(1e-5);
+      });
+    }
+  }
+
+  it('gives the same bits as one thread (each column is computed the same way), batched too', async () => {
+    const a = tf.tensor(seeded(3 * 64 * 300, 1), [3, 64, 300]);
+    const b = tf.tensor(seeded(300 * 200, 2), [300, 200]);
+    const shared = tf.matMul(a, b).dataSync();
+    setComputeThreads(1);
+    const alone = tf.matMul(a, b).dataSync();
+    setComputeThreads(2);
+    expect(Array.from(shared)).toEqual(Array.from(alone));
+    tf.dispose([a, b]);
   });
 });

@@ -20,9 +20,24 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { gemm, packedBytes } from './gemm/gemm.js';
+import { gemm, packedBytes, type GemmProblem } from './gemm/gemm.js';
 import { GemmActivation, simdGemmFor, type SimdGemm } from './gemm/simd_gemm.js';
 import { asWasmBackend, runWasmKernel, wasmMemory, type WasmBackendLike } from './wasm_util.js';
+
+/** The product on several threads (Node: gemm/threads.ts), installed by the backend module. */
+export interface ParallelGemm {
+  /** Whether a product of this size is worth sharing out. */
+  accepts(m: number, n: number, k: number): boolean;
+  /** C = act(op(A)·B + bias) with operands at byte offsets of `heap`; C is written there. */
+  run(heap: ArrayBuffer, p: GemmProblem): void;
+}
+
+let parallel: ParallelGemm | null = null;
+
+/** Share large products out to `p` from now on (null: this thread only). */
+export function setParallelGemm(p: ParallelGemm | null): void {
+  parallel = p;
+}
 
 interface MatMulAttrs {
   transposeA: boolean;
@@ -107,13 +122,15 @@ function multiply(backend: WasmBackendLike, fns: SimdGemm, memory: WebAssembly.M
       const perm = [...Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2];
       temporaries.push((bRowMajor = runWasmKernel('Transpose', { x: b }, backend, { perm })));
     }
-    const scratch = backend.makeOutput([Math.max(1, packedBytes(m, k) / 4)], 'float32');
-    temporaries.push(scratch);
+    const threads = parallel?.accepts(m, n, k) ? parallel : null;
+    const scratch = threads ? null : backend.makeOutput([Math.max(1, packedBytes(m, k) / 4)], 'float32');
+    if (scratch) temporaries.push(scratch);
     // Offsets only after the last allocation (allocations may move the heap's buffer, never offsets).
-    const [aAt, bAt, outAt, packAt] = [a, bRowMajor, out, scratch].map((t) => heapOffset(backend, t));
+    const [aAt, bAt, outAt] = [a, bRowMajor, out].map((t) => heapOffset(backend, t));
+    const packAt = scratch ? heapOffset(backend, scratch) : 0;
     const biasAt = bias ? heapOffset(backend, bias) : 0;
     for (let i = 0; i < p.aIndex.length; i++) {
-      gemm(fns, memory, {
+      const problem: GemmProblem = {
         a: aAt + 4 * p.aIndex[i] * m * k,
         b: bAt + 4 * p.bIndex[i] * k * n,
         c: outAt + 4 * i * m * n,
@@ -122,7 +139,9 @@ function multiply(backend: WasmBackendLike, fns: SimdGemm, memory: WebAssembly.M
         transA: attrs.transposeA,
         activation: epilogue.code,
         alpha: epilogue.alpha,
-      }, packAt);
+      };
+      if (threads) threads.run(memory.buffer as ArrayBuffer, problem);
+      else gemm(fns, memory, problem, packAt);
     }
   } finally {
     for (const t of temporaries) backend.disposeData(t.dataId);

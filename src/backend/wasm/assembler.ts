@@ -109,11 +109,17 @@ function localGroups(locals: ValueType[]): number[][] {
   return groups.map(([count, type]) => [...uleb(count), type]);
 }
 
+/** How the module imports its memory: the default is an ordinary (unshared) memory of any size. */
+export interface MemoryImport {
+  /** A shared memory (threads), which WebAssembly requires to declare a maximum, in 64 KiB pages. */
+  sharedMaximumPages?: number;
+}
+
 /**
  * A module importing `env.memory` and defining `functions` (no results), in
  * order: function i has index i, for `op.call`.
  */
-export function moduleBytes(functions: FunctionSpec[]): Uint8Array {
+export function moduleBytes(functions: FunctionSpec[], memory: MemoryImport = {}): Uint8Array {
   const types = functions.map((f) => [0x60, ...vec(f.params.map((p) => [p])), 0x00]);
   const exports = functions.flatMap((f, i) => (f.name ? [[...name(f.name), 0x00, ...uleb(i)]] : []));
   const bodies = functions.map((f) => {
@@ -123,7 +129,8 @@ export function moduleBytes(functions: FunctionSpec[]): Uint8Array {
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec(types)),
-    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x01]])), // memory, min 1 page, no max
+    // memory, min 1 page; no maximum, or shared with one.
+    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, ...(memory.sharedMaximumPages ? [0x03, 0x01, ...uleb(memory.sharedMaximumPages)] : [0x00, 0x01])]])),
     ...section(3, vec(functions.map((_, i) => uleb(i)))),
     ...section(7, vec(exports)),
     ...section(10, vec(bodies)),

@@ -5,10 +5,10 @@
  * tfjs-backend-wasm 4.22 copies a tensor out with `HEAPU8.slice(...)`. On
  * Node 20 (V8 11.3) TypedArray.prototype.slice over the WebAssembly
  * memory's buffer runs at ~300 MB/s: 4.3 ms for one 784×400 float32
- * tensor, where allocating the result and copying through a view takes
- * 0.4 ms. Reading ten gradients per step is then most of a data-parallel
- * step's overhead. This replaces the backend instance's readSync with the
- * view copy; the result is the same fresh array, never a view.
+ * tensor, where slicing a typed view of just the tensor's bytes takes
+ * 0.1-0.3 ms (and 3 MB, one decoded batch of 1000 MNIST images, 7.2 ms
+ * against 0.3 ms). This replaces the backend instance's readSync with the
+ * view slice; the result is the same fresh array, never a view.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -38,9 +38,7 @@ export function installFastWasmRead(backend: tf.KernelBackend): void {
     if (Array == null) return original(dataId, start, end); // strings
     const from = start ?? 0;
     const to = end ?? tf.util.sizeFromShape(shape);
-    const out = new Array(Math.max(0, to - from));
-    out.set(new Array(wasm.wasm.HEAPU8.buffer as ArrayBuffer, memoryOffset + from * Array.BYTES_PER_ELEMENT, out.length));
-    return out;
+    return new Array(wasm.wasm.HEAPU8.buffer as ArrayBuffer, memoryOffset + from * Array.BYTES_PER_ELEMENT, Math.max(0, to - from)).slice();
   };
   patched.add(backend);
 }

@@ -4,18 +4,17 @@ import { UsageError } from '../../errors.js';
 import { defaultWorkers } from './engines.js';
 
 describe('defaultWorkers', () => {
-  it('is every core unless LATENTKIT_WORKERS says otherwise', () => {
-    expect(defaultWorkers({}, 2)).toBe(2);
-    expect(defaultWorkers({}, 8)).toBe(8);
-    expect(defaultWorkers({ LATENTKIT_WORKERS: '' }, 4)).toBe(4);
-    expect(defaultWorkers({ LATENTKIT_WORKERS: '1' }, 8)).toBe(1);
-    expect(defaultWorkers({ LATENTKIT_WORKERS: '3' }, 2)).toBe(3);
+  it('is one replica unless LATENTKIT_WORKERS says otherwise', () => {
+    expect(defaultWorkers({})).toBe(1);
+    expect(defaultWorkers({ LATENTKIT_WORKERS: '' })).toBe(1);
+    expect(defaultWorkers({ LATENTKIT_WORKERS: '1' })).toBe(1);
+    expect(defaultWorkers({ LATENTKIT_WORKERS: '3' })).toBe(3);
   });
 
   it('refuses a LATENTKIT_WORKERS that is not a positive integer, naming it', () => {
     for (const bad of ['0', '-2', '1.5', 'two']) {
-      expect(() => defaultWorkers({ LATENTKIT_WORKERS: bad }, 2)).toThrow(UsageError);
-      expect(() => defaultWorkers({ LATENTKIT_WORKERS: bad }, 2)).toThrow(/LATENTKIT_WORKERS/);
+      expect(() => defaultWorkers({ LATENTKIT_WORKERS: bad })).toThrow(UsageError);
+      expect(() => defaultWorkers({ LATENTKIT_WORKERS: bad })).toThrow(/LATENTKIT_WORKERS/);
     }
   });
 });

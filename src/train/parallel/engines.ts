@@ -4,9 +4,9 @@
  * buffer and hand back the step's loss and terms: as a tensor still on the
  * backend (read later, in groups) or as numbers already in shared memory.
  */
-import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchBuffer, disposeBatch } from '../../data/batches.js';
+import { setComputeThreads } from '../../backend/threads.js';
 import { UsageError } from '../../errors.js';
 import type { Autoencoder } from '../../models/types.js';
 import type { Rng } from '../../random.js';
@@ -80,6 +80,8 @@ export class ParallelEngine implements StepEngine {
     readonly workers: number,
     dim: number,
     batchSize: number,
+    /** The main thread's kernel threads before training (restored on close). */
+    private readonly threadsBefore: number | undefined,
   ) {
     this.batch = new BatchBuffer(batchSize, dim, trainer.batch);
   }
@@ -92,8 +94,12 @@ export class ParallelEngine implements StepEngine {
     return this.trainer.step(rows, epoch, stepSeed);
   }
 
-  close(): Promise<void> {
-    return this.trainer.close();
+  async close(): Promise<void> {
+    try {
+      await this.trainer.close();
+    } finally {
+      setComputeThreads(this.threadsBefore);
+    }
   }
 }
 
@@ -110,13 +116,16 @@ export interface EngineRequest {
 }
 
 /**
- * Threads used when --workers is not given: $LATENTKIT_WORKERS when set,
- * otherwise every core the process may use (measured on 2 cores: 2 workers
- * ~14.5 ms per step of the default VAE against ~15.8 for one thread).
+ * Replicas used when --workers is not given: $LATENTKIT_WORKERS when set,
+ * otherwise 1. Measured on 2 cores (default VAE, interleaved rounds): one
+ * replica whose large matrix products are shared across both cores
+ * (src/backend/threads.ts) ~12.5 ms per step; 2 data-parallel replicas ~15;
+ * one thread alone ~16. Data parallelism pays where there are more cores
+ * than a product can use, or batches much larger than 128.
  */
-export function defaultWorkers(env: Record<string, string | undefined> = process.env, cores = availableParallelism()): number {
+export function defaultWorkers(env: Record<string, string | undefined> = process.env): number {
   const text = env.LATENTKIT_WORKERS;
-  if (text === undefined || text === '') return Math.max(1, cores);
+  if (text === undefined || text === '') return 1;
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`LATENTKIT_WORKERS must be a positive integer (got '${text}')`);
   return n;
@@ -141,10 +150,13 @@ export async function createEngine(request: EngineRequest): Promise<StepEngine> 
     if (explicit) throw new UsageError('workers > 1 needs the compiled worker (run npm run build)');
     return local();
   }
+  // Every core runs a replica: the main thread's kernels stay on it alone, as the workers' do.
+  const threadsBefore = setComputeThreads(1);
   try {
     const trainer = await ParallelTrainer.start(model, optimizer, { workers, batchSize, dim, lr: request.lr, backend: tf.getBackend(), optimizerWeights: request.optimizerWeights });
-    return new ParallelEngine(trainer, workers, dim, batchSize);
+    return new ParallelEngine(trainer, workers, dim, batchSize, threadsBefore);
   } catch (err) {
+    setComputeThreads(threadsBefore);
     if (!(err instanceof UnknownModelInWorker)) throw err;
     // A model registered at run time exists only in this thread.
     if (explicit) throw new UsageError(`model '${model.config.model}' is not built in, so worker threads cannot rebuild it; use workers 1`);

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, type BackendChoice } from '../../backend/index.js';
+import { initBackend, setComputeThreads, type BackendChoice } from '../../backend/index.js';
 import { loadBuiltinModels } from '../../models/discover.js';
 import { getModelDefinition } from '../../models/registry.js';
 import type { Autoencoder } from '../../models/types.js';
@@ -21,6 +21,8 @@ const post = (m: WorkerMessage) => parentPort!.postMessage(m);
 
 async function buildReplica(): Promise<{ model: Autoencoder; optimizer: tf.Optimizer }> {
   await initBackend(init.backend as BackendChoice);
+  // Every core already runs a replica.
+  setComputeThreads(1);
   await loadBuiltinModels();
   const model = getModelDefinition(init.config.model).create(init.config, new Rng(0));
   for (const [name, net] of Object.entries(model.networks)) {

@@ -45,8 +45,8 @@ export function gemm(fns: SimdGemm, memory: WebAssembly.Memory, p: GemmProblem, 
   if (j < n) scalarColumns(new Float32Array(memory.buffer), p, j);
 }
 
-/** Columns [j0, n) one value at a time (at most three columns). */
-function scalarColumns(heap: Float32Array, p: GemmProblem, j0: number): void {
+/** Columns [j0, n) of C one value at a time (at most three columns), on a float32 view of the memory. */
+export function scalarColumns(heap: Float32Array, p: GemmProblem, j0: number): void {
   const { m, n, k } = p;
   const [a, b, c, bias] = [p.a >> 2, p.b >> 2, p.c >> 2, p.bias >> 2];
   // Element (i, kk) of op(A).

@@ -162,11 +162,15 @@ function packA(): FunctionSpec {
   return { name: 'packA', params: [I32, I32, I32, I32, I32, I32], locals: locals.types, body: code };
 }
 
-export function gemmModuleBytes(): Uint8Array {
+/** Pages (64 KiB) a shared memory for the product may grow to: 1 GiB. */
+export const SHARED_MAXIMUM_PAGES = 16384;
+
+/** The module; `shared` imports a shared memory (for the threads of a parallel product). */
+export function gemmModuleBytes(shared = false): Uint8Array {
   const functions: FunctionSpec[] = [];
   for (const nv of [1, 2]) for (let mr = 1; mr <= MR; mr++) functions[kernelIndex(mr, nv)] = microKernel(mr, nv);
   functions.push(panel(1), panel(2), packA());
-  return moduleBytes(functions);
+  return moduleBytes(functions, shared ? { sharedMaximumPages: SHARED_MAXIMUM_PAGES } : {});
 }
 
 /** panel(a, b, c, bias, k, lda, ldb, ldc, act, α, m); offsets and strides in bytes, bias 0 for none. */

@@ -1,0 +1,57 @@
+/**
+ * How many threads latentkit's wasm kernels use (Node). Large matrix
+ * products are shared out across helper threads (kernels/gemm/threads.ts);
+ * the default is every core, or $LATENTKIT_THREADS. The helpers start on
+ * the first product that is large enough, not before.
+ *
+ * Data-parallel training (--workers > 1) already keeps every core busy with
+ * one replica each, so it sets this to 1 in every replica.
+ */
+import { availableParallelism } from 'node:os';
+import { UsageError } from '../errors.js';
+import { GemmThreads } from './kernels/gemm/threads.js';
+import { setParallelGemm, type ParallelGemm } from './kernels/MatMul.js';
+
+let requested: number | undefined;
+let pool: GemmThreads | null = null;
+
+/** $LATENTKIT_THREADS when set, otherwise every core the process may use. */
+export function defaultComputeThreads(env: Record<string, string | undefined> = process.env, cores = availableParallelism()): number {
+  const text = env.LATENTKIT_THREADS;
+  if (text === undefined || text === '') return Math.max(1, cores);
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`LATENTKIT_THREADS must be a positive integer (got '${text}')`);
+  return n;
+}
+
+/** Threads for the kernels from now on (undefined: back to the default); returns the previous setting. */
+export function setComputeThreads(n: number | undefined): number | undefined {
+  if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw new UsageError(`threads must be a positive integer (got ${n})`);
+  const previous = requested;
+  requested = n;
+  if (pool && pool.threads !== computeThreads()) {
+    void pool.close();
+    pool = null;
+  }
+  return previous;
+}
+
+export function computeThreads(): number {
+  return requested ?? defaultComputeThreads();
+}
+
+const sharedProducts: ParallelGemm = {
+  accepts(m, n, k) {
+    const threads = computeThreads();
+    return threads >= 2 && GemmThreads.worthSharing(m, n, k, threads);
+  },
+  run(heap, p) {
+    pool ??= new GemmThreads(computeThreads());
+    pool.run(heap, p);
+  },
+};
+
+/** Let the wasm matrix-product kernels share large products out (called when the wasm backend starts). */
+export function installComputeThreads(): void {
+  setParallelGemm(sharedProducts);
+}
