@@ -29,6 +29,7 @@ import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { installFastWasmMatMul } from './BatchMatMul.js';
 import { installSimdMatMul } from './MatMul.js';
+import { installColumnSum } from './Sum.js';
 import { adamUpdateCpuConfig, adamUpdateWasmConfig } from './AdamUpdate.js';
 
 export { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
@@ -44,6 +45,8 @@ export interface RegisterWasmKernelsOptions {
   fastTransposedMatMul?: boolean;
   /** BatchMatMul and _FusedMatMul on latentkit's SIMD product, over whatever was registered before (default false). */
   simdMatMul?: boolean;
+  /** Sum over leading axes as SIMD column sums (default false). */
+  columnSum?: boolean;
 }
 
 export interface KernelRegistrationReport {
@@ -83,6 +86,7 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): K
   if (options.simdMatMul) {
     for (const name of installSimdMatMul()) if (!report.replaced.includes(name)) report.replaced.push(name);
   }
+  if (options.columnSum) report.replaced.push(...installColumnSum());
   return report;
 }
 
@@ -110,5 +114,5 @@ export function registerAddedKernels(): string[] {
  */
 export function installLatentkitWasmKernels(): KernelRegistrationReport {
   registerAddedKernels();
-  return registerWasmKernels({ replaceConv2DBackpropInput: true, fastTransposedMatMul: true, simdMatMul: true });
+  return registerWasmKernels({ replaceConv2DBackpropInput: true, fastTransposedMatMul: true, simdMatMul: true, columnSum: true });
 }
