@@ -73,12 +73,15 @@ def load_images():
     return images.float() / 255.0, "mnist"
 
 
+THREADS = 1
+
+
 def peak_rss_mib():
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def line(name, ms, examples, extra=None):
-    row = {"name": name, "backend": f"pytorch-{torch.__version__}-cpu-1thread", "ms_per_step": round(ms, 2),
+    row = {"name": name, "backend": f"pytorch-{torch.__version__}-cpu-{THREADS}thread", "ms_per_step": round(ms, 2),
            "examples_per_second": round(examples * 1000 / ms), "peak_rss_mib": peak_rss_mib()}
     row.update(extra or {})
     print(json.dumps(row), flush=True)
@@ -91,9 +94,12 @@ def main():
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--train-only", action="store_true", help="only the training measurement")
     parser.add_argument("--foreach", action="store_true", help="Adam(foreach=True): the multi-tensor update")
+    parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
     args = parser.parse_args()
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
+    global THREADS
+    THREADS = args.threads
     torch.manual_seed(0)
     images, source = load_images()
     model = Vae()

@@ -6,7 +6,7 @@
 //   npm run bench -- --scale           one epoch on 10k, 30k and 60k MNIST images; tensors across epochs
 //   npm run bench -- --backend cpu     another backend
 //   options: --steps N (default 64, a multiple of 16), --rounds R (default 3), --python PATH,
-//            --workers N (the parallel training line; default: every core)
+//            --threads N (the parallel lines: shared products, or N data-parallel workers; default: every core)
 //
 // Prints one JSON line per measurement: name, backend, ms_per_step, examples_per_second,
 // peak_rss_mib (process peak so far), and extra fields. Training runs through the
@@ -22,6 +22,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, loadBuiltinModels, getModelDefinition, loadDataset, train, iwaeLogLikelihood, forEachBatch, Rng } from '../dist/index.js';
+import { setComputeThreads } from '../dist/backend/threads.js';
 import { adam } from '../dist/train/optimizers/adam.js';
 
 const args = process.argv.slice(2);
@@ -79,77 +80,108 @@ async function trainStepMs(trainSet, testSet, steps, workers = 1) {
   return (last.t - first.t) / (last.step - first.step);
 }
 
+/**
+ * glibc malloc settings that keep freed memory for reuse instead of returning
+ * large blocks to the kernel: PyTorch's CPU allocator then stops paying a page
+ * fault per page of every fresh tensor (on this VM ~2/3 of its step).
+ */
+const KEEP_MEMORY = { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=1073741824:glibc.malloc.trim_threshold=1073741824' };
+
 /** The reference script, once: its JSON lines. */
-function runTorch(extraArgs) {
+function runTorch(extraArgs, { threads = 1, keepMemory = false } = {}) {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const python = option('python', fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
-  const out = spawnSync(python, [path.join(here, 'pytorch_vae.py'), ...extraArgs], { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' } });
+  const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), ...(keepMemory ? KEEP_MEMORY : {}) };
+  const out = spawnSync(python, [path.join(here, 'pytorch_vae.py'), ...extraArgs, '--threads', String(threads)], { encoding: 'utf8', env });
   if (out.status !== 0) throw new Error(`pytorch_vae.py failed (is PyTorch installed for ${python}?): ${out.stderr.trim().split('\n').pop()}`);
   return out.stdout.trim().split('\n').map((l) => JSON.parse(l));
 }
 
-/** Threads of the parallel measurement: every core (what `--workers` defaults to). */
-const PARALLEL = Number(option('workers', availableParallelism()));
+/** PyTorch's setups: the VAE example as written, with the multi-tensor Adam, with memory kept, and on every core. */
+const TORCH_SETUPS = [
+  { label: '1 thread, Adam default', threads: 1, foreach: false, keepMemory: false },
+  { label: '1 thread, Adam foreach', threads: 1, foreach: true, keepMemory: false },
+  { label: '1 thread, Adam default, malloc keeps memory', threads: 1, foreach: false, keepMemory: true },
+  { label: '1 thread, Adam foreach, malloc keeps memory', threads: 1, foreach: true, keepMemory: true },
+  { label: `${availableParallelism()} threads, Adam foreach, malloc keeps memory`, threads: availableParallelism(), foreach: true, keepMemory: true },
+];
+
+/** Threads of the parallel measurements: every core (what --threads defaults to). */
+const PARALLEL = Number(option('threads', availableParallelism()));
+
+/** ms per step of train() with `threads` for the matrix products and `workers` replicas. */
+async function trainStepMsWith(trainSet, testSet, { threads, workers }) {
+  setComputeThreads(threads);
+  try {
+    return await trainStepMs(trainSet, testSet, STEPS, workers);
+  } finally {
+    setComputeThreads(undefined);
+  }
+}
 
 async function benchTraining() {
   const trainSet = await mnistOrRandom('train', 60000);
   const testSet = await mnistOrRandom('test', 256);
   // Interleaved rounds, so a change in the machine's load hits every variant alike.
+  const setups = [{ threads: 1, workers: 1 }, ...(PARALLEL > 1 ? [{ threads: PARALLEL, workers: 1 }, { threads: 1, workers: PARALLEL }] : [])];
   const variants = [
-    { key: 'ours1', run: () => trainStepMs(trainSet, testSet, STEPS, 1) },
-    ...(PARALLEL > 1 ? [{ key: `ours${PARALLEL}`, run: () => trainStepMs(trainSet, testSet, STEPS, PARALLEL) }] : []),
-    ...(flag('torch')
-      ? [
-          { key: 'torch', run: async () => runTorch(['--steps', String(STEPS), '--warmup', String(READ_EVERY), '--train-only'])[0].ms_per_step },
-          { key: 'torchForeach', run: async () => runTorch(['--steps', String(STEPS), '--warmup', String(READ_EVERY), '--train-only', '--foreach'])[0].ms_per_step },
-        ]
-      : []),
+    ...setups.map((setup) => ({ key: `ours:${setup.threads}:${setup.workers}`, setup, run: () => trainStepMsWith(trainSet, testSet, setup) })),
+    ...TORCH_SETUPS.filter(() => flag('torch')).map((t) => ({ key: `torch:${t.label}`, torch: t, run: async () => runTorch(['--steps', String(STEPS), '--warmup', String(READ_EVERY), '--train-only', ...(t.foreach ? ['--foreach'] : [])], t)[0].ms_per_step })),
   ];
   const times = Object.fromEntries(variants.map((v) => [v.key, []]));
   for (let r = 0; r < ROUNDS; r++) for (const v of variants) times[v.key].push(await v.run());
   const name = `train vae 784-400-20 batch ${BATCH}`;
   const all = (key) => times[key].map((x) => +x.toFixed(1));
   const ours = {};
-  for (const v of variants.filter((v) => v.key.startsWith('ours'))) {
-    const workers = Number(v.key.slice(4));
-    ours[workers] = median(times[v.key]);
-    emit(name, ours[workers], BATCH, { workers, steps: STEPS, rounds: ROUNDS, data: trainSet.name, all_ms: all(v.key) });
+  for (const v of variants.filter((v) => v.setup)) {
+    const label = `threads ${v.setup.threads}, workers ${v.setup.workers}`;
+    ours[label] = median(times[v.key]);
+    emit(name, ours[label], BATCH, { ...v.setup, steps: STEPS, rounds: ROUNDS, data: trainSet.name, all_ms: all(v.key) });
   }
   if (flag('torch')) {
-    const torch = { 'Adam default': median(times.torch), 'Adam foreach=True': median(times.torchForeach) };
-    for (const [adam, ms] of Object.entries(torch)) {
-      console.log(JSON.stringify({ name, backend: 'pytorch-cpu-1thread', adam, ms_per_step: ms, examples_per_second: Math.round((BATCH * 1000) / ms), all_ms: all(adam === 'Adam default' ? 'torch' : 'torchForeach') }));
+    const torch = {};
+    for (const v of variants.filter((v) => v.torch)) {
+      torch[v.torch.label] = median(times[v.key]);
+      const { label, ...setup } = v.torch;
+      console.log(JSON.stringify({ name, backend: 'pytorch-cpu', setup: label, ...setup, ms_per_step: torch[label], examples_per_second: Math.round((BATCH * 1000) / torch[label]), all_ms: all(v.key) }));
     }
-    // Against PyTorch's faster configuration.
-    const reference = Math.min(...Object.values(torch));
-    for (const [workers, ms] of Object.entries(ours)) {
-      console.log(JSON.stringify({ name: `ratio latentkit/pytorch (train step, workers ${workers}, medians of interleaved rounds, against PyTorch's faster Adam)`, backend, ratio: +(ms / reference).toFixed(2) }));
+    // Against PyTorch's fastest setup on one thread (the reference the targets name), and on every core.
+    const oneThread = Math.min(...TORCH_SETUPS.filter((t) => t.threads === 1).map((t) => torch[t.label]));
+    const allCores = Math.min(...Object.values(torch));
+    for (const [label, ms] of Object.entries(ours)) {
+      console.log(JSON.stringify({ name: `ratio latentkit/pytorch (train step, ${label}; medians of interleaved rounds)`, backend, against_fastest_pytorch_1_thread: +(ms / oneThread).toFixed(2), against_fastest_pytorch_any: +(ms / allCores).toFixed(2) }));
     }
   }
   return { trainSet, testSet };
 }
 
+/** Encode, decode and IWAE throughput on one thread and with the products shared across every core. */
 function benchInference(data) {
   const model = buildVae();
   const ds = { ...data, n: Math.min(10000, data.n) };
   const batch = 1000;
-  forEachBatch(ds, batch, (b) => tf.dispose(model.encode(b)), batch); // warm-up
-  let t0 = performance.now();
-  forEachBatch(ds, batch, (b) => model.encode(b).dataSync());
-  emit(`encode batch ${batch}`, ((performance.now() - t0) * batch) / ds.n, batch);
   const z = tf.randomNormal([batch, 20]);
-  tf.dispose(model.decode(z));
-  t0 = performance.now();
-  for (let i = 0; i < 10; i++) model.decode(z).dataSync();
-  emit(`decode batch ${batch}`, (performance.now() - t0) / 10, batch);
-  z.dispose();
-  const samples = 1000;
   const few = { ...data, n: 16 };
-  iwaeLogLikelihood(model, { ...data, n: 2 }, { samples: 100, seed: 0 }); // warm-up
-  t0 = performance.now();
-  iwaeLogLikelihood(model, few, { samples, seed: 0 });
-  const ms = (performance.now() - t0) / few.n;
-  emit(`iwae K=${samples} (ms per example)`, ms, 1, { decoded_per_second: Math.round((samples * 1000) / ms) });
+  const samples = 1000;
+  for (const threads of PARALLEL > 1 ? [1, PARALLEL] : [1]) {
+    setComputeThreads(threads);
+    // Warm-up until allocations are recycled (fresh pages fault slowly on this VM).
+    for (let i = 0; i < 3; i++) forEachBatch(ds, batch, (b) => model.encode(b).dataSync());
+    let t0 = performance.now();
+    forEachBatch(ds, batch, (b) => model.encode(b).dataSync());
+    emit(`encode batch ${batch}`, ((performance.now() - t0) * batch) / ds.n, batch, { threads });
+    for (let i = 0; i < 10; i++) model.decode(z).dataSync();
+    t0 = performance.now();
+    for (let i = 0; i < 20; i++) model.decode(z).dataSync();
+    emit(`decode batch ${batch}`, (performance.now() - t0) / 20, batch, { threads });
+    iwaeLogLikelihood(model, { ...data, n: 2 }, { samples: 100, seed: 0 }); // warm-up
+    t0 = performance.now();
+    iwaeLogLikelihood(model, few, { samples, seed: 0 });
+    const ms = (performance.now() - t0) / few.n;
+    emit(`iwae K=${samples} (ms per example)`, ms, 1, { threads, decoded_per_second: Math.round((samples * 1000) / ms) });
+  }
+  setComputeThreads(undefined);
+  z.dispose();
   model.dispose();
 }
 
@@ -197,4 +229,6 @@ if (!flag('train-only')) {
   benchAdam();
 }
 if (flag('scale')) await benchScale(trainSet, testSet);
-if (flag('torch') && !flag('train-only')) for (const row of runTorch(['--steps', '16', '--warmup', '4']).slice(1)) console.log(JSON.stringify(row));
+if (flag('torch') && !flag('train-only')) {
+  for (const threads of [1, availableParallelism()]) for (const row of runTorch(['--steps', '16', '--warmup', '4', '--foreach'], { threads, keepMemory: true }).slice(1)) console.log(JSON.stringify(row));
+}

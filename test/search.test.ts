@@ -150,17 +150,19 @@ describe('the index file', () => {
 describe.skipIf(!hasMnist)('MNIST: searching codes', () => {
   // A VAE trained for seconds does not beat raw pixels (measured 0.81 vs 0.84 with cosine, 3,000 images);
   // the README reports the trained default model. What a brief model already does: beat PCA codes of its size.
-  it('precision@10 of a briefly trained small VAE beats PCA codes of the same size', async () => {
-    const trainSet = takeFirst(await loadDataset('mnist', { split: 'train' }), 3000);
-    const testSet = takeFirst(await loadDataset('mnist', { split: 'test' }), 500);
+  it('precision@10 of the default VAE\'s codes beats raw-pixel search and PCA codes of the same size (euclidean)', async () => {
+    const trainSet = takeFirst(await loadDataset('mnist', { split: 'train' }), 20000);
+    const testSet = takeFirst(await loadDataset('mnist', { split: 'test' }), 1000);
     const def = getModelDefinition('vae');
-    const model = def.create(def.resolveConfig({ hidden: [256], latent: 10 }, { shape: trainSet.shape, numClasses: 10 }), new Rng(0));
-    await train(model, trainSet, testSet, { epochs: 5, batchSize: 64, lr: 2e-3, seed: 0, workers: 1, testLimit: 100 });
-    // Measured: codes 0.808, PCA 0.771, pixels 0.842 (cosine); euclidean 0.787, 0.765, 0.807.
-    const result = compareSearch(model, trainSet, testSet, 10, 'cosine');
+    const model = def.create(def.resolveConfig({}, { shape: trainSet.shape, numClasses: 10 }), new Rng(0));
+    await train(model, trainSet, testSet, { epochs: 5, batchSize: 128, lr: 1e-3, seed: 0, workers: 1, testLimit: 200 });
+    // Measured: codes 0.9155, pixels 0.8995, PCA(20) 0.9073 (1,000 queries against 20,000 images).
+    // With cosine distance raw pixels are as good (0.9188 against 0.9195): see README.
+    const result = compareSearch(model, trainSet, testSet, 10, 'euclidean');
+    expect(result.codes).toBeGreaterThan(result.pixels + 0.005);
     expect(result.codes).toBeGreaterThan(result.pca);
     model.dispose();
-  }, 180_000);
+  }, 240_000);
 });
 
 describe('latentkit search (CLI)', () => {

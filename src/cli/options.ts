@@ -45,7 +45,7 @@ export const PLOT_KINDS = ['latent', 'pca-vs-ae', 'manifold', 'interpolate', 'cu
 
 export const OPTIONS: readonly OptionSpec[] = [
   // data
-  { name: 'dataset', type: 'string', arg: 'NAME', description: 'mnist, fashion-mnist, sprites (built in), or idx:<folder>' },
+  { name: 'dataset', type: 'string', arg: 'NAME', description: 'mnist, fashion-mnist, sprites (built in), idx:<folder>, or csv:<file> (a table with a header row)' },
   { name: 'data-dir', type: 'string', arg: 'DIR', description: 'folder holding the dataset files (else $LATENTKIT_DATA_DIR, the cache, a download)' },
   { name: 'split', type: 'string', arg: 'SPLIT', choices: SPLITS, default: 'test', description: 'which split to use' },
   { name: 'limit', type: 'integer', arg: 'N', description: 'use only the first N examples' },
