@@ -6,6 +6,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { conv2DBackpropFilterTuning } from './Conv2DBackpropFilter.js';
 import { registerWasmKernels } from './register.js';
+import { seeded, size } from './kernels.test-helpers.js';
 
 type Backend = 'cpu' | 'wasm';
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -22,18 +23,6 @@ interface FilterCase {
 }
 
 /** Deterministic uniform values in [-1, 1). */
-function seeded(n: number, seed: number): Float32Array {
-  let s = (seed * 2654435761) >>> 0 || 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-
-const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-
 /** max |a - b| / max |b|: relative error of `a` against the reference `b`. */
 function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);

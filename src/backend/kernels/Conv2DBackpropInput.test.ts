@@ -10,6 +10,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-layers'; // registers gradient functions
 import { conv2DBackpropInputTuning } from './Conv2DBackpropInput.js';
 import { conv2DBackpropInputConfig, registerWasmKernels } from './register.js';
+import { seeded, size } from './kernels.test-helpers.js';
 
 type Backend = 'cpu' | 'wasm';
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -23,18 +24,6 @@ interface InputCase {
   dataFormat?: 'NHWC' | 'NCHW';
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
-
-function seeded(n: number, seed: number): Float32Array {
-  let s = (seed * 2654435761) >>> 0 || 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-
-const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);

@@ -13,18 +13,7 @@ import '@tensorflow/tfjs-layers'; // registers gradient functions
 import { installLatentkitWasmKernels } from './register.js';
 import { gemmModuleBytes } from './gemm/simd_gemm.js';
 import { installComputeThreads, setComputeThreads } from '../threads.js';
-
-function seeded(n: number, seed: number): Float32Array {
-  let s = (seed * 2654435761) >>> 0 || 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-
-const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+import { seeded, size } from './kernels.test-helpers.js';
 
 /** op(A)·op(B) for 2-D row-major operands, in float64. */
 function reference(a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], ta: boolean, tb: boolean): Float64Array {
@@ -199,7 +188,7 @@ describe('products shared across threads (setComputeThreads(2))', () => {
         const a = seeded(size(aShape), m + k);
         const b = seeded(size(bShape), n + 3);
         const bias = seeded(n, 9);
-        const got = await on('wasm', () => tf.tidy(() => tf.fused.matMul({ a: tf.tensor(a, aShape) as tf.Tensor2D, b: tf.tensor(b, bShape) as tf.Tensor2D, transposeA: ta, transposeB: tb, bias: tf.tensor(bias), activation: 'relu' }).dataSync()));
+        const got = await on('wasm', () => tf.tidy(() => tf.fused.matMul({ a: tf.tensor2d(a, aShape as [number, number]), b: tf.tensor2d(b, bShape as [number, number]), transposeA: ta, transposeB: tb, bias: tf.tensor(bias), activation: 'relu' }).dataSync()));
         const want = reference(a, aShape, b, bShape, ta, tb).map((x, i) => Math.max(0, x + bias[i % n]));
         expect(relErr(got, want)).toBeLessThan(1e-5);
       });

@@ -4,14 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { installLatentkitWasmKernels } from './register.js';
-
-function seeded(n: number, seed: number): Float32Array {
-  let s = (seed * 2654435761) >>> 0 || 1;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 31 - 1;
-  });
-}
+import { seeded } from './kernels.test-helpers.js';
 
 async function on(backend: 'cpu' | 'wasm', fn: () => tf.Tensor): Promise<{ shape: number[]; values: number[] }> {
   await tf.setBackend(backend);

@@ -1,6 +1,6 @@
 // The WebAssembly assembler: LEB128 against hand-computed encodings, and a generated module that runs.
 import { describe, expect, it } from 'vitest';
-import { I32, instantiateOn, Locals, moduleBytes, op, sleb, uleb, V128 } from './assembler.js';
+import { I32, instantiateOn, Locals, moduleBytes, op, sleb, uleb, V128, type ValueType } from './assembler.js';
 
 describe('LEB128', () => {
   it('unsigned: 0, 127, 128, 624485 (the DWARF specification example)', () => {
@@ -25,10 +25,10 @@ describe('moduleBytes', () => {
   it('builds a module whose functions run on the imported memory and call each other', () => {
     // store4(at, x): memory[at..at+16) = splat(x) as float32 — through a helper function at index 0.
     const helperLocals = new Locals(2);
-    const helper = { params: [I32, I32], locals: helperLocals.types, body: [...op.get(0), ...op.get(1), 0xb2 /* f32.convert_i32_s */, ...op.f32x4Splat, ...op.v128Store(16)] };
+    const helper = { params: [I32, I32] as ValueType[], locals: helperLocals.types, body: [...op.get(0), ...op.get(1), 0xb2 /* f32.convert_i32_s */, ...op.f32x4Splat, ...op.v128Store(16)] };
     const mainLocals = new Locals(2);
     const v = mainLocals.add(V128);
-    const main = { name: 'store4', params: [I32, I32], locals: mainLocals.types, body: [...op.get(0), ...op.get(1), ...op.call(0), ...op.v128Zero, ...op.set(v)] };
+    const main = { name: 'store4', params: [I32, I32] as ValueType[], locals: mainLocals.types, body: [...op.get(0), ...op.get(1), ...op.call(0), ...op.v128Zero, ...op.set(v)] };
     const bytes = moduleBytes([helper, main]);
     expect(WebAssembly.validate(bytes as unknown as ArrayBuffer)).toBe(true);
     const memory = new WebAssembly.Memory({ initial: 1 });
