@@ -67,6 +67,9 @@ for (;;) {
 }
 `;
 
+/** The most the shared memory grows to for one product (operands, result, packed A). */
+const SHARED_BUDGET_BYTES = 256 * 2 ** 20;
+
 /** A product that takes longer than this on the helpers means a helper is gone. */
 const TIMEOUT_MS = 60_000;
 
@@ -89,9 +92,14 @@ export class GemmThreads {
     }
   }
 
-  /** Worth the copies and the hand-off: enough 8-column panels to share out, and enough work in each. */
+  /**
+   * Worth the copies and the hand-off: enough 8-column panels to share out,
+   * enough work in each, and operands that fit the shared memory's budget
+   * (it only grows, so a huge product stays on the calling thread).
+   */
   static worthSharing(m: number, n: number, k: number, threads: number): boolean {
-    return n >= 8 * threads && 2 * m * n * k >= 4e6;
+    const bytes = 4 * (2 * (m + MR) * k + k * n + m * n + n);
+    return n >= 8 * threads && 2 * m * n * k >= 4e6 && bytes <= SHARED_BUDGET_BYTES;
   }
 
   /**
