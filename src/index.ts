@@ -15,7 +15,7 @@ export { UsageError, DivergenceError, isUsageError } from './errors.js';
 export { Rng } from './random.js';
 
 // engine
-export { initBackend, backendCandidates, detectAvailability, BACKEND_CHOICES, type BackendChoice, type BackendName } from './backend/index.js';
+export { initBackend, backendCandidates, detectAvailability, BACKEND_CHOICES, computeThreads, defaultComputeThreads, setComputeThreads, type BackendChoice, type BackendName } from './backend/index.js';
 export { registerWasmKernels, installLatentkitWasmKernels } from './backend/kernels/register.js';
 
 // data

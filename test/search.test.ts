@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildIndex, checkIndexModel, compareSearch, decodeIndex, encodeIndex, nearest, nearestBatch, normalizeRows, precisionAtK, queryIndex, readCsvQuery, type Metric } from '../src/apps/search/index.js';
+import { buildIndex, checkIndexModel, compareSearch, decodeIndex, encodeIndex, nearest, nearestBatch, normalizeRows, precisionAtK, queryIndex, readCsvQueries, type Metric } from '../src/apps/search/index.js';
 import { loadDataset, takeFirst } from '../src/data/load.js';
 import type { Dataset } from '../src/data/types.js';
 import { UsageError } from '../src/errors.js';
@@ -139,11 +139,19 @@ describe('the index file', () => {
   it('a CSV query is matched to the features by column name and scaled like the data', () => {
     const dir = tempDir();
     const file = path.join(dir, 'q.csv');
-    fs.writeFileSync(file, 'id,b,a\n7,10,\n8,0,0\n');
+    // A quoted id with a comma and a newline in it, a missing cell, and an NA.
+    fs.writeFileSync(file, 'id,b,a\n"seven,\nor 7",10,\n8,0,0\n9,NA,5\n');
     const ds = { table: { columns: ['a', 'b'], missing: new Uint8Array(2), scaler: { kind: 'standard', offset: [1, 2], scale: [2, 4], mean: [3, 6] } } } as unknown as Dataset;
-    // a is empty -> training mean 3 -> (3 - 1) / 2 = 1; b = 10 -> (10 - 2) / 4 = 2.
-    expect(Array.from(readCsvQuery(file, ds).x)).toEqual([1, 2]);
-    expect(() => readCsvQuery(file, { table: undefined } as unknown as Dataset)).toThrow(/needs a csv dataset/);
+    // Row 1: a is empty -> training mean 3 -> (3 - 1) / 2 = 1; b = 10 -> (10 - 2) / 4 = 2.
+    // Row 2: (0 - 1) / 2, (0 - 2) / 4. Row 3: (5 - 1) / 2; b is NA -> mean 6 -> (6 - 2) / 4.
+    const queries = readCsvQueries(file, ds);
+    expect(queries.map((q) => Array.from(q.x))).toEqual([[1, 2], [-0.5, -0.5], [2, 1]]);
+    expect(queries.map((q) => q.name)).toEqual(['q.csv row 1', 'q.csv row 2', 'q.csv row 3']);
+    expect(() => readCsvQueries(file, { table: undefined } as unknown as Dataset)).toThrow(/needs a csv dataset/);
+    fs.writeFileSync(file, 'a,b\n1,2\n3,x\n');
+    expect(() => readCsvQueries(file, ds)).toThrow(/line 3, column 'b': 'x' is not a number/);
+    fs.writeFileSync(file, 'a,b\n"1,2\n');
+    expect(() => readCsvQueries(file, ds)).toThrow(/line 2: .*quote/);
   });
 });
 

@@ -1,6 +1,7 @@
 /** Turning --query (example numbers, an image file, a CSV row) into inputs of the model. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseCell, parseCsvText } from '../../data/csv/parse.js';
 import { featureSize, type Dataset } from '../../data/types.js';
 import { UsageError } from '../../errors.js';
 import { readImageFile } from '../../io/image-file.js';
@@ -30,52 +31,37 @@ export function examplesOf(ds: Dataset, rows: number[]): QueryInput[] {
   });
 }
 
-/** Split one CSV line on commas, honouring double quotes. */
-function csvCells(line: string): string[] {
-  const cells: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (quoted && ch === '"' && line[i + 1] === '"') {
-      cell += '"';
-      i++;
-    } else if (ch === '"') {
-      quoted = !quoted;
-    } else if (ch === ',' && !quoted) {
-      cells.push(cell.trim());
-      cell = '';
-    } else {
-      cell += ch;
-    }
-  }
-  cells.push(cell.trim());
-  return cells;
-}
-
 /**
- * The first data row of a CSV file with a header, as a scaled feature row of
- * the tabular dataset `ds`: columns are matched by name (others are ignored),
- * an empty or NaN cell becomes the training mean, as when the data was loaded.
+ * Every data row of a CSV file with a header, as scaled feature rows of the
+ * tabular dataset `ds` (one query each): columns are matched by name (others
+ * are ignored); an empty, NaN or NA cell becomes the training mean, as when
+ * the data was loaded. The file is read with the same RFC 4180 tokenizer as
+ * datasets, so quoted fields may hold commas and newlines.
  */
-export function readCsvQuery(file: string, ds: Dataset): QueryInput {
+export function readCsvQueries(file: string, ds: Dataset): QueryInput[] {
   const table = ds.table;
   if (!table) throw new UsageError(`a CSV query needs a csv dataset; ${ds.name} holds images (give --query a PNG file or an example number)`);
   if (!fs.existsSync(file)) throw new UsageError(`query file ${file} does not exist`);
-  const lines = fs.readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
-  if (lines.length < 2) throw new UsageError(`${file} needs a header line and at least one row`);
-  const header = csvCells(lines[0]!);
-  const cells = csvCells(lines[1]!);
-  const x = new Float32Array(table.columns.length);
-  table.columns.forEach((column, j) => {
-    const at = header.indexOf(column);
-    if (at < 0) throw new UsageError(`${file} has no column '${column}' (the run's features: ${table.columns.join(', ')})`);
-    const text = cells[at] ?? '';
-    const value = text === '' || text.toLowerCase() === 'nan' ? table.scaler.mean[j]! : Number(text);
-    if (!Number.isFinite(value)) throw new UsageError(`${file} row 1, column '${column}': '${text}' is not a number`);
-    x[j] = (value - table.scaler.offset[j]!) / table.scaler.scale[j]!;
+  const records = parseCsvText(fs.readFileSync(file, 'utf8')).filter((r) => r.error || r.fields.some((f) => f.trim() !== ''));
+  const bad = records.find((r) => r.error);
+  if (bad) throw new UsageError(`${file} line ${bad.line}: ${bad.error}`);
+  if (records.length < 2) throw new UsageError(`${file} needs a header line and at least one row`);
+  const header = records[0]!.fields.map((f) => f.trim());
+  const at = table.columns.map((column) => {
+    const i = header.indexOf(column);
+    if (i < 0) throw new UsageError(`${file} has no column '${column}' (the run's features: ${table.columns.join(', ')})`);
+    return i;
   });
-  return { name: path.basename(file), x };
+  return records.slice(1).map((record, r) => {
+    const x = new Float32Array(table.columns.length);
+    table.columns.forEach((column, j) => {
+      const text = record.fields[at[j]!] ?? '';
+      const value = parseCell(text);
+      if (value === undefined) throw new UsageError(`${file} line ${record.line}, column '${column}': '${text.trim()}' is not a number`);
+      x[j] = ((Number.isNaN(value) ? table.scaler.mean[j]! : value) - table.scaler.offset[j]!) / table.scaler.scale[j]!;
+    });
+    return { name: records.length > 2 ? `${path.basename(file)} row ${r + 1}` : path.basename(file), x };
+  });
 }
 
 /**
@@ -88,6 +74,6 @@ export async function readQuery(query: string, shape: readonly [number, number, 
   if (rows) return examplesOf(await dataset(), rows);
   const ext = path.extname(query).toLowerCase();
   if (ext === '.png') return [{ name: path.basename(query), x: readImageFile(query, shape) }];
-  if (ext === '.csv') return [readCsvQuery(query, await dataset())];
+  if (ext === '.csv') return readCsvQueries(query, await dataset());
   throw new UsageError(`--query must be an example number (e.g. 3 or 3,14), a .png image or a .csv file, got '${query}'`);
 }
