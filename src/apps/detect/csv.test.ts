@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -42,6 +43,41 @@ describe('detectCsvFile', () => {
     expect(limited).toEqual({ examples: 3, flagged: 1, threshold: 4.5 });
     expect(fs.readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(4);
   });
+
+  it('scores a 1,000,000-row file with the JavaScript heap capped at 48 MB (streaming holds one batch)', () => {
+    const dir = tempDir('latentkit-detect-big-');
+    const file = path.join(dir, 'big.csv');
+    const fd = fs.openSync(file, 'w');
+    fs.writeSync(fd, 'a,b\n');
+    const rows = 1_000_000;
+    for (let start = 0; start < rows; start += 50_000) {
+      const chunk: string[] = [];
+      for (let i = start; i < start + 50_000; i++) chunk.push(`${i % 3},${i % 5 === 0 ? 1 : 0}\n`);
+      fs.writeSync(fd, chunk.join(''));
+    }
+    fs.closeSync(fd);
+    // A guard against collecting rows, scores or output as JavaScript values (a million parsed rows or
+    // the whole output as one string do not fit under this cap next to TensorFlow.js; 32 MB is enough
+    // to run, but only just). Typed arrays live outside the cap: the README's peak RSS covers those.
+    const dist = path.resolve(__dirname, '../../../dist');
+    const script = `
+      import * as tf from '@tensorflow/tfjs-core';
+      import { initBackend } from '${dist}/index.js';
+      import { detectCsvFile } from '${dist}/apps/detect/csv.js';
+      await initBackend('cpu');
+      const model = { config: { inputShape: [1, 2, 1] }, encode: (b) => tf.clone(b.x), decode: (z) => tf.zerosLike(z) };
+      const schema = ${JSON.stringify(schema)};
+      const detector = ${JSON.stringify(detector)};
+      const before = tf.memory().numTensors;
+      const summary = await detectCsvFile(model, 'csv:${file}', schema, detector, { out: '${path.join(dir, 'scores.csv')}' });
+      console.log(JSON.stringify({ ...summary, leaked: tf.memory().numTensors - before }));`;
+    const r = spawnSync(process.execPath, ['--max-old-space-size=48', '--input-type=module', '-e', script], { cwd: path.resolve(__dirname, '../../..'), encoding: 'utf8' });
+    expect(r.status, r.stderr.slice(-2000)).toBe(0);
+    // Scores Σ x² are 0, 1, 4 (+1 when b = 1): only a = 2 with b = 1 passes 4.5, i.e. i % 3 = 2 and i % 5 = 0.
+    const flagged = Array.from({ length: rows }, (_, i) => i % 3 === 2 && i % 5 === 0).filter(Boolean).length;
+    expect(JSON.parse(r.stdout)).toEqual({ examples: rows, flagged, threshold: 4.5, leaked: 0 });
+    expect(fs.statSync(path.join(dir, 'scores.csv')).size).toBeGreaterThan(rows * 6);
+  }, 120_000);
 
   it('refuses a truth column that is not 0/1 or is a feature, and leaves no output behind', async () => {
     const dir = tempDir();
