@@ -25,3 +25,7 @@ export * as losses from './losses/index.js';
 export * as metrics from './eval/metrics/index.js';
 export { generateSprites } from './data/sprites.js';
 export type { Dataset, Split } from './data/types.js';
+// The wasm backend's faster kernels (SIMD matrix product, Adam, column sums, conv gradients) and
+// read-back; products stay on one thread in a browser.
+export { installLatentkitWasmKernels } from './backend/kernels/register.js';
+export { installFastWasmRead } from './backend/wasm/read.js';
