@@ -12,6 +12,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-layers'; // registers gradient functions
 import { installLatentkitWasmKernels } from './register.js';
 import { gemmModuleBytes } from './gemm/simd_gemm.js';
+import { gemmSettings } from './gemm/gemm.js';
 import { installComputeThreads, setComputeThreads } from '../threads.js';
 import { seeded, size } from './kernels.test-helpers.js';
 
@@ -204,5 +205,53 @@ describe('products shared across threads (setComputeThreads(2))', () => {
     setComputeThreads(2);
     expect(Array.from(shared)).toEqual(Array.from(alone));
     tf.dispose([a, b]);
+  });
+});
+
+/**
+ * Values of `seeded` (shape [rows, cols]) with zeros in runs along the storage order, and every value
+ * whose k index (its column, or its row when the operand is stored transposed) is 1 or 2 mod 5: zeros
+ * that line up across rows, as MNIST's background does.
+ */
+function withZeros(rows: number, cols: number, seed: number, transposed: boolean): Float32Array {
+  const x = seeded(rows * cols, seed);
+  for (let i = 0; i < x.length; i++) {
+    const kIndex = transposed ? Math.floor(i / cols) : i % cols;
+    if (Math.abs(Math.sin(i * 0.013 + seed)) < 0.5 || kIndex % 5 === 1 || kIndex % 5 === 2) x[i] = 0;
+  }
+  return x;
+}
+
+describe('A with many zeros (all-zero blocks of k-steps left out)', () => {
+  const SHAPES: [number, number, number][] = [[128, 784, 40], [13, 64, 24], [7, 33, 12], [130, 129, 75], [6, 16, 9]];
+  for (const threads of [1, 2]) {
+    for (const [m, k, n] of SHAPES) {
+      for (const [ta, tb] of [[false, false], [true, false], [false, true]] as const) {
+        it(`${threads} thread(s), ${m}×${k}·${k}×${n}, transposeA ${ta}, transposeB ${tb}: float64 reference, and the same bits as the dense path`, async () => {
+          installComputeThreads();
+          setComputeThreads(threads);
+          const aShape = ta ? [k, m] : [m, k];
+          const bShape = tb ? [n, k] : [k, n];
+          const a = withZeros(aShape[0], aShape[1], m + k, ta);
+          const b = seeded(size(bShape), n + 5);
+          const bias = seeded(n, 2);
+          const product = () => tf.tidy(() => tf.fused.matMul({ a: tf.tensor2d(a, aShape as [number, number]), b: tf.tensor2d(b, bShape as [number, number]), transposeA: ta, transposeB: tb, bias: tf.tensor(bias), activation: 'relu' }).dataSync());
+          const skipped = await on('wasm', product);
+          gemmSettings.skipZeroBlocks = false;
+          const dense = await on('wasm', product);
+          gemmSettings.skipZeroBlocks = true;
+          const want = reference(a, aShape, b, bShape, ta, tb).map((x, i) => Math.max(0, x + bias[i % n]));
+          expect(relErr(skipped, want)).toBeLessThan(1e-5);
+          expect(Array.from(skipped)).toEqual(Array.from(dense));
+        });
+      }
+    }
+  }
+
+  it('an all-zero A gives act(bias) in every row', async () => {
+    setComputeThreads(1);
+    const got = await on('wasm', () => tf.tidy(() => tf.fused.matMul({ a: tf.zeros([9, 40]) as tf.Tensor2D, b: tf.tensor2d(seeded(40 * 12, 1), [40, 12]), bias: tf.tensor(seeded(12, 3)), activation: 'relu' }).dataSync()));
+    const bias = seeded(12, 3);
+    expect(Array.from(got)).toEqual(Array.from({ length: 9 * 12 }, (_, i) => Math.max(0, bias[i % 12])));
   });
 });

@@ -20,7 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { gemm, packedBytes, type GemmProblem } from './gemm/gemm.js';
+import { gemm, scratchBytes, type GemmProblem } from './gemm/gemm.js';
 import { GemmActivation, simdGemmFor, type SimdGemm } from './gemm/simd_gemm.js';
 import { asWasmBackend, runWasmKernel, wasmMemory, type WasmBackendLike } from './wasm_util.js';
 
@@ -123,7 +123,7 @@ function multiply(backend: WasmBackendLike, fns: SimdGemm, memory: WebAssembly.M
       temporaries.push((bRowMajor = runWasmKernel('Transpose', { x: b }, backend, { perm })));
     }
     const threads = parallel?.accepts(m, n, k) ? parallel : null;
-    const scratch = threads ? null : backend.makeOutput([Math.max(1, packedBytes(m, k) / 4)], 'float32');
+    const scratch = threads ? null : backend.makeOutput([Math.max(1, scratchBytes(m, k) / 4)], 'float32');
     if (scratch) temporaries.push(scratch);
     // Offsets only after the last allocation (allocations may move the heap's buffer, never offsets).
     const [aAt, bAt, outAt] = [a, bRowMajor, out].map((t) => heapOffset(backend, t));

@@ -67,6 +67,8 @@ export const op = {
   i32Mul: [0x6c],
   i32And: [0x71],
   i32ShrU: [0x76],
+  i32Load: (offset = 0) => [0x28, ...memarg(2, offset)],
+  i32Store: (offset = 0) => [0x36, ...memarg(2, offset)],
   f32Load: (offset = 0) => [0x2a, ...memarg(2, offset)],
   f32Store: (offset = 0) => [0x38, ...memarg(2, offset)],
   // SIMD, four float32 lanes.
@@ -74,6 +76,8 @@ export const op = {
   v128Load32Splat: (offset = 0) => simd(0x09, ...memarg(0, offset)),
   v128Store: (offset = 0) => simd(0x0b, ...memarg(0, offset)),
   v128Zero: simd(0x0c, ...Array<number>(16).fill(0)),
+  /** 1 if any bit of the vector is set. */
+  v128AnyTrue: simd(0x53),
   f32x4Splat: simd(0x13),
   f32x4Sqrt: simd(0xe3),
   f32x4Add: simd(0xe4),

@@ -23,26 +23,98 @@ export interface GemmProblem {
   alpha: number;
 }
 
-/** Bytes of scratch `gemm` needs for packed A. */
+/** Blocks of MR rows in an m-row A. */
+const blocksOf = (m: number) => Math.ceil(m / MR);
+
+/** Bytes of packed A. */
 export function packedBytes(m: number, k: number): number {
-  return 4 * Math.ceil(m / MR) * MR * k;
+  return 4 * blocksOf(m) * MR * k;
 }
 
-/** C = act(op(A)·B + bias) on `memory`; `scratch` is the byte offset of packedBytes(m, k) free bytes. */
-export function gemm(fns: SimdGemm, memory: WebAssembly.Memory, p: GemmProblem, scratch: number): void {
-  const { m, n, k } = p;
-  if (m === 0 || n === 0) return;
+/** Bytes of scratch `gemm` needs: packed A, its compacted copy, the B offsets and the counts. */
+export function scratchBytes(m: number, k: number): number {
+  return 2 * packedBytes(m, k) + 4 * blocksOf(m) * k + 4 * blocksOf(m);
+}
+
+/** A as the panels read it: packed, and compacted (all-zero k-steps left out) when that pays. */
+export interface PreparedA {
+  /** Byte offset of the blocks the panels read. */
+  at: number;
+  sparse: boolean;
+  /** With `sparse`: byte offsets of the B offsets and of the per-block step counts. */
+  idx: number;
+  counts: number;
+}
+
+/** Switches for tests and benchmarks. */
+export const gemmSettings = {
+  /** Leave out the k-steps where a block of A is all zeros (when it pays, see prepareA). */
+  skipZeroBlocks: true,
+};
+
+/** Compacting pays when at least this share of A's values is zero (checked on a sample) ... */
+const ZERO_SHARE_TO_TRY = 0.4;
+/** ... and the compacted blocks keep at most this share of the k-steps. */
+const STEPS_SHARE_TO_USE = 0.8;
+const SAMPLE = 2048;
+
+/** Share of zeros among up to SAMPLE evenly spaced values of A. */
+function zeroShare(memory: WebAssembly.Memory, p: GemmProblem): number {
+  const size = p.m * p.k;
+  const values = new Float32Array(memory.buffer, p.a, size);
+  const step = Math.max(1, Math.floor(size / SAMPLE));
+  let zeros = 0;
+  let seen = 0;
+  for (let i = 0; i < size; i += step, seen++) if (values[i] === 0) zeros++;
+  return seen === 0 ? 0 : zeros / seen;
+}
+
+/** Pack op(A) into `scratch` (scratchBytes(m, k) bytes) and compact it when it is sparse enough. */
+export function prepareA(fns: SimdGemm, memory: WebAssembly.Memory, p: GemmProblem, scratch: number): PreparedA {
+  const { m, k } = p;
   // Byte strides of op(A)'s rows and of its k.
   const [rowStride, kStride] = p.transA ? [4, 4 * m] : [4 * k, 4];
   fns.packA(p.a, scratch, m, k, rowStride, kStride);
-  const [ldb, ldc] = [4 * n, 4 * n];
-  let j = 0;
-  for (; j + 8 <= n; j += 8) fns.panel8(scratch, p.b + 4 * j, p.c + 4 * j, p.bias && p.bias + 4 * j, k, 0, ldb, ldc, p.activation, p.alpha, m);
-  if (j + 4 <= n) {
-    fns.panel4(scratch, p.b + 4 * j, p.c + 4 * j, p.bias && p.bias + 4 * j, k, 0, ldb, ldc, p.activation, p.alpha, m);
+  const dense: PreparedA = { at: scratch, sparse: false, idx: 0, counts: 0 };
+  if (!gemmSettings.skipZeroBlocks || k < 8 || zeroShare(memory, p) < ZERO_SHARE_TO_TRY) return dense;
+  const out = scratch + packedBytes(m, k);
+  const idx = out + packedBytes(m, k);
+  const counts = idx + 4 * blocksOf(m) * k;
+  fns.compactA(scratch, m, k, out, idx, counts, 4 * p.n);
+  const kept = new Int32Array(memory.buffer, counts, blocksOf(m)).reduce((a, b) => a + b, 0);
+  return kept <= STEPS_SHARE_TO_USE * blocksOf(m) * k ? { at: out, sparse: true, idx, counts } : dense;
+}
+
+/** Column panels [from, to) of 8 columns each. */
+export function runPanels8(fns: SimdGemm, a: PreparedA, p: GemmProblem, from: number, to: number): void {
+  const ld = 4 * p.n;
+  for (let q = from; q < to; q++) {
+    const j = 8 * q;
+    const bias = p.bias && p.bias + 4 * j;
+    if (a.sparse) fns.panel8sparse(a.at, p.b + 4 * j, p.c + 4 * j, bias, p.k, 0, ld, ld, p.activation, p.alpha, p.m, a.idx, a.counts);
+    else fns.panel8(a.at, p.b + 4 * j, p.c + 4 * j, bias, p.k, 0, ld, ld, p.activation, p.alpha, p.m);
+  }
+}
+
+/** The columns past the last full 8-column panel: one 4-column panel, then scalars. */
+export function runTail(fns: SimdGemm, memory: WebAssembly.Memory, a: PreparedA, p: GemmProblem): void {
+  let j = 8 * Math.floor(p.n / 8);
+  const ld = 4 * p.n;
+  if (j + 4 <= p.n) {
+    const bias = p.bias && p.bias + 4 * j;
+    if (a.sparse) fns.panel4sparse(a.at, p.b + 4 * j, p.c + 4 * j, bias, p.k, 0, ld, ld, p.activation, p.alpha, p.m, a.idx, a.counts);
+    else fns.panel4(a.at, p.b + 4 * j, p.c + 4 * j, bias, p.k, 0, ld, ld, p.activation, p.alpha, p.m);
     j += 4;
   }
-  if (j < n) scalarColumns(new Float32Array(memory.buffer), p, j);
+  if (j < p.n) scalarColumns(new Float32Array(memory.buffer), p, j);
+}
+
+/** C = act(op(A)·B + bias) on `memory`; `scratch` is the byte offset of scratchBytes(m, k) free bytes. */
+export function gemm(fns: SimdGemm, memory: WebAssembly.Memory, p: GemmProblem, scratch: number): void {
+  if (p.m === 0 || p.n === 0) return;
+  const a = prepareA(fns, memory, p, scratch);
+  runPanels8(fns, a, p, 0, Math.floor(p.n / 8));
+  runTail(fns, memory, a, p);
 }
 
 /** Columns [j0, n) of C one value at a time (at most three columns), on a float32 view of the memory. */

@@ -105,7 +105,33 @@ function microKernel(mr: number, nv: number): FunctionSpec {
   return { params: KERNEL_PARAMS, locals: locals.types, body: code };
 }
 
+/**
+ * The same tile over a compacted A (see `compactA`): only the k whose MR
+ * values are not all zero, each with the byte offset k·ldb of its row of B,
+ * read from `IDX`. On MNIST 61% of the k of the first layer's product and
+ * 72% of its weight gradient's are all-zero blocks; skipping them changes
+ * no finite result (acc + 0·w = acc), only whether a NaN or ∞ in a skipped
+ * row of B reaches C.
+ */
+function sparseMicroKernel(mr: number, nv: number): FunctionSpec {
+  const IDX = KERNEL_PARAMS.length;
+  const locals = new Locals(KERNEL_PARAMS.length + 1);
+  const acc = Array.from({ length: mr }, () => locals.addMany(V128, nv));
+  const bv = locals.addMany(V128, nv);
+  const s = locals.add(V128);
+  const row = locals.add(I32);
+  const code: number[] = [];
+  acc.flat().forEach((a) => code.push(...op.v128Zero, ...op.set(a)));
+  const load = [...op.get(B), ...op.get(IDX), ...op.i32Load(), ...op.i32Add, ...op.set(row)];
+  bv.forEach((b, v) => load.push(...op.get(row), ...op.v128Load(16 * v), ...op.set(b)));
+  const oneK = [...load, ...acc.flatMap((r, i) => multiplyRow(r, bv, s, A, 4 * i)), ...addTo(A, op.i32(4 * MR)), ...addTo(IDX, op.i32(4))];
+  code.push(...countDown(K, oneK));
+  code.push(...epilogue(locals, acc, bv));
+  return { params: [...KERNEL_PARAMS, I32], locals: locals.types, body: code };
+}
+
 const kernelIndex = (mr: number, nv: number) => (nv - 1) * MR + (mr - 1);
+const sparseKernelIndex = (mr: number, nv: number) => 2 * MR + kernelIndex(mr, nv);
 const passParams = (first: number[]) => [...first, ...[BIAS, K, LDA, LDB, LDC, ACT, ALPHA].flatMap((p) => op.get(p))];
 
 /**
@@ -129,6 +155,56 @@ function panel(nv: number): FunctionSpec {
     code.push(...op.get(M), ...op.i32(mr), ...op.i32Eq, ...op.if, ...call(mr), ...op.end);
   }
   return { name: `panel${4 * nv}`, params, locals: [], body: code };
+}
+
+/**
+ * panelSparse(a, b, c, bias, k, lda, ldb, ldc, act, α, m, idx, counts): as
+ * `panel` over compacted A; block i holds counts[i] steps, at a + i·k·MR·4
+ * with their B offsets at idx + i·k·4.
+ */
+function sparsePanel(nv: number): FunctionSpec {
+  const params: ValueType[] = [...KERNEL_PARAMS, I32, I32, I32];
+  const [M, IDX, COUNTS] = [KERNEL_PARAMS.length, KERNEL_PARAMS.length + 1, KERNEL_PARAMS.length + 2];
+  const steps = (mr: number) => [...op.get(A), ...op.get(B), ...op.get(C), ...op.get(BIAS), ...op.get(COUNTS), ...op.i32Load(), ...[LDA, LDB, LDC, ACT, ALPHA].flatMap((p) => op.get(p)), ...op.get(IDX), ...op.call(sparseKernelIndex(mr, nv))];
+  const code: number[] = [];
+  code.push(...op.block, ...op.loop);
+  code.push(...op.get(M), ...op.i32(MR), ...op.i32LtS, ...op.brIf(1));
+  code.push(...steps(MR));
+  code.push(...op.get(A), ...op.get(K), ...op.i32(4 * MR), ...op.i32Mul, ...op.i32Add, ...op.set(A));
+  code.push(...op.get(IDX), ...op.get(K), ...op.i32(4), ...op.i32Mul, ...op.i32Add, ...op.set(IDX));
+  code.push(...addTo(COUNTS, op.i32(4)));
+  code.push(...op.get(C), ...op.get(LDC), ...op.i32(MR), ...op.i32Mul, ...op.i32Add, ...op.set(C));
+  code.push(...addTo(M, op.i32(-MR)), ...op.br(0), ...op.end, ...op.end);
+  for (let mr = 1; mr < MR; mr++) code.push(...op.get(M), ...op.i32(mr), ...op.i32Eq, ...op.if, ...steps(mr), ...op.end);
+  return { name: `panel${4 * nv}sparse`, params, locals: [], body: code };
+}
+
+/**
+ * compactA(packed, m, k, out, idx, counts, ldb): for each block of packed A,
+ * the k-steps with any nonzero bit, in order, into out (same block layout),
+ * their B offsets k·ldb into idx, and their number into counts.
+ */
+function compactA(): FunctionSpec {
+  const [PACKED, M_, K_, OUT, IDX, COUNTS, LDB_] = [0, 1, 2, 3, 4, 5, 6];
+  const locals = new Locals(7);
+  const [i, kk, j, from, to, idxAt, v] = [...locals.addMany(I32, 6), locals.add(V128)];
+  const code: number[] = [];
+  code.push(...op.i32(0), ...op.set(i));
+  code.push(...op.block, ...op.loop, ...op.get(i), ...op.get(M_), ...op.i32GeS, ...op.brIf(1));
+  // Block i starts at packed + (i/MR)·k·MR·4 = packed + i·k·4 (i steps by MR), likewise out; idx at idx + (i/MR)·k·4.
+  code.push(...op.get(PACKED), ...op.get(i), ...op.get(K_), ...op.i32Mul, ...op.i32(4), ...op.i32Mul, ...op.i32Add, ...op.set(from));
+  code.push(...op.get(OUT), ...op.get(i), ...op.get(K_), ...op.i32Mul, ...op.i32(4), ...op.i32Mul, ...op.i32Add, ...op.set(to));
+  code.push(...op.get(IDX), ...op.get(i), ...op.get(K_), ...op.i32Mul, ...op.i32Add, ...op.set(idxAt)); // i·k·4/MR = i·k (MR = 4)
+  code.push(...op.i32(0), ...op.set(kk), ...op.i32(0), ...op.set(j));
+  code.push(...op.block, ...op.loop, ...op.get(kk), ...op.get(K_), ...op.i32GeS, ...op.brIf(1));
+  code.push(...op.get(from), ...op.v128Load(), ...op.tee(v), ...op.v128AnyTrue, ...op.if);
+  code.push(...op.get(to), ...op.get(v), ...op.v128Store(), ...addTo(to, op.i32(16)));
+  code.push(...op.get(idxAt), ...op.get(kk), ...op.get(LDB_), ...op.i32Mul, ...op.i32Store(), ...addTo(idxAt, op.i32(4)));
+  code.push(...addTo(j, op.i32(1)), ...op.end);
+  code.push(...addTo(from, op.i32(16)), ...addTo(kk, op.i32(1)), ...op.br(0), ...op.end, ...op.end);
+  code.push(...op.get(COUNTS), ...op.get(j), ...op.i32Store(), ...addTo(COUNTS, op.i32(4)));
+  code.push(...addTo(i, op.i32(MR)), ...op.br(0), ...op.end, ...op.end);
+  return { name: 'compactA', params: Array<ValueType>(7).fill(I32), locals: locals.types, body: code };
 }
 
 /**
@@ -169,7 +245,8 @@ export const SHARED_MAXIMUM_PAGES = 16384;
 export function gemmModuleBytes(shared = false): Uint8Array {
   const functions: FunctionSpec[] = [];
   for (const nv of [1, 2]) for (let mr = 1; mr <= MR; mr++) functions[kernelIndex(mr, nv)] = microKernel(mr, nv);
-  functions.push(panel(1), panel(2), packA());
+  for (const nv of [1, 2]) for (let mr = 1; mr <= MR; mr++) functions[sparseKernelIndex(mr, nv)] = sparseMicroKernel(mr, nv);
+  functions.push(panel(1), panel(2), packA(), sparsePanel(1), sparsePanel(2), compactA());
   return moduleBytes(functions, shared ? { sharedMaximumPages: SHARED_MAXIMUM_PAGES } : {});
 }
 
@@ -179,10 +256,19 @@ export type PanelFn = (a: number, b: number, c: number, bias: number, k: number,
 /** packA(src, dst, m, k, rowStride, kStride), byte offsets and strides. */
 export type PackFn = (src: number, dst: number, m: number, k: number, rowStride: number, kStride: number) => void;
 
+/** panelSparse(a, b, c, bias, k, lda, ldb, ldc, act, α, m, idx, counts). */
+export type SparsePanelFn = (a: number, b: number, c: number, bias: number, k: number, lda: number, ldb: number, ldc: number, act: number, alpha: number, m: number, idx: number, counts: number) => void;
+
+/** compactA(packed, m, k, out, idx, counts, ldb). */
+export type CompactFn = (packed: number, m: number, k: number, out: number, idx: number, counts: number, ldb: number) => void;
+
 export interface SimdGemm {
   panel8: PanelFn;
   panel4: PanelFn;
   packA: PackFn;
+  panel8sparse: SparsePanelFn;
+  panel4sparse: SparsePanelFn;
+  compactA: CompactFn;
 }
 
 const cache = new WeakMap<WebAssembly.Memory, SimdGemm | null>();

@@ -11,8 +11,8 @@
  * keep a process alive.
  */
 import { Worker } from 'node:worker_threads';
-import { scalarColumns, type GemmProblem } from './gemm.js';
-import { gemmModuleBytes, MR, SHARED_MAXIMUM_PAGES, type SimdGemm } from './simd_gemm.js';
+import { prepareA, runPanels8, runTail, scratchBytes, type GemmProblem } from './gemm.js';
+import { gemmModuleBytes, SHARED_MAXIMUM_PAGES, type SimdGemm } from './simd_gemm.js';
 
 /** Int32 slots of the control block. */
 const enum Slot {
@@ -36,7 +36,11 @@ const enum Slot {
   /** Panels of 8 columns in all; helper h takes its share of them. */
   Panels = 12,
   Threads = 13,
-  Size = 16,
+  /** 1 when A is compacted: the panels read step offsets at Idx and counts at Counts. */
+  Sparse = 14,
+  Idx = 15,
+  Counts = 16,
+  Size = 20,
 }
 
 /** Runs in each helper: take the panels [h·P/T, (h+1)·P/T) of every product, forever. */
@@ -55,9 +59,12 @@ for (;;) {
   try {
     const n = c[${Slot.N}], panels = c[${Slot.Panels}], threads = c[${Slot.Threads}];
     const from = Math.floor((h * panels) / threads), to = Math.floor(((h + 1) * panels) / threads);
+    const sparse = c[${Slot.Sparse}] === 1;
     for (let p = from; p < to; p++) {
       const j = 8 * p, bias = c[${Slot.Bias}];
-      fns.panel8(c[${Slot.A}], c[${Slot.B}] + 4 * j, c[${Slot.C}] + 4 * j, bias && bias + 4 * j, c[${Slot.K}], 0, 4 * n, 4 * n, c[${Slot.Activation}], f[${Slot.Alpha}], c[${Slot.M}]);
+      const args = [c[${Slot.A}], c[${Slot.B}] + 4 * j, c[${Slot.C}] + 4 * j, bias && bias + 4 * j, c[${Slot.K}], 0, 4 * n, 4 * n, c[${Slot.Activation}], f[${Slot.Alpha}], c[${Slot.M}]];
+      if (sparse) fns.panel8sparse(...args, c[${Slot.Idx}], c[${Slot.Counts}]);
+      else fns.panel8(...args);
     }
   } catch (err) {
     Atomics.store(c, ${Slot.Failed}, 1);
@@ -98,7 +105,7 @@ export class GemmThreads {
    * (it only grows, so a huge product stays on the calling thread).
    */
   static worthSharing(m: number, n: number, k: number, threads: number): boolean {
-    const bytes = 4 * (2 * (m + MR) * k + k * n + m * n + n);
+    const bytes = 4 * (m * k + k * n + m * n + n) + scratchBytes(m, k);
     return n >= 8 * threads && 2 * m * n * k >= 4e6 && bytes <= SHARED_BUDGET_BYTES;
   }
 
@@ -108,9 +115,8 @@ export class GemmThreads {
    */
   run(heap: ArrayBuffer, p: GemmProblem): void {
     const { m, n, k } = p;
-    const packedBytes = 4 * Math.ceil(m / MR) * MR * k;
-    // Shared layout: A as stored | B | C | bias | packed A.
-    const sizes = [4 * m * k, 4 * k * n, 4 * m * n, p.bias ? 4 * n : 0, packedBytes];
+    // Shared layout: A as stored | B | C | bias | scratch (packed A and its compacted copy).
+    const sizes = [4 * m * k, 4 * k * n, 4 * m * n, p.bias ? 4 * n : 0, scratchBytes(m, k)];
     const at: number[] = [];
     let end = 0;
     for (const s of sizes) {
@@ -123,15 +129,15 @@ export class GemmThreads {
     shared.set(source.subarray(p.a, p.a + sizes[0]), at[0]);
     shared.set(source.subarray(p.b, p.b + sizes[1]), at[1]);
     if (p.bias) shared.set(source.subarray(p.bias, p.bias + sizes[3]), at[3]);
-    const [rowStride, kStride] = p.transA ? [4, 4 * m] : [4 * k, 4];
-    this.fns.packA(at[0], at[4], m, k, rowStride, kStride);
+    const local: GemmProblem = { ...p, a: at[0], b: at[1], c: at[2], bias: p.bias ? at[3] : 0 };
+    const a = prepareA(this.fns, this.memory, local, at[4]);
 
     const panels = Math.floor(n / 8);
     const c = this.control;
-    c[Slot.A] = at[4];
-    c[Slot.B] = at[1];
-    c[Slot.C] = at[2];
-    c[Slot.Bias] = p.bias ? at[3] : 0;
+    c[Slot.A] = a.at;
+    c[Slot.B] = local.b;
+    c[Slot.C] = local.c;
+    c[Slot.Bias] = local.bias;
     c[Slot.M] = m;
     c[Slot.N] = n;
     c[Slot.K] = k;
@@ -139,21 +145,16 @@ export class GemmThreads {
     new Float32Array(c.buffer)[Slot.Alpha] = p.alpha;
     c[Slot.Panels] = panels;
     c[Slot.Threads] = this.threads;
+    c[Slot.Sparse] = a.sparse ? 1 : 0;
+    c[Slot.Idx] = a.idx;
+    c[Slot.Counts] = a.counts;
     Atomics.store(c, Slot.Done, 0);
     Atomics.add(c, Slot.Start, 1);
     Atomics.notify(c, Slot.Start);
 
-    // This thread's share: panel range 0, then the columns past the last full panel.
-    const ldb = 4 * n;
-    const mine = Math.floor(panels / this.threads);
-    const bias = (j: number) => (p.bias ? at[3] + 4 * j : 0);
-    for (let q = 0; q < mine; q++) this.fns.panel8(at[4], at[1] + 32 * q, at[2] + 32 * q, bias(8 * q), k, 0, ldb, ldb, p.activation, p.alpha, m);
-    let j = 8 * panels;
-    if (j + 4 <= n) {
-      this.fns.panel4(at[4], at[1] + 4 * j, at[2] + 4 * j, bias(j), k, 0, ldb, ldb, p.activation, p.alpha, m);
-      j += 4;
-    }
-    if (j < n) scalarColumns(new Float32Array(this.memory.buffer), { ...p, a: at[0], b: at[1], c: at[2], bias: p.bias ? at[3] : 0 }, j);
+    // This thread's share: the first panels, then the columns past the last full panel.
+    runPanels8(this.fns, a, local, 0, Math.floor(panels / this.threads));
+    runTail(this.fns, this.memory, a, local);
     this.waitForHelpers();
     new Uint8Array(heap).set(new Uint8Array(this.memory.buffer, at[2], sizes[2]), p.c);
   }
