@@ -30,6 +30,7 @@ import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { installFastWasmMatMul } from './BatchMatMul.js';
 import { installSimdMatMul } from './MatMul.js';
 import { installColumnSum } from './Sum.js';
+import { installSharedIdentity } from './Identity.js';
 import { adamUpdateCpuConfig, adamUpdateWasmConfig } from './AdamUpdate.js';
 
 export { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
@@ -47,6 +48,8 @@ export interface RegisterWasmKernelsOptions {
   simdMatMul?: boolean;
   /** Sum over leading axes as SIMD column sums (default false). */
   columnSum?: boolean;
+  /** Identity (clone) shares the input's data instead of copying it (default false). */
+  sharedIdentity?: boolean;
 }
 
 export interface KernelRegistrationReport {
@@ -87,6 +90,7 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): K
     for (const name of installSimdMatMul()) if (!report.replaced.includes(name)) report.replaced.push(name);
   }
   if (options.columnSum) report.replaced.push(...installColumnSum());
+  if (options.sharedIdentity) report.replaced.push(...installSharedIdentity());
   return report;
 }
 
@@ -114,5 +118,5 @@ export function registerAddedKernels(): string[] {
  */
 export function installLatentkitWasmKernels(): KernelRegistrationReport {
   registerAddedKernels();
-  return registerWasmKernels({ replaceConv2DBackpropInput: true, fastTransposedMatMul: true, simdMatMul: true, columnSum: true });
+  return registerWasmKernels({ replaceConv2DBackpropInput: true, fastTransposedMatMul: true, simdMatMul: true, columnSum: true, sharedIdentity: true });
 }
