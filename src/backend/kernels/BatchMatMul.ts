@@ -5,6 +5,7 @@
  * wrapper transposes the operand explicitly, then multiplies on the fast path.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { wrapWasmKernel } from './wasm_util.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
@@ -20,21 +21,16 @@ let installed = false;
 /** Replace the wasm BatchMatMul kernel with the transpose-first wrapper (once). */
 export function installFastWasmMatMul(): void {
   if (installed) return;
-  const original = tf.getKernel('BatchMatMul', 'wasm');
-  if (!original) return;
-  const kernelFunc: tf.KernelFunc = (args) => {
+  installed = wrapWasmKernel('BatchMatMul', (original) => (args) => {
     const { inputs, backend, attrs } = args;
     const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
-    if (!transposeA && !transposeB) return original.kernelFunc(args);
+    if (!transposeA && !transposeB) return original(args);
     let { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const temporaries: tf.TensorInfo[] = [];
     if (transposeA) temporaries.push((a = transposeLastTwo(a, backend)));
     if (transposeB) temporaries.push((b = transposeLastTwo(b, backend)));
-    const out = original.kernelFunc({ inputs: { a, b }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } });
+    const out = original({ inputs: { a, b }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } });
     for (const t of temporaries) (backend as unknown as { disposeData(id: object): void }).disposeData(t.dataId);
     return out;
-  };
-  tf.unregisterKernel('BatchMatMul', 'wasm');
-  tf.registerKernel({ ...original, kernelFunc });
-  installed = true;
+  });
 }

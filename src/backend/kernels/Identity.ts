@@ -8,8 +8,9 @@
  * saves for the backward pass (49 clones per step of the 784-400-20 VAE),
  * and the wasm backend's Identity allocates and copies each one.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { wrapWasmKernel } from './wasm_util.js';
 
 interface RefCounted {
   incRef(dataId: tf.DataId): void;
@@ -29,12 +30,7 @@ let installed = false;
 
 /** Put the sharing Identity in front of the wasm backend's (once). */
 export function installSharedIdentity(): string[] {
-  if (installed) return [];
-  const original = tf.getKernel('Identity', 'wasm');
-  if (!original) return [];
-  const config: KernelConfig = { ...original, kernelFunc: sharing(original.kernelFunc) };
-  tf.unregisterKernel('Identity', 'wasm');
-  tf.registerKernel(config);
+  if (installed || !wrapWasmKernel('Identity', sharing)) return [];
   installed = true;
   return ['Identity'];
 }

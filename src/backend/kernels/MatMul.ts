@@ -19,10 +19,10 @@
  * the wasm backend's own kernel.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { gemm, scratchBytes, type GemmProblem } from './gemm/gemm.js';
 import { GemmActivation, simdGemmFor, type SimdGemm } from './gemm/simd_gemm.js';
-import { asWasmBackend, runWasmKernel, wasmMemory, type WasmBackendLike } from './wasm_util.js';
+import { asWasmBackend, runWasmKernel, wasmMemory, wrapWasmKernel, type WasmBackendLike } from './wasm_util.js';
 
 /** The product on several threads (Node: gemm/threads.ts), installed by the backend module. */
 export interface ParallelGemm {
@@ -184,12 +184,7 @@ export function installSimdMatMul(): string[] {
   if (installed) return [];
   const replaced: string[] = [];
   for (const [name, fused] of [['BatchMatMul', false], ['_FusedMatMul', true]] as const) {
-    const original = tf.getKernel(name, 'wasm');
-    if (!original) continue;
-    const config: KernelConfig = { ...original, kernelFunc: withFallback(original.kernelFunc, fused) };
-    tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel(config);
-    replaced.push(name);
+    if (wrapWasmKernel(name, (original) => withFallback(original, fused))) replaced.push(name);
   }
   installed = true;
   return replaced;

@@ -13,9 +13,9 @@
  * backend's own kernel.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { I32, instantiateOn, Locals, moduleBytes, op, V128, type FunctionSpec } from '../wasm/assembler.js';
-import { asWasmBackend, heapF32, wasmMemory } from './wasm_util.js';
+import { asWasmBackend, heapF32, wasmMemory, wrapWasmKernel } from './wasm_util.js';
 
 /** Columns per SIMD iteration: four vectors of four. */
 const WIDTH = 16;
@@ -84,12 +84,7 @@ let installed = false;
 
 /** Put the column-sum path in front of the wasm backend's Sum (once). */
 export function installColumnSum(): string[] {
-  if (installed) return [];
-  const original = tf.getKernel('Sum', 'wasm');
-  if (!original) return [];
-  const config: KernelConfig = { ...original, kernelFunc: withFallback(original.kernelFunc) };
-  tf.unregisterKernel('Sum', 'wasm');
-  tf.registerKernel(config);
+  if (installed || !wrapWasmKernel('Sum', withFallback)) return [];
   installed = true;
   return ['Sum'];
 }

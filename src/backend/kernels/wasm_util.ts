@@ -8,8 +8,8 @@
  * grow the heap and detach earlier views, so fetch views only after the last
  * allocation that precedes their use.
  */
-import { getKernel } from '@tensorflow/tfjs-core';
-import type { DataId, DataType, KernelBackend, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+import type { DataId, DataType, KernelBackend, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 
 /** The part of `BackendWasm` our kernels use (structural, so no deep import is needed). */
 export interface WasmBackendLike {
@@ -72,4 +72,17 @@ export function assertNoDilation(kernelName: string, attrs: unknown): void {
       `${kernelName} (latentkit wasm kernel): dilations other than 1 are not supported, got [${dh}, ${dw}]`,
     );
   }
+}
+
+/**
+ * Register `wrap(original)` as the wasm kernel `name`, in front of the one
+ * registered now (which stays reachable as its fallback). False when 'wasm'
+ * has no such kernel.
+ */
+export function wrapWasmKernel(name: string, wrap: (original: KernelFunc) => KernelFunc): boolean {
+  const original = getKernel(name, 'wasm');
+  if (!original) return false;
+  unregisterKernel(name, 'wasm');
+  registerKernel({ ...original, kernelFunc: wrap(original.kernelFunc) });
+  return true;
 }
