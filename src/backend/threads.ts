@@ -53,5 +53,7 @@ const sharedProducts: ParallelGemm = {
 
 /** Let the wasm matrix-product kernels share large products out (called when the wasm backend starts). */
 export function installComputeThreads(): void {
+  // A bad $LATENTKIT_THREADS fails here, when the backend starts, not at the first product.
+  computeThreads();
   setParallelGemm(sharedProducts);
 }
