@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { backendCandidates, initBackend } from './index.js';
+import { backendCandidates, enableRelaxedSimd, initBackend } from './index.js';
+import { gemmCodegen } from './kernels/gemm/simd_gemm.js';
 
 describe('backend selection', () => {
   it('auto prefers tfjs-node when installed, then wasm, then cpu', () => {
@@ -49,5 +50,20 @@ describe('backend selection', () => {
     for (let i = 0; i < results.cpu.length; i++) {
       results.cpu[i].forEach((v, j) => expect(results.wasm[i][j]).toBeCloseTo(v, 4));
     }
+  });
+});
+
+describe('relaxed SIMD (fused multiply-add in the matrix product)', () => {
+  it('LATENTKIT_RELAXED_SIMD=0 keeps the unfused kernel, unset or 1 fuses, anything else is refused', () => {
+    try {
+      expect(enableRelaxedSimd({ LATENTKIT_RELAXED_SIMD: '0' })).toBe(false);
+      expect(gemmCodegen().fma).toBe(false);
+      expect(enableRelaxedSimd({ LATENTKIT_RELAXED_SIMD: '1' })).toBe(true);
+      expect(gemmCodegen().fma).toBe(true);
+      expect(() => enableRelaxedSimd({ LATENTKIT_RELAXED_SIMD: 'yes' })).toThrow(/LATENTKIT_RELAXED_SIMD must be 0 or 1 \(got 'yes'\)/);
+    } finally {
+      enableRelaxedSimd({});
+    }
+    expect(gemmCodegen().fma).toBe(true);
   });
 });

@@ -6,6 +6,7 @@
  * then the pure-JavaScript `cpu` backend.
  */
 import { createRequire } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
@@ -14,7 +15,26 @@ import '@tensorflow/tfjs-layers';
 import { UsageError } from '../errors.js';
 import { installLatentkitWasmKernels, registerAddedKernels } from './kernels/register.js';
 import { installComputeThreads } from './threads.js';
+import { gemmCodegenSettings } from './kernels/gemm/simd_gemm.js';
+import { hasRelaxedSimd } from './wasm/features.js';
 import { installFastWasmRead } from './wasm/read.js';
+
+/**
+ * Relaxed SIMD (fused multiply-add in the matrix-product kernel) is standard
+ * WebAssembly and on by default in current browsers, but Node 20's V8 keeps
+ * it behind a flag; V8 reads wasm feature flags when a module is compiled, so
+ * switching it on before the first kernel is compiled is enough. It only adds
+ * instructions: modules that do not use them compile and run as before.
+ * LATENTKIT_RELAXED_SIMD=0 keeps the plain multiply-then-add kernel (results
+ * bit-for-bit those of earlier versions and of engines without FMA).
+ */
+export function enableRelaxedSimd(env: Record<string, string | undefined> = process.env): boolean {
+  const text = env.LATENTKIT_RELAXED_SIMD;
+  if (text !== undefined && text !== '' && text !== '0' && text !== '1') throw new UsageError(`LATENTKIT_RELAXED_SIMD must be 0 or 1 (got '${text}')`);
+  gemmCodegenSettings.fma = text !== '0';
+  if (gemmCodegenSettings.fma && !hasRelaxedSimd()) setFlagsFromString('--experimental-wasm-relaxed-simd');
+  return gemmCodegenSettings.fma && hasRelaxedSimd();
+}
 
 export const BACKEND_CHOICES = ['auto', 'wasm', 'cpu', 'tensorflow'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -81,6 +101,7 @@ export async function initBackend(choice: BackendChoice = 'auto', available = de
     if ((tf.engine() as unknown as { backendName: string | null }).backendName === name || (await activate(name))) {
       registerAddedKernels();
       if (name === 'wasm') {
+        enableRelaxedSimd();
         installLatentkitWasmKernels();
         installFastWasmRead(tf.findBackend('wasm')!);
         installComputeThreads();

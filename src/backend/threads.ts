@@ -13,6 +13,8 @@ import { GemmThreads } from './kernels/gemm/threads.js';
 import { setParallelGemm, type ParallelGemm } from './kernels/MatMul.js';
 
 let requested: number | undefined;
+/** The default as read when the backend started (process.env is slow to read once per product). */
+let startDefault: number | undefined;
 let pool: GemmThreads | null = null;
 
 /** $LATENTKIT_THREADS when set, otherwise every core the process may use. */
@@ -37,7 +39,7 @@ export function setComputeThreads(n: number | undefined): number | undefined {
 }
 
 export function computeThreads(): number {
-  return requested ?? defaultComputeThreads();
+  return requested ?? startDefault ?? defaultComputeThreads();
 }
 
 const sharedProducts: ParallelGemm = {
@@ -54,6 +56,10 @@ const sharedProducts: ParallelGemm = {
 /** Let the wasm matrix-product kernels share large products out (called when the wasm backend starts). */
 export function installComputeThreads(): void {
   // A bad $LATENTKIT_THREADS fails here, when the backend starts, not at the first product.
-  computeThreads();
+  startDefault = defaultComputeThreads();
+  if (pool && pool.threads !== computeThreads()) {
+    void pool.close();
+    pool = null;
+  }
   setParallelGemm(sharedProducts);
 }

@@ -49,6 +49,7 @@ export const op = {
   br: (depth: number) => [0x0c, ...uleb(depth)],
   brIf: (depth: number) => [0x0d, ...uleb(depth)],
   return: [0x0f],
+  drop: [0x1a],
   call: (fn: number) => [0x10, ...uleb(fn)],
   // Locals.
   get: (i: number) => [0x20, ...uleb(i)],
@@ -86,6 +87,8 @@ export const op = {
   f32x4Div: simd(0xe7),
   /** Pseudo-maximum pmax(a, b) = a < b ? b : a, lane-wise (one instruction on x64, unlike f32x4.max). */
   f32x4Pmax: simd(0xeb),
+  /** Relaxed SIMD: a·b + c, fused (one rounding) where the CPU has FMA, else multiply then add. */
+  f32x4RelaxedMadd: simd(0x105),
 };
 
 export interface FunctionSpec {

@@ -6,9 +6,15 @@
  * The tfjs wasm backend's own memory is not shared (its threaded build does
  * not start in Node), so operands are copied in and the result copied back:
  * ~0.2 ms for a 128×784·784×400 product, which then takes ~1 ms on two
- * threads instead of ~1.9 ms on one. Helper threads spin briefly and then
- * sleep on Atomics.wait between products; they are unref'd, so they never
- * keep a process alive.
+ * threads instead of ~1.8 ms on one.
+ *
+ * Panels are taken one at a time from a shared counter, not split in fixed
+ * shares: on this VM a helper takes 0.1-0.4 ms to start on a product even
+ * while it spins (its core is also where the system and V8's own threads
+ * run), and with fixed shares the main thread waited that long for it on
+ * every product. The helpers are woken before the operands are copied in,
+ * spin briefly between products and then sleep on Atomics.wait; they are
+ * unref'd, so they never keep a process alive.
  */
 import { Worker } from 'node:worker_threads';
 import { prepareA, runPanels8, runTail, scratchBytes, type GemmProblem } from './gemm.js';
@@ -16,10 +22,10 @@ import { gemmModuleBytes, SHARED_MAXIMUM_PAGES, type SimdGemm } from './simd_gem
 
 /** Int32 slots of the control block. */
 const enum Slot {
-  /** Bumped by the main thread to start a product. */
+  /** The number of the current product, bumped by the main thread to start one. */
   Start = 0,
-  /** Helpers that finished the current product (reset per product). */
-  Done = 1,
+  /** Panels the helpers finished in the current product (reset per product). */
+  Finished = 1,
   /** Set by a helper that failed. */
   Failed = 2,
   // The product, in shared-memory byte offsets: packed A, B, C, bias (0: none).
@@ -33,9 +39,10 @@ const enum Slot {
   Activation = 10,
   /** Float32 bits of the LeakyReLU slope. */
   Alpha = 11,
-  /** Panels of 8 columns in all; helper h takes its share of them. */
+  /** Panels of 8 columns in all. */
   Panels = 12,
-  Threads = 13,
+  /** The next panel to take, as a ticket: (product number & 0x7fff) << 16 | panel. */
+  Next = 13,
   /** 1 when A is compacted: the panels read step offsets at Idx and counts at Counts. */
   Sparse = 14,
   Idx = 15,
@@ -43,39 +50,65 @@ const enum Slot {
   Size = 20,
 }
 
-/** Runs in each helper: take the panels [h·P/T, (h+1)·P/T) of every product, forever. */
+/** The panel part of a ticket once a product is closed: no panel is that high. */
+const CLOSED = 0xffff;
+const ticket = (product: number, panel: number) => ((product & 0x7fff) << 16) | panel;
+
+/**
+ * Runs in each helper. For every product: read its parameters, then take
+ * panels one at a time from the shared ticket until none is left. A ticket
+ * carries the product's number, so a helper that wakes late, or read the
+ * parameters while the next product was being posted, takes nothing (its
+ * compare-exchange fails or finds the product closed) and waits again.
+ */
 const HELPER = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, control, h } = workerData;
+const { module, memory, control, spinMs } = workerData;
 const fns = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const c = new Int32Array(control);
 const f = new Float32Array(control);
 // Products are counted from 0, so one posted while this thread was starting is not missed.
 let seen = 0;
 for (;;) {
-  for (let spin = 0; Atomics.load(c, ${Slot.Start}) === seen && spin < 200000; spin++);
+  const spinStart = performance.now();
+  while (Atomics.load(c, ${Slot.Start}) === seen && performance.now() - spinStart < spinMs) {
+    for (let spin = 0; spin < 1000 && Atomics.load(c, ${Slot.Start}) === seen; spin++);
+  }
   while (Atomics.load(c, ${Slot.Start}) === seen) Atomics.wait(c, ${Slot.Start}, seen);
   seen = Atomics.load(c, ${Slot.Start});
-  try {
-    const n = c[${Slot.N}], panels = c[${Slot.Panels}], threads = c[${Slot.Threads}];
-    const from = Math.floor((h * panels) / threads), to = Math.floor(((h + 1) * panels) / threads);
-    const sparse = c[${Slot.Sparse}] === 1;
-    for (let p = from; p < to; p++) {
-      const j = 8 * p, bias = c[${Slot.Bias}];
-      const args = [c[${Slot.A}], c[${Slot.B}] + 4 * j, c[${Slot.C}] + 4 * j, bias && bias + 4 * j, c[${Slot.K}], 0, 4 * n, 4 * n, c[${Slot.Activation}], f[${Slot.Alpha}], c[${Slot.M}]];
-      if (sparse) fns.panel8sparse(...args, c[${Slot.Idx}], c[${Slot.Counts}]);
-      else fns.panel8(...args);
-    }
-  } catch (err) {
-    Atomics.store(c, ${Slot.Failed}, 1);
+  const tag = (seen & 0x7fff) << 16;
+  // Woken before the operands are copied in: wait for the product to open (or to be over).
+  let t = Atomics.load(c, ${Slot.Next});
+  for (const openStart = performance.now(); t === (tag | ${CLOSED}) && Atomics.load(c, ${Slot.Start}) === seen; t = Atomics.load(c, ${Slot.Next})) {
+    if (performance.now() - openStart > spinMs) Atomics.wait(c, ${Slot.Next}, t, 50);
   }
-  Atomics.add(c, ${Slot.Done}, 1);
-  Atomics.notify(c, ${Slot.Done});
+  if ((t & 0x7fff0000) !== tag) continue;
+  const n = c[${Slot.N}], panels = c[${Slot.Panels}], sparse = c[${Slot.Sparse}] === 1;
+  const a = c[${Slot.A}], b = c[${Slot.B}], cc = c[${Slot.C}], bias = c[${Slot.Bias}], k = c[${Slot.K}], m = c[${Slot.M}];
+  const act = c[${Slot.Activation}], alpha = f[${Slot.Alpha}], idx = c[${Slot.Idx}], counts = c[${Slot.Counts}];
+  for (;;) {
+    t = Atomics.load(c, ${Slot.Next});
+    if ((t & 0x7fff0000) !== tag || (t & 0xffff) >= panels) break;
+    if (Atomics.compareExchange(c, ${Slot.Next}, t, t + 1) !== t) continue;
+    try {
+      const j = 8 * (t & 0xffff);
+      const args = [a, b + 4 * j, cc + 4 * j, bias && bias + 4 * j, k, 0, 4 * n, 4 * n, act, alpha, m];
+      if (sparse) fns.panel8sparse(...args, idx, counts);
+      else fns.panel8(...args);
+    } catch (err) {
+      Atomics.store(c, ${Slot.Failed}, 1);
+    }
+    Atomics.add(c, ${Slot.Finished}, 1);
+    Atomics.notify(c, ${Slot.Finished});
+  }
 }
 `;
 
 /** The most the shared memory grows to for one product (operands, result, packed A). */
 const SHARED_BUDGET_BYTES = 256 * 2 ** 20;
+
+/** How long a helper spins for the next product before it sleeps (products come every ~1 ms in training). */
+const HELPER_SPIN_MS = 0.5;
 
 /** A product that takes longer than this on the helpers means a helper is gone. */
 const TIMEOUT_MS = 60_000;
@@ -93,7 +126,7 @@ export class GemmThreads {
     const module = new WebAssembly.Module(gemmModuleBytes(true) as unknown as ArrayBuffer);
     this.fns = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as SimdGemm;
     for (let h = 1; h < threads; h++) {
-      const worker = new Worker(HELPER, { eval: true, workerData: { module, memory: this.memory, control: this.control.buffer, h } });
+      const worker = new Worker(HELPER, { eval: true, workerData: { module, memory: this.memory, control: this.control.buffer, spinMs: HELPER_SPIN_MS } });
       worker.unref();
       this.workers.push(worker);
     }
@@ -114,6 +147,13 @@ export class GemmThreads {
    * memory, e.g. the tfjs wasm heap); C is written back there.
    */
   run(heap: ArrayBuffer, p: GemmProblem): void {
+    const c = this.control;
+    // Wake the helpers first: they get going while the operands are copied in.
+    const product = (c[Slot.Start] + 1) | 0;
+    Atomics.store(c, Slot.Next, ticket(product, CLOSED));
+    Atomics.store(c, Slot.Start, product);
+    Atomics.notify(c, Slot.Start);
+    Atomics.notify(c, Slot.Next);
     const { m, n, k } = p;
     // Shared layout: A as stored | B | C | bias | scratch (packed A and its compacted copy).
     const sizes = [4 * m * k, 4 * k * n, 4 * m * n, p.bias ? 4 * n : 0, scratchBytes(m, k)];
@@ -133,7 +173,6 @@ export class GemmThreads {
     const a = prepareA(this.fns, this.memory, local, at[4]);
 
     const panels = Math.floor(n / 8);
-    const c = this.control;
     c[Slot.A] = a.at;
     c[Slot.B] = local.b;
     c[Slot.C] = local.c;
@@ -144,29 +183,42 @@ export class GemmThreads {
     c[Slot.Activation] = p.activation;
     new Float32Array(c.buffer)[Slot.Alpha] = p.alpha;
     c[Slot.Panels] = panels;
-    c[Slot.Threads] = this.threads;
     c[Slot.Sparse] = a.sparse ? 1 : 0;
     c[Slot.Idx] = a.idx;
     c[Slot.Counts] = a.counts;
-    Atomics.store(c, Slot.Done, 0);
-    Atomics.add(c, Slot.Start, 1);
-    Atomics.notify(c, Slot.Start);
+    Atomics.store(c, Slot.Finished, 0);
+    Atomics.store(c, Slot.Next, ticket(product, 0));
+    Atomics.notify(c, Slot.Next);
 
-    // This thread's share: the first panels, then the columns past the last full panel.
-    runPanels8(this.fns, a, local, 0, Math.floor(panels / this.threads));
-    runTail(this.fns, this.memory, a, local);
-    this.waitForHelpers();
+    // The columns past the last full panel, then panels as long as any is left: a helper
+    // that wakes late costs nothing but its share of the work.
+    let taken = 0;
+    try {
+      runTail(this.fns, this.memory, a, local);
+      for (;;) {
+        const panel = Atomics.add(c, Slot.Next, 1) & 0xffff;
+        if (panel >= panels) break;
+        taken++;
+        runPanels8(this.fns, a, local, panel, panel + 1);
+      }
+    } finally {
+      // Closed, so no helper takes a panel of this product once the next one is being
+      // posted (see HELPER); then wait for the panels the helpers took.
+      const last = Atomics.exchange(c, Slot.Next, ticket(product, CLOSED)) & 0xffff;
+      Atomics.notify(c, Slot.Next);
+      this.waitForHelpers(Math.min(last, panels) - taken);
+    }
     new Uint8Array(heap).set(new Uint8Array(this.memory.buffer, at[2], sizes[2]), p.c);
   }
 
-  private waitForHelpers(): void {
+  /** Until the helpers have finished `panels` panels (the ones they took). */
+  private waitForHelpers(panels: number): void {
     const c = this.control;
-    const helpers = this.threads - 1;
-    for (let spin = 0; Atomics.load(c, Slot.Done) < helpers && spin < 200000; spin++);
+    for (let spin = 0; Atomics.load(c, Slot.Finished) < panels && spin < 200000; spin++);
     const deadline = Date.now() + TIMEOUT_MS;
-    for (let done = Atomics.load(c, Slot.Done); done < helpers; done = Atomics.load(c, Slot.Done)) {
+    for (let done = Atomics.load(c, Slot.Finished); done < panels; done = Atomics.load(c, Slot.Finished)) {
       if (Date.now() > deadline) throw new Error('latentkit: a matrix-product helper thread stopped answering');
-      Atomics.wait(c, Slot.Done, done, 1000);
+      Atomics.wait(c, Slot.Finished, done, 1000);
     }
     if (Atomics.load(c, Slot.Failed) !== 0) throw new Error('latentkit: a matrix-product helper thread failed');
   }
