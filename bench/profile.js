@@ -3,13 +3,15 @@
 //
 //   node bench/profile.js [wasm|cpu] [--kernels] [--stock-adam] [--steps N]
 //
-// Runs optimizer.minimize(model.forward(...).loss) on a fixed random batch of 128
-// (the same work as one step of train(), without the data pipeline). With
+// Runs optimizer.minimize(model.forward(...).loss) on a fixed batch of 128 MNIST
+// images (from LATENTKIT_DATA_DIR; random pixels without it, which run slower: the
+// matrix product skips the all-zero blocks of MNIST's background), the same work
+// as one step of train() without the data pipeline. With
 // --kernels every kernel of the backend is wrapped with a timer and the table
 // lists calls and ms per step; the wrappers cost a little, so compare runs with
 // the same flags. --stock-adam uses tf.train.adam instead of latentkit's fused Adam.
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, loadBuiltinModels, getModelDefinition, Rng } from '../dist/index.js';
+import { initBackend, loadBuiltinModels, getModelDefinition, loadDataset, Rng } from '../dist/index.js';
 
 const args = process.argv.slice(2);
 const backend = await initBackend(args.find((a) => !a.startsWith('--') && Number.isNaN(Number(a))) ?? 'wasm');
@@ -22,7 +24,8 @@ const model = def.create(def.resolveConfig({}, { shape: [28, 28, 1], numClasses:
 // Builds from before latentkit's fused Adam have only tf.train.adam.
 const optimizer = args.includes('--stock-adam') ? tf.train.adam(1e-3) : (await import('../dist/train/optimizers/adam.js')).adam(1e-3);
 const rng = new Rng(1);
-const batch = { x: tf.randomUniform([128, 784]), labels: tf.zeros([128], 'int32') };
+const mnist = await loadDataset('mnist', { split: 'train', limit: 128, quiet: true }).catch(() => null);
+const batch = { x: mnist ? tf.tensor2d(mnist.images, [128, 784]) : tf.randomUniform([128, 784]), labels: tf.zeros([128], 'int32') };
 const vars = model.trainableVariables();
 
 const times = new Map();
@@ -55,5 +58,5 @@ for (let i = 0; i < STEPS; i++) step();
 const msPerStep = (performance.now() - t0) / STEPS;
 const kernels = [...times.entries()].sort((a, b) => b[1].ms - a[1].ms).map(([name, e]) => ({ kernel: name, calls: e.calls / STEPS, ms: +(e.ms / STEPS).toFixed(2) }));
 const kernelMs = kernels.reduce((s, k) => s + k.ms, 0);
-console.log(JSON.stringify({ name: 'profile train step vae 784-400-20 batch 128', backend, adam: args.includes('--stock-adam') ? 'tf.train.adam' : 'fused', ms_per_step: +msPerStep.toFixed(2), kernel_ms: +kernelMs.toFixed(2) }));
+console.log(JSON.stringify({ name: 'profile train step vae 784-400-20 batch 128', backend, data: mnist ? 'mnist' : 'random', adam: args.includes('--stock-adam') ? 'tf.train.adam' : 'fused', ms_per_step: +msPerStep.toFixed(2), kernel_ms: +kernelMs.toFixed(2) }));
 if (kernels.length > 0) console.table(kernels);

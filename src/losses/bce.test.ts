@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend/index.js';
 import { Rng } from '../random.js';
 import { bceWithLogits } from './index.js';
+import { hasBceKernel } from '../backend/kernels/BceWithLogits.js';
 
 function random(rng: Rng, shape: number[], scale: number, offset = 0): tf.Tensor {
   return tf.tensor(Float32Array.from({ length: tf.util.sizeFromShape(shape) }, () => offset + scale * (2 * rng.next() - 1)), shape);
@@ -77,5 +78,65 @@ describe.each(['cpu', 'wasm'] as const)('bceWithLogits custom gradient on %s', (
     for (let i = 0; i < 3; i++) step();
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([l, x]);
+  });
+});
+
+describe.each(['cpu', 'wasm'] as const)('the fused BCE kernels on %s', (backend) => {
+  beforeAll(async () => {
+    await initBackend(backend);
+  });
+
+  it('are what bceWithLogits runs', () => {
+    expect(hasBceKernel()).toBe(true);
+  });
+
+  it('per-row values and gradients match float64 over logits from −100 to 100 (SIMD exp and log1p included)', () => {
+    const [rows, cols] = [8, 784];
+    const l = Float32Array.from({ length: rows * cols }, (_, i) => Math.fround(-100 + (200 * i) / (rows * cols - 1)));
+    const x = Float32Array.from({ length: rows * cols }, (_, i) => (i % 3 === 0 ? 0 : i % 3 === 1 ? 1 : Math.fround((i % 101) / 100)));
+    const dy = Float32Array.from({ length: rows }, (_, r) => r - 3.5);
+    const lt = tf.tensor2d(l, [rows, cols]);
+    const xt = tf.tensor2d(x, [rows, cols]);
+    const dyt = tf.tensor1d(dy);
+    const value = bceWithLogits(lt, xt).dataSync();
+    const grad = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(bceWithLogits(a, xt), dyt)))(lt);
+    const g = grad.dataSync();
+    for (let r = 0; r < rows; r++) {
+      let want = 0;
+      for (let c = r * cols; c < (r + 1) * cols; c++) {
+        want += Math.max(l[c], 0) - l[c] * x[c] + Math.log1p(Math.exp(-Math.abs(l[c])));
+        const sigma = 1 / (1 + Math.exp(-l[c]));
+        expect(Math.abs(g[c] - (sigma - x[c]) * dy[r])).toBeLessThan(2e-7 * Math.abs(dy[r]) + 1e-30);
+      }
+      expect(Math.abs(value[r] - want) / want).toBeLessThan(2e-6);
+    }
+    tf.dispose([lt, xt, dyt, grad]);
+  });
+
+  it('each term is within a few float32 roundings of float64 where log1p(e^−|l|) is largest (|l| < 2)', () => {
+    // Rows of four equal logits and zero targets: the row is 4·(max(l, 0) + log1p(e^−|l|)).
+    const values = Array.from({ length: 401 }, (_, i) => Math.fround(-2 + i / 100));
+    const got = bceWithLogits(tf.tensor2d(values.flatMap((v) => [v, v, v, v]), [values.length, 4]), tf.zeros([values.length, 4])).dataSync();
+    let worst = 0;
+    values.forEach((v, i) => {
+      const want = 4 * (Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))));
+      worst = Math.max(worst, Math.abs(got[i] - want) / want);
+    });
+    expect(worst).toBeLessThan(2.5e-7);
+  });
+
+  it('log1p(e^−|l|) stays accurate where it is tiny, and NaN logits give NaN', () => {
+    // Rows of one logit each: the sum is the term itself, log1p(e^−|l|) ≈ e^−|l| for large |l|.
+    const logits = [-80, -40, -17, 17, 40, 80, Number.NaN];
+    const got = bceWithLogits(tf.tensor2d(logits, [logits.length, 1]), tf.zeros([logits.length, 1])).dataSync();
+    logits.slice(0, -1).forEach((v, i) => {
+      const want = Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
+      expect(Math.abs(got[i] - want) / want).toBeLessThan(1e-6);
+    });
+    expect(got[logits.length - 1]).toBeNaN();
+    // The same through the SIMD path (4 columns per row) for the small terms alone.
+    const simd = bceWithLogits(tf.tensor2d([-80, -40, -30, -17], [1, 4]), tf.zeros([1, 4])).dataSync()[0];
+    const small = [-80, -40, -30, -17].reduce((s, v) => s + Math.log1p(Math.exp(v)), 0);
+    expect(Math.abs(simd - small) / small).toBeLessThan(1e-6);
   });
 });

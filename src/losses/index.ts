@@ -3,6 +3,7 @@
  * choose how to reduce. Inputs are [batch, ...features]; features are summed.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { bceWithLogitsKernel, hasBceKernel } from '../backend/kernels/BceWithLogits.js';
 
 function sumFeatures(t: tf.Tensor): tf.Tensor1D {
   const batch = t.shape[0];
@@ -33,6 +34,10 @@ export function bceWithLogits(logits: tf.Tensor, targets: tf.Tensor): tf.Tensor1
   // Broadcast targets would need their gradient reduced; leave those to autodiff.
   if (!tf.util.arraysEqual(logits.shape, targets.shape)) return tf.tidy(() => sumFeatures(bceStable(logits, targets)));
   const batch = logits.shape[0];
+  // One pass forward and one backward where the backend has latentkit's kernels (wasm, cpu).
+  if (hasBceKernel() && logits.dtype === 'float32' && targets.dtype === 'float32') {
+    return tf.tidy(() => bceWithLogitsKernel(tf.reshape(logits, [batch, -1]) as tf.Tensor2D, tf.reshape(targets, [batch, -1]) as tf.Tensor2D));
+  }
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [l, x, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
     save([l, x]);

@@ -23,8 +23,8 @@
 // Make sure the wasm backend's own kernels are registered first, so that
 // they cannot later overwrite (or be mistaken for missing next to) ours.
 import '@tensorflow/tfjs-backend-wasm';
-import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
-import type { KernelConfig } from '@tensorflow/tfjs-core';
+import { getGradient, getKernel, registerGradient, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+import type { GradConfig, KernelConfig } from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { installFastWasmMatMul } from './BatchMatMul.js';
@@ -32,6 +32,7 @@ import { installSimdMatMul } from './MatMul.js';
 import { installColumnSum } from './Sum.js';
 import { installSharedIdentity } from './Identity.js';
 import { adamUpdateCpuConfig, adamUpdateWasmConfig } from './AdamUpdate.js';
+import { bceGradConfig, bceKernelConfigs } from './BceWithLogits.js';
 
 export { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 export { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
@@ -98,10 +99,14 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): K
  * Kernels of latentkit's own (no TensorFlow.js equivalent to replace), for
  * every backend that has an implementation; registered once, idempotently.
  */
-export const addedKernelConfigs: readonly KernelConfig[] = [adamUpdateWasmConfig, adamUpdateCpuConfig];
+export const addedKernelConfigs: readonly KernelConfig[] = [adamUpdateWasmConfig, adamUpdateCpuConfig, ...bceKernelConfigs];
+
+/** Gradients of latentkit's own kernels. */
+export const addedGradientConfigs: readonly GradConfig[] = [bceGradConfig];
 
 export function registerAddedKernels(): string[] {
   const registered: string[] = [];
+  for (const config of addedGradientConfigs) if (getGradient(config.kernelName) == null) registerGradient(config);
   for (const config of addedKernelConfigs) {
     if (getKernel(config.kernelName, config.backendName) == null) {
       registerKernel(config);

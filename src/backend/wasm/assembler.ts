@@ -61,6 +61,7 @@ export const op = {
   i32Eq: [0x46],
   i32Ne: [0x47],
   i32LtS: [0x48],
+  i32GtS: [0x4a],
   i32GeS: [0x4e],
   i32GeU: [0x4f],
   i32Add: [0x6a],
@@ -71,6 +72,8 @@ export const op = {
   i32Load: (offset = 0) => [0x28, ...memarg(2, offset)],
   i32Store: (offset = 0) => [0x36, ...memarg(2, offset)],
   f32Load: (offset = 0) => [0x2a, ...memarg(2, offset)],
+  f32Const: (x: number) => [0x43, ...new Uint8Array(Float32Array.of(x).buffer)],
+  f32Add: [0x92],
   f32Store: (offset = 0) => [0x38, ...memarg(2, offset)],
   // SIMD, four float32 lanes.
   v128Load: (offset = 0) => simd(0x00, ...memarg(0, offset)),
@@ -85,8 +88,26 @@ export const op = {
   f32x4Sub: simd(0xe5),
   f32x4Mul: simd(0xe6),
   f32x4Div: simd(0xe7),
+  /** Pseudo-minimum pmin(a, b) = b < a ? b : a, lane-wise (one instruction on x64, unlike f32x4.min). */
+  f32x4Pmin: simd(0xea),
   /** Pseudo-maximum pmax(a, b) = a < b ? b : a, lane-wise (one instruction on x64, unlike f32x4.max). */
   f32x4Pmax: simd(0xeb),
+  f32x4Abs: simd(0xe0),
+  f32x4Neg: simd(0xe1),
+  /** Lane-wise minimum; NaN if either lane is NaN. */
+  f32x4Min: simd(0xe8),
+  /** Round to nearest, ties to even. */
+  f32x4Nearest: simd(0x6a),
+  /** All-ones lanes where a ≥ b. */
+  f32x4Ge: simd(0x46),
+  f32x4ExtractLane: (lane: number) => simd(0x1f, lane),
+  /** Bits of the first operand where the mask (third) is set, of the second elsewhere. */
+  v128Bitselect: simd(0x52),
+  i32x4TruncSatF32x4S: simd(0xf8),
+  i32x4Splat: simd(0x11),
+  i32x4Add: simd(0xae),
+  /** Shift left by an i32 count. */
+  i32x4Shl: simd(0xab),
   /** Relaxed SIMD: a·b + c, fused (one rounding) where the CPU has FMA, else multiply then add. */
   f32x4RelaxedMadd: simd(0x105),
 };
