@@ -143,6 +143,18 @@ describe('BatchMatMul on wasm', () => {
     }
   });
 
+  it('batched transposed B (each matrix transposed on its own, edges not multiples of 4): same as cpu', async () => {
+    for (const [m, k, n] of [[7, 11, 13], [8, 16, 12], [5, 4, 3]]) {
+      const aShape = [2, 3, m, k];
+      const bShape = [3, n, k];
+      const a = seeded(size(aShape), m);
+      const b = seeded(size(bShape), n);
+      const got = await on('wasm', () => tf.tidy(() => tf.matMul(tf.tensor(a, aShape), tf.tensor(b, bShape), false, true).dataSync()));
+      const want = await on('cpu', () => tf.tidy(() => tf.matMul(tf.tensor(a, aShape), tf.broadcastTo(tf.tensor(b, bShape), [2, 3, n, k]), false, true).dataSync()));
+      expect(relErr(got, want)).toBeLessThan(1e-5);
+    }
+  });
+
   it('leaves no tensor data behind (scratch and transposed copies are freed)', async () => {
     await tf.setBackend('wasm');
     const a = tf.tensor(seeded(9 * 10, 1), [9, 10]);

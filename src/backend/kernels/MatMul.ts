@@ -7,8 +7,9 @@
  * transposed, and re-packs B whenever it sees a B it has not seen before,
  * which in training is every call (+1.5-2 ms per 128×784×400 product). Our
  * product reads transposed A directly (the Xᵀ·dY of every weight gradient),
- * transposes B first when asked (the dY·Wᵀ of an input gradient; a
- * 784×400 transpose costs ~0.2 ms), and runs at ~42 GFLOP/s on these
+ * transposes B first when asked (the dY·Wᵀ of an input gradient), with a
+ * SIMD transpose of its own (the wasm backend's Transpose took ~0.2 ms for
+ * 784×400), and runs at ~42 GFLOP/s on these
  * shapes. The fused kernel adds the bias and applies ReLU or LeakyReLU in
  * the same pass; other activations run as their own kernel afterwards.
  *
@@ -20,7 +21,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { gemm, scratchBytes, type GemmProblem } from './gemm/gemm.js';
+import { gemm, scratchBytes, transposeMatrix, type GemmProblem } from './gemm/gemm.js';
 import { GemmActivation, simdGemmFor, type SimdGemm } from './gemm/simd_gemm.js';
 import { asWasmBackend, runWasmKernel, wasmMemory, wrapWasmKernel, type WasmBackendLike } from './wasm_util.js';
 
@@ -115,18 +116,18 @@ function multiply(backend: WasmBackendLike, fns: SimdGemm, memory: WebAssembly.M
   // (k = 0 needs no case of its own: the sums are empty, then bias and activation apply.)
   const temporaries: TensorInfo[] = [];
   try {
-    // B as K×N row-major: transpose the (batched) operand once when asked.
-    let bRowMajor = b;
-    if (attrs.transposeB) {
-      const rank = b.shape.length;
-      const perm = [...Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2];
-      temporaries.push((bRowMajor = runWasmKernel('Transpose', { x: b }, backend, { perm })));
-    }
+    // B as K×N row-major: each of the (batched) operand's matrices transposed once when asked.
+    const bT = attrs.transposeB ? backend.makeOutput([...b.shape.slice(0, -2), k, n], 'float32') : null;
+    if (bT) temporaries.push(bT);
     const threads = parallel?.accepts(m, n, k) ? parallel : null;
     const scratch = threads ? null : backend.makeOutput([Math.max(1, scratchBytes(m, k) / 4)], 'float32');
     if (scratch) temporaries.push(scratch);
     // Offsets only after the last allocation (allocations may move the heap's buffer, never offsets).
-    const [aAt, bAt, outAt] = [a, bRowMajor, out].map((t) => heapOffset(backend, t));
+    const [aAt, bAt, outAt] = [a, bT ?? b, out].map((t) => heapOffset(backend, t));
+    if (bT) {
+      const src = heapOffset(backend, b);
+      for (let i = 0; i < tf.util.sizeFromShape(b.shape.slice(0, -2)); i++) transposeMatrix(fns, memory, src + 4 * i * n * k, bAt + 4 * i * k * n, n, k);
+    }
     const packAt = scratch ? heapOffset(backend, scratch) : 0;
     const biasAt = bias ? heapOffset(backend, bias) : 0;
     for (let i = 0; i < p.aIndex.length; i++) {

@@ -80,6 +80,8 @@ export const op = {
   v128Load32Splat: (offset = 0) => simd(0x09, ...memarg(0, offset)),
   v128Store: (offset = 0) => simd(0x0b, ...memarg(0, offset)),
   v128Zero: simd(0x0c, ...Array<number>(16).fill(0)),
+  /** Four float lanes picked from two vectors: 0-3 from the first, 4-7 from the second. */
+  f32x4Shuffle: (lanes: [number, number, number, number]) => simd(0x0d, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])),
   /** 1 if any bit of the vector is set. */
   v128AnyTrue: simd(0x53),
   f32x4Splat: simd(0x13),

@@ -138,3 +138,16 @@ function activate(x: number, activation: GemmActivation, alpha: number): number 
   if (activation === GemmActivation.LeakyRelu) return x < alpha * x ? alpha * x : x;
   return x;
 }
+
+/** dst (cols×rows) = the rows×cols matrix at src transposed, byte offsets on `memory`: 4×4 SIMD blocks, then the edges. */
+export function transposeMatrix(fns: SimdGemm, memory: WebAssembly.Memory, src: number, dst: number, rows: number, cols: number): void {
+  const [rows4, cols4] = [rows - (rows % 4), cols - (cols % 4)];
+  if (rows4 > 0 && cols4 > 0) fns.transpose(src, dst, rows4, cols4, cols, rows);
+  if (rows4 === rows && cols4 === cols) return;
+  const heap = new Float32Array(memory.buffer);
+  const [s, d] = [src >> 2, dst >> 2];
+  for (let i = 0; i < rows; i++) {
+    // Columns past the last block in every row, and every column of the rows past the last block.
+    for (let j = i < rows4 ? cols4 : 0; j < cols; j++) heap[d + j * rows + i] = heap[s + i * cols + j];
+  }
+}

@@ -255,6 +255,47 @@ function packA(): FunctionSpec {
   return { name: 'packA', params: [I32, I32, I32, I32, I32, I32], locals: locals.types, body: code };
 }
 
+/**
+ * transpose(src, dst, rows, cols, srcRow, dstRow): the top-left rows×cols
+ * block of the row-major matrix at src (srcRow floats per row) into dst
+ * (dstRow floats per row) transposed, for rows and cols multiples of 4 (the
+ * caller does the edges): 4×4 blocks, each four loads, eight shuffles and
+ * four stores.
+ */
+function transpose(): FunctionSpec {
+  const [SRC, DST, ROWS, COLS, SRC_ROW, DST_ROW] = [0, 1, 2, 3, 4, 5];
+  const locals = new Locals(6);
+  const [i, j, from, to] = locals.addMany(I32, 4);
+  const [r0, r1, r2, r3, t0, t1, t2, t3] = locals.addMany(V128, 8);
+  const r = [r0, r1, r2, r3];
+  const code: number[] = [];
+  const rowBytes = [...op.get(SRC_ROW), ...op.i32(4), ...op.i32Mul];
+  const colBytes = [...op.get(DST_ROW), ...op.i32(4), ...op.i32Mul];
+  const shuffle = (a: number, b: number, lanes: [number, number, number, number], out: number) => [...op.get(a), ...op.get(b), ...op.f32x4Shuffle(lanes), ...op.set(out)];
+  code.push(...op.i32(0), ...op.set(i));
+  code.push(...op.block, ...op.loop, ...op.get(i), ...op.get(ROWS), ...op.i32GeS, ...op.brIf(1));
+  code.push(...op.i32(0), ...op.set(j));
+  code.push(...op.block, ...op.loop, ...op.get(j), ...op.get(COLS), ...op.i32GeS, ...op.brIf(1));
+  // from = src + (i·srcRow + j)·4: rows i..i+3 of columns j..j+3
+  code.push(...op.get(SRC), ...op.get(i), ...op.get(SRC_ROW), ...op.i32Mul, ...op.get(j), ...op.i32Add, ...op.i32(4), ...op.i32Mul, ...op.i32Add, ...op.set(from));
+  r.forEach((v, q) => {
+    code.push(...op.get(from), ...op.v128Load(), ...op.set(v));
+    if (q < 3) code.push(...op.get(from), ...rowBytes, ...op.i32Add, ...op.set(from));
+  });
+  code.push(...shuffle(r0, r1, [0, 4, 1, 5], t0), ...shuffle(r0, r1, [2, 6, 3, 7], t1));
+  code.push(...shuffle(r2, r3, [0, 4, 1, 5], t2), ...shuffle(r2, r3, [2, 6, 3, 7], t3));
+  // to = dst + (j·dstRow + i)·4: rows j..j+3 of the result
+  code.push(...op.get(DST), ...op.get(j), ...op.get(DST_ROW), ...op.i32Mul, ...op.get(i), ...op.i32Add, ...op.i32(4), ...op.i32Mul, ...op.i32Add, ...op.set(to));
+  const outputs: [number, number, [number, number, number, number]][] = [[t0, t2, [0, 1, 4, 5]], [t0, t2, [2, 3, 6, 7]], [t1, t3, [0, 1, 4, 5]], [t1, t3, [2, 3, 6, 7]]];
+  outputs.forEach(([a, b, lanes], q) => {
+    code.push(...op.get(to), ...op.get(a), ...op.get(b), ...op.f32x4Shuffle(lanes), ...op.v128Store());
+    if (q < 3) code.push(...op.get(to), ...colBytes, ...op.i32Add, ...op.set(to));
+  });
+  code.push(...op.get(j), ...op.i32(4), ...op.i32Add, ...op.set(j), ...op.br(0), ...op.end, ...op.end);
+  code.push(...op.get(i), ...op.i32(4), ...op.i32Add, ...op.set(i), ...op.br(0), ...op.end, ...op.end);
+  return { name: 'transpose', params: [I32, I32, I32, I32, I32, I32], locals: locals.types, body: code };
+}
+
 /** Pages (64 KiB) a shared memory for the product may grow to: 1 GiB. */
 export const SHARED_MAXIMUM_PAGES = 16384;
 
@@ -267,7 +308,7 @@ export function gemmModuleBytes(shared = false, codegen: GemmCodegen = gemmCodeg
   const functions: FunctionSpec[] = [];
   for (const nv of [1, 2]) for (let mr = 1; mr <= MR; mr++) functions[kernelIndex(mr, nv)] = microKernel(codegen, mr, nv);
   for (const nv of [1, 2]) for (let mr = 1; mr <= MR; mr++) functions[sparseKernelIndex(mr, nv)] = sparseMicroKernel(codegen, mr, nv);
-  functions.push(panel(1), panel(2), packA(), sparsePanel(1), sparsePanel(2), compactA());
+  functions.push(panel(1), panel(2), packA(), sparsePanel(1), sparsePanel(2), compactA(), transpose());
   return moduleBytes(functions, shared ? { sharedMaximumPages: SHARED_MAXIMUM_PAGES } : {});
 }
 
@@ -280,6 +321,9 @@ export type PackFn = (src: number, dst: number, m: number, k: number, rowStride:
 /** panelSparse(a, b, c, bias, k, lda, ldb, ldc, act, α, m, idx, counts). */
 export type SparsePanelFn = (a: number, b: number, c: number, bias: number, k: number, lda: number, ldb: number, ldc: number, act: number, alpha: number, m: number, idx: number, counts: number) => void;
 
+/** transpose(src, dst, rows, cols, srcRow, dstRow): byte offsets, rows and cols multiples of 4, row lengths in floats. */
+export type TransposeFn = (src: number, dst: number, rows: number, cols: number, srcRow: number, dstRow: number) => void;
+
 /** compactA(packed, m, k, out, idx, counts, ldb). */
 export type CompactFn = (packed: number, m: number, k: number, out: number, idx: number, counts: number, ldb: number) => void;
 
@@ -290,6 +334,7 @@ export interface SimdGemm {
   panel8sparse: SparsePanelFn;
   panel4sparse: SparsePanelFn;
   compactA: CompactFn;
+  transpose: TransposeFn;
 }
 
 const cache = new WeakMap<WebAssembly.Memory, SimdGemm | null>();
