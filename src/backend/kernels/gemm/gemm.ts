@@ -69,12 +69,24 @@ function zeroShare(memory: WebAssembly.Memory, p: GemmProblem): number {
   return seen === 0 ? 0 : zeros / seen;
 }
 
+/** op(A) into blocks (see packA in simd_gemm.ts): whole blocks with SIMD, the last partial one value by value. */
+function packOperandA(fns: SimdGemm, p: GemmProblem, dst: number, rowStride: number, kStride: number): void {
+  const { m, k } = p;
+  const blocks = Math.floor(m / MR);
+  if (blocks > 0 && k > 0) {
+    if (p.transA) fns.packBlocksT(p.a, dst, blocks, k, m);
+    else fns.packBlocksN(p.a, dst, blocks, k, k - (k % 4));
+  }
+  const done = blocks * MR;
+  if (done < m) fns.packA(p.a + done * rowStride, dst + blocks * MR * 4 * k, m - done, k, rowStride, kStride);
+}
+
 /** Pack op(A) into `scratch` (scratchBytes(m, k) bytes) and compact it when it is sparse enough. */
 export function prepareA(fns: SimdGemm, memory: WebAssembly.Memory, p: GemmProblem, scratch: number): PreparedA {
   const { m, k } = p;
   // Byte strides of op(A)'s rows and of its k.
   const [rowStride, kStride] = p.transA ? [4, 4 * m] : [4 * k, 4];
-  fns.packA(p.a, scratch, m, k, rowStride, kStride);
+  packOperandA(fns, p, scratch, rowStride, kStride);
   const dense: PreparedA = { at: scratch, sparse: false, idx: 0, counts: 0 };
   if (!gemmSettings.skipZeroBlocks || k < 8 || zeroShare(memory, p) < ZERO_SHARE_TO_TRY) return dense;
   const out = scratch + packedBytes(m, k);

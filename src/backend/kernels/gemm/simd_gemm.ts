@@ -296,6 +296,68 @@ function transpose(): FunctionSpec {
   return { name: 'transpose', params: [I32, I32, I32, I32, I32, I32], locals: locals.types, body: code };
 }
 
+/**
+ * packBlocksT(src, dst, blocks, k, m): the first 4·blocks columns of a K×M
+ * row-major A (op(A) = Aᵀ), packed as `packA` does: a block's four values
+ * of one k are adjacent in storage, so each is one vector copy.
+ */
+function packBlocksTransposed(): FunctionSpec {
+  const [SRC, DST, BLOCKS, K_, M_] = [0, 1, 2, 3, 4];
+  const locals = new Locals(5);
+  const [b, kk, from] = locals.addMany(I32, 3);
+  const code: number[] = [];
+  code.push(...op.i32(0), ...op.set(b));
+  code.push(...op.block, ...op.loop, ...op.get(b), ...op.get(BLOCKS), ...op.i32GeS, ...op.brIf(1));
+  code.push(...op.get(SRC), ...op.get(b), ...op.i32(16), ...op.i32Mul, ...op.i32Add, ...op.set(from));
+  code.push(...op.get(K_), ...op.set(kk));
+  code.push(...countDown(kk, [
+    ...op.get(DST), ...op.get(from), ...op.v128Load(), ...op.v128Store(),
+    ...addTo(DST, op.i32(16)), ...op.get(from), ...op.get(M_), ...op.i32(4), ...op.i32Mul, ...op.i32Add, ...op.set(from),
+  ]));
+  code.push(...addTo(b, op.i32(1)), ...op.br(0), ...op.end, ...op.end);
+  return { name: 'packBlocksT', params: [I32, I32, I32, I32, I32], locals: locals.types, body: code };
+}
+
+/**
+ * packBlocksN(src, dst, blocks, k, k4): the first 4·blocks rows of an M×K
+ * row-major A, packed as `packA` does: four k at a time, the 4×4 block of
+ * four rows transposed with shuffles, then the k past k4 (a multiple of 4)
+ * one value at a time.
+ */
+function packBlocksNormal(): FunctionSpec {
+  const [SRC, DST, BLOCKS, K_, K4] = [0, 1, 2, 3, 4];
+  const locals = new Locals(5);
+  const [b, kk, row, q] = locals.addMany(I32, 4);
+  const [r0, r1, r2, r3, t0, t1, t2, t3] = locals.addMany(V128, 8);
+  const rowBytes = [...op.get(K_), ...op.i32(4), ...op.i32Mul];
+  /** Address of A[block row + q][kk]: row + q·k·4 + kk·4. */
+  const at = (qq: number) => [...op.get(row), ...rowBytes, ...op.i32(qq), ...op.i32Mul, ...op.i32Add, ...op.get(kk), ...op.i32(4), ...op.i32Mul, ...op.i32Add];
+  const shuffle = (a: number, c: number, lanes: [number, number, number, number]) => [...op.get(a), ...op.get(c), ...op.f32x4Shuffle(lanes)];
+  const code: number[] = [];
+  code.push(...op.i32(0), ...op.set(b));
+  code.push(...op.block, ...op.loop, ...op.get(b), ...op.get(BLOCKS), ...op.i32GeS, ...op.brIf(1));
+  // row = src + 4b·k·4
+  code.push(...op.get(SRC), ...op.get(b), ...op.i32(16), ...op.i32Mul, ...op.get(K_), ...op.i32Mul, ...op.i32Add, ...op.set(row));
+  code.push(...op.i32(0), ...op.set(kk));
+  code.push(...op.block, ...op.loop, ...op.get(kk), ...op.get(K4), ...op.i32GeS, ...op.brIf(1));
+  [r0, r1, r2, r3].forEach((v, qq) => code.push(...at(qq), ...op.v128Load(), ...op.set(v)));
+  code.push(...shuffle(r0, r1, [0, 4, 1, 5]), ...op.set(t0), ...shuffle(r0, r1, [2, 6, 3, 7]), ...op.set(t1));
+  code.push(...shuffle(r2, r3, [0, 4, 1, 5]), ...op.set(t2), ...shuffle(r2, r3, [2, 6, 3, 7]), ...op.set(t3));
+  const outputs: [number, number, [number, number, number, number]][] = [[t0, t2, [0, 1, 4, 5]], [t0, t2, [2, 3, 6, 7]], [t1, t3, [0, 1, 4, 5]], [t1, t3, [2, 3, 6, 7]]];
+  outputs.forEach(([x, y, lanes], j) => code.push(...op.get(DST), ...shuffle(x, y, lanes), ...op.v128Store(16 * j)));
+  code.push(...addTo(DST, op.i32(64)), ...addTo(kk, op.i32(4)), ...op.br(0), ...op.end, ...op.end);
+  // k past k4: dst[kk][q] = A[row q][kk]
+  code.push(...op.block, ...op.loop, ...op.get(kk), ...op.get(K_), ...op.i32GeS, ...op.brIf(1));
+  code.push(...op.i32(0), ...op.set(q));
+  code.push(...op.block, ...op.loop, ...op.get(q), ...op.i32(4), ...op.i32GeS, ...op.brIf(1));
+  code.push(...op.get(DST), ...op.get(q), ...op.i32(4), ...op.i32Mul, ...op.i32Add);
+  code.push(...op.get(row), ...rowBytes, ...op.get(q), ...op.i32Mul, ...op.i32Add, ...op.get(kk), ...op.i32(4), ...op.i32Mul, ...op.i32Add, ...op.f32Load(), ...op.f32Store());
+  code.push(...addTo(q, op.i32(1)), ...op.br(0), ...op.end, ...op.end);
+  code.push(...addTo(DST, op.i32(16)), ...addTo(kk, op.i32(1)), ...op.br(0), ...op.end, ...op.end);
+  code.push(...addTo(b, op.i32(1)), ...op.br(0), ...op.end, ...op.end);
+  return { name: 'packBlocksN', params: [I32, I32, I32, I32, I32], locals: locals.types, body: code };
+}
+
 /** Pages (64 KiB) a shared memory for the product may grow to: 1 GiB. */
 export const SHARED_MAXIMUM_PAGES = 16384;
 
@@ -308,7 +370,7 @@ export function gemmModuleBytes(shared = false, codegen: GemmCodegen = gemmCodeg
   const functions: FunctionSpec[] = [];
   for (const nv of [1, 2]) for (let mr = 1; mr <= MR; mr++) functions[kernelIndex(mr, nv)] = microKernel(codegen, mr, nv);
   for (const nv of [1, 2]) for (let mr = 1; mr <= MR; mr++) functions[sparseKernelIndex(mr, nv)] = sparseMicroKernel(codegen, mr, nv);
-  functions.push(panel(1), panel(2), packA(), sparsePanel(1), sparsePanel(2), compactA(), transpose());
+  functions.push(panel(1), panel(2), packA(), sparsePanel(1), sparsePanel(2), compactA(), transpose(), packBlocksTransposed(), packBlocksNormal());
   return moduleBytes(functions, shared ? { sharedMaximumPages: SHARED_MAXIMUM_PAGES } : {});
 }
 
@@ -335,6 +397,10 @@ export interface SimdGemm {
   panel4sparse: SparsePanelFn;
   compactA: CompactFn;
   transpose: TransposeFn;
+  /** packBlocksT(src, dst, blocks, k, m): full blocks of a K×M (transposed) A. */
+  packBlocksT: (src: number, dst: number, blocks: number, k: number, m: number) => void;
+  /** packBlocksN(src, dst, blocks, k, k4): full blocks of an M×K A; k4 = k rounded down to a multiple of 4. */
+  packBlocksN: (src: number, dst: number, blocks: number, k: number, k4: number) => void;
 }
 
 const cache = new WeakMap<WebAssembly.Memory, SimdGemm | null>();
