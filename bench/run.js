@@ -14,7 +14,8 @@
 // every core (data-parallel workers); the PyTorch reference runs with its default
 // Adam and with foreach=True (its faster one here), all in interleaved rounds.
 // MNIST is read from LATENTKIT_DATA_DIR when available; otherwise random pixels of
-// the same shape are used (step time does not depend on pixel values).
+// the same shape are used (slower: the matrix product skips the all-zero blocks of
+// MNIST's background, and random pixels have none).
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import * as fs from 'node:fs';
@@ -163,17 +164,37 @@ function benchInference(data) {
   const z = tf.randomNormal([batch, 20]);
   const few = { ...data, n: 16 };
   const samples = 1000;
+  // Like the PyTorch reference, the result stays a tensor (disposed); reading it into a
+  // JavaScript array adds a fresh allocation each time (page faults here), so that is
+  // measured beside it (with_read_ms).
+  const timed = (fn) => {
+    const t0 = performance.now();
+    fn();
+    return performance.now() - t0;
+  };
+  const encodeAll = (read) => forEachBatch(ds, batch, (b) => {
+    const mu = model.encode(b);
+    if (read) mu.dataSync();
+    mu.dispose();
+  });
+  const decodeMany = (read, times) => {
+    for (let i = 0; i < times; i++) {
+      const x = model.decode(z);
+      if (read) x.dataSync();
+      x.dispose();
+    }
+  };
   for (const threads of PARALLEL > 1 ? [1, PARALLEL] : [1]) {
     setComputeThreads(threads);
     // Warm-up until allocations are recycled (fresh pages fault slowly on this VM).
-    for (let i = 0; i < 3; i++) forEachBatch(ds, batch, (b) => model.encode(b).dataSync());
-    let t0 = performance.now();
-    forEachBatch(ds, batch, (b) => model.encode(b).dataSync());
-    emit(`encode batch ${batch}`, ((performance.now() - t0) * batch) / ds.n, batch, { threads });
-    for (let i = 0; i < 10; i++) model.decode(z).dataSync();
-    t0 = performance.now();
-    for (let i = 0; i < 20; i++) model.decode(z).dataSync();
-    emit(`decode batch ${batch}`, (performance.now() - t0) / 20, batch, { threads });
+    for (let i = 0; i < 3; i++) encodeAll(true);
+    const encodeMs = timed(() => encodeAll(false));
+    const encodeReadMs = timed(() => encodeAll(true));
+    emit(`encode batch ${batch}`, (encodeMs * batch) / ds.n, batch, { threads, with_read_ms: +((encodeReadMs * batch) / ds.n).toFixed(2) });
+    decodeMany(true, 10);
+    const decodeMs = timed(() => decodeMany(false, 20)) / 20;
+    const decodeReadMs = timed(() => decodeMany(true, 20)) / 20;
+    emit(`decode batch ${batch}`, decodeMs, batch, { threads, with_read_ms: +decodeReadMs.toFixed(2) });
     iwaeLogLikelihood(model, { ...data, n: 2 }, { samples: 100, seed: 0 }); // warm-up
     t0 = performance.now();
     iwaeLogLikelihood(model, few, { samples, seed: 0 });
