@@ -5,6 +5,7 @@
 //   npm run bench -- --torch           also PyTorch (bench/pytorch_vae.py), interleaved, and the ratio
 //   npm run bench -- --scale           one epoch on 10k, 30k and 60k MNIST images; tensors across epochs
 //   npm run bench -- --backend cpu     another backend
+//   npm run bench -- --inference-only  encode, decode, IWAE and Adam only (no training rounds)
 //   options: --steps N (default 64, a multiple of 16), --rounds R (default 3), --python PATH,
 //            --threads N (the parallel lines: shared products, or N data-parallel workers; default: every core)
 //
@@ -196,9 +197,7 @@ function benchInference(data) {
     const decodeReadMs = timed(() => decodeMany(true, 20)) / 20;
     emit(`decode batch ${batch}`, decodeMs, batch, { threads, with_read_ms: +decodeReadMs.toFixed(2) });
     iwaeLogLikelihood(model, { ...data, n: 2 }, { samples: 100, seed: 0 }); // warm-up
-    t0 = performance.now();
-    iwaeLogLikelihood(model, few, { samples, seed: 0 });
-    const ms = (performance.now() - t0) / few.n;
+    const ms = timed(() => iwaeLogLikelihood(model, few, { samples, seed: 0 })) / few.n;
     emit(`iwae K=${samples} (ms per example)`, ms, 1, { threads, decoded_per_second: Math.round((samples * 1000) / ms) });
   }
   setComputeThreads(undefined);
@@ -244,7 +243,9 @@ async function benchScale(trainSet, testSet) {
   console.log(JSON.stringify({ name: 'tf.memory().numTensors after each epoch', backend, tensors, flat: tensors.every((t) => t === tensors[0]), peak_rss_mib: peakRssMib() }));
 }
 
-const { trainSet, testSet } = await benchTraining();
+const { trainSet, testSet } = flag('inference-only')
+  ? { trainSet: await mnistOrRandom('train', 60000), testSet: await mnistOrRandom('test', 10000) }
+  : await benchTraining();
 if (!flag('train-only')) {
   benchInference(testSet.n >= 1000 ? testSet : trainSet);
   benchAdam();

@@ -125,6 +125,26 @@ describe.each(['cpu', 'wasm'] as const)('the fused BCE kernels on %s', (backend)
     expect(worst).toBeLessThan(2.5e-7);
   });
 
+  it('targetRepeat S scores S rows of logits against each target row: values and both gradients as with repeated targets', () => {
+    const rng = new Rng(17);
+    for (const [b, repeat, d] of [[3, 4, 10], [2, 5, 784], [1, 3, 7]]) {
+      const l = random(rng, [b * repeat, d], 8);
+      const x = random(rng, [b, d], 0.5, 0.5);
+      const w = random(rng, [b * repeat], 1);
+      const tiled = (t: tf.Tensor) => tf.reshape(tf.tile(t, [1, repeat]), [b * repeat, d]);
+      const fused = (a: tf.Tensor, t: tf.Tensor) => tf.sum(tf.mul(bceWithLogits(a, t, { targetRepeat: repeat }), w));
+      const explicit = (a: tf.Tensor, t: tf.Tensor) => tf.sum(tf.mul(autodiffBce(a, tiled(t)), w));
+      const [gl, gx] = tf.grads(fused)([l, x]);
+      const [rl, rx] = tf.grads(explicit)([l, x]);
+      const ref = autodiffBce(l, tiled(x));
+      expect(maxAbsDiff(bceWithLogits(l, x, { targetRepeat: repeat }), ref) / (1 + tf.max(tf.abs(ref)).dataSync()[0])).toBeLessThan(1e-6);
+      expect(maxAbsDiff(gl, rl)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(gx, rx)).toBeLessThan(1e-4);
+      tf.dispose([l, x, w, gl, gx, rl, rx, ref]);
+    }
+    expect(() => bceWithLogits(tf.zeros([5, 3]), tf.zeros([2, 3]), { targetRepeat: 2 })).toThrow(/targetRepeat 2/);
+  });
+
   it('log1p(e^−|l|) stays accurate where it is tiny, and NaN logits give NaN', () => {
     // Rows of one logit each: the sum is the term itself, log1p(e^−|l|) ≈ e^−|l| for large |l|.
     const logits = [-80, -40, -17, 17, 40, 80, Number.NaN];

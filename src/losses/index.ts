@@ -30,7 +30,9 @@ function bceStable(logits: tf.Tensor, targets: tf.Tensor): tf.Tensor {
  * the incoming per-example gradient): three elementwise kernels instead of
  * backpropagating through the eight of the stable form.
  */
-export function bceWithLogits(logits: tf.Tensor, targets: tf.Tensor): tf.Tensor1D {
+export function bceWithLogits(logits: tf.Tensor, targets: tf.Tensor, options: { targetRepeat?: number } = {}): tf.Tensor1D {
+  const repeat = options.targetRepeat ?? 1;
+  if (repeat !== 1) return bceAgainstRepeatedTargets(logits, targets, repeat);
   // Broadcast targets would need their gradient reduced; leave those to autodiff.
   if (!tf.util.arraysEqual(logits.shape, targets.shape)) return tf.tidy(() => sumFeatures(bceStable(logits, targets)));
   const batch = logits.shape[0];
@@ -51,6 +53,26 @@ export function bceWithLogits(logits: tf.Tensor, targets: tf.Tensor): tf.Tensor1
     };
   });
   return tf.tidy(() => op(logits, targets));
+}
+
+/**
+ * BCE of logits [b·S, ...] where rows [jS, (j+1)S) share target row j of
+ * targets [b, ...] (the S samples of an importance-weighted bound), without
+ * a repeated copy of the targets where the fused kernel runs.
+ */
+function bceAgainstRepeatedTargets(logits: tf.Tensor, targets: tf.Tensor, repeat: number): tf.Tensor1D {
+  const rows = logits.shape[0];
+  if (!Number.isInteger(repeat) || repeat < 1 || targets.shape[0] * repeat !== rows || !tf.util.arraysEqual(logits.shape.slice(1), targets.shape.slice(1))) {
+    throw new Error(`bceWithLogits: targetRepeat ${repeat} needs logits [${targets.shape[0]}·${repeat}, ${targets.shape.slice(1)}], got [${logits.shape}]`);
+  }
+  return tf.tidy(() => {
+    const flatTargets = tf.reshape(targets, [targets.shape[0], -1]) as tf.Tensor2D;
+    if (hasBceKernel() && logits.dtype === 'float32' && targets.dtype === 'float32') {
+      return bceWithLogitsKernel(tf.reshape(logits, [rows, -1]) as tf.Tensor2D, flatTargets, repeat);
+    }
+    const repeated = tf.reshape(tf.tile(flatTargets, [1, repeat]), logits.shape); // [b, S·D] → [b·S, ...]
+    return bceWithLogits(logits, repeated);
+  });
 }
 
 /** Squared error summed over features: Σ (x − x̂)². */

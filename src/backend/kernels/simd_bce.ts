@@ -5,13 +5,16 @@
  * elementwise kernels of the composite form, whose log and exp are scalar
  * on that backend.
  *
- *   bceRows(l, x, out, rows, vectorBytes, rowBytes):
+ *   bceRows(l, x, out, rows, vectorBytes, rowBytes, xRowBytes):
  *     out[r] = Σ_c max(l, 0) − l·x + log1p(e^(−|l|)) over the first vectorBytes/4 columns
- *   bceGrad(l, x, dy, out, rows, vectorBytes, rowBytes):
+ *   bceGrad(l, x, dy, out, rows, vectorBytes, rowBytes, xRowBytes):
  *     out[r, c] = (σ(l) − x)·dy[r] over the same columns
  *
- * Offsets in bytes; a row is rowBytes long; vectorBytes (a multiple of 16)
- * of each row are done here and the rest of the row by the caller.
+ * Offsets in bytes; a row of l (and dy, out) is rowBytes long, and x moves
+ * on by xRowBytes per row: rowBytes, or 0 to hold one row of targets
+ * against several rows of logits (the samples of an importance-weighted
+ * bound). vectorBytes (a multiple of 16) of each row are done here and the
+ * rest of the row by the caller.
  *
  * e^(−a) for a ≥ 0: a is clamped to 87 (e^(−87) ≈ 1.6·10⁻³⁸, the smallest
  * normal float32 is 1.2·10⁻³⁸), n = round(−a·log₂e) (see expNegAbs), r = −a − n·ln 2 in two
@@ -100,7 +103,6 @@ function log1pSmall(k: Constants, v: Lane): number[] {
 interface Loop {
   rows: number;
   vectorBytes: number;
-  rowBytes: number;
   row: number;
   c: number;
 }
@@ -108,10 +110,10 @@ interface Loop {
 /**
  * for each row: prologue; the row's vectors two at a time (body(lane, byte
  * offset) for both, so their long dependency chains overlap), then one at
- * a time; epilogue; the pointers move on by rowBytes.
+ * a time; epilogue; each pointer moves on by its stride (pairs of locals).
  */
-function overRows(loop: Loop, lanes: [Lane, Lane], pointers: number[], prologue: number[], body: (v: Lane, offset: number) => number[], epilogue: number[]): number[] {
-  const { rows, vectorBytes, rowBytes, row, c } = loop;
+function overRows(loop: Loop, lanes: [Lane, Lane], pointers: [number, number][], prologue: number[], body: (v: Lane, offset: number) => number[], epilogue: number[]): number[] {
+  const { rows, vectorBytes, row, c } = loop;
   const columns = (width: number, code: number[]) => [
     ...op.block, ...op.loop, ...op.get(c), ...op.i32(width), ...op.i32Add, ...op.get(vectorBytes), ...op.i32GtS, ...op.brIf(1),
     ...code,
@@ -125,7 +127,7 @@ function overRows(loop: Loop, lanes: [Lane, Lane], pointers: number[], prologue:
     ...columns(32, [...body(lanes[0], 0), ...body(lanes[1], 16)]),
     ...columns(16, body(lanes[0], 0)),
     ...epilogue,
-    ...pointers.flatMap((p) => [...op.get(p), ...op.get(rowBytes), ...op.i32Add, ...op.set(p)]),
+    ...pointers.flatMap(([p, stride]) => [...op.get(p), ...op.get(stride), ...op.i32Add, ...op.set(p)]),
     ...op.get(row), ...op.i32(1), ...op.i32Add, ...op.set(row), ...op.br(0), ...op.end, ...op.end,
   ];
 }
@@ -136,8 +138,8 @@ const newLane = (locals: Locals): Lane => {
 };
 
 function bceRows(): FunctionSpec {
-  const [L, X, OUT, ROWS, VB, RB] = [0, 1, 2, 3, 4, 5];
-  const locals = new Locals(6);
+  const [L, X, OUT, ROWS, VB, RB, XRB] = [0, 1, 2, 3, 4, 5, 6];
+  const locals = new Locals(7);
   const [row, c] = locals.addMany(I32, 2);
   const lanes: [Lane, Lane] = [newLane(locals), newLane(locals)];
   const k = new Constants(locals);
@@ -157,13 +159,13 @@ function bceRows(): FunctionSpec {
     ...op.get(OUT), ...lane(0), ...lane(1), ...op.f32Add, ...lane(2), ...lane(3), ...op.f32Add, ...op.f32Add, ...op.f32Store(),
     ...op.get(OUT), ...op.i32(4), ...op.i32Add, ...op.set(OUT),
   ];
-  const code = overRows({ rows: ROWS, vectorBytes: VB, rowBytes: RB, row, c }, lanes, [L, X], prologue, body, store);
-  return { name: 'bceRows', params: [I32, I32, I32, I32, I32, I32], locals: locals.types, body: [...k.setup, ...code] };
+  const code = overRows({ rows: ROWS, vectorBytes: VB, row, c }, lanes, [[L, RB], [X, XRB]], prologue, body, store);
+  return { name: 'bceRows', params: [I32, I32, I32, I32, I32, I32, I32], locals: locals.types, body: [...k.setup, ...code] };
 }
 
 function bceGrad(): FunctionSpec {
-  const [L, X, DY, OUT, ROWS, VB, RB] = [0, 1, 2, 3, 4, 5, 6];
-  const locals = new Locals(7);
+  const [L, X, DY, OUT, ROWS, VB, RB, XRB] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const locals = new Locals(8);
   const [row, c] = locals.addMany(I32, 2);
   const lanes: [Lane, Lane] = [newLane(locals), newLane(locals)];
   const dy = locals.add(V128);
@@ -181,8 +183,8 @@ function bceGrad(): FunctionSpec {
   ];
   const prologue = [...op.get(DY), ...op.v128Load32Splat(), ...op.set(dy)];
   const next = [...op.get(DY), ...op.i32(4), ...op.i32Add, ...op.set(DY)];
-  const code = overRows({ rows: ROWS, vectorBytes: VB, rowBytes: RB, row, c }, lanes, [L, X, OUT], prologue, body, next);
-  return { name: 'bceGrad', params: [I32, I32, I32, I32, I32, I32, I32], locals: locals.types, body: [...k.setup, ...code] };
+  const code = overRows({ rows: ROWS, vectorBytes: VB, row, c }, lanes, [[L, RB], [X, XRB], [OUT, RB]], prologue, body, next);
+  return { name: 'bceGrad', params: [I32, I32, I32, I32, I32, I32, I32, I32], locals: locals.types, body: [...k.setup, ...code] };
 }
 
 export function bceModuleBytes(): Uint8Array {
@@ -190,8 +192,8 @@ export function bceModuleBytes(): Uint8Array {
 }
 
 export interface SimdBce {
-  bceRows(l: number, x: number, out: number, rows: number, vectorBytes: number, rowBytes: number): void;
-  bceGrad(l: number, x: number, dy: number, out: number, rows: number, vectorBytes: number, rowBytes: number): void;
+  bceRows(l: number, x: number, out: number, rows: number, vectorBytes: number, rowBytes: number, xRowBytes: number): void;
+  bceGrad(l: number, x: number, dy: number, out: number, rows: number, vectorBytes: number, rowBytes: number, xRowBytes: number): void;
 }
 
 const cache = new WeakMap<WebAssembly.Memory, SimdBce | null>();

@@ -61,16 +61,22 @@ export class Vae<C extends VaeConfig = VaeConfig> implements Autoencoder<C> {
     return { preact: out as tf.Tensor2D };
   }
 
-  /** −log p(x|z) per example (or the weighted MSE of the Keras book), and the data-space output. */
-  private reconstructionNll(preact: tf.Tensor2D, x: tf.Tensor2D, logVar?: tf.Tensor2D): { nll: tf.Tensor1D; mean: tf.Tensor2D } {
+  /**
+   * −log p(x|z) per example (or the weighted MSE of the Keras book). With
+   * `repeat` S, rows [jS, (j+1)S) of preact are scored against row j of x.
+   */
+  private reconstructionNll(preact: tf.Tensor2D, x: tf.Tensor2D, logVar?: tf.Tensor2D, repeat = 1): tf.Tensor1D {
     const { decoder, sigma, reconWeight } = this.config;
-    if (decoder === 'bernoulli' && reconWeight === null) return { nll: bceWithLogits(preact, x), mean: tf.sigmoid(preact) };
-    if (decoder === 'bernoulli') {
-      const mean = tf.sigmoid(preact);
-      return { nll: tf.div(sumSquaredError(mean, x), x.shape[1]) as tf.Tensor1D, mean };
-    }
+    if (decoder === 'bernoulli' && reconWeight === null) return bceWithLogits(preact, x, { targetRepeat: repeat });
+    const target = repeat === 1 ? x : (tf.reshape(tf.tile(x, [1, repeat]), preact.shape) as tf.Tensor2D); // [b, S·D] → [b·S, D]
+    if (decoder === 'bernoulli') return tf.div(sumSquaredError(tf.sigmoid(preact), target), x.shape[1]) as tf.Tensor1D;
     const lv = logVar ?? tf.scalar(Math.log((sigma as number) ** 2));
-    return { nll: gaussianNll(preact, lv, x), mean: preact };
+    return gaussianNll(preact, lv, target);
+  }
+
+  /** The data-space output: the Bernoulli means σ(preact), or the Gaussian means. */
+  private outputOf(preact: tf.Tensor2D): tf.Tensor2D {
+    return this.config.decoder === 'bernoulli' ? tf.sigmoid(preact) : preact;
   }
 
   forward(batch: Batch, ctx: ForwardContext): ModelOutput {
@@ -79,12 +85,11 @@ export class Vae<C extends VaeConfig = VaeConfig> implements Autoencoder<C> {
       const eps = tf.randomNormal(mu.shape, 0, 1, 'float32', ctx.rng.seed());
       const z = reparameterize(mu, logVar, eps) as tf.Tensor2D;
       const { preact, logVar: pixelLogVar } = this.decodeRaw(z, batch.labels);
-      const { nll, mean } = this.reconstructionNll(preact, batch.x, pixelLogVar);
-      const recon = tf.mean(nll) as tf.Scalar;
+      const recon = tf.mean(this.reconstructionNll(preact, batch.x, pixelLogVar)) as tf.Scalar;
       const kl = tf.mean(klStandardNormal(mu, logVar)) as tf.Scalar;
       const reconWeight = this.config.reconWeight ?? 1;
       const loss = tf.add(tf.mul(reconWeight, recon), tf.mul(betaAt(this.config, ctx.epoch), kl)) as tf.Scalar;
-      return { loss, terms: { recon, kl }, z, recon: mean };
+      return { loss, terms: { recon, kl }, z, recon: this.outputOf(preact) };
     });
   }
 
@@ -103,19 +108,15 @@ export class Vae<C extends VaeConfig = VaeConfig> implements Autoencoder<C> {
     return tf.tidy(() => {
       const { mu, logVar } = this.posterior(batch);
       const [b, latent] = mu.shape;
-      const dim = batch.x.shape[1];
       // [b, S, L]: S draws per example
       const eps = tf.randomNormal([b, samples, latent], 0, 1, 'float32', rng.seed());
       const z = reparameterize(tf.expandDims(mu, 1), tf.expandDims(logVar, 1), eps);
       const logQ = logNormalDiag(z, tf.expandDims(mu, 1), tf.expandDims(logVar, 1)); // [b, S]
       const logPz = logStandardNormal(z); // [b, S]
       const flatZ = tf.reshape(z, [b * samples, latent]) as tf.Tensor2D;
-      const repeatIdx = tf.reshape(tf.tile(tf.expandDims(tf.range(0, b, 1, 'int32'), 1), [1, samples]), [-1]);
-      const xRep = tf.gather(batch.x, repeatIdx) as tf.Tensor2D; // [b·S, D]
-      const labelsRep = batch.labels ? (tf.gather(batch.labels, repeatIdx) as tf.Tensor1D) : undefined;
+      const labelsRep = batch.labels ? (tf.reshape(tf.tile(tf.expandDims(batch.labels, 1), [1, samples]), [-1]) as tf.Tensor1D) : undefined;
       const { preact, logVar: pixelLogVar } = this.decodeRaw(flatZ, labelsRep);
-      const logPx = tf.neg(this.reconstructionNll(preact, xRep, pixelLogVar).nll); // [b·S]
-      void dim;
+      const logPx = tf.neg(this.reconstructionNll(preact, batch.x, pixelLogVar, samples)); // [b·S]
       return tf.add(tf.reshape(logPx, [b, samples]), tf.sub(logPz, logQ)) as tf.Tensor2D;
     });
   }
