@@ -12,7 +12,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-layers'; // registers gradient functions
 import { installLatentkitWasmKernels } from './register.js';
 import { gemmCodegen, gemmModuleBytes, type SimdGemm } from './gemm/simd_gemm.js';
-import { gemm, gemmSettings, scratchBytes } from './gemm/gemm.js';
+import { gemm, gemmSettings, prepareA, scratchBytes } from './gemm/gemm.js';
 import { installComputeThreads, setComputeThreads } from '../threads.js';
 import { enableRelaxedSimd } from '../index.js';
 import { hasRelaxedSimd } from '../wasm/features.js';
@@ -316,6 +316,23 @@ describe('A with many zeros (all-zero blocks of k-steps left out)', () => {
       }
     }
   }
+
+  it('compacts A when its zeros line up in blocks, not for a ReLU output\'s scattered zeros', () => {
+    const memory = new WebAssembly.Memory({ initial: 64 });
+    const fns = new WebAssembly.Instance(new WebAssembly.Module(gemmModuleBytes(false, { fma: true }) as unknown as ArrayBuffer), { env: { memory } }).exports as unknown as SimdGemm;
+    const [m, k, n] = [128, 200, 16];
+    const prepared = (a: Float32Array, transA: boolean) => {
+      new Float32Array(memory.buffer).set(a, 0);
+      return prepareA(fns, memory, { a: 0, b: 4 * m * k, c: 0, bias: 0, m, n, k, transA, activation: 0, alpha: 0 }, 4 * (m * k + k * n));
+    };
+    // Zeros in whole k-columns (MNIST's background): 40% of the steps skip.
+    expect(prepared(withZeros(m, k, 3, false), false).sparse).toBe(true);
+    expect(prepared(withZeros(k, m, 3, true), true).sparse).toBe(true);
+    // Half the values zero, independently (a ReLU layer): ~6% of 4-row blocks are all zero.
+    const relu = seeded(m * k, 4).map((v) => Math.max(0, v));
+    expect(prepared(relu, false).sparse).toBe(false);
+    expect(prepared(new Float32Array(m * k).fill(1), false).sparse).toBe(false);
+  });
 
   it('an all-zero A gives act(bias) in every row', async () => {
     setComputeThreads(1);

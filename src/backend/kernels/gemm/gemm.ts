@@ -52,21 +52,35 @@ export const gemmSettings = {
   skipZeroBlocks: true,
 };
 
-/** Compacting pays when at least this share of A's values is zero (checked on a sample) ... */
-const ZERO_SHARE_TO_TRY = 0.4;
+/**
+ * Compacting pays when a sample finds at least this share of A's k-steps all
+ * zero in their block of MR rows (a ReLU output is half zeros, but rarely
+ * four rows at once, and a compaction pass that saves nothing costs about as
+ * much as packing) ...
+ */
+const ZERO_BLOCK_SHARE_TO_TRY = 0.2;
 /** ... and the compacted blocks keep at most this share of the k-steps. */
 const STEPS_SHARE_TO_USE = 0.8;
-const SAMPLE = 2048;
+const SAMPLE = 512;
 
-/** Share of zeros among up to SAMPLE evenly spaced values of A. */
-function zeroShare(memory: WebAssembly.Memory, p: GemmProblem): number {
-  const size = p.m * p.k;
-  const values = new Float32Array(memory.buffer, p.a, size);
-  const step = Math.max(1, Math.floor(size / SAMPLE));
+/** Share of all-zero (block, k) steps among SAMPLE pseudo-random ones of op(A) (full blocks only). */
+function zeroBlockShare(memory: WebAssembly.Memory, p: GemmProblem): number {
+  const blocks = Math.floor(p.m / MR);
+  if (blocks === 0 || p.k === 0) return 0;
+  const values = new Float32Array(memory.buffer, p.a, p.m * p.k);
+  // Element (i, kk) of op(A) is at i·rowStride + kk·kStride.
+  const [rowStride, kStride] = p.transA ? [1, p.m] : [p.k, 1];
+  let seed = 12345;
   let zeros = 0;
-  let seen = 0;
-  for (let i = 0; i < size; i += step, seen++) if (values[i] === 0) zeros++;
-  return seen === 0 ? 0 : zeros / seen;
+  for (let s = 0; s < SAMPLE; s++) {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    const i = MR * (seed % blocks);
+    const kk = (seed >>> 8) % p.k;
+    let all = true;
+    for (let r = 0; r < MR && all; r++) all = values[(i + r) * rowStride + kk * kStride] === 0;
+    if (all) zeros++;
+  }
+  return zeros / SAMPLE;
 }
 
 /** op(A) into blocks (see packA in simd_gemm.ts): whole blocks with SIMD, the last partial one value by value. */
@@ -88,7 +102,7 @@ export function prepareA(fns: SimdGemm, memory: WebAssembly.Memory, p: GemmProbl
   const [rowStride, kStride] = p.transA ? [4, 4 * m] : [4 * k, 4];
   packOperandA(fns, p, scratch, rowStride, kStride);
   const dense: PreparedA = { at: scratch, sparse: false, idx: 0, counts: 0 };
-  if (!gemmSettings.skipZeroBlocks || k < 8 || zeroShare(memory, p) < ZERO_SHARE_TO_TRY) return dense;
+  if (!gemmSettings.skipZeroBlocks || k < 8 || zeroBlockShare(memory, p) < ZERO_BLOCK_SHARE_TO_TRY) return dense;
   const out = scratch + packedBytes(m, k);
   const idx = out + packedBytes(m, k);
   const counts = idx + 4 * blocksOf(m) * k;
