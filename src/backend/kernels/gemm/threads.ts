@@ -50,7 +50,8 @@ const enum Slot {
   Size = 20,
 }
 
-/** The panel part of a ticket once a product is closed: no panel is that high. */
+/** The panel part of a ticket while a product's operands are copied in, and once it is closed: no panel is that high. */
+const PENDING = 0xfffe;
 const CLOSED = 0xffff;
 const ticket = (product: number, panel: number) => ((product & 0x7fff) << 16) | panel;
 
@@ -79,8 +80,8 @@ for (;;) {
   const tag = (seen & 0x7fff) << 16;
   // Woken before the operands are copied in: wait for the product to open (or to be over).
   let t = Atomics.load(c, ${Slot.Next});
-  for (const openStart = performance.now(); t === (tag | ${CLOSED}) && Atomics.load(c, ${Slot.Start}) === seen; t = Atomics.load(c, ${Slot.Next})) {
-    if (performance.now() - openStart > spinMs) Atomics.wait(c, ${Slot.Next}, t, 50);
+  for (const openStart = performance.now(); t === (tag | ${PENDING}); t = Atomics.load(c, ${Slot.Next})) {
+    if (performance.now() - openStart > spinMs) Atomics.wait(c, ${Slot.Next}, t);
   }
   if ((t & 0x7fff0000) !== tag) continue;
   const n = c[${Slot.N}], panels = c[${Slot.Panels}], sparse = c[${Slot.Sparse}] === 1;
@@ -139,7 +140,7 @@ export class GemmThreads {
    */
   static worthSharing(m: number, n: number, k: number, threads: number): boolean {
     const bytes = 4 * (m * k + k * n + m * n + n) + scratchBytes(m, k);
-    return n >= 8 * threads && 2 * m * n * k >= 4e6 && bytes <= SHARED_BUDGET_BYTES;
+    return n >= 8 * threads && n / 8 < PENDING && 2 * m * n * k >= 4e6 && bytes <= SHARED_BUDGET_BYTES;
   }
 
   /**
@@ -150,7 +151,7 @@ export class GemmThreads {
     const c = this.control;
     // Wake the helpers first: they get going while the operands are copied in.
     const product = (c[Slot.Start] + 1) | 0;
-    Atomics.store(c, Slot.Next, ticket(product, CLOSED));
+    Atomics.store(c, Slot.Next, ticket(product, PENDING));
     Atomics.store(c, Slot.Start, product);
     Atomics.notify(c, Slot.Start);
     Atomics.notify(c, Slot.Next);
