@@ -1,4 +1,4 @@
-// Compute threads: the default, the environment override, and bad values refused before anything is written.
+// Compute threads and relaxed SIMD: the default, the environment override, and bad values refused before anything is written.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -25,5 +25,13 @@ describe('compute threads', () => {
     expect(env.stderr.trim().split('\n')).toHaveLength(1);
     expect(env.stderr).toMatch(/LATENTKIT_THREADS must be a positive integer/);
     expect(fs.existsSync(path.join(cwd, 'a')) || fs.existsSync(path.join(cwd, 'b'))).toBe(false);
+  }, 60_000);
+
+  it('the CLI refuses a bad LATENTKIT_RELAXED_SIMD the same way', () => {
+    const cwd = tempDir();
+    const run = spawnSync(process.execPath, [BIN, 'train', '--epochs', '1', '--limit', '64', '--out', 'c', '--quiet'], { cwd, encoding: 'utf8', env: { ...process.env, LATENTKIT_RELAXED_SIMD: 'yes' } });
+    expect(run.status).toBe(2);
+    expect(run.stderr.trim().split('\n')).toEqual(["latentkit: error: LATENTKIT_RELAXED_SIMD must be 0 or 1 (got 'yes')"]);
+    expect(fs.existsSync(path.join(cwd, 'c'))).toBe(false);
   }, 60_000);
 });
