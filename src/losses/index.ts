@@ -26,9 +26,13 @@ function bceStable(logits: tf.Tensor, targets: tf.Tensor): tf.Tensor {
  * summed over features, in the stable form max(l, 0) − l·x + log(1 + e^(−|l|)),
  * which never evaluates log(0) or exp of a large number.
  *
- * The gradient is given in closed form, ∂/∂l = σ(l) − x and ∂/∂x = −l (times
- * the incoming per-example gradient): three elementwise kernels instead of
- * backpropagating through the eight of the stable form.
+ * Where the backend has latentkit's fused kernels (wasm, cpu:
+ * backend/kernels/BceWithLogits.ts) this is one kernel forward and one
+ * backward; elsewhere (tfjs-node) the stable form runs as ordinary ops with
+ * the gradient in closed form, ∂/∂l = σ(l) − x and ∂/∂x = −l (times the
+ * incoming per-example gradient). With `targetRepeat` S, logits
+ * [b·S, ...] are scored against targets [b, ...], rows jS … jS+S−1 against
+ * row j.
  */
 export function bceWithLogits(logits: tf.Tensor, targets: tf.Tensor, options: { targetRepeat?: number } = {}): tf.Tensor1D {
   const repeat = options.targetRepeat ?? 1;
