@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend/index.js';
 import { Rng } from '../random.js';
 import { bceWithLogits } from './index.js';
-import { hasBceKernel } from '../backend/kernels/BceWithLogits.js';
+import { BCE_WITH_LOGITS, bceKernelConfigs, hasBceKernel } from '../backend/kernels/BceWithLogits.js';
 
 function random(rng: Rng, shape: number[], scale: number, offset = 0): tf.Tensor {
   return tf.tensor(Float32Array.from({ length: tf.util.sizeFromShape(shape) }, () => offset + scale * (2 * rng.next() - 1)), shape);
@@ -158,5 +158,33 @@ describe.each(['cpu', 'wasm'] as const)('the fused BCE kernels on %s', (backend)
     const simd = bceWithLogits(tf.tensor2d([-80, -40, -30, -17], [1, 4]), tf.zeros([1, 4])).dataSync()[0];
     const small = [-80, -40, -30, -17].reduce((s, v) => s + Math.log1p(Math.exp(v)), 0);
     expect(Math.abs(simd - small) / small).toBeLessThan(1e-6);
+  });
+});
+
+describe('bceWithLogits without the fused kernels (a backend such as tfjs-node)', () => {
+  it('takes the composite path with its closed-form gradient, and repeated targets are tiled', async () => {
+    await initBackend('cpu');
+    const config = bceKernelConfigs.find((c) => c.kernelName === BCE_WITH_LOGITS && c.backendName === 'cpu')!;
+    tf.unregisterKernel(BCE_WITH_LOGITS, 'cpu');
+    try {
+      expect(hasBceKernel()).toBe(false);
+      const rng = new Rng(23);
+      const l = random(rng, [6, 9], 6);
+      const x = random(rng, [6, 9], 0.5, 0.5);
+      const w = random(rng, [6], 1);
+      const loss = (f: typeof bceWithLogits) => (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, b), w));
+      const [gl, gx] = tf.grads(loss(bceWithLogits))([l, x]);
+      const [rl, rx] = tf.grads(loss(autodiffBce))([l, x]);
+      expect(maxAbsDiff(bceWithLogits(l, x), autodiffBce(l, x))).toBeLessThan(1e-5);
+      expect(maxAbsDiff(gl, rl)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(gx, rx)).toBeLessThan(1e-5);
+      const x2 = random(rng, [2, 9], 0.5, 0.5);
+      const tiled = tf.reshape(tf.tile(x2, [1, 3]), [6, 9]);
+      expect(maxAbsDiff(bceWithLogits(l, x2, { targetRepeat: 3 }), autodiffBce(l, tiled))).toBeLessThan(1e-5);
+      tf.dispose([l, x, w, gl, gx, rl, rx, x2, tiled]);
+    } finally {
+      tf.registerKernel(config);
+    }
+    expect(hasBceKernel()).toBe(true);
   });
 });
