@@ -33,6 +33,7 @@ import { installColumnSum } from './Sum.js';
 import { installSharedIdentity } from './Identity.js';
 import { adamUpdateCpuConfig, adamUpdateWasmConfig } from './AdamUpdate.js';
 import { bceGradConfig, bceKernelConfigs } from './BceWithLogits.js';
+import { denseGradConfig, denseKernelConfigs } from './Dense.js';
 
 export { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 export { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
@@ -99,10 +100,10 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): K
  * Kernels of latentkit's own (no TensorFlow.js equivalent to replace), for
  * every backend that has an implementation; registered once, idempotently.
  */
-export const addedKernelConfigs: readonly KernelConfig[] = [adamUpdateWasmConfig, adamUpdateCpuConfig, ...bceKernelConfigs];
+export const addedKernelConfigs: readonly KernelConfig[] = [adamUpdateWasmConfig, adamUpdateCpuConfig, ...bceKernelConfigs, ...denseKernelConfigs];
 
 /** Gradients of latentkit's own kernels. */
-export const addedGradientConfigs: readonly GradConfig[] = [bceGradConfig];
+export const addedGradientConfigs: readonly GradConfig[] = [bceGradConfig, denseGradConfig];
 
 export function registerAddedKernels(): string[] {
   const registered: string[] = [];

@@ -69,11 +69,16 @@ describe.each(['cpu', 'wasm'] as const)('FastDense on %s', (backend) => {
         const { value, grads } = tf.variableGrads(() => tf.sum(layer.apply(x) as tf.Tensor) as tf.Scalar, vars);
         tf.dispose([value, ...Object.values(grads)]);
       });
-      return info.kernels.filter((k) => k.name === 'BatchMatMul' || k.name === '_FusedMatMul').length;
+      names.set(layer, info.kernels.map((k) => k.name));
+      return info.kernels.filter((k) => k.name === 'BatchMatMul' || k.name === '_FusedMatMul' || k.name === 'LatentkitDense').length;
     };
-    // Forward 1 + backward 2 (∂W and the unused ∂x) for Dense; forward 1 + backward 1 for FastDense.
+    const names = new Map<tfl.layers.Layer, string[]>();
+    // Forward 1 + backward 2 (∂W and the unused ∂x) for Dense; forward 1 (latentkit's Dense kernel) + backward 1 for FastDense.
     expect(await matmulsInBackward(stock)).toBe(3);
     expect(await matmulsInBackward(fast)).toBe(2);
+    // The forward pass is one kernel with the bias in it: no separate Add.
+    expect(names.get(fast)!.filter((n) => n === 'LatentkitDense')).toHaveLength(1);
+    expect(names.get(fast)!.filter((n) => n === 'Add')).toHaveLength(0);
     x.dispose();
   });
 });

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
+import { dense, hasDenseKernel } from '../../backend/kernels/Dense.js';
 
 export interface PixelLogVarianceArgs extends LayerArgs {
   /** Number of output features (pixels). */
@@ -81,10 +82,11 @@ function recordingGradients(): boolean {
  * custom gradient that always returns ∂L/∂x, ∂L/∂W and ∂L/∂b. For the first
  * layer of a network x is the data, and ∂L/∂x (a [batch, out]·[out, in]
  * product as large as the forward one) is computed and thrown away. While
- * gradients are being recorded this layer uses matMul and add instead, whose
- * registered gradients are evaluated only for inputs on the path to the
- * variables. Outside training (encode, decode, IWAE) it is Dense itself: one
- * fused matmul + bias + activation kernel.
+ * gradients are being recorded this layer uses latentkit's Dense kernel
+ * (backend/kernels/Dense.ts: the backend's fused product with a registered
+ * gradient, evaluated only for inputs on the path to the variables), or
+ * matMul and add where a backend lacks it. Outside training (encode, decode,
+ * IWAE) it is Dense itself: one fused matmul + bias + activation kernel.
  */
 export class FastDense extends StockDense {
   static className = 'Dense';
@@ -95,6 +97,7 @@ export class FastDense extends StockDense {
     return tf.tidy(() => {
       this.invokeCallHook(inputs, kwargs);
       const { kernel, bias, activation } = this as unknown as DenseInternals;
+      if (bias && hasDenseKernel()) return activation.apply(dense(input as tf.Tensor2D, kernel.read() as tf.Tensor2D, bias.read() as tf.Tensor1D));
       const linear = tf.matMul(input, kernel.read());
       return activation.apply(bias ? tf.add(linear, bias.read()) : linear);
     });
