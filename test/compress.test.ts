@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compressCodes, crc32, decodeLkz, decompressCodes, dequantize, encodeLkz, encodePng, fitQuantizer, lkzLength, packBits, packedLength, pngSize, quantize, unpackBits } from '../src/apps/compress/index.js';
-import { encodeDataset } from '../src/cli/commands/encode.js';
+import { encodeCodes } from '../src/models/inference.js';
 import { loadDataset } from '../src/data/load.js';
 import { UsageError } from '../src/errors.js';
 import { getModelDefinition } from '../src/models/registry.js';
@@ -146,7 +146,7 @@ describe('compressing codes of a model', () => {
     const model = smallModel(1);
     const other = smallModel(2);
     const before = tf.memory().numTensors;
-    const codes = encodeDataset(model, ds);
+    const codes = encodeCodes(model, ds);
     const bytes = compressCodes(model, codes, ds.n, { bits: 8 });
     const back = decompressCodes(model, bytes, 'c.lkz');
     const q = fitQuantizer(codes, ds.n, 3, 8);

@@ -4,6 +4,7 @@
  * representation probes beside a PCA baseline of the same size.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { readInto } from '../backend/wasm/read.js';
 import { forEachBatch } from '../data/batches.js';
 import { featureSize, type Dataset } from '../data/types.js';
 import type { Autoencoder } from '../models/types.js';
@@ -45,8 +46,8 @@ export function codesAndReconstructions(model: Autoencoder, ds: Dataset, batchSi
   forEachBatch(ds, batchSize, (batch, start) => {
     tf.tidy(() => {
       const z = model.encode(batch);
-      codes.set(z.dataSync(), start * latent);
-      recons.set(model.decode(z, batch.labels).dataSync(), start * dim);
+      readInto(z, codes, start * latent);
+      readInto(model.decode(z, batch.labels), recons, start * dim);
     });
   });
   return { codes, recons };

@@ -1,7 +1,6 @@
 /** Compressing a dataset's codes into .lkz bytes and decoding them back to data. */
-import * as tf from '@tensorflow/tfjs-core';
 import { PNG } from 'pngjs';
-import { encodeDataset } from '../../cli/commands/encode.js';
+import { decodeCodes, encodeCodes } from '../../models/inference.js';
 import { featureSize, type Dataset } from '../../data/types.js';
 import { UsageError } from '../../errors.js';
 import { batchPsnr } from '../../eval/metrics/image.js';
@@ -34,21 +33,7 @@ export function decompressCodes(model: Autoencoder, bytes: Uint8Array, source = 
   return { codes: dequantize(file.quantizer, file.levels), labels: file.labels, file };
 }
 
-/** decode(z) for n codes, in batches: [n, h·w·c]. */
-export function decodeCodes(model: Autoencoder, codes: Float32Array, n: number, labels?: Int32Array, batchSize = 1000): Float32Array {
-  const d = model.config.latent;
-  const dim = model.config.inputShape.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(n * dim);
-  for (let start = 0; start < n; start += batchSize) {
-    const end = Math.min(n, start + batchSize);
-    tf.tidy(() => {
-      const z = tf.tensor2d(codes.subarray(start * d, end * d), [end - start, d]); // [b, latent]
-      const y = labels ? tf.tensor1d(labels.subarray(start, end), 'int32') : undefined;
-      out.set(model.decode(z, y).dataSync(), start * dim);
-    });
-  }
-  return out;
-}
+export { decodeCodes };
 
 /**
  * One image as a standalone 8-bit PNG, grey or RGB (no alpha), with pngjs's
@@ -91,7 +76,7 @@ export interface CompressionReport {
 export function compressDataset(model: Autoencoder, ds: Dataset, bits: number): { bytes: Uint8Array; report: CompressionReport } {
   if (ds.table) throw new UsageError('compress works on image datasets only (PNG is the size baseline)');
   const dim = featureSize(ds);
-  const codes = encodeDataset(model, ds);
+  const codes = encodeCodes(model, ds);
   const bytes = compressCodes(model, codes, ds.n, { bits, labels: ds.labels });
   const back = decompressCodes(model, bytes);
   const labels = model.conditional ? ds.labels : undefined;

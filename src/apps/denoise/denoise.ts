@@ -4,6 +4,7 @@
  * than the noisy input was.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { readInto } from '../../backend/wasm/read.js';
 import { forEachBatch } from '../../data/batches.js';
 import { featureSize, type Dataset } from '../../data/types.js';
 import { UsageError } from '../../errors.js';
@@ -86,8 +87,8 @@ export function denoiseDataset(model: Autoencoder, ds: Dataset, options: Denoise
     tf.tidy(() => {
       const input = options.corrupt ? corruptBatch(batch.x, options.corrupt, batchSeed, { clip: options.clip ?? !ds.table }) : batch.x;
       const output = model.decode(model.encode({ x: input, labels: batch.labels }), batch.labels);
-      noisy.set(input.dataSync(), start * dim);
-      cleaned.set(output.dataSync(), start * dim);
+      readInto(input, noisy, start * dim);
+      readInto(output, cleaned, start * dim);
     });
   });
   const quality = options.corrupt ? denoiseQuality(ds.images.subarray(0, ds.n * dim), noisy, cleaned, ds.n, { psnr: !ds.table }) : undefined;

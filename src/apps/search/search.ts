@@ -1,6 +1,6 @@
 /** Building a search index from a model, querying it, and measuring it (precision@k). */
 import * as tf from '@tensorflow/tfjs-core';
-import { encodeDataset } from '../../cli/commands/encode.js';
+import { encodeCodes } from '../../models/inference.js';
 import { featureSize, type Dataset } from '../../data/types.js';
 import { UsageError } from '../../errors.js';
 import { fitPca } from '../../eval/metrics/pca.js';
@@ -12,7 +12,7 @@ import { nearest, nearestBatch, normalizeRows, type Metric, type Neighbors } fro
 /** Encode every example of `ds` into an index (codes unit length for cosine). */
 export function buildIndex(model: Autoencoder, ds: Dataset, metric: Metric, limit?: number): SearchIndex {
   const d = model.config.latent;
-  const codes = encodeDataset(model, ds);
+  const codes = encodeCodes(model, ds);
   return {
     metric,
     dataset: ds.name,
@@ -82,7 +82,7 @@ export interface SearchComparison {
 export function compareSearch(model: Autoencoder, indexed: Dataset, queries: Dataset, k: number, metric: Metric): SearchComparison {
   const d = model.config.latent;
   const dim = featureSize(indexed);
-  const codes = precisionAtK(encodeDataset(model, indexed), indexed.labels, encodeDataset(model, queries), queries.labels, d, k, metric);
+  const codes = precisionAtK(encodeCodes(model, indexed), indexed.labels, encodeCodes(model, queries), queries.labels, d, k, metric);
   const pixels = precisionAtK(indexed.images, indexed.labels, queries.images, queries.labels, dim, k, metric);
   const pca = fitPca(indexed.images, indexed.n, dim, d);
   const pcaPrecision = precisionAtK(Float32Array.from(pca.project(indexed.images, indexed.n)), indexed.labels, Float32Array.from(pca.project(queries.images, queries.n)), queries.labels, d, k, metric);

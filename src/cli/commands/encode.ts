@@ -1,23 +1,9 @@
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
-import { forEachBatch } from '../../data/batches.js';
-import type { Dataset } from '../../data/types.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { encodeNpy } from '../../io/npy.js';
-import type { Autoencoder } from '../../models/types.js';
+import { encodeCodes } from '../../models/inference.js';
 import type { CommandRun } from '../options.js';
 import { loadDataFor, openRun, outputPath } from './common.js';
-
-/** Codes of every example, [n, latent] row-major. */
-export function encodeDataset(model: Autoencoder, ds: Dataset, batchSize = 1000): Float32Array {
-  const latent = model.config.latent;
-  const codes = new Float32Array(ds.n * latent);
-  forEachBatch(ds, batchSize, (batch, start) => {
-    const z = tf.tidy(() => model.encode(batch).dataSync());
-    codes.set(z, start * latent);
-  });
-  return codes;
-}
 
 function toCsv(labels: Int32Array, codes: Float32Array, latent: number): string {
   const header = ['label', ...Array.from({ length: latent }, (_, i) => `z${i + 1}`)].join(',');
@@ -41,7 +27,7 @@ export const run: CommandRun = async (values, _positionals, io) => {
   const { model, config } = await openRun(values, 'encode');
   try {
     const ds = await loadDataFor(config, values);
-    const codes = encodeDataset(model, ds);
+    const codes = encodeCodes(model, ds);
     const latent = model.config.latent;
     writeFileAtomic(out, path.extname(out).toLowerCase() === '.npy' ? toNpy(ds.labels, codes, latent) : toCsv(ds.labels, codes, latent));
     io.stdout.write(`wrote ${ds.n} codes of size ${latent} to ${out}\n`);

@@ -1,19 +1,7 @@
-/** Latent codes of a dataset, and seeded subsets of its rows. */
-import * as tf from '@tensorflow/tfjs-core';
-import { forEachBatch } from '../../data/batches.js';
-import type { Dataset } from '../../data/types.js';
-import type { Autoencoder } from '../../models/types.js';
+/** Latent codes of a dataset (models/inference.ts), and seeded subsets of its rows. */
 import { Rng } from '../../random.js';
 
-/** The code E[z|x] (`model.encode`) of every example of `ds`: [n, latent] row-major. */
-export function encodeCodes(model: Autoencoder, ds: Dataset, batchSize = 1000): Float32Array {
-  const latent = model.config.latent;
-  const codes = new Float32Array(ds.n * latent);
-  forEachBatch(ds, batchSize, (batch, start) => {
-    codes.set(tf.tidy(() => model.encode(batch).dataSync()), start * latent);
-  });
-  return codes;
-}
+export { encodeCodes } from '../../models/inference.js';
 
 /**
  * Indices of at most `max` of `n` rows, ascending: all rows when n ≤ max,
