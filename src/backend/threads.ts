@@ -31,11 +31,16 @@ export function setComputeThreads(n: number | undefined): number | undefined {
   if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw new UsageError(`threads must be a positive integer (got ${n})`);
   const previous = requested;
   requested = n;
+  dropStalePool();
+  return previous;
+}
+
+/** Close the helper threads when their number is no longer the setting (the next product starts new ones). */
+function dropStalePool(): void {
   if (pool && pool.threads !== computeThreads()) {
     void pool.close();
     pool = null;
   }
-  return previous;
 }
 
 export function computeThreads(): number {
@@ -57,9 +62,6 @@ const sharedProducts: ParallelGemm = {
 export function installComputeThreads(): void {
   // A bad $LATENTKIT_THREADS fails here, when the backend starts, not at the first product.
   startDefault = defaultComputeThreads();
-  if (pool && pool.threads !== computeThreads()) {
-    void pool.close();
-    pool = null;
-  }
+  dropStalePool();
   setParallelGemm(sharedProducts);
 }

@@ -74,9 +74,13 @@ function bceAgainstRepeatedTargets(logits: tf.Tensor, targets: tf.Tensor, repeat
     if (hasBceKernel() && logits.dtype === 'float32' && targets.dtype === 'float32') {
       return bceWithLogitsKernel(tf.reshape(logits, [rows, -1]) as tf.Tensor2D, flatTargets, repeat);
     }
-    const repeated = tf.reshape(tf.tile(flatTargets, [1, repeat]), logits.shape); // [b, S·D] → [b·S, ...]
-    return bceWithLogits(logits, repeated);
+    return bceWithLogits(logits, tf.reshape(repeatRows(flatTargets, repeat), logits.shape));
   });
+}
+
+/** Each row of x [b, D] repeated `repeat` times in a row: [b·repeat, D]. */
+export function repeatRows(x: tf.Tensor2D, repeat: number): tf.Tensor2D {
+  return tf.reshape(tf.tile(x, [1, repeat]), [x.shape[0] * repeat, x.shape[1]]); // [b, S·D] → [b·S, D]
 }
 
 /** Squared error summed over features: Σ (x − x̂)². */

@@ -18,6 +18,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { simdAdamFor } from './simd_adam.js';
+import type { CpuBackendLike } from './cpu_util.js';
 import { asWasmBackend, heapF32, wasmMemory } from './wasm_util.js';
 
 export const ADAM_UPDATE = 'LatentkitAdamUpdate';
@@ -96,12 +97,6 @@ const wasmAdam: KernelFunc = ({ inputs, backend, attrs }) => {
   adamLoop(tail(w), tail(g), tail(m), tail(v), tail(wOut), tail(mOut), tail(vOut), a, g2 && tail(g2));
   return outs;
 };
-
-/** The part of MathBackendCPU this kernel uses. */
-interface CpuBackendLike {
-  data: { get(id: object): { values: Float32Array } };
-  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
-}
 
 const cpuAdam: KernelFunc = ({ inputs, backend, attrs }) => {
   const ins = inputs as unknown as AdamInputs;

@@ -19,6 +19,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { simdBceFor } from './simd_bce.js';
+import type { CpuBackendLike } from './cpu_util.js';
 import { asWasmBackend, heapF32, wasmMemory } from './wasm_util.js';
 
 export const BCE_WITH_LOGITS = 'LatentkitBceWithLogits';
@@ -108,12 +109,6 @@ const wasmBceGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   if (head < cols) bceGradLoop(l, x, d, o, rows, cols, head, repeat);
   return out;
 };
-
-/** The part of MathBackendCPU these kernels use. */
-interface CpuBackendLike {
-  data: { get(id: object): { values: Float32Array } };
-  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
-}
 
 const cpuBce: KernelFunc = ({ inputs, backend, attrs }) => {
   const { logits, targets } = inputs as unknown as BceInputs;

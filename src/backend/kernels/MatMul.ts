@@ -126,7 +126,8 @@ function multiply(backend: WasmBackendLike, fns: SimdGemm, memory: WebAssembly.M
     const [aAt, bAt, outAt] = [a, bT ?? b, out].map((t) => heapOffset(backend, t));
     if (bT) {
       const src = heapOffset(backend, b);
-      for (let i = 0; i < tf.util.sizeFromShape(b.shape.slice(0, -2)); i++) transposeMatrix(fns, memory, src + 4 * i * n * k, bAt + 4 * i * k * n, n, k);
+      const matrices = tf.util.sizeFromShape(b.shape.slice(0, -2));
+      for (let i = 0; i < matrices; i++) transposeMatrix(fns, memory, src + 4 * i * n * k, bAt + 4 * i * k * n, n, k);
     }
     const packAt = scratch ? heapOffset(backend, scratch) : 0;
     const biasAt = bias ? heapOffset(backend, bias) : 0;

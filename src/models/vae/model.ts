@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { bceWithLogits, gaussianNll, klStandardNormal, logNormalDiag, logStandardNormal, sumSquaredError } from '../../losses/index.js';
+import { bceWithLogits, gaussianNll, klStandardNormal, logNormalDiag, logStandardNormal, repeatRows, sumSquaredError } from '../../losses/index.js';
 import type { Rng } from '../../random.js';
 import { buildDecoder, buildEncoder, decoderTrainingView, variablesOf } from '../shared/networks.js';
 import type { Autoencoder, Batch, ForwardContext, ModelOutput } from '../types.js';
@@ -68,7 +68,7 @@ export class Vae<C extends VaeConfig = VaeConfig> implements Autoencoder<C> {
   private reconstructionNll(preact: tf.Tensor2D, x: tf.Tensor2D, logVar?: tf.Tensor2D, repeat = 1): tf.Tensor1D {
     const { decoder, sigma, reconWeight } = this.config;
     if (decoder === 'bernoulli' && reconWeight === null) return bceWithLogits(preact, x, { targetRepeat: repeat });
-    const target = repeat === 1 ? x : (tf.reshape(tf.tile(x, [1, repeat]), preact.shape) as tf.Tensor2D); // [b, S·D] → [b·S, D]
+    const target = repeat === 1 ? x : repeatRows(x, repeat);
     if (decoder === 'bernoulli') return tf.div(sumSquaredError(tf.sigmoid(preact), target), x.shape[1]) as tf.Tensor1D;
     const lv = logVar ?? tf.scalar(Math.log((sigma as number) ** 2));
     return gaussianNll(preact, lv, target);
