@@ -22,7 +22,7 @@ const STEPS = stepsIndex >= 0 ? Number(args[stepsIndex + 1]) : 30;
 const def = getModelDefinition('vae');
 const model = def.create(def.resolveConfig({}, { shape: [28, 28, 1], numClasses: 10 }), new Rng(0));
 // Builds from before latentkit's fused Adam have only tf.train.adam.
-const optimizer = args.includes('--stock-adam') ? tf.train.adam(1e-3) : (await import('../dist/train/optimizers/adam.js')).adam(1e-3);
+const optimizer = args.includes('--stock-adam') ? tf.train.adam(1e-3) : (await import('../dist/core/train/optimizers/adam.js')).adam(1e-3);
 const rng = new Rng(1);
 const mnist = await loadDataset('mnist', { split: 'train', limit: 128, quiet: true }).catch(() => null);
 const batch = { x: mnist ? tf.tensor2d(mnist.images, [128, 784]) : tf.randomUniform([128, 784]), labels: tf.zeros([128], 'int32') };

@@ -24,8 +24,8 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, loadBuiltinModels, getModelDefinition, loadDataset, train, iwaeLogLikelihood, forEachBatch, Rng } from '../dist/index.js';
-import { setComputeThreads } from '../dist/backend/threads.js';
-import { adam } from '../dist/train/optimizers/adam.js';
+import { setComputeThreads } from '../dist/node/backend/threads.js';
+import { adam } from '../dist/core/train/optimizers/adam.js';
 
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(`--${name}`);

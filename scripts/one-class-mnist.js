@@ -19,16 +19,16 @@
  */
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { initBackend } from '../dist/backend/index.js';
-import { loadDataset } from '../dist/data/load.js';
-import { loadBuiltinModels } from '../dist/models/discover.js';
-import { getModelDefinition } from '../dist/models/registry.js';
-import { Rng } from '../dist/random.js';
-import { train } from '../dist/train/trainer.js';
-import { resolveScoreSettings, scoreDataset } from '../dist/apps/detect/index.js';
-import { averagePrecision, rocAuc } from '../dist/eval/metrics/auc.js';
-import { writeFileAtomic } from '../dist/io/atomic.js';
-import { encodeImageGrid } from '../dist/viz/grid.js';
+import { initBackend } from '../dist/node/backend/index.js';
+import { loadDataset } from '../dist/core/data/load.js';
+import { loadBuiltinModels } from '../dist/core/models/discover.js';
+import { getModelDefinition } from '../dist/core/models/registry.js';
+import { Rng } from '../dist/core/random.js';
+import { train } from '../dist/core/train/trainer.js';
+import { resolveScoreSettings, scoreDataset } from '../dist/core/apps/detect/index.js';
+import { averagePrecision, rocAuc } from '../dist/core/eval/metrics/auc.js';
+import { writeFileAtomic } from '../dist/node/files/atomic.js';
+import { encodeImageGrid } from '../dist/core/viz/grid.js';
 
 const { values } = parseArgs({
   options: {

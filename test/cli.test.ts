@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeNpy } from '../src/io/npy.js';
+import { decodeNpy } from '../src/core/io/npy.js';
 import { BIN, cli, tempDir } from './helpers.js';
 
 function png(file: string): PNG {

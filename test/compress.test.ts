@@ -5,12 +5,12 @@ import * as zlib from 'node:zlib';
 import * as tf from '@tensorflow/tfjs-core';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compressCodes, crc32, decodeLkz, decompressCodes, dequantize, encodeLkz, encodePng, fitQuantizer, lkzLength, packBits, packedLength, pngSize, quantize, unpackBits } from '../src/apps/compress/index.js';
-import { encodeCodes } from '../src/models/inference.js';
-import { loadDataset } from '../src/data/load.js';
-import { UsageError } from '../src/errors.js';
-import { getModelDefinition } from '../src/models/registry.js';
-import { mulberry32, Rng } from '../src/random.js';
+import { compressCodes, crc32, decodeLkz, decompressCodes, dequantize, encodeLkz, encodePng, fitQuantizer, lkzLength, packBits, packedLength, pngSize, quantize, unpackBits } from '../src/core/apps/compress/index.js';
+import { encodeCodes } from '../src/core/models/inference.js';
+import { loadDataset } from '../src/core/data/load.js';
+import { UsageError } from '../src/core/errors.js';
+import { getModelDefinition } from '../src/core/models/registry.js';
+import { mulberry32, Rng } from '../src/core/random.js';
 import { setup, tempDir, cli } from './helpers.js';
 
 function smallModel(seed: number, latent = 3) {

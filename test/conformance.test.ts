@@ -5,14 +5,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadDataset } from '../src/data/load.js';
-import { makeBatch, disposeBatch } from '../src/data/batches.js';
-import type { Dataset } from '../src/data/types.js';
-import { listModelDefinitions } from '../src/models/registry.js';
-import type { Autoencoder, Batch, ModelDefinition } from '../src/models/types.js';
-import { Rng } from '../src/random.js';
-import { UsageError } from '../src/errors.js';
-import { restoreModel, saveNetworks, type RunConfig } from '../src/run/run-folder.js';
+import { loadDataset } from '../src/core/data/load.js';
+import { makeBatch, disposeBatch } from '../src/core/data/batches.js';
+import type { Dataset } from '../src/core/data/types.js';
+import { listModelDefinitions } from '../src/core/models/registry.js';
+import type { Autoencoder, Batch, ModelDefinition } from '../src/core/models/types.js';
+import { Rng } from '../src/core/random.js';
+import { UsageError } from '../src/core/errors.js';
+import { restoreModel, saveNetworks, type RunConfig } from '../src/node/run/run-folder.js';
 import { setup, tempDir } from './helpers.js';
 
 await setup('wasm');

@@ -3,13 +3,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDataFor } from '../src/cli/commands/common.js';
-import { loadCsvSplits } from '../src/data/csv/table.js';
-import type { RunConfig } from '../src/run/run-folder.js';
-import { mulberry32 } from '../src/random.js';
-import { fitPca } from '../src/eval/metrics/pca.js';
-import { loadBuiltinModels } from '../src/models/discover.js';
-import { getModelDefinition } from '../src/models/registry.js';
-import type { DataInfo } from '../src/models/types.js';
+import { loadCsvSplits } from '../src/core/data/csv/table.js';
+import type { RunConfig } from '../src/node/run/run-folder.js';
+import { mulberry32 } from '../src/core/random.js';
+import { fitPca } from '../src/core/eval/metrics/pca.js';
+import { loadBuiltinModels } from '../src/core/models/discover.js';
+import { getModelDefinition } from '../src/core/models/registry.js';
+import type { DataInfo } from '../src/core/models/types.js';
 import { tempDir, cli } from './helpers.js';
 
 /**

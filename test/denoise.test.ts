@@ -4,12 +4,12 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { denoiseDataset, denoiseQuality, parseCorrupt, stackedVersions } from '../src/apps/denoise/index.js';
-import { loadDataset } from '../src/data/load.js';
-import type { Dataset } from '../src/data/types.js';
-import { UsageError } from '../src/errors.js';
-import type { Autoencoder } from '../src/models/types.js';
-import { trainRun } from '../src/train/run.js';
+import { denoiseDataset, denoiseQuality, parseCorrupt, stackedVersions } from '../src/core/apps/denoise/index.js';
+import { loadDataset } from '../src/core/data/load.js';
+import type { Dataset } from '../src/core/data/types.js';
+import { UsageError } from '../src/core/errors.js';
+import type { Autoencoder } from '../src/core/models/types.js';
+import { trainRun } from '../src/node/run/train-run.js';
 import { setup, tempDir, cli } from './helpers.js';
 
 /** A model that returns its input: "cleaning" changes nothing. */

@@ -4,14 +4,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resolveScoreSettings, scoreDataset } from '../src/apps/detect/index.js';
-import { loadDataset } from '../src/data/load.js';
-import { featureSize, type Dataset } from '../src/data/types.js';
-import { rocAuc } from '../src/eval/metrics/auc.js';
-import { getModelDefinition } from '../src/models/registry.js';
-import type { Autoencoder } from '../src/models/types.js';
-import { Rng } from '../src/random.js';
-import { train } from '../src/train/trainer.js';
+import { resolveScoreSettings, scoreDataset } from '../src/core/apps/detect/index.js';
+import { loadDataset } from '../src/core/data/load.js';
+import { featureSize, type Dataset } from '../src/core/data/types.js';
+import { rocAuc } from '../src/core/eval/metrics/auc.js';
+import { getModelDefinition } from '../src/core/models/registry.js';
+import type { Autoencoder } from '../src/core/models/types.js';
+import { Rng } from '../src/core/random.js';
+import { train } from '../src/core/train/trainer.js';
 import { hasMnist, setup, tempDir, cli } from './helpers.js';
 
 /** The examples of `ds` with label `label` (copies). */

@@ -5,16 +5,16 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { attributeVector, drawnArea, editExamples, editImage, findAttribute, median, parseAlphas, parseAttributeSpec, shiftCodes, splitValues } from '../src/apps/edit/index.js';
-import { disposeBatch, makeBatch } from '../src/data/batches.js';
-import { loadDataset } from '../src/data/load.js';
-import type { Dataset } from '../src/data/types.js';
-import { UsageError } from '../src/errors.js';
-import { getModelDefinition } from '../src/models/registry.js';
-import type { Autoencoder } from '../src/models/types.js';
-import { mulberry32, Rng } from '../src/random.js';
-import { createRun } from '../src/train/run.js';
-import { train } from '../src/train/trainer.js';
+import { attributeVector, drawnArea, editExamples, editImage, findAttribute, median, parseAlphas, parseAttributeSpec, shiftCodes, splitValues } from '../src/core/apps/edit/index.js';
+import { disposeBatch, makeBatch } from '../src/core/data/batches.js';
+import { loadDataset } from '../src/core/data/load.js';
+import type { Dataset } from '../src/core/data/types.js';
+import { UsageError } from '../src/core/errors.js';
+import { getModelDefinition } from '../src/core/models/registry.js';
+import type { Autoencoder } from '../src/core/models/types.js';
+import { mulberry32, Rng } from '../src/core/random.js';
+import { createRun } from '../src/node/run/train-run.js';
+import { train } from '../src/core/train/trainer.js';
 import { setup, tempDir, cli } from './helpers.js';
 
 /** A 4-example, 1×2×1 dataset with labels, factors and (optionally) a csv table. */

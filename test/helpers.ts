@@ -3,8 +3,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { initBackend, type BackendChoice } from '../src/backend/index.js';
-import { loadBuiltinModels } from '../src/models/discover.js';
+import { initBackend, type BackendChoice } from '../src/node/backend/index.js';
+import { loadBuiltinModels } from '../src/core/models/discover.js';
 
 export const DATA_DIR = process.env.LATENTKIT_DATA_DIR;
 export const hasMnist = DATA_DIR !== undefined && fs.existsSync(path.join(DATA_DIR, 'mnist'));

@@ -5,13 +5,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Matrix, solve } from 'ml-matrix';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { featureMeans, imageMask, imputeDataset, imputeIteratively, meanImpute, parseMask, randomMask, rmseWhere } from '../src/apps/impute/index.js';
-import { loadDataset } from '../src/data/load.js';
-import type { Dataset } from '../src/data/types.js';
-import { UsageError } from '../src/errors.js';
-import type { Autoencoder } from '../src/models/types.js';
-import { Rng } from '../src/random.js';
-import { trainRun } from '../src/train/run.js';
+import { featureMeans, imageMask, imputeDataset, imputeIteratively, meanImpute, parseMask, randomMask, rmseWhere } from '../src/core/apps/impute/index.js';
+import { loadDataset } from '../src/core/data/load.js';
+import type { Dataset } from '../src/core/data/types.js';
+import { UsageError } from '../src/core/errors.js';
+import type { Autoencoder } from '../src/core/models/types.js';
+import { Rng } from '../src/core/random.js';
+import { trainRun } from '../src/node/run/train-run.js';
 import { setup, tempDir, cli } from './helpers.js';
 
 /** A stand-in autoencoder whose reconstruction is x ↦ x·P (P = U Uᵀ for an orthonormal U: projection onto span U). */

@@ -5,15 +5,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BatchBuffer } from '../src/data/batches.js';
-import { loadDataset } from '../src/data/load.js';
-import type { Dataset } from '../src/data/types.js';
-import { getModelDefinition } from '../src/models/registry.js';
-import type { Autoencoder } from '../src/models/types.js';
-import { Rng } from '../src/random.js';
-import { ParallelTrainer, workerEntry } from '../src/train/parallel/pool.js';
-import { shardRange, shardSeed, stepSeed } from '../src/train/parallel/shared.js';
-import { train } from '../src/train/trainer.js';
+import { BatchBuffer } from '../src/core/data/batches.js';
+import { loadDataset } from '../src/core/data/load.js';
+import type { Dataset } from '../src/core/data/types.js';
+import { getModelDefinition } from '../src/core/models/registry.js';
+import type { Autoencoder } from '../src/core/models/types.js';
+import { Rng } from '../src/core/random.js';
+import { ParallelTrainer, workerEntry } from '../src/node/parallel/pool.js';
+import { shardRange, shardSeed, stepSeed } from '../src/node/parallel/shared.js';
+import { train } from '../src/core/train/trainer.js';
 import { setup } from './helpers.js';
 
 beforeAll(async () => {

@@ -3,9 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { inverseNormalCdf } from '../src/viz/figures/normal.js';
-import { interpolationPath, slerp } from '../src/viz/figures/paths.js';
-import { CATEGORY_COLORS } from '../src/viz/plots/palette.js';
+import { inverseNormalCdf } from '../src/core/viz/figures/normal.js';
+import { interpolationPath, slerp } from '../src/core/viz/figures/paths.js';
+import { CATEGORY_COLORS } from '../src/core/viz/plots/palette.js';
 import { tempDir, cli } from './helpers.js';
 
 /** Pixels that are not the background (white for plots, the grey padding or black for image grids). */

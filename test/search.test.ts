@@ -3,13 +3,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildIndex, checkIndexModel, compareSearch, decodeIndex, encodeIndex, nearest, nearestBatch, normalizeRows, precisionAtK, queryIndex, readCsvQueries, type Metric } from '../src/apps/search/index.js';
-import { loadDataset, takeFirst } from '../src/data/load.js';
-import type { Dataset } from '../src/data/types.js';
-import { UsageError } from '../src/errors.js';
-import { getModelDefinition } from '../src/models/registry.js';
-import { mulberry32, Rng } from '../src/random.js';
-import { train } from '../src/train/trainer.js';
+import { buildIndex, checkIndexModel, compareSearch, decodeIndex, encodeIndex, nearest, nearestBatch, normalizeRows, precisionAtK, queryIndex, readCsvQueries, type Metric } from '../src/core/apps/search/index.js';
+import { loadDataset, takeFirst } from '../src/core/data/load.js';
+import type { Dataset } from '../src/core/data/types.js';
+import { UsageError } from '../src/core/errors.js';
+import { getModelDefinition } from '../src/core/models/registry.js';
+import { mulberry32, Rng } from '../src/core/random.js';
+import { train } from '../src/core/train/trainer.js';
 import { hasMnist, setup, tempDir, cli } from './helpers.js';
 
 /** The reference answer: every distance computed in float64, all sorted. */

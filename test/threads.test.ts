@@ -3,8 +3,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultComputeThreads } from '../src/backend/threads.js';
-import { UsageError } from '../src/errors.js';
+import { defaultComputeThreads } from '../src/node/backend/threads.js';
+import { UsageError } from '../src/core/errors.js';
 import { BIN, cli, tempDir } from './helpers.js';
 
 describe('compute threads', () => {

@@ -1,5 +1,5 @@
 /** docs/cli.md, generated from the same option table that drives parsing and --help. */
-import type { ModelDefinition } from '../models/types.js';
+import type { ModelDefinition } from '../core/models/types.js';
 import { COMMANDS, type OptionSpec } from './options.js';
 import { commandOptionSpecs } from './parse.js';
 

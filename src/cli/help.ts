@@ -1,5 +1,5 @@
 /** Help text, generated from the option table and the model registry. */
-import type { ModelDefinition } from '../models/types.js';
+import type { ModelDefinition } from '../core/models/types.js';
 import { commandOptionSpecs } from './parse.js';
 import { COMMANDS, type CommandSpec, type OptionSpec } from './options.js';
 

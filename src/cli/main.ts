@@ -1,14 +1,14 @@
 /** The `latentkit` command: parse, dispatch to a lazily loaded command, map errors to exit codes. */
-import { isUsageError, UsageError } from '../errors.js';
-import { VERSION } from '../version.js';
+import { isUsageError, UsageError } from '../core/errors.js';
+import { VERSION } from '../core/version.js';
 import { commandHelp, generalHelp } from './help.js';
 import { findCommand, type CommandIO } from './options.js';
 import { parseCommandLine } from './parse.js';
-import type { ConfigOption, ModelDefinition } from '../models/types.js';
+import type { ConfigOption, ModelDefinition } from '../core/models/types.js';
 
 async function registeredModels(): Promise<ModelDefinition[]> {
-  const { loadBuiltinModels } = await import('../models/discover.js');
-  const { listModelDefinitions } = await import('../models/registry.js');
+  const { loadBuiltinModels } = await import('../core/models/discover.js');
+  const { listModelDefinitions } = await import('../core/models/registry.js');
   await loadBuiltinModels();
   return listModelDefinitions();
 }

@@ -1,6 +1,6 @@
 // Parser tests: nothing here runs a command or loads TensorFlow.js.
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 import { commandHelp, generalHelp } from './help.js';
 import { COMMANDS, OPTIONS } from './options.js';
 import { parseCommandLine } from './parse.js';

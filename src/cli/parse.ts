@@ -1,7 +1,7 @@
 /** Turning argv into a command and typed option values (no command runs here). */
 import { parseArgs } from 'node:util';
-import { UsageError } from '../errors.js';
-import type { ConfigOption } from '../models/types.js';
+import { UsageError } from '../core/errors.js';
+import type { ConfigOption } from '../core/models/types.js';
 import { COMMANDS, findCommand, findOption, type CommandSpec, type OptionSpec, type OptionValues } from './options.js';
 
 export interface ParsedCommandLine {

@@ -1,6 +1,6 @@
 /** Training progress: a live bar on a terminal, plain lines otherwise (CI logs). */
 import cliProgress from 'cli-progress';
-import type { EpochMetrics, StepProgress } from '../train/trainer.js';
+import type { EpochMetrics, StepProgress } from '../core/train/trainer.js';
 
 export interface ProgressReporter {
   step(p: StepProgress): void;

@@ -1,14 +1,14 @@
 /** Steps several commands share: open a run, load the data it is used on, write outputs. */
 import * as path from 'node:path';
-import { initBackend, type BackendChoice } from '../../backend/index.js';
-import { tableSchemaOf, type TableSchema } from '../../data/csv/schema.js';
-import { CSV_PREFIX, loadCsvWithSchema } from '../../data/csv/table.js';
-import { loadDataset, takeFirst } from '../../data/load.js';
-import { selectClasses } from '../../data/select.js';
-import type { Dataset, Split } from '../../data/types.js';
-import { UsageError } from '../../errors.js';
-import type { Autoencoder } from '../../models/types.js';
-import { loadRun, type RunConfig } from '../../run/run-folder.js';
+import { initBackend, type BackendChoice } from '../../node/backend/index.js';
+import { tableSchemaOf, type TableSchema } from '../../core/data/csv/schema.js';
+import { CSV_PREFIX, loadCsvWithSchema } from '../../core/data/csv/table.js';
+import { loadDataset, takeFirst } from '../../core/data/load.js';
+import { selectClasses } from '../../core/data/select.js';
+import type { Dataset, Split } from '../../core/data/types.js';
+import { UsageError } from '../../core/errors.js';
+import type { Autoencoder } from '../../core/models/types.js';
+import { loadRun, type RunConfig } from '../../node/run/run-folder.js';
 import type { OptionValues } from '../options.js';
 import { requireOption } from '../parse.js';
 import { classesFrom, columnList } from './training-flags.js';

@@ -1,7 +1,7 @@
 /** latentkit compress: a dataset's codes, quantised to --bits per dimension, into a .lkz file; with size and quality. */
-import { compressDataset, type CompressionReport } from '../../apps/compress/index.js';
-import { UsageError } from '../../errors.js';
-import { writeFileAtomic } from '../../io/atomic.js';
+import { compressDataset, type CompressionReport } from '../../core/apps/compress/index.js';
+import { UsageError } from '../../core/errors.js';
+import { writeFileAtomic } from '../../node/files/atomic.js';
 import type { CommandRun } from '../options.js';
 import { loadDataFor, openRun, outputPath } from './common.js';
 

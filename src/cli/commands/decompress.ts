@@ -1,11 +1,11 @@
 /** latentkit decompress: a .lkz file back into images (PNG grid) or rows (CSV, .npy) through the run's decoder. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { decodeCodes, decompressCodes } from '../../apps/compress/index.js';
-import { UsageError } from '../../errors.js';
-import { writeFileAtomic } from '../../io/atomic.js';
-import { encodeNpy } from '../../io/npy.js';
-import { encodeImageGrid } from '../../viz/grid.js';
+import { decodeCodes, decompressCodes } from '../../core/apps/compress/index.js';
+import { UsageError } from '../../core/errors.js';
+import { writeFileAtomic } from '../../node/files/atomic.js';
+import { encodeNpy } from '../../core/io/npy.js';
+import { encodeImageGrid } from '../../core/viz/grid.js';
 import type { CommandRun } from '../options.js';
 import { openRun, outputPath } from './common.js';
 import { requireOption } from '../parse.js';

@@ -1,8 +1,8 @@
-import { denoiseDataset, parseCorrupt, stackedVersions, tableRowsCsv, type DenoiseResult } from '../../apps/denoise/index.js';
-import type { Dataset } from '../../data/types.js';
-import { UsageError } from '../../errors.js';
-import { writeFileAtomic } from '../../io/atomic.js';
-import { formatNoise, type NoiseSpec } from '../../models/dae/noise.js';
+import { denoiseDataset, parseCorrupt, stackedVersions, tableRowsCsv, type DenoiseResult } from '../../core/apps/denoise/index.js';
+import type { Dataset } from '../../core/data/types.js';
+import { UsageError } from '../../core/errors.js';
+import { writeFileAtomic } from '../../node/files/atomic.js';
+import { formatNoise, type NoiseSpec } from '../../core/models/dae/noise.js';
 import type { CommandIO, CommandRun } from '../options.js';
 import { loadDataFor, openRun, outputPath } from './common.js';
 

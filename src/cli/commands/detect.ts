@@ -21,14 +21,14 @@ import {
   type CsvTruth,
   type DetectionSummary,
   type DetectorFile,
-} from '../../apps/detect/index.js';
-import { tableSchemaOf } from '../../data/csv/schema.js';
-import { CSV_PREFIX } from '../../data/csv/table.js';
-import { UsageError } from '../../errors.js';
-import { writeFileAtomic } from '../../io/atomic.js';
-import { trainRun } from '../../train/run.js';
-import type { Autoencoder } from '../../models/types.js';
-import type { RunConfig } from '../../run/run-folder.js';
+} from '../../core/apps/detect/index.js';
+import { tableSchemaOf } from '../../core/data/csv/schema.js';
+import { CSV_PREFIX } from '../../core/data/csv/table.js';
+import { UsageError } from '../../core/errors.js';
+import { writeFileAtomic } from '../../node/files/atomic.js';
+import { trainRun } from '../../node/run/train-run.js';
+import type { Autoencoder } from '../../core/models/types.js';
+import type { RunConfig } from '../../node/run/run-folder.js';
 import { COMMANDS, type CommandIO, type CommandRun, type OptionValues } from '../options.js';
 import { createProgress } from '../progress.js';
 import { loadDataFor, openRun, outputPath } from './common.js';

@@ -1,6 +1,6 @@
 /** `latentkit edit`: latent arithmetic z + α·v with an attribute vector; the work is in src/apps/edit. */
-import { DEFAULT_ALPHAS, editExamples, editImage, parseAlphas, parseAttributeSpec } from '../../apps/edit/index.js';
-import { writeFileAtomic } from '../../io/atomic.js';
+import { DEFAULT_ALPHAS, editExamples, editImage, parseAlphas, parseAttributeSpec } from '../../core/apps/edit/index.js';
+import { writeFileAtomic } from '../../node/files/atomic.js';
 import type { CommandRun } from '../options.js';
 import { requireOption } from '../parse.js';
 import { loadDataFor, openRun, outputPath } from './common.js';

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
-import { writeFileAtomic } from '../../io/atomic.js';
-import { encodeNpy } from '../../io/npy.js';
-import { encodeCodes } from '../../models/inference.js';
+import { writeFileAtomic } from '../../node/files/atomic.js';
+import { encodeNpy } from '../../core/io/npy.js';
+import { encodeCodes } from '../../core/models/inference.js';
 import type { CommandRun } from '../options.js';
 import { loadDataFor, openRun, outputPath } from './common.js';
 

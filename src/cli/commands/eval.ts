@@ -1,5 +1,5 @@
-import { binarize, type BinarizeMode } from '../../data/load.js';
-import { evaluateModel, type Evaluation } from '../../eval/evaluate.js';
+import { binarize, type BinarizeMode } from '../../core/data/load.js';
+import { evaluateModel, type Evaluation } from '../../core/eval/evaluate.js';
 import type { CommandRun } from '../options.js';
 import { loadDataFor, openRun } from './common.js';
 

@@ -1,11 +1,11 @@
-import { stackedVersions, tableRowsCsv } from '../../apps/denoise/index.js';
-import { checkImputeSettings, featureMeans, imageMask, imputeDataset, parseMask, randomMask, repeatMask, scaledTableMeans, type DatasetImputation, type MaskSpec } from '../../apps/impute/index.js';
-import { loadDataset, takeFirst } from '../../data/load.js';
-import { selectClasses } from '../../data/select.js';
-import { featureSize, type Dataset } from '../../data/types.js';
-import { UsageError } from '../../errors.js';
-import { writeFileAtomic } from '../../io/atomic.js';
-import type { RunConfig } from '../../run/run-folder.js';
+import { stackedVersions, tableRowsCsv } from '../../core/apps/denoise/index.js';
+import { checkImputeSettings, featureMeans, imageMask, imputeDataset, parseMask, randomMask, repeatMask, scaledTableMeans, type DatasetImputation, type MaskSpec } from '../../core/apps/impute/index.js';
+import { loadDataset, takeFirst } from '../../core/data/load.js';
+import { selectClasses } from '../../core/data/select.js';
+import { featureSize, type Dataset } from '../../core/data/types.js';
+import { UsageError } from '../../core/errors.js';
+import { writeFileAtomic } from '../../node/files/atomic.js';
+import type { RunConfig } from '../../node/run/run-folder.js';
 import type { CommandIO, CommandRun, OptionValues } from '../options.js';
 import { loadDataFor, openRun, outputPath } from './common.js';
 

@@ -1,8 +1,8 @@
 /** `latentkit interpolate`: decode the latent path between two examples; the work is in src/apps/interpolate. */
-import { interpolateExamples, interpolateImage } from '../../apps/interpolate/index.js';
-import { UsageError } from '../../errors.js';
-import { writeFileAtomic } from '../../io/atomic.js';
-import type { PathKind } from '../../viz/figures/index.js';
+import { interpolateExamples, interpolateImage } from '../../core/apps/interpolate/index.js';
+import { UsageError } from '../../core/errors.js';
+import { writeFileAtomic } from '../../node/files/atomic.js';
+import type { PathKind } from '../../core/viz/figures/index.js';
 import type { CommandRun } from '../options.js';
 import { loadDataFor, openRun, outputPath } from './common.js';
 

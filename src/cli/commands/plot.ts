@@ -1,10 +1,10 @@
 /** `latentkit plot KIND`: one picture of a run. The figures come from src/viz/figures; this parses, loads and writes. */
 import * as path from 'node:path';
-import type { Dataset } from '../../data/types.js';
-import { UsageError } from '../../errors.js';
-import { writeFileAtomic } from '../../io/atomic.js';
-import type { Autoencoder } from '../../models/types.js';
-import { readMetrics, readRunConfig, type RunConfig } from '../../run/run-folder.js';
+import type { Dataset } from '../../core/data/types.js';
+import { UsageError } from '../../core/errors.js';
+import { writeFileAtomic } from '../../node/files/atomic.js';
+import type { Autoencoder } from '../../core/models/types.js';
+import { readMetrics, readRunConfig, type RunConfig } from '../../node/run/run-folder.js';
 import {
   curvesPlot,
   fitCodeGaussian,
@@ -16,8 +16,8 @@ import {
   samplesImage,
   type PathKind,
   type Projection,
-} from '../../viz/figures/index.js';
-import { writePlot } from '../../viz/plots/index.js';
+} from '../../core/viz/figures/index.js';
+import { writePlot } from '../../core/viz/plots/index.js';
 import type { CommandIO, CommandRun, OptionValues, PLOT_KINDS } from '../options.js';
 import { requireOption } from '../parse.js';
 import { loadDataFor, openRun, outputPath } from './common.js';

@@ -1,7 +1,7 @@
 /** `latentkit report`: one self-contained HTML file of a run (built by src/viz/figures/report.ts). */
-import { writeFileAtomic } from '../../io/atomic.js';
-import { readMetrics } from '../../run/run-folder.js';
-import { buildReport } from '../../viz/figures/index.js';
+import { writeFileAtomic } from '../../node/files/atomic.js';
+import { readMetrics } from '../../node/run/run-folder.js';
+import { buildReport } from '../../core/viz/figures/index.js';
 import type { CommandRun } from '../options.js';
 import { loadDataFor, openRun, outputPath } from './common.js';
 

@@ -1,6 +1,6 @@
-import { UsageError } from '../../errors.js';
-import { writeFileAtomic } from '../../io/atomic.js';
-import { renderGenerated } from '../../train/snapshots.js';
+import { UsageError } from '../../core/errors.js';
+import { writeFileAtomic } from '../../node/files/atomic.js';
+import { renderGenerated } from '../../core/train/snapshots.js';
 import type { CommandRun } from '../options.js';
 import { openRun, outputPath } from './common.js';
 

@@ -4,13 +4,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildIndex, checkIndexModel, compareSearch, decodeIndex, encodeIndex, encodeOne, indexPath, queryIndex, readQuery, type Metric, type QueryInput, type SearchIndex } from '../../apps/search/index.js';
-import { featureSize, type Dataset, type Split } from '../../data/types.js';
-import { UsageError } from '../../errors.js';
-import { writeFileAtomic } from '../../io/atomic.js';
-import type { Autoencoder } from '../../models/types.js';
-import type { RunConfig } from '../../run/run-folder.js';
-import { encodeImageGrid } from '../../viz/grid.js';
+import { buildIndex, checkIndexModel, compareSearch, decodeIndex, encodeIndex, encodeOne, indexPath, queryIndex, readQuery, type Metric, type QueryInput, type SearchIndex } from '../../core/apps/search/index.js';
+import { featureSize, type Dataset, type Split } from '../../core/data/types.js';
+import { UsageError } from '../../core/errors.js';
+import { writeFileAtomic } from '../../node/files/atomic.js';
+import type { Autoencoder } from '../../core/models/types.js';
+import type { RunConfig } from '../../node/run/run-folder.js';
+import { encodeImageGrid } from '../../core/viz/grid.js';
 import type { CommandIO, CommandRun, OptionValues } from '../options.js';
 import { loadDataFor, openRun, outputPath } from './common.js';
 

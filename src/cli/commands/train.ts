@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { trainRun } from '../../train/run.js';
+import { trainRun } from '../../node/run/train-run.js';
 import { createProgress } from '../progress.js';
 import { COMMANDS, type CommandRun } from '../options.js';
 import { trainRunOptionsFrom } from './training-flags.js';

@@ -2,10 +2,10 @@
  * The flags that train a run, shared by `train` and `detect fit`: which
  * values go to the model's config and which to the training run.
  */
-import type { BackendChoice } from '../../backend/index.js';
-import type { ScaleKind } from '../../data/csv/scaler.js';
-import { parseClassList } from '../../data/select.js';
-import type { TrainRunOptions } from '../../train/run.js';
+import type { BackendChoice } from '../../node/backend/index.js';
+import type { ScaleKind } from '../../core/data/csv/scaler.js';
+import { parseClassList } from '../../core/data/select.js';
+import type { TrainRunOptions } from '../../node/run/train-run.js';
 import type { CommandIO, OptionValues } from '../options.js';
 
 /** Shared model flags; every other flag a command does not own is a model-specific setting. */

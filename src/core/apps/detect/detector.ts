@@ -1,0 +1,104 @@
+/**
+ * A detector is a run plus `RUN/detector.json`: how scores are computed and the
+ * threshold calibrated on (normal) training data. `detect fit` writes it,
+ * `detect score` reads it, so scoring uses exactly the calibrated settings.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Dataset } from '../../data/types.js';
+import { UsageError } from '../../errors.js';
+import { writeFileAtomic } from '../../../node/files/atomic.js';
+import type { Autoencoder } from '../../models/types.js';
+import { SCORE_KINDS, scoreDataset, type ScoreSettings } from './scores.js';
+import { flagAnomalies, quantileOf, type ThresholdRule } from './threshold.js';
+
+export const DETECTOR_FORMAT = 'latentkit-detector';
+export const DETECTOR_FORMAT_VERSION = 1;
+
+export interface DetectorFile {
+  format: typeof DETECTOR_FORMAT;
+  formatVersion: number;
+  score: ScoreSettings;
+  /** Examples scoring strictly above this are anomalies. */
+  threshold: number;
+  rule: ThresholdRule;
+  /** What the threshold was calibrated on. */
+  calibration: {
+    dataset: string;
+    split: string;
+    examples: number;
+    /** Classes kept (--classes), or null for all. */
+    classes: number[] | null;
+    minScore: number;
+    meanScore: number;
+    maxScore: number;
+    /** Calibration examples above the threshold. */
+    flagged: number;
+  };
+  createdAt: string;
+}
+
+export const detectorPath = (runDir: string): string => path.join(runDir, 'detector.json');
+
+/** Score the calibration data and place the threshold by `rule`. */
+export function calibrateDetector(
+  model: Autoencoder,
+  ds: Dataset,
+  settings: ScoreSettings,
+  rule: ThresholdRule,
+  source: { classes?: number[] | null } = {},
+): { detector: DetectorFile; scores: Float64Array } {
+  const scores = scoreDataset(model, ds, settings);
+  const threshold = quantileOf(scores, rule.quantile);
+  let sum = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (const s of scores) {
+    sum += s;
+    min = Math.min(min, s);
+    max = Math.max(max, s);
+  }
+  const flagged = flagAnomalies(scores, threshold).reduce((n, f) => n + f, 0);
+  const detector: DetectorFile = {
+    format: DETECTOR_FORMAT,
+    formatVersion: DETECTOR_FORMAT_VERSION,
+    score: settings,
+    threshold,
+    rule,
+    calibration: {
+      dataset: ds.name,
+      // A csv: dataset is every row of the file, whatever --split says.
+      split: ds.table ? 'all rows' : ds.split,
+      examples: ds.n,
+      classes: source.classes ?? null,
+      minScore: min,
+      meanScore: sum / ds.n,
+      maxScore: max,
+      flagged,
+    },
+    createdAt: new Date().toISOString(),
+  };
+  return { detector, scores };
+}
+
+export function writeDetector(runDir: string, detector: DetectorFile): void {
+  writeFileAtomic(detectorPath(runDir), `${JSON.stringify(detector, null, 2)}\n`);
+}
+
+/** The detector of a run; UsageError when it is missing, corrupt or from a newer latentkit. */
+export function readDetector(runDir: string): DetectorFile {
+  const file = detectorPath(runDir);
+  if (!fs.existsSync(file)) throw new UsageError(`${runDir} has no detector.json; calibrate it first with: latentkit detect fit --run ${runDir}`);
+  let detector: DetectorFile;
+  try {
+    detector = JSON.parse(fs.readFileSync(file, 'utf8')) as DetectorFile;
+  } catch {
+    throw new UsageError(`corrupt ${file} (not valid JSON)`);
+  }
+  if (detector?.format !== DETECTOR_FORMAT) throw new UsageError(`${file} is not a latentkit detector file`);
+  if (detector.formatVersion > DETECTOR_FORMAT_VERSION) throw new UsageError(`${file} was written by a newer latentkit (detector format ${detector.formatVersion}); upgrade latentkit`);
+  const { score, threshold } = detector;
+  const valid = typeof threshold === 'number' && Number.isFinite(threshold) && SCORE_KINDS.includes(score?.kind) && Number.isInteger(score?.samples) && score.samples >= 1;
+  if (!valid) throw new UsageError(`corrupt ${file} (missing or invalid threshold or score settings)`);
+  return detector;
+}

@@ -1,0 +1,74 @@
+/**
+ * Which entries are missing: a `--mask` given as a fraction (hidden at random,
+ * the same number in every row) or as a mask image (white = missing).
+ * Masks are Uint8Arrays, 1 = missing, row-major like a dataset's `images`.
+ */
+import { UsageError } from '../../errors.js';
+import { readImageFile } from '../../../node/files/image-file.js';
+import { Rng } from '../../random.js';
+
+export type MaskSpec = { kind: 'fraction'; fraction: number } | { kind: 'file'; file: string };
+
+const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
+
+/** `--mask 0.3` or `--mask mask.png`. A number must lie strictly between 0 and 1. */
+export function parseMask(value: string): MaskSpec {
+  const text = value.trim();
+  if (text === '') throw new UsageError('--mask must be a fraction in (0, 1) or a PNG mask image, got an empty value');
+  if (NUMBER.test(text)) {
+    const fraction = Number(text);
+    if (!(fraction > 0 && fraction < 1)) throw new UsageError(`--mask ${value}: the hidden fraction must be > 0 and < 1`);
+    return { kind: 'fraction', fraction };
+  }
+  return { kind: 'file', file: value };
+}
+
+/**
+ * Hide exactly round(fraction·dim) entries of each of `n` rows, chosen
+ * uniformly at random (a partial Fisher–Yates shuffle per row) from `seed`.
+ */
+export function randomMask(n: number, dim: number, fraction: number, seed: number): Uint8Array {
+  const k = Math.round(fraction * dim);
+  if (k < 1) throw new UsageError(`--mask ${fraction} hides no entry of rows with ${dim} values; use a larger fraction`);
+  const rng = new Rng(seed);
+  const mask = new Uint8Array(n * dim);
+  const order = new Int32Array(dim);
+  for (let row = 0; row < n; row++) {
+    for (let j = 0; j < dim; j++) order[j] = j;
+    for (let j = 0; j < k; j++) {
+      const pick = j + Math.floor(rng.next() * (dim - j));
+      const chosen = order[pick];
+      order[pick] = order[j];
+      order[j] = chosen;
+      mask[row * dim + chosen] = 1;
+    }
+  }
+  return mask;
+}
+
+/**
+ * The pixels to treat as missing from a mask image of the model's size:
+ * white (grey level ≥ 0.5 in every channel's mean) = missing. One row of
+ * h·w·c entries, the same for every example.
+ */
+export function imageMask(file: string, shape: readonly [number, number, number]): Uint8Array {
+  const pixels = readImageFile(file, shape);
+  const [h, w, c] = shape;
+  const mask = new Uint8Array(h * w * c);
+  for (let p = 0; p < h * w; p++) {
+    let sum = 0;
+    for (let k = 0; k < c; k++) sum += pixels[p * c + k];
+    if (sum / c >= 0.5) mask.fill(1, p * c, (p + 1) * c);
+  }
+  const hidden = mask.reduce((s, v) => s + v, 0);
+  if (hidden === 0) throw new UsageError(`mask image ${file} has no white pixels: nothing to impute`);
+  if (hidden === mask.length) throw new UsageError(`mask image ${file} is white everywhere: nothing is observed`);
+  return mask;
+}
+
+/** A one-row mask repeated for `n` rows. */
+export function repeatMask(row: Uint8Array, n: number): Uint8Array {
+  const mask = new Uint8Array(n * row.length);
+  for (let i = 0; i < n; i++) mask.set(row, i * row.length);
+  return mask;
+}

@@ -1,0 +1,105 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { initBackend } from '../../../node/backend/index.js';
+import { Rng } from '../../random.js';
+import { FastDense } from './layers.js';
+
+function random(rng: Rng, shape: number[]): tf.Tensor {
+  return tf.tensor(Float32Array.from({ length: tf.util.sizeFromShape(shape) }, () => 2 * rng.next() - 1), shape);
+}
+
+function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+}
+
+/** A stock Dense and a FastDense with the same (random) weights. */
+function pair(inputs: number, units: number, activation: 'relu' | 'linear' | 'sigmoid', seed: number) {
+  const stock = tfl.layers.dense({ units, activation, inputShape: [inputs] });
+  const fast = new FastDense({ units, activation, inputShape: [inputs] });
+  stock.build([null, inputs]);
+  fast.build([null, inputs]);
+  const rng = new Rng(seed);
+  const weights = [random(rng, [inputs, units]), random(rng, [units])];
+  stock.setWeights(weights);
+  fast.setWeights(weights);
+  tf.dispose(weights);
+  return { stock, fast };
+}
+
+const CASES = [
+  { batch: 5, inputs: 7, units: 3, activation: 'relu' as const },
+  { batch: 16, inputs: 33, units: 20, activation: 'linear' as const },
+  { batch: 1, inputs: 9, units: 12, activation: 'sigmoid' as const },
+];
+
+describe.each(['cpu', 'wasm'] as const)('FastDense on %s', (backend) => {
+  beforeAll(async () => {
+    await initBackend(backend);
+  });
+
+  it.each(CASES)('matches Dense forward and every gradient ($batch×$inputs → $units, $activation)', ({ batch, inputs, units, activation }) => {
+    const { stock, fast } = pair(inputs, units, activation, batch + units);
+    const rng = new Rng(7);
+    const x = random(rng, [batch, inputs]);
+    const dy = random(rng, [batch, units]);
+    expect(maxAbsDiff(fast.apply(x) as tf.Tensor, stock.apply(x) as tf.Tensor)).toBeLessThan(1e-5);
+    // Gradients of Σ dy·layer(x) with respect to x (as a variable), W and b.
+    const variableGrads = (layer: tfl.layers.Layer, xv: tf.Variable) =>
+      tf.variableGrads(() => tf.sum(tf.mul(layer.apply(xv) as tf.Tensor, dy)) as tf.Scalar, [xv, ...layer.trainableWeights.map((v) => v.read() as tf.Variable)]);
+    const xv = tf.variable(x, true);
+    const ours = variableGrads(fast, xv);
+    const theirs = variableGrads(stock, xv);
+    expect(maxAbsDiff(ours.value, theirs.value)).toBeLessThan(1e-4);
+    expect(maxAbsDiff(ours.grads[xv.name], theirs.grads[xv.name])).toBeLessThan(1e-5);
+    fast.trainableWeights.forEach((w, i) => {
+      const nameOf = (v: tfl.LayerVariable) => (v.read() as tf.Variable).name;
+      expect(maxAbsDiff(ours.grads[nameOf(w)], theirs.grads[nameOf(stock.trainableWeights[i])])).toBeLessThan(1e-4);
+    });
+    tf.dispose([x, dy, xv, ours.value, theirs.value, ...Object.values(ours.grads), ...Object.values(theirs.grads)]);
+  });
+
+  it('on data (not a variable) the backward pass runs one matmul, not two', async () => {
+    // Linear, as in our networks (activations are separate layers): then Dense always fuses.
+    const { stock, fast } = pair(30, 10, 'linear', 1);
+    const x = random(new Rng(2), [8, 30]);
+    const matmulsInBackward = async (layer: tfl.layers.Layer) => {
+      const vars = layer.trainableWeights.map((v) => v.read() as tf.Variable);
+      const info = await tf.profile(() => {
+        const { value, grads } = tf.variableGrads(() => tf.sum(layer.apply(x) as tf.Tensor) as tf.Scalar, vars);
+        tf.dispose([value, ...Object.values(grads)]);
+      });
+      names.set(layer, info.kernels.map((k) => k.name));
+      return info.kernels.filter((k) => k.name === 'BatchMatMul' || k.name === '_FusedMatMul' || k.name === 'LatentkitDense').length;
+    };
+    const names = new Map<tfl.layers.Layer, string[]>();
+    // Forward 1 + backward 2 (∂W and the unused ∂x) for Dense; forward 1 (latentkit's Dense kernel) + backward 1 for FastDense.
+    expect(await matmulsInBackward(stock)).toBe(3);
+    expect(await matmulsInBackward(fast)).toBe(2);
+    // The forward pass is one kernel with the bias in it: no separate Add.
+    expect(names.get(fast)!.filter((n) => n === 'LatentkitDense')).toHaveLength(1);
+    expect(names.get(fast)!.filter((n) => n === 'Add')).toHaveLength(0);
+    x.dispose();
+  });
+});
+
+describe('FastDense saved form', () => {
+  it("saves as class 'Dense' and reloads (as FastDense) with the same outputs", async () => {
+    await initBackend('cpu');
+    const input = tfl.input({ shape: [6] });
+    const output = new FastDense({ units: 4, activation: 'relu', name: 'fd' }).apply(input) as tfl.SymbolicTensor;
+    const model = tfl.model({ inputs: input, outputs: output });
+    const json = model.toJSON(null, false) as { config: { layers: { class_name: string }[] } };
+    expect(json.config.layers.map((l) => l.class_name)).toEqual(['InputLayer', 'Dense']);
+    const saved: tf.io.ModelArtifacts[] = [];
+    await model.save(tf.io.withSaveHandler(async (artifacts) => {
+      saved.push(artifacts);
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }));
+    const reloaded = await tfl.loadLayersModel(tf.io.fromMemory(saved[0]));
+    expect(reloaded.getLayer('fd')).toBeInstanceOf(FastDense);
+    const x = random(new Rng(4), [3, 6]);
+    expect(maxAbsDiff(reloaded.predict(x) as tf.Tensor, model.predict(x) as tf.Tensor)).toBe(0);
+    x.dispose();
+  });
+});

@@ -1,0 +1,215 @@
+/**
+ * The training loop. It knows nothing about any particular model: it shuffles,
+ * batches, minimizes `forward(...).loss`, averages the named terms, evaluates
+ * on the test split, and (given a run folder) checkpoints every epoch.
+ */
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { featureSize, type Dataset } from '../data/types.js';
+import { DivergenceError } from '../errors.js';
+import { appendLine, writeFileAtomic } from '../../node/files/atomic.js';
+import { evaluateLoss } from '../eval/loss.js';
+import type { Autoencoder } from '../models/types.js';
+import { Rng } from '../random.js';
+import { runPaths, saveNetworks } from '../../node/run/run-folder.js';
+import { renderGenerated, renderReconstructions } from './snapshots.js';
+import { saveCheckpoint, type NamedTensor, type TrainerState } from '../../node/run/checkpoint.js';
+import { createEngine, type StepEngine, type StepValues } from '../../node/parallel/engines.js';
+import { createOptimizer } from '../../node/parallel/optimizer.js';
+import { stepSeed } from '../../node/parallel/shared.js';
+
+export interface TrainOptions {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  seed: number;
+  /** When set, metrics, snapshots, checkpoints and the model are written here. */
+  runDir?: string;
+  /** Abort to stop after the current step (Ctrl-C). */
+  signal?: AbortSignal;
+  onStep?: (progress: StepProgress) => void;
+  onEpoch?: (metrics: EpochMetrics) => void;
+  /** Continue from a checkpoint instead of starting fresh. */
+  resume?: { state: TrainerState; optimizerWeights: NamedTensor[] };
+  /** Examples of the test split evaluated per epoch (default: all). */
+  testLimit?: number;
+  /**
+   * Data-parallel worker threads (default: every core, see defaultWorkers). 1 runs
+   * the plain single-thread loop. Same workers -> bit-identical runs; different
+   * worker counts agree up to float rounding.
+   */
+  workers?: number;
+  /** Stop after this many optimizer steps in total (benchmarks); the partial epoch is not evaluated. */
+  maxSteps?: number;
+}
+
+export interface StepProgress {
+  epoch: number;
+  step: number;
+  steps: number;
+  loss: number;
+  samplesPerSecond: number;
+}
+
+/** One line of metrics.jsonl: epoch, train_<term>, test_<term>, seconds, samples_per_second. */
+export type EpochMetrics = { epoch: number; seconds: number; samples_per_second: number } & Record<string, number>;
+
+export interface TrainResult {
+  metrics: EpochMetrics[];
+  epochsCompleted: number;
+  interrupted: boolean;
+  /** Optimizer steps run by this call. */
+  steps: number;
+  /** Threads that shared each step (1: the single-thread loop). */
+  workers: number;
+}
+
+interface EpochTotals {
+  loss: number;
+  terms: Record<string, number>;
+  examples: number;
+}
+
+function checkFinite(result: StepValues, epoch: number, step: number): void {
+  if (!Number.isFinite(result.loss)) throw new DivergenceError(epoch, step, 'loss');
+  for (const [name, v] of Object.entries(result.terms)) if (!Number.isFinite(v)) throw new DivergenceError(epoch, step, name);
+}
+
+function accumulate(totals: EpochTotals, result: StepValues, b: number): void {
+  totals.loss += result.loss * b;
+  for (const [n, v] of Object.entries(result.terms)) totals.terms[n] = (totals.terms[n] ?? 0) + v * b;
+  totals.examples += b;
+}
+
+function epochMetrics(epoch: number, totals: EpochTotals, test: { loss: number; terms: Record<string, number> }, seconds: number): EpochMetrics {
+  const row: Record<string, number> = { epoch, train_loss: totals.loss / totals.examples };
+  for (const [n, v] of Object.entries(totals.terms)) row[`train_${n}`] = v / totals.examples;
+  row.test_loss = test.loss;
+  for (const [n, v] of Object.entries(test.terms)) row[`test_${n}`] = v;
+  row.seconds = seconds;
+  row.samples_per_second = totals.examples / seconds;
+  return row as EpochMetrics;
+}
+
+/** Pictures of progress: decode a fixed z every epoch, and reconstruct the first test images. */
+function writeSnapshots(runDir: string, model: Autoencoder, test: Dataset, epoch: number, seed: number): void {
+  const dir = runPaths(runDir).samples;
+  if (model.generative) writeFileAtomic(path.join(dir, `epoch-${epoch}-generated.png`), renderGenerated(model, seed, 64));
+  writeFileAtomic(path.join(dir, `epoch-${epoch}-reconstructed.png`), renderReconstructions(model, test, 8));
+}
+
+/** Steps whose losses are read together: one backend read per group, not per step. */
+const READ_EVERY = 16;
+
+/** A step whose loss may still be on the backend. */
+interface PendingStep {
+  step: number;
+  rows: number;
+  values: tf.Tensor | StepValues;
+}
+
+/** Read a group of steps' losses with one asynchronous read, in step order. */
+async function readSteps(pending: PendingStep[], names: string[]): Promise<StepValues[]> {
+  const tensors = pending.map((p) => p.values).filter((v): v is tf.Tensor => v instanceof tf.Tensor);
+  let flat: Float32Array | undefined;
+  if (tensors.length > 0) {
+    const joined = tf.concat(tensors); // [steps · (1 + terms)]
+    flat = (await joined.data()) as Float32Array;
+    joined.dispose();
+    tf.dispose(tensors);
+  }
+  const width = 1 + names.length;
+  let row = 0;
+  return pending.map((p) => {
+    if (!(p.values instanceof tf.Tensor)) return p.values;
+    const at = row++ * width;
+    const terms: Record<string, number> = {};
+    names.forEach((n, i) => (terms[n] = flat![at + 1 + i]));
+    return { loss: flat![at], terms };
+  });
+}
+
+/** Train `model` on `train`, evaluating on `test` after each epoch. */
+export async function train(model: Autoencoder, trainSet: Dataset, testSet: Dataset, options: TrainOptions): Promise<TrainResult> {
+  const rng = new Rng(options.seed);
+  const optimizer = createOptimizer(options.lr);
+  let firstEpoch = 1;
+  if (options.resume) {
+    await optimizer.setWeights(options.resume.optimizerWeights);
+    rng.setState(options.resume.state.rngState);
+    firstEpoch = options.resume.state.epochsCompleted + 1;
+  }
+  const metrics: EpochMetrics[] = [];
+  const steps = Math.ceil(trainSet.n / options.batchSize);
+  const testView: Dataset = options.testLimit ? { ...testSet, n: Math.min(options.testLimit, testSet.n) } : testSet;
+  const maxSteps = options.maxSteps ?? Infinity;
+  let interrupted = false;
+  let stopped = false;
+  let epochsCompleted = firstEpoch - 1;
+  let stepsRun = 0;
+  let engine: StepEngine | undefined;
+  try {
+    // Workers start from the restored Adam state (getWeights makes a fresh iteration-count tensor).
+    const restored = options.resume ? await optimizer.getWeights() : undefined;
+    engine = await createEngine({ model, optimizer, batchSize: options.batchSize, dim: featureSize(trainSet), lr: options.lr, workers: options.workers, optimizerWeights: restored });
+    restored?.[0]?.tensor.dispose();
+    for (let epoch = firstEpoch; epoch <= options.epochs && !interrupted && !stopped; epoch++) {
+      const started = performance.now();
+      const order = rng.permutation(trainSet.n);
+      const totals: EpochTotals = { loss: 0, terms: {}, examples: 0 };
+      let pending: PendingStep[] = [];
+      const drain = async () => {
+        const values = await readSteps(pending, engine!.names);
+        pending.forEach((p, i) => {
+          checkFinite(values[i], epoch, p.step);
+          accumulate(totals, values[i], p.rows);
+        });
+        const last = pending[pending.length - 1];
+        pending = [];
+        const elapsed = (performance.now() - started) / 1000;
+        options.onStep?.({ epoch, step: last.step, steps, loss: totals.loss / totals.examples, samplesPerSecond: totals.examples / elapsed });
+        // Let a pending SIGINT reach its handler.
+        await new Promise((resolve) => setImmediate(resolve));
+      };
+      try {
+        for (let step = 0; step < steps; step++) {
+          const start = step * options.batchSize;
+          const rows = engine.batch.fill(trainSet, order, start, Math.min(trainSet.n, start + options.batchSize));
+          pending.push({ step: step + 1, rows, values: await engine.step(rows, epoch - 1 + step / steps, rng, stepSeed(options.seed, epoch, step)) });
+          stepsRun++;
+          stopped = stepsRun >= maxSteps;
+          if (pending.length >= READ_EVERY || step === steps - 1 || stopped) await drain();
+          if (options.signal?.aborted) interrupted = true;
+          if (interrupted || stopped) break;
+        }
+        if (pending.length > 0) await drain();
+      } finally {
+        tf.dispose(pending.map((p) => p.values).filter((v): v is tf.Tensor => v instanceof tf.Tensor));
+      }
+      if (interrupted || stopped) break;
+      const seconds = (performance.now() - started) / 1000;
+      const test = evaluateLoss(model, testView, { seed: options.seed + 1, epoch });
+      const row = epochMetrics(epoch, totals, test, seconds);
+      metrics.push(row);
+      epochsCompleted = epoch;
+      if (options.runDir) await persistEpoch(options.runDir, model, optimizer, testSet, row, { epochsCompleted: epoch, rngState: rng.getState() }, options.seed);
+      options.onEpoch?.(row);
+      // Let a pending SIGINT be delivered between epochs.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await engine.close();
+    if ((interrupted || stopped) && options.runDir) await saveNetworks(model, runPaths(options.runDir).model);
+  } finally {
+    await engine?.close();
+    optimizer.dispose();
+  }
+  return { metrics, epochsCompleted, interrupted, steps: stepsRun, workers: engine?.workers ?? 1 };
+}
+
+async function persistEpoch(runDir: string, model: Autoencoder, optimizer: tf.Optimizer, test: Dataset, row: EpochMetrics, state: TrainerState, seed: number): Promise<void> {
+  // Checkpoint before the metrics line: on resume, lines past the checkpoint are dropped.
+  await saveCheckpoint(runDir, model, optimizer, state);
+  appendLine(runPaths(runDir).metrics, JSON.stringify(row));
+  await saveNetworks(model, runPaths(runDir).model);
+  writeSnapshots(runDir, model, test, state.epochsCompleted, seed);
+}

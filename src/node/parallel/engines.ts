@@ -1,0 +1,165 @@
+/**
+ * The two ways the trainer runs an optimizer step: in this thread, or data-
+ * parallel across worker threads. Both fill the same kind of reusable batch
+ * buffer and hand back the step's loss and terms: as a tensor still on the
+ * backend (read later, in groups) or as numbers already in shared memory.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { BatchBuffer, disposeBatch } from '../../core/data/batches.js';
+import { setComputeThreads } from '../backend/threads.js';
+import { UsageError } from '../../core/errors.js';
+import type { Autoencoder } from '../../core/models/types.js';
+import type { Rng } from '../../core/random.js';
+import type { NamedTensor } from '../run/checkpoint.js';
+import { ParallelTrainer, UnknownModelInWorker, workerEntry, type StepValues } from './pool.js';
+
+export type { StepValues };
+
+export interface StepEngine {
+  readonly batch: BatchBuffer;
+  /** Participants sharing each step (1: this thread only). */
+  readonly workers: number;
+  /** Names of the loss terms, in the order of a step tensor's values after the loss; known after the first step. */
+  readonly names: string[];
+  /**
+   * One optimizer step on the first `rows` rows of `batch`. The local loop
+   * draws its noise from `rng` (as it always has); the parallel one derives
+   * each shard's noise from `stepSeed` and leaves `rng` to the shuffles.
+   */
+  step(rows: number, epoch: number, rng: Rng, stepSeed: number): Promise<tf.Tensor | StepValues>;
+  close(): Promise<void>;
+}
+
+/** The plain loop: minimize in this thread; the loss stays on the backend as [loss, ...terms]. */
+export class LocalEngine implements StepEngine {
+  readonly workers = 1;
+  names: string[] = [];
+  private readonly vars: tf.Variable[];
+
+  constructor(
+    private readonly model: Autoencoder,
+    private readonly optimizer: tf.Optimizer,
+    readonly batch: BatchBuffer,
+  ) {
+    this.vars = model.trainableVariables();
+  }
+
+  async step(rows: number, epoch: number, rng: Rng): Promise<tf.Tensor> {
+    const batch = this.batch.tensors(0, rows);
+    let values: tf.Tensor | undefined;
+    try {
+      this.optimizer.minimize(
+        () => {
+          const out = this.model.forward(batch, { training: true, epoch, rng });
+          this.names = Object.keys(out.terms);
+          values = tf.keep(tf.stack([out.loss, ...this.names.map((n) => out.terms[n])]));
+          return out.loss;
+        },
+        false,
+        this.vars,
+      );
+    } finally {
+      disposeBatch(batch);
+    }
+    return values!;
+  }
+
+  async close(): Promise<void> {}
+}
+
+/**
+ * Data-parallel steps: each shard's noise derives from the step seed, which
+ * depends only on the run's seed, the epoch and the step, so the shuffles
+ * are the same as the local loop's for models that draw no noise.
+ */
+export class ParallelEngine implements StepEngine {
+  readonly batch: BatchBuffer;
+
+  constructor(
+    private readonly trainer: ParallelTrainer,
+    readonly workers: number,
+    dim: number,
+    batchSize: number,
+    /** The main thread's kernel threads before training (restored on close). */
+    private readonly threadsBefore: number | undefined,
+  ) {
+    this.batch = new BatchBuffer(batchSize, dim, trainer.batch);
+  }
+
+  get names(): string[] {
+    return this.trainer.names;
+  }
+
+  step(rows: number, epoch: number, _rng: Rng, stepSeed: number): Promise<StepValues> {
+    return this.trainer.step(rows, epoch, stepSeed);
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.trainer.close();
+    } finally {
+      setComputeThreads(this.threadsBefore);
+    }
+  }
+}
+
+export interface EngineRequest {
+  model: Autoencoder;
+  optimizer: tf.Optimizer;
+  batchSize: number;
+  dim: number;
+  lr: number;
+  /** undefined: defaultWorkers(), falling back to this thread when workers cannot run. */
+  workers?: number;
+  /** Adam state the optimizer was restored from (workers start from the same). */
+  optimizerWeights?: NamedTensor[];
+}
+
+/**
+ * Replicas used when --workers is not given: $LATENTKIT_WORKERS when set,
+ * otherwise 1. Measured on 2 cores (default VAE, interleaved rounds): one
+ * replica whose large matrix products are shared across both cores
+ * (src/backend/threads.ts) ~12.5 ms per step; 2 data-parallel replicas ~15;
+ * one thread alone ~16. Data parallelism pays where there are more cores
+ * than a product can use, or batches much larger than 128.
+ */
+export function defaultWorkers(env: Record<string, string | undefined> = process.env): number {
+  const text = env.LATENTKIT_WORKERS;
+  if (text === undefined || text === '') return 1;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`LATENTKIT_WORKERS must be a positive integer (got '${text}')`);
+  return n;
+}
+
+/** The participant count to use, or 1 for the single-thread loop. */
+export function chooseWorkers(requested: number | undefined, batchSize: number): number {
+  if (requested !== undefined && (!Number.isInteger(requested) || requested < 1)) throw new UsageError(`workers must be a positive integer (got ${requested})`);
+  const n = requested ?? defaultWorkers();
+  // Each participant needs at least one row; tfjs-node already uses every core itself.
+  if (tf.getBackend() === 'tensorflow') return 1;
+  return Math.max(1, Math.min(n, batchSize));
+}
+
+export async function createEngine(request: EngineRequest): Promise<StepEngine> {
+  const { model, optimizer, batchSize, dim } = request;
+  const workers = chooseWorkers(request.workers, batchSize);
+  const explicit = request.workers !== undefined;
+  const local = () => new LocalEngine(model, optimizer, new BatchBuffer(batchSize, dim));
+  if (workers === 1) return local();
+  if (!workerEntry()) {
+    if (explicit) throw new UsageError('workers > 1 needs the compiled worker (run npm run build)');
+    return local();
+  }
+  // Every core runs a replica: the main thread's kernels stay on it alone, as the workers' do.
+  const threadsBefore = setComputeThreads(1);
+  try {
+    const trainer = await ParallelTrainer.start(model, optimizer, { workers, batchSize, dim, lr: request.lr, backend: tf.getBackend(), optimizerWeights: request.optimizerWeights });
+    return new ParallelEngine(trainer, workers, dim, batchSize, threadsBefore);
+  } catch (err) {
+    setComputeThreads(threadsBefore);
+    if (!(err instanceof UnknownModelInWorker)) throw err;
+    // A model registered at run time exists only in this thread.
+    if (explicit) throw new UsageError(`model '${model.config.model}' is not built in, so worker threads cannot rebuild it; use workers 1`);
+    return local();
+  }
+}
