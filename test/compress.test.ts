@@ -5,7 +5,7 @@ import * as zlib from 'node:zlib';
 import * as tf from '@tensorflow/tfjs-core';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compressCodes, crc32, decodeLkz, decompressCodes, dequantize, encodeLkz, encodePng, fitQuantizer, lkzLength, packBits, packedLength, pngSize, quantize, unpackBits } from '../src/core/apps/compress/index.js';
+import { compressCodes, crc32, decodeLkz, decompressCodes, dequantize, encodeLkz, imagePng, fitQuantizer, lkzLength, packBits, packedLength, pngSize, quantize, unpackBits } from '../src/core/apps/compress/index.js';
 import { encodeCodes } from '../src/core/models/inference.js';
 import { loadDataset } from '../src/core/data/load.js';
 import { UsageError } from '../src/core/errors.js';
@@ -160,7 +160,7 @@ describe('compressing codes of a model', () => {
 
   it('the PNG baseline is a real grey PNG of the image', () => {
     const image = Float32Array.from({ length: 28 * 28 }, (_, i) => ((i * 13) % 29) / 28);
-    const bytes = encodePng(image, [28, 28, 1]);
+    const bytes = imagePng(image, [28, 28, 1]);
     expect(pngSize(image, [28, 28, 1])).toBe(bytes.length);
     expect(bytes[25]).toBe(0); // IHDR colour type: greyscale
     const back = PNG.sync.read(bytes);

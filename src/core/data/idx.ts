@@ -4,9 +4,7 @@
  * (0x00 0x00 dtype ndim), `ndim` big-endian uint32 sizes, then the data.
  * Only unsigned-byte images (ndim 3) and labels (ndim 1) are supported.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync } from 'fflate';
 import { UsageError } from '../errors.js';
 import type { Dataset, Split } from './types.js';
 
@@ -103,16 +101,7 @@ export function idxFileNames(split: Split): { images: string; labels: string } {
   return { images: `${prefix}-images-idx3-ubyte`, labels: `${prefix}-labels-idx1-ubyte` };
 }
 
-/** The path of `<base>.gz` or `<base>` in `folder`, whichever exists (gzip first). */
-export function findIdxFile(folder: string, base: string): string | undefined {
-  for (const name of [`${base}.gz`, base]) {
-    const p = path.join(folder, name);
-    if (fs.existsSync(p) && fs.statSync(p).isFile()) return p;
-  }
-  return undefined;
-}
-
-/** Options of {@link readIdxDataset}. */
+/** Options of {@link idxDataset}. */
 export interface ReadIdxOptions {
   /** `Dataset.name`; default `idx:<folder>`. */
   name?: string;
@@ -121,12 +110,6 @@ export interface ReadIdxOptions {
   /** Labels must lie in 0..numClasses-1; default 10. */
   numClasses?: number;
   classNames?: string[];
-}
-
-function readIdxFile(folder: string, base: string, expect: IdxKind): { file: string; array: IdxArray } {
-  const file = findIdxFile(folder, base);
-  if (file === undefined) throw new UsageError(`${folder}: missing ${base}.gz (or ${base})`);
-  return { file, array: parseIdx(fs.readFileSync(file), file, expect) };
 }
 
 function checkImageSize(file: string, dims: number[], size: ReadIdxOptions['imageSize']): void {
@@ -146,20 +129,24 @@ function checkLabels(file: string, labels: Uint8Array, numClasses: number): void
   }
 }
 
+/** The bytes of one IDX file and how messages name it. */
+export interface IdxFile {
+  name: string;
+  bytes: Uint8Array;
+}
+
 /**
- * Read one split of an MNIST-style folder holding `train-images-idx3-ubyte.gz`,
- * `train-labels-idx1-ubyte.gz`, `t10k-images-idx3-ubyte.gz` and
- * `t10k-labels-idx1-ubyte.gz` (each also accepted without `.gz`).
- * Pixels become `value / 255` in a Float32Array; labels an Int32Array.
+ * One split of an MNIST-style dataset from its image and label files (each
+ * raw or gzipped). Pixels become `value / 255` in a Float32Array; labels an
+ * Int32Array.
  *
- * @throws UsageError when a file is missing, truncated, corrupt, of the wrong
- *   size, or when the label and image counts disagree
+ * @throws UsageError when a file is truncated, corrupt, of the wrong size,
+ *   or when the label and image counts disagree
  */
-export function readIdxDataset(folder: string, split: Split, options: ReadIdxOptions = {}): Dataset {
-  const names = idxFileNames(split);
+export function idxDataset(files: { images: IdxFile; labels: IdxFile }, split: Split, options: ReadIdxOptions & { name: string }): Dataset {
   const numClasses = options.numClasses ?? 10;
-  const images = readIdxFile(folder, names.images, 'images');
-  const labels = readIdxFile(folder, names.labels, 'labels');
+  const images = { file: files.images.name, array: parseIdx(files.images.bytes, files.images.name, 'images') };
+  const labels = { file: files.labels.name, array: parseIdx(files.labels.bytes, files.labels.name, 'labels') };
   checkImageSize(images.file, images.array.dims, options.imageSize ?? [28, 28]);
   const [n, h, w] = images.array.dims as [number, number, number];
   if (labels.array.dims[0] !== n) {
@@ -169,7 +156,7 @@ export function readIdxDataset(folder: string, split: Split, options: ReadIdxOpt
   const pixels = new Float32Array(images.array.data.length);
   for (let i = 0; i < pixels.length; i++) pixels[i] = images.array.data[i]! / 255;
   return {
-    name: options.name ?? `idx:${folder}`,
+    name: options.name,
     split,
     n,
     shape: [h, w, 1],

@@ -1,16 +1,18 @@
 /** Public API of the data layer: datasets, their sources and helpers. */
 export type { Dataset, Split, TableInfo, Scaler } from './types.js';
 export { featureSize } from './types.js';
-export { parseIdx, encodeIdx, readIdxDataset, idxFileNames, findIdxFile, type IdxArray, type IdxKind, type ReadIdxOptions } from './idx.js';
+export { parseIdx, encodeIdx, idxDataset, idxFileNames, type IdxArray, type IdxFile, type IdxKind, type ReadIdxOptions } from './idx.js';
 export { generateSprites, renderSprite, SPRITE_SHAPES, SPRITE_FACTORS, SPRITE_SIZE, SPRITES_DEFAULT_SIZE, type SpriteParams, type SpriteShape, type SpritesOptions } from './sprites.js';
-export { locateDataset, defaultCacheRoot, REMOTE_DATASETS, DATA_DIR_ENV, type LocateOptions, type RemoteDataset, type RemoteDatasetName } from '../../node/data/sources.js';
-export { downloadVerified, md5Hex, type DownloadOptions } from '../../node/data/download.js';
-export { loadDataset, binarize, takeFirst, DATASET_NAMES, IDX_PREFIX, BINARIZE_MODES, type BinarizeMode, type DatasetName, type LoadOptions } from './load.js';
+export { loadDataset, loadSplits, registerDatasetSource, datasetNames, binarize, takeFirst, BINARIZE_MODES, CLASS_NAMES, type BinarizeMode, type DatasetSource, type LoadOptions, type Splits } from './load.js';
+export { trainingSplits, dataForRun, runTrainingSpec, type DataSpec, type LoadContext } from './spec.js';
+export { makeBatch, forEachBatch, disposeBatch, BatchBuffer } from './batches.js';
 export { mulberry32, deriveSeed } from './random.js';
 export { selectClasses, parseClassList } from './select.js';
 export {
   readCsvBatches,
   csvRecords,
+  textSource,
+  type TextSource,
   loadCsvSplits,
   loadCsvWithSchema,
   tableSchemaOf,

@@ -1,25 +1,19 @@
 /**
- * One entry point for every dataset: `mnist`, `fashion-mnist`, `sprites`,
- * `idx:<folder>` and `csv:<file>`.
+ * One entry point for every dataset. Datasets come from sources: the core
+ * generates `sprites` itself; Node registers `mnist`, `fashion-mnist`,
+ * `idx:<folder>` and `csv:<file>` (files, the cache, downloads); the lab
+ * registers what the page fetched or the user dropped in.
  */
-import { UsageError } from '../errors.js';
+import { FieldError, UsageError } from '../errors.js';
 import type { ScaleKind } from './csv/scaler.js';
 import type { TableSchema } from './csv/schema.js';
-import { CSV_PREFIX, loadCsvSplits, loadCsvWithSchema } from './csv/table.js';
-import { readIdxDataset } from './idx.js';
+import { BINARIZE_MODES } from '../requests/jobs.js';
 import { mulberry32 } from './random.js';
-import { locateDataset, type LocateOptions, type RemoteDatasetName } from '../../node/data/sources.js';
 import { generateSprites, SPRITES_DEFAULT_SIZE } from './sprites.js';
 import { featureSize, type Dataset, type Split } from './types.js';
 
-/** Names `loadDataset` accepts, besides `idx:<folder>` and `csv:<file>`. */
-export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'sprites'] as const;
-export type DatasetName = (typeof DATASET_NAMES)[number];
-
-/** Prefix naming any folder that holds the four MNIST-style IDX files. */
-export const IDX_PREFIX = 'idx:';
-
-const CLASS_NAMES: Record<RemoteDatasetName, string[]> = {
+/** Class names of the datasets latentkit knows by name. */
+export const CLASS_NAMES: Readonly<Record<'mnist' | 'fashion-mnist', string[]>> = {
   mnist: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
   'fashion-mnist': ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
 };
@@ -27,11 +21,11 @@ const CLASS_NAMES: Record<RemoteDatasetName, string[]> = {
 /** Options of {@link loadDataset}. */
 export interface LoadOptions {
   split: Split;
-  /** Folder with the IDX files, or with a `mnist/` / `fashion-mnist/` subfolder (`--data-dir`). */
+  /** Folder with the dataset's files (`dataDir`); sources that read files use it. */
   dataDir?: string;
   /** Keep only the first `limit` examples (a positive integer). */
   limit?: number;
-  /** Replaces the download cache root `$XDG_CACHE_HOME/latentkit/datasets`. */
+  /** Replaces the download cache root (sources that download). */
   cacheDir?: string;
   /** Injectable `fetch` (tests simulate offline or serve local bytes). */
   fetch?: typeof fetch;
@@ -39,19 +33,69 @@ export interface LoadOptions {
   quiet?: boolean;
   /** Seed of the `sprites` generator (default 0); other datasets ignore it. */
   seed?: number;
-  /** Environment to read `LATENTKIT_DATA_DIR` and `XDG_CACHE_HOME` from; default `process.env`. */
-  env?: NodeJS.ProcessEnv;
+  /** Environment to read `LATENTKIT_DATA_DIR` and `XDG_CACHE_HOME` from (Node). */
+  env?: Record<string, string | undefined>;
   /**
-   * `csv:<file>` only. Without `schema`, the file is split (every 10th row is
+   * Tables only. Without `schema`, the file is split (every 10th row is
    * test) and scaled by a scaler fitted on its training rows; with a run's
    * `schema`, every row is read with it (`split` is then ignored).
    */
-  csv?: { labelColumn?: string; ignoreColumns?: string[]; scale?: ScaleKind; schema?: TableSchema };
+  csv?: { labelColumn?: string; ignoreColumns?: string[]; scale?: ScaleKind; schema?: TableSchema; classes?: number[]; numClasses?: number };
+}
+
+/** Both splits of a dataset, and the schema of a table fitted on the training rows. */
+export interface Splits {
+  trainSet: Dataset;
+  testSet: Dataset;
+  table?: TableSchema;
+}
+
+/** A place datasets come from. */
+export interface DatasetSource {
+  /** How the list of known datasets names it: `mnist`, `csv:<file>`. */
+  readonly label: string;
+  matches(name: string): boolean;
+  load(name: string, options: LoadOptions): Promise<Dataset>;
+  /** Both splits at once, for sources whose splits must be read together (a table fits its scaler on the training rows). */
+  loadSplits?(name: string, options: Omit<LoadOptions, 'split'>): Promise<Splits>;
+}
+
+const spritesSource: DatasetSource = {
+  label: 'sprites',
+  matches: (name) => name === 'sprites',
+  async load(_name, options) {
+    // Generate only what is kept: the generator's first N examples do not depend on the total.
+    const n = Math.min(options.limit ?? Infinity, SPRITES_DEFAULT_SIZE[options.split]);
+    return generateSprites({ split: options.split, n, seed: options.seed });
+  },
+};
+
+const sources: DatasetSource[] = [spritesSource];
+
+/**
+ * Add a source. A later source serves a name before an earlier one, so a
+ * platform can replace a built-in (a page serving its own copy of mnist).
+ */
+export function registerDatasetSource(source: DatasetSource): void {
+  const i = sources.findIndex((s) => s.label === source.label);
+  if (i >= 0) sources.splice(i, 1);
+  sources.unshift(source);
+}
+
+/** Names of the datasets the registered sources serve. */
+export function datasetNames(): string[] {
+  return sources.map((s) => s.label);
+}
+
+function sourceOf(name: string): DatasetSource {
+  const source = sources.find((s) => s.matches(name));
+  if (!source) throw new FieldError('dataset', `'${name}' is unknown; known datasets: ${datasetNames().join(', ')}`);
+  return source;
 }
 
 function checkLimit(limit: number | undefined): void {
   if (limit === undefined) return;
-  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`limit must be a positive integer (got ${limit})`);
+  if (!Number.isInteger(limit) || limit < 1) throw new FieldError('limit', `must be a positive integer, got ${limit}`);
 }
 
 /** The first `n` examples of `ds` (copies, so the full arrays can be freed). */
@@ -67,52 +111,30 @@ export function takeFirst(ds: Dataset, n: number): Dataset {
   return out;
 }
 
-async function loadRemote(name: RemoteDatasetName, options: LoadOptions): Promise<Dataset> {
-  const locate: LocateOptions = { dataDir: options.dataDir, cacheDir: options.cacheDir, fetch: options.fetch, quiet: options.quiet, env: options.env };
-  const folder = await locateDataset(name, options.split, locate);
-  return readIdxDataset(folder, options.split, { name, imageSize: [28, 28], numClasses: 10, classNames: CLASS_NAMES[name] });
-}
-
-function loadIdxFolder(name: string, split: Split): Dataset {
-  const folder = name.slice(IDX_PREFIX.length);
-  if (folder === '') throw new UsageError(`${IDX_PREFIX} needs a folder, e.g. ${IDX_PREFIX}./data/my-digits`);
-  // Any image size is fine for a user folder; labels are still digits 0..9 as in MNIST.
-  return readIdxDataset(folder, split, { name, imageSize: 'any', numClasses: 10 });
-}
-
 /**
- * Load one split of a dataset: `mnist`, `fashion-mnist` (local folders, the
- * cache, or a download; see `locateDataset`), `sprites` (generated from
- * `seed`), `idx:<folder>` or `csv:<file>` (see `LoadOptions.csv`). Images
- * are scaled to [0, 1]; table rows are scaled as `Dataset.table.scaler` says.
+ * Load one split of a dataset by name. Images are scaled to [0, 1]; table
+ * rows are scaled as `Dataset.table.scaler` says.
  *
  * @throws UsageError for an unknown name, an invalid `limit`, or data that
  *   cannot be found or is corrupt
  */
 export async function loadDataset(name: string, options: LoadOptions): Promise<Dataset> {
   checkLimit(options.limit);
-  let ds: Dataset;
-  if (name === 'mnist' || name === 'fashion-mnist') {
-    ds = await loadRemote(name, options);
-  } else if (name === 'sprites') {
-    // Generate only what is kept: the generator's first N examples do not depend on the total.
-    const n = Math.min(options.limit ?? Infinity, SPRITES_DEFAULT_SIZE[options.split]);
-    ds = generateSprites({ split: options.split, n, seed: options.seed });
-  } else if (name.startsWith(IDX_PREFIX)) {
-    ds = loadIdxFolder(name, options.split);
-  } else if (name.startsWith(CSV_PREFIX)) {
-    const csv = options.csv ?? {};
-    if (csv.schema) return loadCsvWithSchema(name, csv.schema, { limit: options.limit });
-    const splits = await loadCsvSplits(name, { ...csv, limit: options.split === 'train' ? options.limit : undefined });
-    ds = options.split === 'train' ? splits.trainSet : splits.testSet;
-  } else {
-    throw new UsageError(`unknown dataset '${name}'; known datasets: ${DATASET_NAMES.join(', ')}, ${IDX_PREFIX}<folder>, ${CSV_PREFIX}<file>`);
-  }
+  const ds = await sourceOf(name).load(name, options);
   return options.limit === undefined ? ds : takeFirst(ds, options.limit);
 }
 
+/** Train and test split of a dataset (the source reads them together when it must). */
+export async function loadSplits(name: string, options: Omit<LoadOptions, 'split'>): Promise<Splits> {
+  checkLimit(options.limit);
+  const source = sourceOf(name);
+  if (source.loadSplits) return source.loadSplits(name, options);
+  const { limit, ...rest } = options;
+  return { trainSet: await loadDataset(name, { ...rest, limit, split: 'train' }), testSet: await loadDataset(name, { ...rest, split: 'test' }) };
+}
+
 /** How to turn grey levels into {0, 1}: keep them, threshold at 0.5, or sample. */
-export const BINARIZE_MODES = ['none', 'static', 'dynamic'] as const;
+export { BINARIZE_MODES };
 export type BinarizeMode = (typeof BINARIZE_MODES)[number];
 
 /**

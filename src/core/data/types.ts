@@ -1,5 +1,6 @@
 /** Which part of a dataset. */
-export type Split = 'train' | 'test';
+export const SPLITS = ['train', 'test'] as const;
+export type Split = (typeof SPLITS)[number];
 
 /**
  * An in-memory image dataset: `n` examples of `height × width × channels`

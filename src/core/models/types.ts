@@ -5,6 +5,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { z } from 'zod';
 import type { Rng } from '../random.js';
 
 export const ACTIVATIONS = ['relu', 'leaky-relu', 'tanh', 'sigmoid', 'linear'] as const;
@@ -24,6 +25,9 @@ export interface DataInfo {
    */
   domain?: 'unit' | 'real';
 }
+
+/** p(x|z) as the reconstruction term sees it. */
+export type Likelihood = 'bernoulli' | 'gaussian';
 
 /** Fields every model's config has; each model extends it with its own. */
 export interface CommonConfig {
@@ -72,6 +76,12 @@ export interface Autoencoder<C extends CommonConfig = CommonConfig> {
   readonly generative: boolean;
   /** Whether the model needs labels (conditional models). */
   readonly conditional: boolean;
+  /**
+   * The likelihood of its reconstruction term: 'bernoulli' (binary
+   * cross-entropy of a sigmoid output) or 'gaussian' (squared error). Anomaly
+   * scores measure reconstruction error the same way.
+   */
+  readonly likelihood: Likelihood;
   forward(batch: Batch, ctx: ForwardContext): ModelOutput;
   /** The deterministic code of x: μ for VAEs, the code layer for autoencoders. [batch, latent]. */
   encode(batch: Batch): tf.Tensor2D;
@@ -87,21 +97,16 @@ export interface Autoencoder<C extends CommonConfig = CommonConfig> {
   dispose(): void;
 }
 
-/** How a model-specific config field appears on the command line. */
-export interface ConfigOption {
-  /** Flag name without dashes, kebab-case: `kl-warmup` is config key `klWarmup`. */
-  flag: string;
-  type: 'number' | 'integer' | 'string' | 'number-list';
-  description: string;
-  choices?: readonly string[];
-}
-
 /** What the registry holds for each model: its config handling and constructors. */
 export interface ModelDefinition<C extends CommonConfig = CommonConfig> {
   name: string;
   summary: string;
-  /** Model-specific flags; the common ones (--hidden, --latent, ...) are shared. */
-  options: readonly ConfigOption[];
+  /**
+   * The model's own settings, one schema field each (range, default, help);
+   * the shared ones (hidden, latent, ...) are COMMON_FIELDS. A field name
+   * another model also uses must be the same field (the registry checks).
+   */
+  options: z.ZodObject;
   /**
    * Settings that make a small valid instance when the defaults alone are not
    * valid (e.g. a sparse autoencoder needs --k or --sparsity). The conformance

@@ -1,30 +1,55 @@
 /**
- * The training loop. It knows nothing about any particular model: it shuffles,
- * batches, minimizes `forward(...).loss`, averages the named terms, evaluates
- * on the test split, and (given a run folder) checkpoints every epoch.
+ * The training loop. It knows nothing about any particular model, nor where
+ * anything is stored: it shuffles, batches, minimizes `forward(...).loss`,
+ * averages the named terms and evaluates on the test split. What happens at
+ * the end of an epoch (a checkpoint, metrics, pictures: the run writer of
+ * the Node adapter, or the lab's page) is a hook.
  */
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { featureSize, type Dataset } from '../data/types.js';
 import { DivergenceError } from '../errors.js';
-import { appendLine, writeFileAtomic } from '../../node/files/atomic.js';
 import { evaluateLoss } from '../eval/loss.js';
 import type { Autoencoder } from '../models/types.js';
 import { Rng } from '../random.js';
-import { runPaths, saveNetworks } from '../../node/run/run-folder.js';
-import { renderGenerated, renderReconstructions } from './snapshots.js';
-import { saveCheckpoint, type NamedTensor, type TrainerState } from '../../node/run/checkpoint.js';
-import { createEngine, type StepEngine, type StepValues } from '../../node/parallel/engines.js';
-import { createOptimizer } from '../../node/parallel/optimizer.js';
-import { stepSeed } from '../../node/parallel/shared.js';
+import { localEngine, type EngineFactory, type NamedTensor, type StepEngine, type StepValues } from './engine.js';
+import { createOptimizer } from './optimizer.js';
+import { stepSeed } from './seeds.js';
+
+/** Where the loop stands between epochs; with the model and optimizer, what a checkpoint holds. */
+export interface TrainerState {
+  /** Epochs fully completed. */
+  epochsCompleted: number;
+  /** The trainer's Rng state after the last completed epoch. */
+  rngState: number;
+}
+
+/** What the epoch-end hook sees. */
+export interface EpochEnd {
+  metrics: EpochMetrics;
+  model: Autoencoder;
+  optimizer: tf.Optimizer;
+  state: TrainerState;
+  /** The test split (for pictures of reconstructions). */
+  testSet: Dataset;
+}
+
+/** Points where a platform plugs in: storing a run, updating a page. Each may be async; the loop waits. */
+export interface TrainHooks {
+  /** After each completed epoch, before `onEpoch`. */
+  epochEnd?(end: EpochEnd): Promise<void> | void;
+  /** Training stopped before its last epoch (interrupted or out of steps); the model holds the latest weights. */
+  stopped?(info: { model: Autoencoder; epochsCompleted: number; reason: 'interrupted' | 'max-steps' }): Promise<void> | void;
+}
 
 export interface TrainOptions {
   epochs: number;
   batchSize: number;
   lr: number;
   seed: number;
-  /** When set, metrics, snapshots, checkpoints and the model are written here. */
-  runDir?: string;
+  /** What to do at the end of each epoch and on an early stop (e.g. write a run folder). */
+  hooks?: TrainHooks;
+  /** How steps run (default: this thread; Node offers worker threads). */
+  engine?: EngineFactory;
   /** Abort to stop after the current step (Ctrl-C). */
   signal?: AbortSignal;
   onStep?: (progress: StepProgress) => void;
@@ -34,9 +59,9 @@ export interface TrainOptions {
   /** Examples of the test split evaluated per epoch (default: all). */
   testLimit?: number;
   /**
-   * Data-parallel worker threads (default: every core, see defaultWorkers). 1 runs
-   * the plain single-thread loop. Same workers -> bit-identical runs; different
-   * worker counts agree up to float rounding.
+   * Data-parallel replicas, for engines that have them (Node's worker
+   * threads). Same workers -> bit-identical runs; different worker counts
+   * agree up to float rounding.
    */
   workers?: number;
   /** Stop after this many optimizer steps in total (benchmarks); the partial epoch is not evaluated. */
@@ -71,8 +96,14 @@ interface EpochTotals {
 }
 
 function checkFinite(result: StepValues, epoch: number, step: number): void {
-  if (!Number.isFinite(result.loss)) throw new DivergenceError(epoch, step, 'loss');
-  for (const [name, v] of Object.entries(result.terms)) if (!Number.isFinite(v)) throw new DivergenceError(epoch, step, name);
+  if (!Number.isFinite(result.loss)) throw new DivergenceError(epoch, step, 'loss', epoch - 1);
+  for (const [name, v] of Object.entries(result.terms)) if (!Number.isFinite(v)) throw new DivergenceError(epoch, step, name, epoch - 1);
+}
+
+/** A test loss that is not finite means the weights diverged during the epoch: they are not kept. */
+function checkTestFinite(test: { loss: number; terms: Record<string, number> }, epoch: number): void {
+  const bad = !Number.isFinite(test.loss) ? 'loss' : Object.keys(test.terms).find((n) => !Number.isFinite(test.terms[n]));
+  if (bad !== undefined) throw new DivergenceError(epoch, 0, `test ${bad}`, epoch - 1);
 }
 
 function accumulate(totals: EpochTotals, result: StepValues, b: number): void {
@@ -89,13 +120,6 @@ function epochMetrics(epoch: number, totals: EpochTotals, test: { loss: number; 
   row.seconds = seconds;
   row.samples_per_second = totals.examples / seconds;
   return row as EpochMetrics;
-}
-
-/** Pictures of progress: decode a fixed z every epoch, and reconstruct the first test images. */
-function writeSnapshots(runDir: string, model: Autoencoder, test: Dataset, epoch: number, seed: number): void {
-  const dir = runPaths(runDir).samples;
-  if (model.generative) writeFileAtomic(path.join(dir, `epoch-${epoch}-generated.png`), renderGenerated(model, seed, 64));
-  writeFileAtomic(path.join(dir, `epoch-${epoch}-reconstructed.png`), renderReconstructions(model, test, 8));
 }
 
 /** Steps whose losses are read together: one backend read per group, not per step. */
@@ -151,7 +175,7 @@ export async function train(model: Autoencoder, trainSet: Dataset, testSet: Data
   try {
     // Workers start from the restored Adam state (getWeights makes a fresh iteration-count tensor).
     const restored = options.resume ? await optimizer.getWeights() : undefined;
-    engine = await createEngine({ model, optimizer, batchSize: options.batchSize, dim: featureSize(trainSet), lr: options.lr, workers: options.workers, optimizerWeights: restored });
+    engine = await (options.engine ?? localEngine)({ model, optimizer, batchSize: options.batchSize, dim: featureSize(trainSet), lr: options.lr, workers: options.workers, optimizerWeights: restored });
     restored?.[0]?.tensor.dispose();
     for (let epoch = firstEpoch; epoch <= options.epochs && !interrupted && !stopped; epoch++) {
       const started = performance.now();
@@ -189,27 +213,20 @@ export async function train(model: Autoencoder, trainSet: Dataset, testSet: Data
       if (interrupted || stopped) break;
       const seconds = (performance.now() - started) / 1000;
       const test = evaluateLoss(model, testView, { seed: options.seed + 1, epoch });
+      checkTestFinite(test, epoch);
       const row = epochMetrics(epoch, totals, test, seconds);
       metrics.push(row);
       epochsCompleted = epoch;
-      if (options.runDir) await persistEpoch(options.runDir, model, optimizer, testSet, row, { epochsCompleted: epoch, rngState: rng.getState() }, options.seed);
+      await options.hooks?.epochEnd?.({ metrics: row, model, optimizer, state: { epochsCompleted: epoch, rngState: rng.getState() }, testSet });
       options.onEpoch?.(row);
       // Let a pending SIGINT be delivered between epochs.
       await new Promise((resolve) => setImmediate(resolve));
     }
     await engine.close();
-    if ((interrupted || stopped) && options.runDir) await saveNetworks(model, runPaths(options.runDir).model);
+    if (interrupted || stopped) await options.hooks?.stopped?.({ model, epochsCompleted, reason: interrupted ? 'interrupted' : 'max-steps' });
   } finally {
     await engine?.close();
     optimizer.dispose();
   }
   return { metrics, epochsCompleted, interrupted, steps: stepsRun, workers: engine?.workers ?? 1 };
-}
-
-async function persistEpoch(runDir: string, model: Autoencoder, optimizer: tf.Optimizer, test: Dataset, row: EpochMetrics, state: TrainerState, seed: number): Promise<void> {
-  // Checkpoint before the metrics line: on resume, lines past the checkpoint are dropped.
-  await saveCheckpoint(runDir, model, optimizer, state);
-  appendLine(runPaths(runDir).metrics, JSON.stringify(row));
-  await saveNetworks(model, runPaths(runDir).model);
-  writeSnapshots(runDir, model, test, state.epochsCompleted, seed);
 }

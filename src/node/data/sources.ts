@@ -14,7 +14,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import { downloadVerified, type DownloadOptions } from './download.js';
-import { findIdxFile, idxFileNames } from '../../core/data/idx.js';
+import { idxFileNames } from '../../core/data/idx.js';
+import { findIdxFile } from './idx-files.js';
 import type { Split } from '../../core/data/types.js';
 
 /** Datasets that can be downloaded. */
@@ -59,13 +60,13 @@ export interface LocateOptions extends Pick<DownloadOptions, 'fetch' | 'quiet' |
   /** Replaces the cache root `$XDG_CACHE_HOME/latentkit/datasets` (the dataset goes in `<cacheDir>/<name>`). */
   cacheDir?: string;
   /** Environment to read `LATENTKIT_DATA_DIR`, `XDG_CACHE_HOME`, `HOME` from; default `process.env`. */
-  env?: NodeJS.ProcessEnv;
+  env?: Record<string, string | undefined>;
   /** Replaces the mirrors and checksums of {@link REMOTE_DATASETS} (tests, private mirrors). */
   remote?: RemoteDataset;
 }
 
 /** The cache root: `$XDG_CACHE_HOME/latentkit/datasets`, else `~/.cache/latentkit/datasets`. */
-export function defaultCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+export function defaultCacheRoot(env: Record<string, string | undefined> = process.env): string {
   // The XDG spec says to ignore a relative XDG_CACHE_HOME.
   const xdg = env.XDG_CACHE_HOME;
   if (xdg && path.isAbsolute(xdg)) return path.join(xdg, 'latentkit', 'datasets');
@@ -89,7 +90,7 @@ interface Candidate {
   label: string;
 }
 
-function localCandidates(name: RemoteDatasetName, options: LocateOptions, env: NodeJS.ProcessEnv, cacheFolder: string): Candidate[] {
+function localCandidates(name: RemoteDatasetName, options: LocateOptions, env: Record<string, string | undefined>, cacheFolder: string): Candidate[] {
   const out: Candidate[] = [];
   if (options.dataDir !== undefined) {
     const dir = path.resolve(options.dataDir);

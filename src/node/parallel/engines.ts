@@ -1,71 +1,14 @@
 /**
- * The two ways the trainer runs an optimizer step: in this thread, or data-
- * parallel across worker threads. Both fill the same kind of reusable batch
- * buffer and hand back the step's loss and terms: as a tensor still on the
- * backend (read later, in groups) or as numbers already in shared memory.
+ * Node's training engine: data-parallel steps across worker threads when
+ * more than one replica is asked for, the core's local engine otherwise.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchBuffer, disposeBatch } from '../../core/data/batches.js';
-import { setComputeThreads } from '../backend/threads.js';
-import { UsageError } from '../../core/errors.js';
-import type { Autoencoder } from '../../core/models/types.js';
+import { BatchBuffer } from '../../core/data/batches.js';
+import { FieldError, UsageError } from '../../core/errors.js';
+import { localEngine, type EngineRequest, type StepEngine, type StepValues } from '../../core/train/engine.js';
 import type { Rng } from '../../core/random.js';
-import type { NamedTensor } from '../run/checkpoint.js';
-import { ParallelTrainer, UnknownModelInWorker, workerEntry, type StepValues } from './pool.js';
-
-export type { StepValues };
-
-export interface StepEngine {
-  readonly batch: BatchBuffer;
-  /** Participants sharing each step (1: this thread only). */
-  readonly workers: number;
-  /** Names of the loss terms, in the order of a step tensor's values after the loss; known after the first step. */
-  readonly names: string[];
-  /**
-   * One optimizer step on the first `rows` rows of `batch`. The local loop
-   * draws its noise from `rng` (as it always has); the parallel one derives
-   * each shard's noise from `stepSeed` and leaves `rng` to the shuffles.
-   */
-  step(rows: number, epoch: number, rng: Rng, stepSeed: number): Promise<tf.Tensor | StepValues>;
-  close(): Promise<void>;
-}
-
-/** The plain loop: minimize in this thread; the loss stays on the backend as [loss, ...terms]. */
-export class LocalEngine implements StepEngine {
-  readonly workers = 1;
-  names: string[] = [];
-  private readonly vars: tf.Variable[];
-
-  constructor(
-    private readonly model: Autoencoder,
-    private readonly optimizer: tf.Optimizer,
-    readonly batch: BatchBuffer,
-  ) {
-    this.vars = model.trainableVariables();
-  }
-
-  async step(rows: number, epoch: number, rng: Rng): Promise<tf.Tensor> {
-    const batch = this.batch.tensors(0, rows);
-    let values: tf.Tensor | undefined;
-    try {
-      this.optimizer.minimize(
-        () => {
-          const out = this.model.forward(batch, { training: true, epoch, rng });
-          this.names = Object.keys(out.terms);
-          values = tf.keep(tf.stack([out.loss, ...this.names.map((n) => out.terms[n])]));
-          return out.loss;
-        },
-        false,
-        this.vars,
-      );
-    } finally {
-      disposeBatch(batch);
-    }
-    return values!;
-  }
-
-  async close(): Promise<void> {}
-}
+import { setComputeThreads } from '../backend/threads.js';
+import { ParallelTrainer, UnknownModelInWorker, workerEntry } from './pool.js';
 
 /**
  * Data-parallel steps: each shard's noise derives from the step seed, which
@@ -103,18 +46,6 @@ export class ParallelEngine implements StepEngine {
   }
 }
 
-export interface EngineRequest {
-  model: Autoencoder;
-  optimizer: tf.Optimizer;
-  batchSize: number;
-  dim: number;
-  lr: number;
-  /** undefined: defaultWorkers(), falling back to this thread when workers cannot run. */
-  workers?: number;
-  /** Adam state the optimizer was restored from (workers start from the same). */
-  optimizerWeights?: NamedTensor[];
-}
-
 /**
  * Replicas used when --workers is not given: $LATENTKIT_WORKERS when set,
  * otherwise 1. Measured on 2 cores (default VAE, interleaved rounds): one
@@ -140,11 +71,12 @@ export function chooseWorkers(requested: number | undefined, batchSize: number):
   return Math.max(1, Math.min(n, batchSize));
 }
 
+/** The engine for `request`: worker threads for more than one replica, else the core's own. */
 export async function createEngine(request: EngineRequest): Promise<StepEngine> {
   const { model, optimizer, batchSize, dim } = request;
   const workers = chooseWorkers(request.workers, batchSize);
   const explicit = request.workers !== undefined;
-  const local = () => new LocalEngine(model, optimizer, new BatchBuffer(batchSize, dim));
+  const local = () => localEngine(request);
   if (workers === 1) return local();
   if (!workerEntry()) {
     if (explicit) throw new UsageError('workers > 1 needs the compiled worker (run npm run build)');

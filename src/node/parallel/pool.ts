@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Autoencoder } from '../../core/models/types.js';
-import type { NamedTensor } from '../run/checkpoint.js';
+import type { NamedTensor } from '../../core/train/engine.js';
 import { abortBarrier, BarrierAborted, barrierAsync } from './barrier.js';
 import type { Fault, WorkerInit, WorkerMessage } from './protocol.js';
 import { Replica } from './replica.js';
@@ -53,10 +53,8 @@ export interface ParallelOptions {
 /** The model's built-in definition is missing in the workers (a model registered at run time). */
 export class UnknownModelInWorker extends Error {}
 
-export interface StepValues {
-  loss: number;
-  terms: Record<string, number>;
-}
+export type { StepValues } from '../../core/train/engine.js';
+import type { StepValues } from '../../core/train/engine.js';
 
 export class ParallelTrainer {
   private failure: Error | undefined;

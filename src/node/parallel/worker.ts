@@ -12,7 +12,7 @@ import type { Autoencoder } from '../../core/models/types.js';
 import { Rng } from '../../core/random.js';
 import { abortBarrier, BarrierAborted, barrierSync } from './barrier.js';
 import type { Fault, WorkerInit, WorkerMessage } from './protocol.js';
-import { createOptimizer } from './optimizer.js';
+import { createOptimizer } from '../../core/train/optimizer.js';
 import { Replica } from './replica.js';
 import { Command, StepField, viewShared } from './shared.js';
 

@@ -1,5 +1,5 @@
 /** Compressing a dataset's codes into .lkz bytes and decoding them back to data. */
-import { PNG } from 'pngjs';
+import { encode } from 'fast-png';
 import { decodeCodes, encodeCodes } from '../../models/inference.js';
 import { featureSize, type Dataset } from '../../data/types.js';
 import { UsageError } from '../../errors.js';
@@ -36,20 +36,17 @@ export function decompressCodes(model: Autoencoder, bytes: Uint8Array, source = 
 export { decodeCodes };
 
 /**
- * One image as a standalone 8-bit PNG, grey or RGB (no alpha), with pngjs's
+ * One image as a standalone 8-bit PNG, grey or RGB (no alpha), with the
  * default deflate: the baseline a compressed code is compared with.
  */
-export function encodePng(image: Float32Array, shape: readonly [number, number, number]): Buffer {
+export function imagePng(image: Float32Array, shape: readonly [number, number, number]): Uint8Array {
   const [h, w, c] = shape;
-  const colorType = c === 1 ? 0 : 2;
-  const png = new PNG({ width: w, height: h });
-  png.data = Buffer.from(Array.from(image.subarray(0, h * w * c), (v) => Math.round(255 * Math.min(1, Math.max(0, v)))));
-  // pngjs reads data in inputColorType layout (one byte per grey pixel here) and writes colorType.
-  return PNG.sync.write(png, { colorType, inputColorType: colorType, inputHasAlpha: false } as Parameters<typeof PNG.sync.write>[1]);
+  const data = Uint8Array.from(image.subarray(0, h * w * c), (v) => Math.round(255 * Math.min(1, Math.max(0, v))));
+  return encode({ width: w, height: h, data, channels: c === 1 ? 1 : 3, depth: 8 });
 }
 
 export function pngSize(image: Float32Array, shape: readonly [number, number, number]): number {
-  return encodePng(image, shape).length;
+  return imagePng(image, shape).length;
 }
 
 export interface CompressionReport {

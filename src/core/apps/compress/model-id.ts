@@ -4,7 +4,7 @@
  * made them, so files holding codes (.lkz, search indexes) store it and
  * readers refuse a file from another model, or from the same run retrained.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '@noble/hashes/sha2.js';
 import type { Autoencoder } from '../../models/types.js';
 
 export const MODEL_ID_BYTES = 16;
@@ -20,17 +20,18 @@ function canonicalJson(value: unknown): string {
 }
 
 export function modelId(model: Autoencoder): Uint8Array {
-  const hash = createHash('sha256');
-  hash.update(canonicalJson(model.config));
+  const text = new TextEncoder();
+  const hash = sha256.create();
+  hash.update(text.encode(canonicalJson(model.config)));
   for (const name of Object.keys(model.networks).sort()) {
-    hash.update(name);
+    hash.update(text.encode(name));
     // getWeights returns the variables themselves: read them, do not dispose.
     for (const w of model.networks[name]!.getWeights()) {
       const values = w.dataSync() as Float32Array;
       hash.update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
     }
   }
-  return new Uint8Array(hash.digest().subarray(0, MODEL_ID_BYTES));
+  return hash.digest().slice(0, MODEL_ID_BYTES);
 }
 
 export function sameId(a: Uint8Array, b: Uint8Array): boolean {
@@ -38,5 +39,5 @@ export function sameId(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 export function hex(id: Uint8Array): string {
-  return Buffer.from(id).toString('hex');
+  return Array.from(id, (b) => b.toString(16).padStart(2, '0')).join('');
 }

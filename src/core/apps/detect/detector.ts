@@ -3,11 +3,9 @@
  * threshold calibrated on (normal) training data. `detect fit` writes it,
  * `detect score` reads it, so scoring uses exactly the calibrated settings.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { Dataset } from '../../data/types.js';
 import { UsageError } from '../../errors.js';
-import { writeFileAtomic } from '../../../node/files/atomic.js';
+import { bytesText, textBytes, type RunStore } from '../../run/store.js';
 import type { Autoencoder } from '../../models/types.js';
 import { SCORE_KINDS, scoreDataset, type ScoreSettings } from './scores.js';
 import { flagAnomalies, quantileOf, type ThresholdRule } from './threshold.js';
@@ -38,7 +36,8 @@ export interface DetectorFile {
   createdAt: string;
 }
 
-export const detectorPath = (runDir: string): string => path.join(runDir, 'detector.json');
+/** Where a run keeps its detector. */
+export const DETECTOR_FILE = 'detector.json';
 
 /** Score the calibration data and place the threshold by `rule`. */
 export function calibrateDetector(
@@ -81,24 +80,31 @@ export function calibrateDetector(
   return { detector, scores };
 }
 
-export function writeDetector(runDir: string, detector: DetectorFile): void {
-  writeFileAtomic(detectorPath(runDir), `${JSON.stringify(detector, null, 2)}\n`);
+export async function writeDetector(store: RunStore, detector: DetectorFile): Promise<void> {
+  await store.write(DETECTOR_FILE, textBytes(`${JSON.stringify(detector, null, 2)}\n`));
 }
 
 /** The detector of a run; UsageError when it is missing, corrupt or from a newer latentkit. */
-export function readDetector(runDir: string): DetectorFile {
-  const file = detectorPath(runDir);
-  if (!fs.existsSync(file)) throw new UsageError(`${runDir} has no detector.json; calibrate it first with: latentkit detect fit --run ${runDir}`);
+export async function readDetector(store: RunStore): Promise<DetectorFile> {
+  const file = `${store.name}/${DETECTOR_FILE}`;
+  const bytes = await store.read(DETECTOR_FILE);
+  if (!bytes) throw new UsageError(`${store.name} has no detector.json; calibrate it first (latentkit detect fit --run ${store.name})`);
   let detector: DetectorFile;
   try {
-    detector = JSON.parse(fs.readFileSync(file, 'utf8')) as DetectorFile;
+    detector = JSON.parse(bytesText(bytes)) as DetectorFile;
   } catch {
     throw new UsageError(`corrupt ${file} (not valid JSON)`);
   }
   if (detector?.format !== DETECTOR_FORMAT) throw new UsageError(`${file} is not a latentkit detector file`);
   if (detector.formatVersion > DETECTOR_FORMAT_VERSION) throw new UsageError(`${file} was written by a newer latentkit (detector format ${detector.formatVersion}); upgrade latentkit`);
   const { score, threshold } = detector;
-  const valid = typeof threshold === 'number' && Number.isFinite(threshold) && SCORE_KINDS.includes(score?.kind) && Number.isInteger(score?.samples) && score.samples >= 1;
+  const valid =
+    typeof threshold === 'number' &&
+    Number.isFinite(threshold) &&
+    SCORE_KINDS.includes(score?.kind) &&
+    Number.isInteger(score?.samples) &&
+    score.samples >= 1 &&
+    (score.measure === 'bce' || score.measure === 'squared-error');
   if (!valid) throw new UsageError(`corrupt ${file} (missing or invalid threshold or score settings)`);
   return detector;
 }

@@ -12,12 +12,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { forEachBatch } from '../../data/batches.js';
 import type { Dataset } from '../../data/types.js';
-import { UsageError } from '../../errors.js';
-import { StreamingLogSumExp } from '../../eval/metrics/logsumexp.js';
+import { FieldError, UsageError } from '../../errors.js';
+import { SCORE_KINDS } from '../../requests/jobs.js';
+import { batchBounds } from '../../eval/iwae.js';
 import type { Autoencoder, Batch } from '../../models/types.js';
 import { Rng } from '../../random.js';
 
-export const SCORE_KINDS = ['recon', 'elbo', 'iwae'] as const;
+export { SCORE_KINDS };
 export type ScoreKind = (typeof SCORE_KINDS)[number];
 
 /** How the reconstruction error is measured. */
@@ -42,29 +43,21 @@ const SAMPLE_CHUNK = 64;
 /** Probabilities are clipped to [ε, 1 − ε] before the log (the decoder's logits are not part of the contract). */
 const BCE_EPS = 1e-6;
 
-/**
- * The error that matches how the model was trained: BCE for a sigmoid
- * (Bernoulli / `--loss bce`) decoder on [0, 1] data, squared error for a
- * linear output (`--loss mse`, `--decoder gaussian`, `--recon-weight`) or for tables.
- */
-export function reconMeasureFor(modelConfig: Record<string, unknown>, tabular: boolean): ReconMeasure {
-  if (tabular) return 'squared-error';
-  if (modelConfig.loss === 'mse' || modelConfig.decoder === 'gaussian') return 'squared-error';
-  if (typeof modelConfig.reconWeight === 'number') return 'squared-error';
-  return 'bce';
+/** The reconstruction error that is the model's own likelihood: BCE for Bernoulli, squared error for Gaussian. */
+export function reconMeasureFor(model: Pick<Autoencoder, 'likelihood'>): ReconMeasure {
+  return model.likelihood === 'bernoulli' ? 'bce' : 'squared-error';
 }
 
-/** Complete and check score settings for a model; throws UsageError for elbo/iwae on a model without q(z|x). */
-export function resolveScoreSettings(model: Autoencoder, input: { kind?: string; samples?: number; seed?: number; tabular?: boolean }): ScoreSettings {
-  const kind = (input.kind ?? 'recon') as ScoreKind;
-  if (!SCORE_KINDS.includes(kind)) throw new UsageError(`--score must be one of ${SCORE_KINDS.join(', ')}, got '${input.kind}'`);
+/** Complete and check score settings for a model; refuses elbo/iwae on a model without q(z|x). */
+export function resolveScoreSettings(model: Autoencoder, input: { kind?: ScoreKind; samples?: number; seed?: number }): ScoreSettings {
+  const kind = input.kind ?? 'recon';
+  if (!SCORE_KINDS.includes(kind)) throw new FieldError('score', `must be one of ${SCORE_KINDS.join(', ')}, got '${String(kind)}'`);
   if (kind !== 'recon' && !model.logImportanceWeights) {
-    throw new UsageError(`--score ${kind} needs a latent-variable model (vae family); '${model.config.model}' has no q(z|x), use --score recon`);
+    throw new FieldError('score', `${kind} needs a latent-variable model (vae family); '${model.config.model}' has no q(z|x), use recon`);
   }
   const samples = input.samples ?? DEFAULT_SAMPLES;
-  if (!Number.isInteger(samples) || samples < 1) throw new UsageError(`--iwae must be a positive integer, got ${samples}`);
-  const measure = reconMeasureFor(model.config as unknown as Record<string, unknown>, input.tabular === true);
-  return { kind, samples, seed: input.seed ?? 0, measure };
+  if (!Number.isInteger(samples) || samples < 1) throw new FieldError('iwae', `must be a positive integer, got ${samples}`);
+  return { kind, samples, seed: input.seed ?? 0, measure: reconMeasureFor(model) };
 }
 
 /** Reconstruction error of each row of the batch, [b]. */
@@ -81,21 +74,8 @@ function reconScores(model: Autoencoder, batch: Batch, measure: ReconMeasure): F
 
 /** −ELBO or −IWAE of each row of the batch from K log importance weights, [b]. */
 function boundScores(model: Autoencoder, batch: Batch, settings: ScoreSettings, rng: Rng): Float64Array {
-  const b = batch.x.shape[0];
-  const accumulators = Array.from({ length: b }, () => new StreamingLogSumExp());
-  const sums = new Float64Array(b);
-  for (let done = 0; done < settings.samples; done += SAMPLE_CHUNK) {
-    const k = Math.min(SAMPLE_CHUNK, settings.samples - done);
-    const w = tf.tidy(() => model.logImportanceWeights!(batch, k, rng).dataSync()); // [b, k] row-major
-    for (let i = 0; i < b; i++) {
-      const row = w.subarray(i * k, (i + 1) * k);
-      accumulators[i].add(row);
-      for (let j = 0; j < k; j++) sums[i] += row[j];
-    }
-  }
-  const out = new Float64Array(b);
-  for (let i = 0; i < b; i++) out[i] = settings.kind === 'elbo' ? -sums[i] / settings.samples : -accumulators[i].logMean();
-  return out;
+  const bounds = batchBounds(model, batch, settings.samples, SAMPLE_CHUNK, rng);
+  return (settings.kind === 'elbo' ? bounds.elbo : bounds.iwae).map((v) => -v);
 }
 
 /**

@@ -7,8 +7,8 @@ import type { Dataset } from '../../data/types.js';
 import { featureSize } from '../../data/types.js';
 import { UsageError } from '../../errors.js';
 import type { Autoencoder } from '../../models/types.js';
-import { encodeImageGrid } from '../../viz/grid.js';
-import { decodeCodes, encodeCodes } from '../../viz/figures/index.js';
+import { tileImages, type Picture } from '../../viz/grid.js';
+import { decodeCodes, encodeCodes } from '../../models/inference.js';
 import { takeRows } from '../../viz/figures/codes.js';
 import { findAttribute, parseAttributeSpec, specText, type AttributeSpec } from './attribute.js';
 import { attributeVector, drawnArea, shiftCodes } from './vector.js';
@@ -88,22 +88,9 @@ function pickExamples(mask: Int8Array, n: number, pick: 'without' | 'first'): In
   return Int32Array.from(rows);
 }
 
-/**
- * Decode [count, latent] codes, each with its own label for conditional
- * models (one decodeCodes call per distinct label), else all at once.
- */
+/** Decode [count, latent] codes, each with its own label for conditional models. */
 function decodeWithLabels(model: Autoencoder, codes: Float32Array, labels: Int32Array): Float32Array {
-  const count = labels.length;
-  if (!model.conditional) return decodeCodes(model, codes, count);
-  const latent = model.config.latent;
-  const dim = model.config.inputShape.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(count * dim);
-  for (const label of new Set(labels)) {
-    const rows = Int32Array.from(labels.keys()).filter((i) => labels[i] === label);
-    const images = decodeCodes(model, takeRows(codes, latent, rows), rows.length, label);
-    rows.forEach((r, k) => out.set(images.subarray(k * dim, (k + 1) * dim), r * dim));
-  }
-  return out;
+  return decodeCodes(model, codes, labels.length, model.conditional ? labels : undefined);
 }
 
 function mean(values: ArrayLike<number>): number {
@@ -184,10 +171,10 @@ export function editExamples(model: Autoencoder, ds: Dataset, options: EditOptio
  * The picture: the original examples in the first row, then one row of
  * decoded z + α·v per α (in the order given), one column per example.
  */
-export function editImage(result: EditResult, shape: readonly [number, number, number]): Buffer {
+export function editImage(result: EditResult, shape: readonly [number, number, number]): Picture {
   const n = result.examples.length;
   const images = new Float32Array(result.originals.length + result.edited.length);
   images.set(result.originals);
   images.set(result.edited, result.originals.length);
-  return encodeImageGrid(images, n * (1 + result.alphas.length), shape, { cols: n });
+  return tileImages(images, n * (1 + result.alphas.length), shape, { cols: n });
 }

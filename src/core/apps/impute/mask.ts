@@ -3,21 +3,20 @@
  * the same number in every row) or as a mask image (white = missing).
  * Masks are Uint8Arrays, 1 = missing, row-major like a dataset's `images`.
  */
-import { UsageError } from '../../errors.js';
-import { readImageFile } from '../../../node/files/image-file.js';
+import { FieldError, UsageError } from '../../errors.js';
 import { Rng } from '../../random.js';
 
 export type MaskSpec = { kind: 'fraction'; fraction: number } | { kind: 'file'; file: string };
 
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
 
-/** `--mask 0.3` or `--mask mask.png`. A number must lie strictly between 0 and 1. */
+/** A mask given as `0.3` (a fraction) or `mask.png` (an image file). A number must lie strictly between 0 and 1. */
 export function parseMask(value: string): MaskSpec {
   const text = value.trim();
-  if (text === '') throw new UsageError('--mask must be a fraction in (0, 1) or a PNG mask image, got an empty value');
+  if (text === '') throw new FieldError('mask', 'must be a fraction in (0, 1) or a PNG mask image, got an empty value');
   if (NUMBER.test(text)) {
     const fraction = Number(text);
-    if (!(fraction > 0 && fraction < 1)) throw new UsageError(`--mask ${value}: the hidden fraction must be > 0 and < 1`);
+    if (!(fraction > 0 && fraction < 1)) throw new FieldError('mask', `${value}: the hidden fraction must be > 0 and < 1`);
     return { kind: 'fraction', fraction };
   }
   return { kind: 'file', file: value };
@@ -29,7 +28,7 @@ export function parseMask(value: string): MaskSpec {
  */
 export function randomMask(n: number, dim: number, fraction: number, seed: number): Uint8Array {
   const k = Math.round(fraction * dim);
-  if (k < 1) throw new UsageError(`--mask ${fraction} hides no entry of rows with ${dim} values; use a larger fraction`);
+  if (k < 1) throw new FieldError('mask', `${fraction} hides no entry of rows with ${dim} values; use a larger fraction`);
   const rng = new Rng(seed);
   const mask = new Uint8Array(n * dim);
   const order = new Int32Array(dim);
@@ -47,12 +46,11 @@ export function randomMask(n: number, dim: number, fraction: number, seed: numbe
 }
 
 /**
- * The pixels to treat as missing from a mask image of the model's size:
- * white (grey level ≥ 0.5 in every channel's mean) = missing. One row of
- * h·w·c entries, the same for every example.
+ * The pixels to treat as missing from a mask image of the model's size
+ * (`pixels`, [h, w, c] in [0, 1]; `file` names it in messages): white (mean
+ * grey level ≥ 0.5) = missing. One row of h·w·c entries, the same for every example.
  */
-export function imageMask(file: string, shape: readonly [number, number, number]): Uint8Array {
-  const pixels = readImageFile(file, shape);
+export function imageMask(pixels: Float32Array, file: string, shape: readonly [number, number, number]): Uint8Array {
   const [h, w, c] = shape;
   const mask = new Uint8Array(h * w * c);
   for (let p = 0; p < h * w; p++) {

@@ -6,10 +6,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { disposeBatch, makeBatch } from '../../data/batches.js';
 import { featureSize, type Dataset } from '../../data/types.js';
-import { UsageError } from '../../errors.js';
+import { FieldError } from '../../errors.js';
+import { decodeCodes } from '../../models/inference.js';
 import type { Autoencoder } from '../../models/types.js';
-import { encodeImageGrid } from '../../viz/grid.js';
-import { decodeCodes, interpolationPath, type PathKind } from '../../viz/figures/index.js';
+import { tileImages, type Picture } from '../../viz/grid.js';
+import { decodingLabels } from '../../viz/figures/images.js';
+import { interpolationPath, type PathKind } from '../../viz/figures/paths.js';
 
 export interface InterpolateOptions {
   /** Index of the first example; default 0. */
@@ -44,9 +46,10 @@ export interface InterpolateResult {
   stepChange: number[];
 }
 
-function checkIndex(name: string, index: number, ds: Dataset): void {
+/** An example index of `ds`, or a FieldError naming the field. */
+export function checkIndex(field: string, index: number, ds: Dataset): void {
   if (!Number.isInteger(index) || index < 0 || index >= ds.n) {
-    throw new UsageError(`--${name} ${index} is out of range: ${ds.name} ${ds.split} has ${ds.n} examples (0 to ${ds.n - 1})`);
+    throw new FieldError(field, `${index} is out of range: ${ds.name} ${ds.split} has ${ds.n} examples (0 to ${ds.n - 1})`);
   }
 }
 
@@ -82,15 +85,15 @@ export function interpolateExamples(model: Autoencoder, ds: Dataset, options: In
   const { from = 0, to = 1, steps = 10, path = 'line' } = options;
   checkIndex('from', from, ds);
   checkIndex('to', to, ds);
-  if (!Number.isInteger(steps) || steps < 2 || steps > 1000) throw new UsageError(`--steps must be an integer from 2 to 1000, got ${steps}`);
-  if (path !== 'line' && path !== 'great-circle') throw new UsageError(`--path must be line or great-circle, got '${String(path)}'`);
+  if (!Number.isInteger(steps) || steps < 2 || steps > 1000) throw new FieldError('steps', `must be an integer from 2 to 1000, got ${steps}`);
+  if (path !== 'line' && path !== 'great-circle') throw new FieldError('path', `must be line or great-circle, got '${String(path)}'`);
 
   const latent = model.config.latent;
   const pair = encodeRows(model, ds, from, to);
   const a = pair.subarray(0, latent);
   const b = pair.subarray(latent);
   const codes = interpolationPath(a, b, steps, path);
-  const images = decodeCodes(model, codes, steps, ds.labels[from]);
+  const images = decodeCodes(model, codes, steps, decodingLabels(model, steps, ds.labels[from]));
   return {
     from,
     to,
@@ -110,13 +113,13 @@ export function interpolateExamples(model: Autoencoder, ds: Dataset, options: In
 
 /**
  * One row: the original `from` example, the decoded path (steps images),
- * then the original `to` example. PNG of (steps + 2)·(w + 2) + 2 × h + 4 pixels.
+ * then the original `to` example: (steps + 2)·(w + 2) + 2 × h + 4 pixels.
  */
-export function interpolateImage(result: InterpolateResult, ds: Dataset): Buffer {
+export function interpolateImage(result: InterpolateResult, ds: Dataset): Picture {
   const dim = featureSize(ds);
   const row = new Float32Array((result.steps + 2) * dim);
   row.set(ds.images.subarray(result.from * dim, (result.from + 1) * dim));
   row.set(result.images, dim);
   row.set(ds.images.subarray(result.to * dim, (result.to + 1) * dim), (result.steps + 1) * dim);
-  return encodeImageGrid(row, result.steps + 2, ds.shape, { cols: result.steps + 2 });
+  return tileImages(row, result.steps + 2, ds.shape, { cols: result.steps + 2 });
 }

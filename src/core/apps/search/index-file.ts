@@ -16,7 +16,6 @@
  *   …       4·n   labels (int32)
  *   end−4   4     CRC-32 of every byte before it
  */
-import * as path from 'node:path';
 import type { Split } from '../../data/types.js';
 import { UsageError } from '../../errors.js';
 import { crc32 } from '../compress/crc32.js';
@@ -42,15 +41,15 @@ export interface SearchIndex {
 }
 
 /** RUN/search/<dataset>-<split>.index, the dataset name made safe as a file name. */
-export function indexPath(runDir: string, dataset: string, split: Split): string {
+export function indexPath(dataset: string, split: Split): string {
   const safe = dataset.replace(/[^A-Za-z0-9._-]+/g, '_');
-  return path.join(runDir, 'search', `${safe}-${split}.index`);
+  return `search/${safe}-${split}.index`;
 }
 
 export function encodeIndex(index: SearchIndex): Uint8Array {
   const { n, d } = index;
   if (index.codes.length !== n * d || index.labels.length !== n) throw new RangeError('encodeIndex: codes or labels do not match n and d');
-  const name = Buffer.from(index.dataset, 'utf8');
+  const name = new TextEncoder().encode(index.dataset);
   const head = 38 + name.length;
   const bytes = new Uint8Array(head + 4 * n * d + 4 * n + 4);
   const view = new DataView(bytes.buffer);
@@ -97,7 +96,7 @@ export function decodeIndex(bytes: Uint8Array, source = 'index'): SearchIndex {
   const limit = view.getUint32(32, true);
   return {
     metric,
-    dataset: Buffer.from(bytes.subarray(38, head)).toString('utf8'),
+    dataset: new TextDecoder().decode(bytes.subarray(38, head)),
     split,
     limit: limit > 0 ? limit : undefined,
     n,

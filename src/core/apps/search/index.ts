@@ -1,5 +1,4 @@
 /** latentkit search as a library: index a dataset's codes, find nearest neighbours, measure precision@k. */
 export { decodeIndex, encodeIndex, INDEX_MAGIC, INDEX_VERSION, indexPath, type SearchIndex } from './index-file.js';
 export { METRICS, nearest, nearestBatch, normalizeRows, type Metric, type Neighbors, type SearchOptions } from './knn.js';
-export { examplesOf, parseExampleNumbers, readCsvQueries, readQuery, type QueryInput } from '../../../node/apps/search-query.js';
 export { buildIndex, checkIndexModel, compareSearch, encodeOne, precisionAtK, queryIndex, type SearchComparison } from './search.js';

@@ -5,7 +5,9 @@
  * index is needed. The k best are kept in a bounded max-heap (O(n log k)),
  * not found by sorting all n distances.
  */
-export const METRICS = ['euclidean', 'cosine'] as const;
+import { SEARCH_METRICS } from '../../requests/jobs.js';
+
+export const METRICS = SEARCH_METRICS;
 export type Metric = (typeof METRICS)[number];
 
 /** The k nearest points, closest first. */

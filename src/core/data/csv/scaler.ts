@@ -4,10 +4,11 @@
  * (NaN) are skipped when fitting and, when transforming, filled with the
  * training mean, so they land on 0 after standard scaling.
  */
-import { UsageError } from '../../errors.js';
+import { FieldError } from '../../errors.js';
+import { SCALE_KINDS } from '../../requests/data.js';
 import type { Scaler } from '../types.js';
 
-export const SCALE_KINDS = ['standard', 'minmax'] as const;
+export { SCALE_KINDS };
 export type ScaleKind = Scaler['kind'];
 
 /** Running per-column count, mean, M2 (Welford), min and max of the present values. */
@@ -49,12 +50,12 @@ export class ColumnStats {
  * all in the training rows is refused.
  */
 export function fitScaler(kind: ScaleKind, stats: ColumnStats, columns: readonly string[]): Scaler {
-  if (!SCALE_KINDS.includes(kind)) throw new UsageError(`--scale must be one of ${SCALE_KINDS.join(', ')}, got '${String(kind)}'`);
+  if (!SCALE_KINDS.includes(kind)) throw new FieldError('scale', `must be one of ${SCALE_KINDS.join(', ')}, got '${String(kind)}'`);
   const offset: number[] = [];
   const scale: number[] = [];
   const mean: number[] = [];
   for (let j = 0; j < stats.d; j++) {
-    if (stats.count[j] === 0) throw new UsageError(`column '${columns[j]}' has no values in the training rows; drop it with --ignore-columns`);
+    if (stats.count[j] === 0) throw new FieldError('ignoreColumns', `should list column '${columns[j]}': it has no values in the training rows`);
     mean.push(stats.mean[j]!);
     // Population standard deviation, as scikit-learn's StandardScaler.
     const spread = kind === 'standard' ? Math.sqrt(stats.m2[j]! / stats.count[j]!) : stats.max[j]! - stats.min[j]!;

@@ -4,7 +4,7 @@
  * (from the schema saved in its config.json), and how one record becomes a
  * row of raw numbers.
  */
-import { UsageError } from '../../errors.js';
+import { FieldError, UsageError } from '../../errors.js';
 import type { Scaler } from '../types.js';
 import { parseCell, type CsvRecord } from './parse.js';
 
@@ -49,7 +49,7 @@ export function layoutForTraining(header: string[], file: string, options: { lab
     if (!header.includes(name)) throw new UsageError(`${file} has no column '${name}'; its columns: ${header.join(', ')}`);
   }
   const featureIndex = header.map((_, i) => i).filter((i) => header[i] !== options.labelColumn && !ignore.includes(header[i]!));
-  if (featureIndex.length === 0) throw new UsageError(`${file}: no feature columns left after the label and --ignore-columns`);
+  if (featureIndex.length === 0) throw new FieldError('ignoreColumns', `leaves no feature columns of ${file} besides the label`);
   const labelIndex = options.labelColumn === undefined ? -1 : header.indexOf(options.labelColumn);
   return { columns: featureIndex.map((i) => header[i]!), featureIndex, labelIndex, labelColumn: options.labelColumn, width: header.length };
 }

@@ -4,11 +4,11 @@
  * returns a schema to save in the run; applying a run streams the file with
  * that schema into one dataset of every row.
  */
-import { UsageError } from '../../errors.js';
+import { FieldError, UsageError } from '../../errors.js';
 import type { Dataset, Scaler, Split } from '../types.js';
 import { ColumnStats, applyScaler, fitScaler, type ScaleKind } from './scaler.js';
 import { BadRows, headerNames, integerLabel, layoutForTraining, readFeatures, type TableSchema } from './schema.js';
-import { csvRecords, readCsvBatches, type CsvBatch } from '../../../node/data/csv-stream.js';
+import { csvRecords, readCsvBatches, type CsvBatch, type TextSource } from './stream.js';
 
 /** Prefix of a CSV dataset name: `csv:path/to/file.csv`. */
 export const CSV_PREFIX = 'csv:';
@@ -32,7 +32,7 @@ export interface CsvTrainOptions {
 /** The file name in `csv:FILE`. */
 export function csvPath(name: string): string {
   const file = name.slice(CSV_PREFIX.length);
-  if (file === '') throw new UsageError(`${CSV_PREFIX} needs a file, e.g. ${CSV_PREFIX}./data/table.csv`);
+  if (file === '') throw new UsageError(`dataset ${CSV_PREFIX} needs a file, e.g. ${CSV_PREFIX}./data/table.csv`);
   return file;
 }
 
@@ -46,8 +46,9 @@ interface RawTable {
 }
 
 /** Every data row of the file in raw units, refusing the file if any row is bad. */
-async function readRawTable(file: string, options: CsvTrainOptions): Promise<RawTable> {
-  const records = csvRecords(file);
+async function readRawTable(source: TextSource, options: CsvTrainOptions): Promise<RawTable> {
+  const file = source.name;
+  const records = csvRecords(source);
   const first = await records.next();
   const layout = layoutForTraining(headerNames(first.done ? undefined : first.value, file), file, options);
   const d = layout.columns.length;
@@ -143,10 +144,10 @@ function rowsOf(table: RawTable, rows: number[], d: number, name: string, split:
  * scaler fitted on the training rows that are kept (after `classes` and
  * `limit`), and the schema that reads new rows the same way.
  */
-export async function loadCsvSplits(name: string, options: CsvTrainOptions = {}): Promise<{ trainSet: Dataset; testSet: Dataset; schema: TableSchema }> {
-  const file = csvPath(name);
+export async function loadCsvSplits(name: string, source: TextSource, options: CsvTrainOptions = {}): Promise<{ trainSet: Dataset; testSet: Dataset; schema: TableSchema }> {
+  const file = source.name;
   const saved = options.schema;
-  const table = await readRawTable(file, saved ? { labelColumn: saved.labelColumn, ignoreColumns: saved.ignoreColumns } : options);
+  const table = await readRawTable(source, saved ? { labelColumn: saved.labelColumn, ignoreColumns: saved.ignoreColumns } : options);
   if (saved && table.columns.join(',') !== saved.columns.join(',')) throw new UsageError(`${file} no longer has the columns the run was trained on (${saved.columns.join(', ')})`);
   if (table.n < CSV_TEST_EVERY) throw new UsageError(`${file} has ${table.n} data rows; training needs at least ${CSV_TEST_EVERY} (every ${CSV_TEST_EVERY}th row is held out for testing)`);
   const d = table.columns.length;
@@ -161,7 +162,7 @@ export async function loadCsvSplits(name: string, options: CsvTrainOptions = {})
   let trainRows = rows.filter((r) => (r + 1) % CSV_TEST_EVERY !== 0 && keep(r));
   const testRows = rows.filter((r) => (r + 1) % CSV_TEST_EVERY === 0 && keep(r));
   if (options.limit !== undefined) trainRows = trainRows.slice(0, options.limit);
-  if (trainRows.length === 0 || testRows.length === 0) throw new UsageError(`${file}: no ${trainRows.length === 0 ? 'training' : 'test'} rows left with --classes ${options.classes?.join(',')}`);
+  if (trainRows.length === 0 || testRows.length === 0) throw new FieldError('classes', `${options.classes?.join(',')} leaves no ${trainRows.length === 0 ? 'training' : 'test'} rows of ${file}`);
 
   let scaler = saved?.scaler;
   if (!scaler) {
@@ -181,21 +182,21 @@ export async function loadCsvSplits(name: string, options: CsvTrainOptions = {})
  * Every row of a CSV file read with a run's schema (its columns, label
  * mapping and scaler), as one dataset. `limit` keeps the first rows.
  */
-export async function loadCsvWithSchema(name: string, schema: TableSchema, options: { limit?: number; classes?: number[]; numClasses?: number } = {}): Promise<Dataset> {
-  const file = csvPath(name);
+export async function loadCsvWithSchema(name: string, source: TextSource, schema: TableSchema, options: { limit?: number; classes?: number[]; numClasses?: number } = {}): Promise<Dataset> {
+  const file = source.name;
   const d = schema.columns.length;
   const parts: { x: Float32Array; missing: Uint8Array; labels: Int32Array | null; lines: Int32Array; n: number }[] = [];
   let n = 0;
   let hasLabels = false;
   const limit = options.limit ?? Infinity;
-  for await (const batch of readCsvBatches(file, schema)) {
+  for await (const batch of readCsvBatches(source, schema)) {
     hasLabels = batch.labels !== null;
     const kept = keptRows(batch, options.classes).slice(0, limit - n);
     parts.push(pickRows(batch, kept, d));
     n += kept.length;
     if (n >= limit) break;
   }
-  if (n === 0) throw new UsageError(options.classes ? `${file} has no rows of --classes ${options.classes.join(",")}` : `${file} has no data rows`);
+  if (n === 0) throw options.classes ? new FieldError('classes', `${options.classes.join(',')}: ${file} has no rows of these classes`) : new UsageError(`${file} has no data rows`);
   const images = new Float32Array(n * d);
   const missing = new Uint8Array(n * d);
   const labels = new Int32Array(n);
@@ -228,7 +229,7 @@ export async function loadCsvWithSchema(name: string, schema: TableSchema, optio
 function keptRows(batch: CsvBatch, classes: number[] | undefined): number[] {
   const all = Array.from({ length: batch.n }, (_, i) => i);
   if (classes === undefined) return all;
-  if (!batch.labels) throw new UsageError('--classes needs labels, but the file has no label column');
+  if (!batch.labels) throw new FieldError('classes', 'needs labels, but the file has no label column');
   return all.filter((i) => classes.includes(batch.labels![i]!));
 }
 

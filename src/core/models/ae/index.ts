@@ -3,7 +3,7 @@ import { AE_OPTIONS, resolveAeFields, type AeConfig } from './config.js';
 import { Ae } from './model.js';
 
 export { Ae, type AeNetworks, type ForwardState, type Penalty } from './model.js';
-export { resolveAeFields, AE_OPTIONS, AE_KEYS, type AeConfig, type ReconLoss } from './config.js';
+export { resolveAeFields, AE_OPTIONS, AE_KEYS, RECON_LOSSES, type AeConfig, type ReconLoss } from './config.js';
 
 export const definition: ModelDefinition<AeConfig> = {
   name: 'ae',

@@ -12,7 +12,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { bceWithLogits, sumSquaredError } from '../../losses/index.js';
 import type { Rng } from '../../random.js';
 import { buildDecoder, buildEncoder, decoderTrainingView, variablesOf } from '../shared/networks.js';
-import type { Autoencoder, Batch, ForwardContext, ModelOutput } from '../types.js';
+import type { Autoencoder, Batch, ForwardContext, ModelOutput, Likelihood } from '../types.js';
 import type { AeConfig } from './config.js';
 
 export type AeNetworks = { encoder: LayersModel; decoder: LayersModel } & Record<string, LayersModel>;
@@ -37,6 +37,7 @@ export type Penalty = { value: tf.Scalar; weight: number } | { value: tf.Scalar;
 export class Ae<C extends AeConfig = AeConfig> implements Autoencoder<C> {
   readonly generative: boolean = false;
   readonly conditional: boolean = false;
+  readonly likelihood: Likelihood;
   protected readonly decoderView: LayersModel;
 
   constructor(
@@ -44,6 +45,7 @@ export class Ae<C extends AeConfig = AeConfig> implements Autoencoder<C> {
     readonly networks: AeNetworks,
   ) {
     this.decoderView = decoderTrainingView(networks.decoder);
+    this.likelihood = config.loss === 'bce' ? 'bernoulli' : 'gaussian';
   }
 
   /** Encoder (one head, `code`) and mirrored decoder. */

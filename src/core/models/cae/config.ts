@@ -1,7 +1,9 @@
-import { UsageError } from '../../errors.js';
+import { z } from 'zod';
+import { FieldError } from '../../errors.js';
+import { described } from '../../requests/fields.js';
 import { AE_OPTIONS, resolveAeFields, type AeConfig } from '../ae/config.js';
-import { finiteNumber } from '../shared/config.js';
-import type { ConfigOption, DataInfo } from '../types.js';
+import { parseOptions } from '../shared/config.js';
+import type { DataInfo } from '../types.js';
 
 export interface CaeConfig extends AeConfig {
   /** λ in recon + λ·‖∂f(x)/∂x‖²_F. */
@@ -17,17 +19,13 @@ export interface CaeConfig extends AeConfig {
  */
 export const DEFAULT_CONTRACTIVE_WEIGHT = 0.1;
 
-export const CAE_OPTIONS: readonly ConfigOption[] = [
-  ...AE_OPTIONS,
-  { flag: 'contractive-weight', type: 'number', description: `weight λ of the penalty ‖∂code/∂x‖²_F (≥ 0); default ${DEFAULT_CONTRACTIVE_WEIGHT}` },
-];
+export const CAE_OPTIONS = AE_OPTIONS.extend({
+  contractiveWeight: described(z.number().min(0).max(1e6).default(DEFAULT_CONTRACTIVE_WEIGHT), { arg: 'λ', description: 'weight λ of the penalty ‖∂code/∂x‖²_F' }),
+});
 
 /** Everything an `ae` has, plus λ; the exact Jacobian needs an MLP encoder. */
 export function resolveCaeFields(model: string, input: Record<string, unknown>, data: DataInfo, extraKeys: readonly string[] = []): CaeConfig {
   const ae = resolveAeFields(model, input, data, ['contractiveWeight', ...extraKeys]);
-  if (ae.arch !== 'mlp') {
-    throw new UsageError(`--arch ${ae.arch}: model '${model}' computes its Jacobian penalty exactly for MLP encoders only; use --arch mlp`);
-  }
-  const contractiveWeight = finiteNumber(input.contractiveWeight ?? DEFAULT_CONTRACTIVE_WEIGHT, 'contractive-weight', { min: 0 });
-  return { ...ae, contractiveWeight };
+  if (ae.arch !== 'mlp') throw new FieldError('arch', `${ae.arch}: model '${model}' computes its Jacobian penalty exactly for MLP encoders only; use mlp`);
+  return { ...ae, contractiveWeight: parseOptions(CAE_OPTIONS, input).contractiveWeight };
 }

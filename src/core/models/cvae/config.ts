@@ -1,7 +1,7 @@
 /** Settings of the conditional VAE: the VAE's, plus a check that the data has classes to condition on. */
 import { UsageError } from '../../errors.js';
 import { resolveVaeFields, VAE_OPTIONS, type VaeConfig } from '../vae/config.js';
-import type { ConfigOption, DataInfo } from '../types.js';
+import type { DataInfo } from '../types.js';
 
 /**
  * The conditional VAE uses every VAE field unchanged; `numClasses` (from the
@@ -9,8 +9,8 @@ import type { ConfigOption, DataInfo } from '../types.js';
  */
 export type CvaeConfig = VaeConfig;
 
-/** Same flags as the VAE: β, KL warm-up, decoder likelihood, σ, reconstruction weight. */
-export const CVAE_OPTIONS: readonly ConfigOption[] = VAE_OPTIONS;
+/** Same settings as the VAE: β, KL warm-up, decoder likelihood, σ, reconstruction weight. */
+export const CVAE_OPTIONS = VAE_OPTIONS;
 
 /**
  * Check and complete a user's cvae settings.

@@ -10,61 +10,10 @@
  * coin flips per pixel: every example loses the same amount of information.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { UsageError } from '../../errors.js';
 import { Rng } from '../../random.js';
 
-export const NOISE_KINDS = ['gaussian', 'mask', 'salt-pepper'] as const;
-export type NoiseKind = (typeof NOISE_KINDS)[number];
-
-/** A parsed `--noise` spec: σ for `gaussian`, the corrupted fraction p for the others. */
-export interface NoiseSpec {
-  kind: NoiseKind;
-  amount: number;
-}
-
-export const NOISE_FORMAT = `KIND:AMOUNT with KIND one of ${NOISE_KINDS.join(', ')} (e.g. mask:0.3, gaussian:0.5, salt-pepper:0.1)`;
-
-/** The spec as the user writes it: `mask:0.3`. */
-export function formatNoise(spec: NoiseSpec): string {
-  return `${spec.kind}:${spec.amount}`;
-}
-
-function checkAmount(kind: NoiseKind, amount: number, text: string): void {
-  if (kind === 'gaussian' && !(amount > 0)) {
-    throw new UsageError(`--noise ${text}: the standard deviation σ of gaussian noise must be > 0`);
-  }
-  if (kind !== 'gaussian' && !(amount > 0 && amount < 1)) {
-    throw new UsageError(`--noise ${text}: the corrupted fraction p of ${kind} noise must be > 0 and < 1`);
-  }
-}
-
-/** Kind and amount of a spec before validation, and the spec as text for messages. */
-function noiseParts(value: unknown): { kind: unknown; amount: unknown; text: string } {
-  if (typeof value === 'string') {
-    const parts = value.split(':');
-    if (parts.length !== 2) throw new UsageError(`--noise must be ${NOISE_FORMAT}, got '${value}'`);
-    return { kind: parts[0].trim(), amount: parts[1].trim() === '' ? Number.NaN : Number(parts[1]), text: value };
-  }
-  if (typeof value === 'object' && value !== null) {
-    const { kind, amount } = value as Record<string, unknown>;
-    return { kind, amount, text: `${String(kind)}:${String(amount)}` };
-  }
-  throw new UsageError(`--noise must be ${NOISE_FORMAT}, got '${String(value)}'`);
-}
-
-/**
- * Parse and validate a noise spec: the `--noise` string, or the object a
- * config.json already holds (so a saved config resolves to itself).
- *
- * @throws UsageError naming the expected format, or the allowed range of the amount
- */
-export function parseNoise(value: unknown): NoiseSpec {
-  const { kind, amount, text } = noiseParts(value);
-  if (!NOISE_KINDS.includes(kind as NoiseKind)) throw new UsageError(`--noise must be ${NOISE_FORMAT}; unknown kind '${String(kind)}'`);
-  if (typeof amount !== 'number' || !Number.isFinite(amount)) throw new UsageError(`--noise ${text}: the amount after ':' must be a number`);
-  checkAmount(kind as NoiseKind, amount, text);
-  return { kind: kind as NoiseKind, amount };
-}
+export { NOISE_KINDS, NOISE_FORMAT, formatNoise, noiseSpec, parseNoise, type NoiseKind, type NoiseSpec } from './noise-spec.js';
+import type { NoiseSpec } from './noise-spec.js';
 
 /**
  * A boolean [b, d] mask choosing exactly round(p·d) entries of every row,

@@ -1,13 +1,15 @@
 /**
  * Settings of the sparse autoencoder. Two ways to make the code sparse, usable
  * alone or together (at least one is required):
- *   --k K                      k-sparse code: keep the K largest |z_j|, zero the rest
- *   --sparsity kl|l1|l2 ...    a penalty on the activations of the encoder's hidden layers
+ *   k                          k-sparse code: keep the K largest |z_j|, zero the rest
+ *   sparsity kl|l1|l2 ...      a penalty on the activations of the encoder's hidden layers
  */
-import { UsageError } from '../../errors.js';
+import { z } from 'zod';
+import { FieldError } from '../../errors.js';
+import { described } from '../../requests/fields.js';
 import { AE_OPTIONS, resolveAeFields, type AeConfig } from '../ae/config.js';
-import { finiteNumber, oneOf, positiveInteger } from '../shared/config.js';
-import type { ConfigOption, DataInfo } from '../types.js';
+import { parseOptions } from '../shared/config.js';
+import type { DataInfo } from '../types.js';
 import { SPARSITY_PENALTIES, type SparsityPenalty } from './sparsity.js';
 
 export interface SaeConfig extends AeConfig {
@@ -47,86 +49,79 @@ export const DEFAULT_RHO = 0.05;
  */
 export const DEFAULT_SPARSITY_WEIGHT: Record<SparsityPenalty, number> = { kl: 0.1, l1: 0.01, l2: 0.01 };
 
-export const SAE_OPTIONS: readonly ConfigOption[] = [
-  ...AE_OPTIONS,
-  { flag: 'k', type: 'integer', description: 'k-sparse code: keep the K largest |z| of each code (1 ≤ K ≤ --latent), zero the rest' },
-  {
-    flag: 'sparsity',
-    type: 'string',
-    choices: SPARSITY_PENALTIES,
-    description: "penalty on the encoder's hidden-layer activations (not the code): kl (toward mean activation --rho; sigmoid units), l1 (Σ|h|) or l2 (Σh²)",
-  },
-  { flag: 'rho', type: 'number', description: `--sparsity kl: target mean activation of each hidden unit, in (0, 1); default ${DEFAULT_RHO}` },
-  {
-    flag: 'sparsity-weight',
-    type: 'number-list',
-    description: `weight of the sparsity penalty: one, or one per hidden layer (comma list); default kl ${DEFAULT_SPARSITY_WEIGHT.kl}, l1 ${DEFAULT_SPARSITY_WEIGHT.l1}, l2 ${DEFAULT_SPARSITY_WEIGHT.l2}`,
-  },
-];
+export const SAE_OPTIONS = AE_OPTIONS.extend({
+  k: described(z.int().min(1).optional(), { arg: 'K', description: 'k-sparse code: keep the K largest |z| of each code (1 ≤ K ≤ latent), zero the rest' }),
+  sparsity: described(z.enum(SPARSITY_PENALTIES).optional(), {
+    arg: 'NAME',
+    description: "penalty on the encoder's hidden-layer activations (not the code): kl (toward mean activation rho; sigmoid units), l1 (Σ|h|) or l2 (Σh²)",
+  }),
+  rho: described(z.number().gt(0).lt(1).optional(), { arg: 'ρ', description: 'sparsity kl: target mean activation of each hidden unit, in (0, 1)', defaultText: String(DEFAULT_RHO) }),
+  sparsityWeight: described(z.array(z.number().min(0).max(1e6)).min(1).optional(), {
+    arg: 'LIST',
+    description: 'weight of the sparsity penalty: one, or one per hidden layer (comma list)',
+    defaultText: `kl ${DEFAULT_SPARSITY_WEIGHT.kl}, l1 ${DEFAULT_SPARSITY_WEIGHT.l1}, l2 ${DEFAULT_SPARSITY_WEIGHT.l2}`,
+  }),
+});
 
 export const SAE_KEYS = ['k', 'sparsity', 'rho', 'sparsityWeight'] as const;
 
-function resolveK(value: unknown, latent: number): number | null {
-  if (value === undefined) return null;
-  const k = positiveInteger(value, 'k');
-  if (k > latent) throw new UsageError(`--k ${k} is larger than --latent ${latent}: a code keeps at most all of its units`);
+type SaeOptions = z.output<typeof SAE_OPTIONS>;
+
+function resolveK(k: number | undefined, latent: number): number | null {
+  if (k === undefined) return null;
+  if (k > latent) throw new FieldError('k', `${k} is larger than {{latent}} ${latent}: a code keeps at most all of its units`);
   return k;
 }
 
-function resolveRho(value: unknown, sparsity: SparsityPenalty | null): number | null {
+function resolveRho(rho: number | undefined, sparsity: SparsityPenalty | null): number | null {
   if (sparsity !== 'kl') {
-    if (value !== undefined) throw new UsageError('--rho is the target mean activation of --sparsity kl; it does not apply without it');
+    if (rho !== undefined) throw new FieldError('rho', 'is the target mean activation of {{sparsity}} kl; it does not apply without it');
     return null;
   }
-  return finiteNumber(value ?? DEFAULT_RHO, 'rho', { min: 0, max: 1, exclusiveMin: true, exclusiveMax: true });
+  return rho ?? DEFAULT_RHO;
 }
 
-/** A weight, a comma list "0.1,0.2" or an array, as non-negative numbers. */
-function numberList(value: unknown, flag: string): number[] {
-  const items = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : [value];
-  return items.map((item) => finiteNumber(typeof item === 'string' ? item.trim() : item, flag, { min: 0 }));
-}
-
-function resolveWeights(value: unknown, sparsity: SparsityPenalty | null, hidden: readonly number[]): number[] {
+function resolveWeights(value: number[] | undefined, sparsity: SparsityPenalty | null, hidden: readonly number[]): number[] {
   if (sparsity === null) {
-    if (value !== undefined) throw new UsageError('--sparsity-weight weighs the --sparsity penalty; choose one with --sparsity kl|l1|l2');
+    if (value !== undefined) throw new FieldError('sparsityWeight', 'weighs the {{sparsity}} penalty; choose one of kl, l1, l2');
     return [];
   }
-  const weights = value === undefined ? [DEFAULT_SPARSITY_WEIGHT[sparsity]] : numberList(value, 'sparsity-weight');
+  const weights = value ?? [DEFAULT_SPARSITY_WEIGHT[sparsity]];
   if (weights.length === 1) return hidden.map(() => weights[0]);
   if (weights.length !== hidden.length) {
-    throw new UsageError(
-      `--sparsity-weight has ${weights.length} weights but the encoder has ${hidden.length} hidden layers (--hidden ${hidden.join(',')}): give one weight for all, or one per hidden layer`,
+    throw new FieldError(
+      'sparsityWeight',
+      `has ${weights.length} weights but the encoder has ${hidden.length} hidden layers ({{hidden}} ${hidden.join(',')}): give one weight for all, or one per hidden layer`,
     );
   }
   return weights;
 }
 
 /**
- * Check and complete a user's sae settings. With `--sparsity kl` and no
- * `--activation`, the hidden activation defaults to sigmoid (KL compares mean
- * activations with ρ as probabilities, so any other activation is refused).
+ * Check and complete a user's sae settings. With sparsity kl and no
+ * activation given, the hidden activation defaults to sigmoid (KL compares
+ * mean activations with ρ as probabilities, so any other activation is refused).
  *
- * @throws UsageError when neither --k nor --sparsity is set, --k is outside
- *   [1, latent], --rho is outside (0, 1) or given without kl, the number of
- *   weights is neither 1 nor the number of hidden layers, kl is asked of
- *   non-sigmoid units, or --sparsity is used with a non-MLP encoder
+ * @throws UsageError when neither k nor sparsity is set, k is outside
+ *   [1, latent], rho is given without kl, the number of weights is neither 1
+ *   nor the number of hidden layers, kl is asked of non-sigmoid units, or
+ *   sparsity is used with a non-MLP encoder
  */
 export function resolveSaeConfig(input: Record<string, unknown>, data: DataInfo): SaeConfig {
-  const sparsity = input.sparsity === undefined ? null : oneOf(input.sparsity, 'sparsity', SPARSITY_PENALTIES);
+  const options: SaeOptions = parseOptions(SAE_OPTIONS, input);
+  const sparsity = options.sparsity ?? null;
   const withDefaults = sparsity === 'kl' && input.activation === undefined ? { ...input, activation: 'sigmoid' } : input;
   const base = resolveAeFields('sae', withDefaults, data, SAE_KEYS);
-  const k = resolveK(input.k, base.latent);
+  const k = resolveK(options.k, base.latent);
   if (k === null && sparsity === null) {
-    throw new UsageError(
-      "model 'sae' needs a sparsity constraint: --k K (k-sparse code: keep the K largest |z|, zero the rest) and/or --sparsity kl|l1|l2 (a penalty on the hidden-layer activations, weighted by --sparsity-weight)",
+    throw new FieldError(
+      'k',
+      "or {{sparsity}} is needed: model 'sae' needs a sparsity constraint, k-sparse codes (keep the K largest |z|, zero the rest) and/or a kl, l1 or l2 penalty on the hidden-layer activations",
     );
   }
   if (sparsity === 'kl' && base.activation !== 'sigmoid') {
-    throw new UsageError(`--sparsity kl treats mean activations as probabilities and needs sigmoid hidden units (--activation sigmoid), got --activation ${base.activation}`);
+    throw new FieldError('sparsity', `kl treats mean activations as probabilities and needs sigmoid hidden units ({{activation}} sigmoid), got {{activation}} ${base.activation}`);
   }
-  if (sparsity !== null && base.arch !== 'mlp') {
-    throw new UsageError(`--sparsity penalises the hidden layers of the MLP encoder; it is not available with --arch ${base.arch}`);
-  }
-  return { ...base, k, sparsity, rho: resolveRho(input.rho, sparsity), sparsityWeight: resolveWeights(input.sparsityWeight, sparsity, base.hidden) };
+  if (sparsity !== null && base.arch !== 'mlp') throw new FieldError('sparsity', `penalises the hidden layers of the MLP encoder; it is not available with {{arch}} ${base.arch}`);
+  return { ...base, k, sparsity, rho: resolveRho(options.rho, sparsity), sparsityWeight: resolveWeights(options.sparsityWeight, sparsity, base.hidden) };
 }

@@ -1,56 +1,44 @@
-/** Validation of the config fields all models share, and small checks models reuse. */
-import { UsageError } from '../../errors.js';
+/**
+ * The settings every model shares (architecture, widths, code size,
+ * activation) as schemas, and the steps each model's resolveConfig takes:
+ * refuse keys it does not know, parse its own options, fill the shared
+ * fields from the model's defaults.
+ */
+import { z } from 'zod';
+import { FieldError } from '../../errors.js';
+import { count, described } from '../../requests/fields.js';
+import { parseRequest } from '../../requests/validate.js';
 import { ACTIVATIONS, ARCHITECTURES, type Activation, type Architecture, type CommonConfig, type DataInfo } from '../types.js';
 
-export function positiveInteger(value: unknown, flag: string): number {
-  const n = typeof value === 'string' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
-    throw new UsageError(`--${flag} must be a positive integer, got '${String(value)}'`);
-  }
-  return n;
-}
+/** The shared model fields of a training request; each model has its own defaults for them. */
+export const COMMON_FIELDS = {
+  arch: described(z.enum(ARCHITECTURES), { arg: 'ARCH', description: 'network architecture: mlp, or conv (3×3 stride-2 convolutions)', defaultText: 'mlp' }),
+  hidden: described(z.array(z.int().min(1).max(100_000)).min(1).max(64), { arg: 'LIST', description: 'hidden layer widths of the encoder, comma separated (the decoder mirrors them)', defaultText: 'per model' }),
+  latent: count({ description: 'size of the code z', defaultText: 'per model' }, 100_000),
+  activation: described(z.enum(ACTIVATIONS), { arg: 'NAME', description: 'hidden activation (leaky slope 0.2)', defaultText: 'per model' }),
+};
 
-export function finiteNumber(value: unknown, flag: string, range: { min?: number; max?: number; exclusiveMin?: boolean; exclusiveMax?: boolean } = {}): number {
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isFinite(n)) throw new UsageError(`--${flag} must be a number, got '${String(value)}'`);
-  const { min, max, exclusiveMin, exclusiveMax } = range;
-  const belowMin = min !== undefined && (exclusiveMin ? n <= min : n < min);
-  const aboveMax = max !== undefined && (exclusiveMax ? n >= max : n > max);
-  if (belowMin || aboveMax) {
-    const lo = min === undefined ? '' : `${exclusiveMin ? '>' : '≥'} ${min}`;
-    const hi = max === undefined ? '' : `${exclusiveMax ? '<' : '≤'} ${max}`;
-    throw new UsageError(`--${flag} must be ${[lo, hi].filter(Boolean).join(' and ')}, got ${n}`);
-  }
-  return n;
-}
+const commonSchema = z.object(COMMON_FIELDS).partial();
 
-export function oneOf<T extends string>(value: unknown, flag: string, choices: readonly T[]): T {
-  if (typeof value !== 'string' || !choices.includes(value as T)) {
-    throw new UsageError(`--${flag} must be one of ${choices.join(', ')}, got '${String(value)}'`);
-  }
-  return value as T;
-}
-
-/** A comma list like "400,400" (or an array already parsed) of positive integers. */
-export function integerList(value: unknown, flag: string): number[] {
-  const items = Array.isArray(value) ? value : String(value).split(',');
-  if (items.length === 0 || (items.length === 1 && String(items[0]).trim() === '')) {
-    throw new UsageError(`--${flag} must be a comma list of positive integers, got '${String(value)}'`);
-  }
-  return items.map((item) => positiveInteger(typeof item === 'string' ? item.trim() : item, flag));
-}
+/** Keys a saved config holds besides the options (so a config resolves to itself). */
+export const COMMON_KEYS = ['model', 'inputShape', 'numClasses', ...Object.keys(COMMON_FIELDS)] as const;
 
 /** Refuse settings a model does not understand, so typos never pass silently. */
 export function rejectUnknownKeys(input: Record<string, unknown>, known: readonly string[], model: string): void {
   for (const key of Object.keys(input)) {
-    if (input[key] !== undefined && !known.includes(key)) {
-      const flag = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-      throw new UsageError(`--${flag} is not an option of model '${model}'`);
-    }
+    if (input[key] !== undefined && !known.includes(key)) throw new FieldError(key, `is not an option of model '${model}'`);
   }
 }
 
-export const COMMON_KEYS = ['model', 'arch', 'inputShape', 'numClasses', 'hidden', 'latent', 'activation'] as const;
+/** The entries of `input` whose keys `schema` has. */
+function pick(input: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => input[k] !== undefined).map((k) => [k, input[k]]));
+}
+
+/** A model's own options from `input`, checked and with their defaults. */
+export function parseOptions<S extends z.ZodObject>(schema: S, input: Record<string, unknown>): z.output<S> {
+  return parseRequest(schema, pick(input, Object.keys(schema.shape)));
+}
 
 export interface CommonDefaults {
   hidden: number[];
@@ -61,10 +49,15 @@ export interface CommonDefaults {
 
 /** The shared fields, from user input over the model's defaults. */
 export function resolveCommon(model: string, input: Record<string, unknown>, data: DataInfo, defaults: CommonDefaults): CommonConfig {
-  const arch = oneOf(input.arch ?? defaults.arch ?? 'mlp', 'arch', ARCHITECTURES);
-  const hidden = integerList(input.hidden ?? defaults.hidden, 'hidden');
-  const latent = positiveInteger(input.latent ?? defaults.latent, 'latent');
-  const activation = oneOf(input.activation ?? defaults.activation, 'activation', ACTIVATIONS);
-  const shape = data.shape.map((d) => positiveInteger(d, 'input shape')) as [number, number, number];
-  return { model, arch, inputShape: shape, numClasses: data.numClasses, hidden, latent, activation };
+  const given = parseRequest(commonSchema, pick(input, Object.keys(COMMON_FIELDS)));
+  for (const d of data.shape) if (!Number.isInteger(d) || d < 1) throw new FieldError('inputShape', `must be positive integers, got ${data.shape.join('×')}`);
+  return {
+    model,
+    arch: given.arch ?? defaults.arch ?? 'mlp',
+    inputShape: [...data.shape],
+    numClasses: data.numClasses,
+    hidden: given.hidden ?? defaults.hidden,
+    latent: given.latent ?? defaults.latent,
+    activation: given.activation ?? defaults.activation,
+  };
 }

@@ -10,7 +10,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { bceWithLogits, gaussianNll, klStandardNormal, logNormalDiag, logStandardNormal, repeatRows, sumSquaredError } from '../../losses/index.js';
 import type { Rng } from '../../random.js';
 import { buildDecoder, buildEncoder, decoderTrainingView, variablesOf } from '../shared/networks.js';
-import type { Autoencoder, Batch, ForwardContext, ModelOutput } from '../types.js';
+import type { Autoencoder, Batch, ForwardContext, ModelOutput, Likelihood } from '../types.js';
 import type { VaeConfig } from './config.js';
 
 /** z = μ + exp(½ log σ²)·ε. */
@@ -27,6 +27,7 @@ export function betaAt(config: Pick<VaeConfig, 'beta' | 'klWarmup'>, epoch: numb
 export class Vae<C extends VaeConfig = VaeConfig> implements Autoencoder<C> {
   readonly generative = true;
   readonly conditional: boolean = false;
+  readonly likelihood: Likelihood;
   /** Decoder up to its pre-activation (logits), sharing weights with `decoder`. */
   private readonly decoderView: LayersModel;
 
@@ -35,6 +36,8 @@ export class Vae<C extends VaeConfig = VaeConfig> implements Autoencoder<C> {
     readonly networks: { encoder: LayersModel; decoder: LayersModel },
   ) {
     this.decoderView = decoderTrainingView(networks.decoder);
+    // The Keras book's weighted MSE on sigmoid outputs is a squared error too.
+    this.likelihood = config.decoder === 'bernoulli' && config.reconWeight === null ? 'bernoulli' : 'gaussian';
   }
 
   static create<C extends VaeConfig>(config: C, rng: Rng, conditionSize = 0): { encoder: LayersModel; decoder: LayersModel } {

@@ -1,50 +1,101 @@
 /**
- * Image-grid figures (PNG): the decoded manifold of a 2-D latent space,
- * interpolations between two examples, samples and reconstructions.
+ * Image-grid figures: samples, reconstructions, the decoded manifold of a
+ * 2-D latent space. `latentkit sample`, `reconstruct` and `plot`, the run
+ * writer's per-epoch pictures, the report and the lab all draw them here.
+ * Each returns a Picture (RGBA); encodePng turns one into PNG bytes.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { disposeBatch, makeBatch } from '../../data/batches.js';
 import type { Dataset } from '../../data/types.js';
-import { UsageError } from '../../errors.js';
+import { FieldError, UsageError } from '../../errors.js';
+import { decodeCodes, encodeCodes } from '../../models/inference.js';
 import type { Autoencoder } from '../../models/types.js';
-import { generateImages, renderReconstructions } from '../../train/snapshots.js';
-import { encodeImageGrid } from '../grid.js';
-import { encodeCodes } from './codes.js';
+import { tileImages, type Picture } from '../grid.js';
 import { inverseNormalCdf } from './normal.js';
-import { interpolationPath, type PathKind } from './paths.js';
 
-/** Codes decoded per call, to bound memory. */
-const DECODE_BATCH = 512;
-
-/** Decode `count` codes ([count, latent] row-major); conditional models get `label` (default 0). */
-export function decodeCodes(model: Autoencoder, codes: Float32Array, count: number, label = 0): Float32Array {
-  const latent = model.config.latent;
-  const dim = model.config.inputShape.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(count * dim);
-  for (let start = 0; start < count; start += DECODE_BATCH) {
-    const end = Math.min(count, start + DECODE_BATCH);
-    const images = tf.tidy(() => {
-      const z = tf.tensor2d(codes.subarray(start * latent, end * latent), [end - start, latent]);
-      const labels = model.conditional ? tf.fill([end - start], label, 'int32') as tf.Tensor1D : undefined;
-      return model.decode(z, labels).dataSync() as Float32Array;
-    });
-    out.set(images, start * dim);
-  }
-  return out;
-}
-
-function checkLabel(model: Autoencoder, label: number | undefined): void {
-  if (label === undefined) return;
-  if (!model.conditional) throw new UsageError(`--label needs a conditional model (cvae); '${model.config.model}' ignores labels`);
-  if (!Number.isInteger(label) || label < 0 || label >= model.config.numClasses) {
-    throw new UsageError(`--label must be between 0 and ${model.config.numClasses - 1}, got ${label}`);
-  }
-}
-
-function checkCount(name: string, value: number, min: number, max = Infinity): void {
+/** A figure's count argument in range, or a FieldError naming it. */
+function checkCount(field: string, value: number, min: number, max = Infinity): void {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new UsageError(`--${name} must be an integer from ${min}${max < Infinity ? ` to ${max}` : ''}, got ${value}`);
+    throw new FieldError(field, `must be an integer from ${min}${max < Infinity ? ` to ${max}` : ''}, got ${value}`);
   }
+}
+
+/** A class label a conditional model can decode with. */
+export function checkLabel(model: Autoencoder, label: number | undefined): void {
+  if (label === undefined) return;
+  if (!model.conditional) throw new FieldError('label', `needs a conditional model (cvae); '${model.config.model}' ignores labels`);
+  if (!Number.isInteger(label) || label < 0 || label >= model.config.numClasses) {
+    throw new FieldError('label', `must be between 0 and ${model.config.numClasses - 1}, got ${label}`);
+  }
+}
+
+/** Labels for decoding `n` codes: `label` for all, or for a conditional model the classes in turn. */
+export function decodingLabels(model: Autoencoder, n: number, label?: number): Int32Array | undefined {
+  if (!model.conditional) return undefined;
+  const classes = Math.max(1, model.config.numClasses);
+  return Int32Array.from({ length: n }, (_, i) => label ?? i % classes);
+}
+
+export interface SampleOptions {
+  /** Number of draws; default 64. */
+  n?: number;
+  /** Seed of z ~ N(0, T²·I); the same seed gives the same z. Default 0. */
+  seed?: number;
+  /** Class of every sample (conditional models); default: classes in turn. */
+  label?: number;
+  /** T: the prior's scale; below 1 trades variety for typical samples. Default 1. */
+  temperature?: number;
+}
+
+/** The codes z ~ N(0, T²·I) of {@link sampleImages}, [n, latent] row-major. */
+export function priorCodes(latent: number, n: number, seed: number, temperature = 1): Float32Array {
+  return tf.tidy(() => tf.randomNormal([n, latent], 0, temperature, 'float32', seed).dataSync() as Float32Array);
+}
+
+/** Decoded draws from the prior, [n, h·w·c]; only for generative models. */
+export function sampleImages(model: Autoencoder, options: SampleOptions = {}): Float32Array {
+  const { n = 64, seed = 0, label, temperature = 1 } = options;
+  if (!model.generative) throw new UsageError(`model '${model.config.model}' is not generative; sampling z ~ N(0, I) needs a VAE-family model`);
+  checkCount('n', n, 1, 10000);
+  checkLabel(model, label);
+  if (!(temperature > 0)) throw new FieldError('temperature', `must be > 0, got ${temperature}`);
+  return decodeCodes(model, priorCodes(model.config.latent, n, seed, temperature), n, decodingLabels(model, n, label));
+}
+
+/** {@link sampleImages} in a square-ish grid. */
+export function samplesImage(model: Autoencoder, options: SampleOptions = {}): Picture {
+  const n = options.n ?? 64;
+  return tileImages(sampleImages(model, options), n, model.config.inputShape, { cols: Math.ceil(Math.sqrt(n)) });
+}
+
+/** The first n examples of ds and their reconstructions decode(encode(x)), each [n, h·w·c]. */
+export function reconstructImages(model: Autoencoder, ds: Dataset, n: number): { originals: Float32Array; recons: Float32Array } {
+  const count = Math.min(n, ds.n);
+  const batch = makeBatch(ds, null, 0, count);
+  try {
+    const recons = tf.tidy(() => model.decode(model.encode(batch), batch.labels).dataSync() as Float32Array);
+    return { originals: ds.images.slice(0, recons.length), recons };
+  } finally {
+    disposeBatch(batch);
+  }
+}
+
+/** The first `n` examples of ds (odd rows) above their reconstructions (even rows), 8 per row. */
+export function reconstructionsImage(model: Autoencoder, ds: Dataset, n = 32): Picture {
+  checkCount('n', n, 1, 10000);
+  const { originals, recons } = reconstructImages(model, ds, n);
+  const count = Math.min(n, ds.n);
+  const dim = model.config.inputShape.reduce((a, b) => a * b, 1);
+  const cols = Math.min(8, count);
+  const rows = Math.ceil(count / cols);
+  const tiles = new Float32Array(rows * 2 * cols * dim).fill(Number.NaN);
+  for (let i = 0; i < count; i++) {
+    const r = Math.floor(i / cols);
+    const c = i % cols;
+    tiles.set(originals.subarray(i * dim, (i + 1) * dim), (2 * r * cols + c) * dim);
+    tiles.set(recons.subarray(i * dim, (i + 1) * dim), ((2 * r + 1) * cols + c) * dim);
+  }
+  return tileImages(tiles, rows * 2 * cols, model.config.inputShape, { cols });
 }
 
 /** A Gaussian per latent dimension: mean and standard deviation. */
@@ -96,83 +147,14 @@ export interface ManifoldOptions {
 
 /**
  * Kingma & Welling's picture of a 2-D latent space: the decoded images of
- * {@link manifoldCodes}, tiled without gaps into one PNG of N·w × N·h
- * pixels. Models whose code is not 2-D are refused with a UsageError.
+ * {@link manifoldCodes}, tiled without gaps (N·w × N·h pixels). Models whose
+ * code is not 2-D are refused.
  */
-export function manifoldImage(model: Autoencoder, options: ManifoldOptions = {}): Buffer {
+export function manifoldImage(model: Autoencoder, options: ManifoldOptions = {}): Picture {
   const grid = options.grid ?? 20;
   if (model.config.latent !== 2) throw new UsageError(`the manifold picture needs a 2-D latent space; this ${model.config.model} has latent ${model.config.latent}`);
   checkCount('grid', grid, 1, 100);
   checkLabel(model, options.label);
-  const images = decodeCodes(model, manifoldCodes(grid, options.gaussian), grid * grid, options.label);
-  return encodeImageGrid(images, grid * grid, model.config.inputShape, { cols: grid, pad: 0 });
-}
-
-export interface InterpolationOptions {
-  /** Index of the first example; default 0. */
-  from?: number;
-  /** Index of the second example; default 1. */
-  to?: number;
-  /** Images in the row, both ends included; default 10. */
-  steps?: number;
-  /** Straight line (default) or great circle. */
-  path?: PathKind;
-}
-
-function checkIndex(name: string, index: number, ds: Dataset): void {
-  if (!Number.isInteger(index) || index < 0 || index >= ds.n) {
-    throw new UsageError(`--${name} ${index} is out of range: ${ds.name} ${ds.split} has ${ds.n} examples (0 to ${ds.n - 1})`);
-  }
-}
-
-/** E[z] of examples `from` and `to` of ds, and the label of `from`. */
-function encodePair(model: Autoencoder, ds: Dataset, from: number, to: number): { a: Float32Array; b: Float32Array; label: number } {
-  const batch = makeBatch(ds, [from, to], 0, 2);
-  try {
-    const z = tf.tidy(() => model.encode(batch).dataSync() as Float32Array);
-    const latent = model.config.latent;
-    return { a: z.slice(0, latent), b: z.slice(latent), label: ds.labels[from] };
-  } finally {
-    disposeBatch(batch);
-  }
-}
-
-/**
- * One row of `steps` images decoded along the path between the codes of
- * examples `from` and `to` (endpoints included); conditional models decode
- * with the first example's label. PNG, steps·(w + 2) + 2 × h + 4 pixels.
- */
-export function interpolationImage(model: Autoencoder, ds: Dataset, options: InterpolationOptions = {}): Buffer {
-  const { from = 0, to = 1, steps = 10, path = 'line' } = options;
-  checkIndex('from', from, ds);
-  checkIndex('to', to, ds);
-  checkCount('steps', steps, 2, 1000);
-  const { a, b, label } = encodePair(model, ds, from, to);
-  const images = decodeCodes(model, interpolationPath(a, b, steps, path), steps, label);
-  return encodeImageGrid(images, steps, model.config.inputShape, { cols: steps });
-}
-
-export interface SamplesOptions {
-  /** Number of images; default 64. */
-  n?: number;
-  /** Seed of z ~ N(0, I); default 0. */
-  seed?: number;
-  /** Class of every sample (conditional models); default: classes in turn. */
-  label?: number;
-}
-
-/** `n` decoded draws z ~ N(0, I) in a square-ish grid (PNG); only for generative models. */
-export function samplesImage(model: Autoencoder, options: SamplesOptions = {}): Buffer {
-  const { n = 64, seed = 0, label } = options;
-  if (!model.generative) throw new UsageError(`model '${model.config.model}' is not generative; sampling z ~ N(0, I) needs a VAE-family model`);
-  checkCount('n', n, 1, 10000);
-  checkLabel(model, label);
-  const images = generateImages(model, n, seed, label === undefined ? undefined : new Array<number>(n).fill(label));
-  return encodeImageGrid(images, n, model.config.inputShape, { cols: Math.ceil(Math.sqrt(n)) });
-}
-
-/** The first `n` examples of ds (odd rows) above their reconstructions (even rows), 8 per row (PNG). */
-export function reconstructionsImage(model: Autoencoder, ds: Dataset, n = 32): Buffer {
-  checkCount('n', n, 1, 10000);
-  return renderReconstructions(model, ds, n);
+  const images = decodeCodes(model, manifoldCodes(grid, options.gaussian), grid * grid, decodingLabels(model, grid * grid, options.label ?? 0));
+  return tileImages(images, grid * grid, model.config.inputShape, { cols: grid, pad: 0 });
 }

@@ -1,21 +1,23 @@
-/** Figures of a trained model: latent scatters, manifold, interpolations, curves, samples, reconstructions, and the HTML report. */
+/** Figures of a trained model: latent scatters, manifold, samples, reconstructions, curves, and the HTML report. */
 export { inverseNormalCdf } from './normal.js';
 export { interpolationPath, lerp, slerp, type PathKind } from './paths.js';
 export { encodeCodes, subsampleRows } from './codes.js';
 export { MAX_POINTS, projectTo2d, type Projected, type Projection, type ProjectOptions } from './projection.js';
 export { latentScatter, pcaVsAeFigure, type Figure, type LatentScatterOptions, type PcaVsAeOptions } from './latent.js';
 export {
-  decodeCodes,
+  checkLabel,
+  decodingLabels,
   fitCodeGaussian,
-  interpolationImage,
   manifoldCodes,
   manifoldImage,
+  priorCodes,
+  reconstructImages,
   reconstructionsImage,
+  sampleImages,
   samplesImage,
-  type InterpolationOptions,
   type LatentGaussian,
   type ManifoldOptions,
-  type SamplesOptions,
+  type SampleOptions,
 } from './images.js';
 export { curvesPlot, lossTerms, type CurvesOptions, type MetricsRow } from './curves.js';
 export { buildReport, flattenConfig, metricsTable, type ReportOptions, type ReportRun } from './report.js';

@@ -3,6 +3,7 @@
  * has two dimensions, else PCA (ml-matrix, via fitPca), t-SNE (DruidJS) or
  * UMAP (umap-js), all seeded so the same seed draws the same picture.
  */
+import type { PROJECTIONS } from '../../requests/jobs.js';
 import { Matrix, TSNE } from '@saehrimnir/druidjs';
 import { UMAP } from 'umap-js';
 import { mulberry32 } from '../../data/random.js';
@@ -10,7 +11,7 @@ import { fitPca } from '../../eval/metrics/pca.js';
 import { subsampleRows, takeRows } from './codes.js';
 
 /** How codes with more than two dimensions are drawn in 2-D. */
-export type Projection = 'pca' | 'tsne' | 'umap';
+export type Projection = (typeof PROJECTIONS)[number];
 
 /** Default largest number of points drawn per method (t-SNE here is exact, O(n²) per iteration). */
 export const MAX_POINTS: Readonly<Record<Projection, number>> = { pca: 10000, tsne: 1000, umap: 2000 };

@@ -5,11 +5,13 @@
  */
 import type { Dataset } from '../../data/types.js';
 import type { Autoencoder } from '../../models/types.js';
-import type { RunConfig } from '../../../node/run/run-folder.js';
+import { interpolateExamples, interpolateImage } from '../../apps/interpolate/interpolate.js';
+import type { RunConfig } from '../../run/config.js';
+import { encodePng } from '../grid.js';
 import { VERSION } from '../../version.js';
 import { curvesPlot, lossTerms, type MetricsRow } from './curves.js';
 import { escapeHtml, formatValue, htmlTable, pngImg, svgImg } from './html.js';
-import { fitCodeGaussian, interpolationImage, manifoldImage, reconstructionsImage, samplesImage } from './images.js';
+import { fitCodeGaussian, manifoldImage, reconstructionsImage, samplesImage } from './images.js';
 import { latentScatter, pcaVsAeFigure } from './latent.js';
 
 /** What a report is made of: a loaded run. */
@@ -74,14 +76,14 @@ function generativeSections(run: ReportRun, ds: Dataset, seed: number): Section[
   const sections: Section[] = [];
   if (model.generative) {
     const caption = `64 decoded draws z ~ N(0, I) (seed ${seed})${model.conditional ? ', classes in turn' : ''}.`;
-    sections.push({ id: 'samples', title: 'Samples', body: figure(pngImg(samplesImage(model, { n: 64, seed }), 'samples', 2), caption) });
+    sections.push({ id: 'samples', title: 'Samples', body: figure(pngImg(encodePng(samplesImage(model, { n: 64, seed })), 'samples', 2), caption) });
   }
   if (model.config.latent === 2) {
     const gaussian = model.generative ? undefined : fitCodeGaussian(model, ds);
     const prior = gaussian ? `the Gaussian fitted to the ${ds.name} ${ds.split} codes` : 'N(0, I)';
     const label = model.conditional ? `, class ${classNameOf(run, ds, 0)}` : '';
     const caption = `Decoded 20×20 grid of z at the quantiles Φ⁻¹((i + ½)/20) of ${prior}${label}; z1 rises to the right, z2 upwards.`;
-    sections.push({ id: 'manifold', title: 'Latent manifold', body: figure(pngImg(manifoldImage(model, { grid: 20, gaussian }), 'manifold', 1), caption) });
+    sections.push({ id: 'manifold', title: 'Latent manifold', body: figure(pngImg(encodePng(manifoldImage(model, { grid: 20, gaussian })), 'manifold', 1), caption) });
   }
   return sections;
 }
@@ -99,12 +101,12 @@ async function latentSections(run: ReportRun, ds: Dataset, seed: number): Promis
 function dataSections(run: ReportRun, ds: Dataset): Section[] {
   const n = Math.min(32, ds.n);
   const sections: Section[] = [
-    { id: 'reconstructions', title: 'Reconstructions', body: figure(pngImg(reconstructionsImage(run.model, ds, n), 'reconstructions', 2), `The first ${n} ${ds.split} examples (odd rows) above their reconstructions (even rows).`) },
+    { id: 'reconstructions', title: 'Reconstructions', body: figure(pngImg(encodePng(reconstructionsImage(run.model, ds, n)), 'reconstructions', 2), `The first ${n} ${ds.split} examples (odd rows) above their reconstructions (even rows).`) },
   ];
   if (ds.n < 2) return sections;
   const to = partnerOf(ds, 0);
-  const caption = `Decoded straight line from the code of ${ds.split} example 0 (${classNameOf(run, ds, ds.labels[0])}) to that of example ${to} (${classNameOf(run, ds, ds.labels[to])}), 10 steps, ends included.`;
-  sections.push({ id: 'interpolation', title: 'Interpolation', body: figure(pngImg(interpolationImage(run.model, ds, { from: 0, to, steps: 10 }), 'interpolation', 2), caption) });
+  const caption = `Example 0 (${classNameOf(run, ds, ds.labels[0])}) of ${ds.split}, the decoded straight line from its code to that of example ${to} (${classNameOf(run, ds, ds.labels[to])}) in 10 steps, and example ${to}.`;
+  sections.push({ id: 'interpolation', title: 'Interpolation', body: figure(pngImg(encodePng(interpolateImage(interpolateExamples(run.model, ds, { from: 0, to, steps: 10 }), ds)), 'interpolation', 2), caption) });
   return sections;
 }
 

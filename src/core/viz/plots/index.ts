@@ -3,4 +3,3 @@ export { PLOT_FONT, renderSvg, type PlotFrame, type PlotSpec } from './render.js
 export { scatterPlot, scatterSpec, type ScatterOptions } from './scatter.js';
 export { linePlot, lineSpec, type LineOptions, type LineSeries } from './line.js';
 export { sideBySide } from './concat.js';
-export { svgToPng, writePlot } from '../../../node/files/raster.js';

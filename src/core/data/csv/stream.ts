@@ -1,40 +1,40 @@
 /**
- * Reading a CSV file as a stream: records one chunk at a time, and batches
+ * Reading CSV text as a stream: records one chunk at a time, and batches
  * of scaled rows for a run's schema. Memory is bounded by the batch size,
  * not the file, so a file of millions of rows can be scored.
  */
-import * as fs from 'node:fs';
-import { UsageError } from '../../core/errors.js';
-import { CsvTokenizer, type CsvRecord } from '../../core/data/csv/parse.js';
-import { applyScaler } from '../../core/data/csv/scaler.js';
-import { BadRows, headerNames, integerLabel, layoutForSchema, readFeatures, type HeaderLayout, type TableSchema } from '../../core/data/csv/schema.js';
+import { UsageError } from '../../errors.js';
+import { CsvTokenizer, type CsvRecord } from './parse.js';
+import { applyScaler } from './scaler.js';
+import { BadRows, headerNames, integerLabel, layoutForSchema, readFeatures, type HeaderLayout, type TableSchema } from './schema.js';
 
-function checkReadable(file: string): void {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file);
-  } catch {
-    throw new UsageError(`CSV file ${file} does not exist`);
-  }
-  if (!stat.isFile()) throw new UsageError(`${file} is not a file`);
+/**
+ * Text read in chunks: a file on disk (Node), a File the user dropped into
+ * the page, a request body, a string. `name` names it in messages.
+ */
+export interface TextSource {
+  readonly name: string;
+  chunks(): AsyncIterable<string>;
 }
 
-/** Every record of `file`, the header first, read 64 KiB at a time. */
-export async function* csvRecords(file: string): AsyncGenerator<CsvRecord> {
-  checkReadable(file);
+/** A string as a text source. */
+export function textSource(name: string, text: string): TextSource {
+  return {
+    name,
+    async *chunks() {
+      for (let i = 0; i < text.length; i += 1 << 16) yield text.slice(i, i + (1 << 16));
+    },
+  };
+}
+
+/** Every record of the text, the header first, tokenized chunk by chunk. */
+export async function* csvRecords(source: TextSource): AsyncGenerator<CsvRecord> {
   const pending: CsvRecord[] = [];
   const tokenizer = new CsvTokenizer((r) => pending.push(r));
-  const stream = fs.createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 16 });
-  try {
-    for await (const chunk of stream) {
-      tokenizer.push(chunk as string);
-      yield* pending;
-      pending.length = 0;
-    }
-  } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
-  } finally {
-    stream.destroy();
+  for await (const chunk of source.chunks()) {
+    tokenizer.push(chunk);
+    yield* pending;
+    pending.length = 0;
   }
   tokenizer.end();
   yield* pending;
@@ -97,7 +97,7 @@ class BatchBuilder {
 }
 
 /**
- * Batches of at most `batchRows` rows of `file`, read and scaled as `schema`
+ * Batches of at most `batchRows` rows of `source`, read and scaled as `schema`
  * says. The file must have every feature column of the schema (others are
  * skipped); labels come from the schema's label column when the file has it.
  *
@@ -105,9 +105,10 @@ class BatchBuilder {
  * the batches: the rest of the file is scanned and one UsageError names the
  * first few bad lines, so a caller must not commit output before the end.
  */
-export async function* readCsvBatches(file: string, schema: TableSchema, batchRows = 4096): AsyncGenerator<CsvBatch> {
+export async function* readCsvBatches(source: TextSource, schema: TableSchema, batchRows = 4096): AsyncGenerator<CsvBatch> {
+  const file = source.name;
   if (!Number.isInteger(batchRows) || batchRows < 1) throw new UsageError(`batch size must be a positive integer (got ${batchRows})`);
-  const records = csvRecords(file);
+  const records = csvRecords(source);
   const first = await records.next();
   const layout: HeaderLayout = layoutForSchema(headerNames(first.done ? undefined : first.value, file), file, schema);
   const hasLabels = layout.labelIndex >= 0;

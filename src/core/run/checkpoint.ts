@@ -1,0 +1,94 @@
+/**
+ * Checkpoints for resuming: the networks, the optimizer's moments and the
+ * trainer's own state, written as one folder that replaces the previous one
+ * at once, so a kill at any moment leaves the last complete epoch intact.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { UsageError } from '../errors.js';
+import type { Autoencoder } from '../models/types.js';
+import type { NamedTensor } from '../train/engine.js';
+import type { TrainerState } from '../train/trainer.js';
+import type { RunConfig } from './config.js';
+import { modelFiles, restoreModel, RUN_FILES } from './run.js';
+import { bytesText, textBytes, type RunStore } from './store.js';
+
+interface OptimizerSpec {
+  name: string;
+  shape: number[];
+  /** The iteration count is int32; the moments are float32. */
+  dtype: 'float32' | 'int32';
+}
+
+/** optimizer.bin (every weight's values, in order) and optimizer.json (their names, shapes, dtypes). */
+async function optimizerFiles(optimizer: tf.Optimizer): Promise<[string, Uint8Array][]> {
+  const weights = await optimizer.getWeights();
+  const specs: OptimizerSpec[] = weights.map((w) => ({ name: w.name, shape: w.tensor.shape, dtype: w.tensor.dtype === 'int32' ? 'int32' : 'float32' }));
+  const arrays = weights.map((w) => w.tensor.dataSync() as Float32Array | Int32Array);
+  const bytes = new Uint8Array(arrays.reduce((n, a) => n + a.byteLength, 0));
+  let offset = 0;
+  for (const a of arrays) {
+    bytes.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), offset);
+    offset += a.byteLength;
+  }
+  // getWeights creates a fresh tensor for the iteration count; the moments are the optimizer's own.
+  weights[0]?.tensor.dispose();
+  return [
+    ['optimizer.bin', bytes],
+    ['optimizer.json', textBytes(JSON.stringify(specs))],
+  ];
+}
+
+export async function saveCheckpoint(store: RunStore, model: Autoencoder, optimizer: tf.Optimizer, state: TrainerState): Promise<void> {
+  const files = await modelFiles(model);
+  for (const [name, bytes] of await optimizerFiles(optimizer)) files.set(name, bytes);
+  files.set('state.json', textBytes(JSON.stringify(state)));
+  await store.replaceFolder(RUN_FILES.checkpoint, files);
+}
+
+/** The weights array `optimizer.setWeights` expects. */
+function readOptimizer(specsText: string, bytes: Uint8Array): NamedTensor[] {
+  const specs = JSON.parse(specsText) as OptimizerSpec[];
+  if (!Array.isArray(specs)) throw new Error('optimizer.json is not a list');
+  const total = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+  if (bytes.byteLength !== total * 4) throw new Error(`optimizer.bin is ${bytes.byteLength} bytes, expected ${total * 4}`);
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  let offset = 0;
+  return specs.map((spec) => {
+    const size = spec.shape.reduce((a, b) => a * b, 1);
+    // Both dtypes are 4 bytes per value.
+    const values = spec.dtype === 'int32' ? new Int32Array(buffer, offset * 4, size) : new Float32Array(buffer, offset * 4, size);
+    offset += size;
+    return { name: spec.name, tensor: tf.tensor(values, spec.shape, spec.dtype) };
+  });
+}
+
+export interface LoadedCheckpoint {
+  model: Autoencoder;
+  optimizerWeights: NamedTensor[];
+  state: TrainerState;
+}
+
+/** Whether the run has a checkpoint to resume from. */
+export async function hasCheckpoint(store: RunStore): Promise<boolean> {
+  return (await store.read(`${RUN_FILES.checkpoint}/state.json`)) !== undefined;
+}
+
+export async function loadCheckpoint(store: RunStore, config: RunConfig): Promise<LoadedCheckpoint> {
+  const where = `${store.name}/${RUN_FILES.checkpoint}`;
+  const read = (name: string) => store.read(`${RUN_FILES.checkpoint}/${name}`);
+  const stateBytes = await read('state.json');
+  if (!stateBytes) throw new UsageError(`${store.name} has no checkpoint to resume from (no epoch completed yet?)`);
+  let model: Autoencoder | undefined;
+  try {
+    const state = JSON.parse(bytesText(stateBytes)) as TrainerState;
+    if (!Number.isInteger(state.epochsCompleted) || state.epochsCompleted < 0) throw new Error('state.json has no epoch count');
+    model = await restoreModel(config, store, RUN_FILES.checkpoint);
+    const [specs, bytes] = [await read('optimizer.json'), await read('optimizer.bin')];
+    if (!specs || !bytes) throw new Error('the optimizer state is missing');
+    return { model, optimizerWeights: readOptimizer(bytesText(specs), bytes), state };
+  } catch (err) {
+    model?.dispose();
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`corrupt checkpoint in ${where}: ${(err as Error).message}`);
+  }
+}

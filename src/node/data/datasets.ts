@@ -1,0 +1,56 @@
+/**
+ * The datasets Node serves from disk, registered with the core's loader when
+ * this module is imported: `mnist` and `fashion-mnist` (a local folder, the
+ * cache, or a download), `idx:<folder>` and `csv:<file>`.
+ */
+import { CSV_PREFIX, csvPath, loadCsvSplits, loadCsvWithSchema } from '../../core/data/csv/table.js';
+import { CLASS_NAMES, registerDatasetSource, type DatasetSource, type LoadOptions } from '../../core/data/load.js';
+import { UsageError } from '../../core/errors.js';
+import { fileTextSource } from '../files/text.js';
+import { readIdxDataset } from './idx-files.js';
+import { locateDataset, type RemoteDatasetName } from './sources.js';
+
+/** Prefix naming any folder that holds the four MNIST-style IDX files. */
+export const IDX_PREFIX = 'idx:';
+
+function remoteSource(name: RemoteDatasetName): DatasetSource {
+  return {
+    label: name,
+    matches: (n) => n === name,
+    async load(_n, options) {
+      const folder = await locateDataset(name, options.split, { dataDir: options.dataDir, cacheDir: options.cacheDir, fetch: options.fetch, quiet: options.quiet, env: options.env });
+      return readIdxDataset(folder, options.split, { name, imageSize: [28, 28], numClasses: 10, classNames: CLASS_NAMES[name] });
+    },
+  };
+}
+
+const idxSource: DatasetSource = {
+  label: `${IDX_PREFIX}<folder>`,
+  matches: (name) => name.startsWith(IDX_PREFIX),
+  async load(name, options) {
+    const folder = name.slice(IDX_PREFIX.length);
+    if (folder === '') throw new UsageError(`dataset ${IDX_PREFIX} needs a folder, e.g. ${IDX_PREFIX}./data/my-digits`);
+    // Any image size is fine for a user folder; labels are still digits 0..9 as in MNIST.
+    return readIdxDataset(folder, options.split, { name, imageSize: 'any', numClasses: 10 });
+  },
+};
+
+type CsvOptions = NonNullable<LoadOptions['csv']>;
+
+const csvSource: DatasetSource = {
+  label: `${CSV_PREFIX}<file>`,
+  matches: (name) => name.startsWith(CSV_PREFIX),
+  async load(name, options) {
+    const csv: CsvOptions = options.csv ?? {};
+    const text = fileTextSource(csvPath(name));
+    if (csv.schema) return loadCsvWithSchema(name, text, csv.schema, { limit: options.limit, classes: csv.classes, numClasses: csv.numClasses });
+    const splits = await loadCsvSplits(name, text, { ...csv, limit: options.split === 'train' ? options.limit : undefined });
+    return options.split === 'train' ? splits.trainSet : splits.testSet;
+  },
+  async loadSplits(name, options) {
+    const { trainSet, testSet, schema } = await loadCsvSplits(name, fileTextSource(csvPath(name)), { ...options.csv, limit: options.limit });
+    return { trainSet, testSet, table: schema };
+  },
+};
+
+for (const source of [csvSource, idxSource, remoteSource('fashion-mnist'), remoteSource('mnist')]) registerDatasetSource(source);
