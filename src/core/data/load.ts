@@ -7,6 +7,7 @@
 import { FieldError, UsageError } from '../errors.js';
 import type { ScaleKind } from './csv/scaler.js';
 import type { TableSchema } from './csv/schema.js';
+import type { TextSource } from './csv/stream.js';
 import { BINARIZE_MODES } from '../requests/jobs.js';
 import { mulberry32 } from './random.js';
 import { generateSprites, SPRITES_DEFAULT_SIZE } from './sprites.js';
@@ -58,6 +59,8 @@ export interface DatasetSource {
   load(name: string, options: LoadOptions): Promise<Dataset>;
   /** Both splits at once, for sources whose splits must be read together (a table fits its scaler on the training rows). */
   loadSplits?(name: string, options: Omit<LoadOptions, 'split'>): Promise<Splits>;
+  /** Tables: the raw text, for jobs that stream rows of any number (scoring a file). */
+  text?(name: string): TextSource;
 }
 
 const spritesSource: DatasetSource = {
@@ -122,6 +125,11 @@ export async function loadDataset(name: string, options: LoadOptions): Promise<D
   checkLimit(options.limit);
   const ds = await sourceOf(name).load(name, options);
   return options.limit === undefined ? ds : takeFirst(ds, options.limit);
+}
+
+/** The text of a table dataset, when its source can stream it. */
+export function datasetText(name: string): TextSource | undefined {
+  return sourceOf(name).text?.(name);
 }
 
 /** Train and test split of a dataset (the source reads them together when it must). */

@@ -1,11 +1,11 @@
 /** Keeping only some classes of a dataset (`--classes`), e.g. one digit for one-class training. */
-import { UsageError } from '../errors.js';
+import { FieldError, UsageError } from '../errors.js';
 import { featureSize, type Dataset } from './types.js';
 
 /** "3" or "1,7" as class numbers. */
 export function parseClassList(text: string): number[] {
   const items = text.split(',').map((s) => s.trim());
-  if (items.some((s) => !/^\d+$/.test(s))) throw new UsageError(`--classes must be a comma list of class numbers like 3 or 1,7, got '${text}'`);
+  if (items.some((s) => !/^\d+$/.test(s))) throw new FieldError('classes', `must be a comma list of class numbers like 3 or 1,7, got '${text}'`);
   return [...new Set(items.map(Number))];
 }
 
@@ -16,14 +16,14 @@ export function parseClassList(text: string): number[] {
  * @throws UsageError for a class outside 0..numClasses−1 or when nothing is left
  */
 export function selectClasses(ds: Dataset, classes: readonly number[]): Dataset {
-  if (classes.length === 0) throw new UsageError('--classes needs at least one class');
+  if (classes.length === 0) throw new FieldError('classes', 'needs at least one class');
   for (const c of classes) {
-    if (!Number.isInteger(c) || c < 0 || c >= ds.numClasses) throw new UsageError(`class ${c} is not a class of ${ds.name} (classes 0..${ds.numClasses - 1})`);
+    if (!Number.isInteger(c) || c < 0 || c >= ds.numClasses) throw new FieldError('classes', `${c} is not a class of ${ds.name} (classes 0..${ds.numClasses - 1})`);
   }
   const wanted = new Set(classes);
   const rows: number[] = [];
   for (let i = 0; i < ds.n; i++) if (wanted.has(ds.labels[i]!)) rows.push(i);
-  if (rows.length === 0) throw new UsageError(`${ds.name} (${ds.split}) has no examples of class ${classes.join(', ')}`);
+  if (rows.length === 0) throw new FieldError('classes', `${classes.join(',')}: ${ds.name} (${ds.split}) has no examples of these classes`);
   return pickRows(ds, rows);
 }
 

@@ -48,11 +48,12 @@ function refuseTableFields(spec: DataSpec, dataset: string): void {
  * Train and test splits for a new run: `classes` keeps those labels in
  * both, `limit` cuts the training split. A table is split by row (every
  * 10th row is test), scaled by a scaler fitted on its training rows, and
- * comes with the schema the run saves.
+ * comes with the schema the run saves (or, resuming, is read with the
+ * schema it saved: `savedTable`).
  */
-export async function trainingSplits(spec: DataSpec & { dataset: string }, context: LoadContext = {}): Promise<Splits> {
+export async function trainingSplits(spec: DataSpec & { dataset: string }, context: LoadContext = {}, savedTable?: TableSchema): Promise<Splits> {
   const { dataset, classes, limit } = spec;
-  const csv = { labelColumn: spec.labelColumn, ignoreColumns: spec.ignoreColumns, scale: spec.scale, classes };
+  const csv = { labelColumn: spec.labelColumn, ignoreColumns: spec.ignoreColumns, scale: spec.scale, classes, schema: savedTable };
   const splits = await loadSplits(dataset, { ...context, dataDir: spec.dataDir, limit: classes ? undefined : limit, csv });
   if (!isTable(splits.trainSet)) refuseTableFields(spec, dataset);
   if (isTable(splits.trainSet)) {

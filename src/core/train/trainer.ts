@@ -35,10 +35,17 @@ export interface EpochEnd {
 
 /** Points where a platform plugs in: storing a run, updating a page. Each may be async; the loop waits. */
 export interface TrainHooks {
+  /** Before the first step: the starting weights and state (a run writer keeps them as epoch 0, or the resumed epoch). */
+  started?(start: { model: Autoencoder; optimizer: tf.Optimizer; state: TrainerState }): Promise<void> | void;
   /** After each completed epoch, before `onEpoch`. */
   epochEnd?(end: EpochEnd): Promise<void> | void;
-  /** Training stopped before its last epoch (interrupted or out of steps); the model holds the latest weights. */
-  stopped?(info: { model: Autoencoder; epochsCompleted: number; reason: 'interrupted' | 'max-steps' }): Promise<void> | void;
+  /**
+   * Training stopped before its last epoch (interrupted or out of steps).
+   * The model and optimizer hold the latest weights, part way into epoch
+   * `state.epochsCompleted + 1`; `state` is where that epoch began, so a
+   * checkpoint of it resumes by running that epoch again from these weights.
+   */
+  stopped?(info: { model: Autoencoder; optimizer: tf.Optimizer; state: TrainerState; reason: 'interrupted' | 'max-steps' }): Promise<void> | void;
 }
 
 export interface TrainOptions {
@@ -122,6 +129,9 @@ function epochMetrics(epoch: number, totals: EpochTotals, test: { loss: number; 
   return row as EpochMetrics;
 }
 
+/** Give the event loop a turn (setImmediate in Node, a zero timeout in a page or worker). */
+const yieldToEvents = (): Promise<void> => new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+
 /** Steps whose losses are read together: one backend read per group, not per step. */
 const READ_EVERY = 16;
 
@@ -170,6 +180,7 @@ export async function train(model: Autoencoder, trainSet: Dataset, testSet: Data
   let interrupted = false;
   let stopped = false;
   let epochsCompleted = firstEpoch - 1;
+  let epochStart = rng.getState();
   let stepsRun = 0;
   let engine: StepEngine | undefined;
   try {
@@ -177,8 +188,10 @@ export async function train(model: Autoencoder, trainSet: Dataset, testSet: Data
     const restored = options.resume ? await optimizer.getWeights() : undefined;
     engine = await (options.engine ?? localEngine)({ model, optimizer, batchSize: options.batchSize, dim: featureSize(trainSet), lr: options.lr, workers: options.workers, optimizerWeights: restored });
     restored?.[0]?.tensor.dispose();
+    await options.hooks?.started?.({ model, optimizer, state: { epochsCompleted, rngState: rng.getState() } });
     for (let epoch = firstEpoch; epoch <= options.epochs && !interrupted && !stopped; epoch++) {
       const started = performance.now();
+      epochStart = rng.getState();
       const order = rng.permutation(trainSet.n);
       const totals: EpochTotals = { loss: 0, terms: {}, examples: 0 };
       let pending: PendingStep[] = [];
@@ -192,8 +205,8 @@ export async function train(model: Autoencoder, trainSet: Dataset, testSet: Data
         pending = [];
         const elapsed = (performance.now() - started) / 1000;
         options.onStep?.({ epoch, step: last.step, steps, loss: totals.loss / totals.examples, samplesPerSecond: totals.examples / elapsed });
-        // Let a pending SIGINT reach its handler.
-        await new Promise((resolve) => setImmediate(resolve));
+        // Let a pending interrupt (SIGINT, a Stop button) reach its handler.
+        await yieldToEvents();
       };
       try {
         for (let step = 0; step < steps; step++) {
@@ -219,11 +232,11 @@ export async function train(model: Autoencoder, trainSet: Dataset, testSet: Data
       epochsCompleted = epoch;
       await options.hooks?.epochEnd?.({ metrics: row, model, optimizer, state: { epochsCompleted: epoch, rngState: rng.getState() }, testSet });
       options.onEpoch?.(row);
-      // Let a pending SIGINT be delivered between epochs.
-      await new Promise((resolve) => setImmediate(resolve));
+      // Let a pending interrupt be delivered between epochs.
+      await yieldToEvents();
     }
     await engine.close();
-    if (interrupted || stopped) await options.hooks?.stopped?.({ model, epochsCompleted, reason: interrupted ? 'interrupted' : 'max-steps' });
+    if (interrupted || stopped) await options.hooks?.stopped?.({ model, optimizer, state: { epochsCompleted, rngState: epochStart }, reason: interrupted ? 'interrupted' : 'max-steps' });
   } finally {
     await engine?.close();
     optimizer.dispose();

@@ -1,23 +1,18 @@
 /**
- * The one place that decides which TensorFlow.js backend runs.
- *
- * `auto` prefers the native `tensorflow` backend when the user has installed
- * the optional `@tensorflow/tfjs-node` package, then `wasm` (XNNPACK, SIMD),
- * then the pure-JavaScript `cpu` backend.
+ * The backend in Node: the core's choice (src/core/backend/init.ts) with
+ * what only Node has. `auto` prefers the native `tensorflow` backend when
+ * the optional `@tensorflow/tfjs-node` package is installed, then wasm
+ * (with relaxed SIMD switched on and large products shared across threads),
+ * then cpu. Importing this module installs the Node platform.
  */
 import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-wasm';
-// tfjs-core alone registers no gradient functions; the tfjs-layers bundle registers them all.
-import '@tensorflow/tfjs-layers';
-import { UsageError } from '../../core/errors.js';
-import { installLatentkitWasmKernels, registerAddedKernels } from '../../core/backend/kernels/register.js';
-import { installComputeThreads } from './threads.js';
+import { backendCandidates, initBackend, setBackendPlatform, type BackendPlatform } from '../../core/backend/init.js';
+import type { BackendChoice, BackendName } from '../../core/backend/choices.js';
 import { gemmCodegenSettings } from '../../core/backend/kernels/gemm/simd_gemm.js';
 import { hasRelaxedSimd } from '../../core/backend/wasm/features.js';
-import { installFastWasmRead } from '../../core/backend/wasm/read.js';
+import { UsageError } from '../../core/errors.js';
+import { installComputeThreads } from './threads.js';
 
 /**
  * Relaxed SIMD (fused multiply-add in the matrix-product kernel) is standard
@@ -36,82 +31,50 @@ export function enableRelaxedSimd(env: Record<string, string | undefined> = proc
   return gemmCodegenSettings.fma && hasRelaxedSimd();
 }
 
-export const BACKEND_CHOICES = ['auto', 'wasm', 'cpu', 'tensorflow'] as const;
-export type BackendChoice = (typeof BACKEND_CHOICES)[number];
-export type BackendName = Exclude<BackendChoice, 'auto'>;
-
 /** What the machine offers; injectable so the selection logic is testable. */
 export interface BackendAvailability {
   /** Whether `@tensorflow/tfjs-node` can be resolved from here. */
   tensorflow: boolean;
 }
 
-/** Pure decision: the ordered list of backends to try for a request. */
-export function backendCandidates(choice: BackendChoice, available: BackendAvailability): BackendName[] {
-  if (choice === 'tensorflow' && !available.tensorflow) {
-    throw new UsageError("--backend tensorflow needs the optional package @tensorflow/tfjs-node (npm install @tensorflow/tfjs-node); use --backend wasm or cpu instead");
-  }
-  if (choice !== 'auto') return [choice];
-  return available.tensorflow ? ['tensorflow', 'wasm', 'cpu'] : ['wasm', 'cpu'];
-}
-
 export function detectAvailability(): BackendAvailability {
-  const require = createRequire(import.meta.url);
   try {
-    require.resolve('@tensorflow/tfjs-node');
+    createRequire(import.meta.url).resolve('@tensorflow/tfjs-node');
     return { tensorflow: true };
   } catch {
     return { tensorflow: false };
   }
 }
 
-const setupHooks: Array<(backend: BackendName) => void | Promise<void>> = [];
-
-/** Run `hook` whenever a backend is activated (custom kernels register here). */
-export function onBackendReady(hook: (backend: BackendName) => void | Promise<void>): void {
-  setupHooks.push(hook);
+/** The Node platform for a machine with `available`. */
+export function nodePlatform(available: BackendAvailability = detectAvailability()): BackendPlatform {
+  return {
+    auto: available.tensorflow ? ['tensorflow', 'wasm', 'cpu'] : ['wasm', 'cpu'],
+    unavailable(name) {
+      if (name === 'webgl') return 'needs a browser with a GPU (use the lab)';
+      if (name === 'tensorflow' && !available.tensorflow) return 'needs the optional package @tensorflow/tfjs-node (npm install @tensorflow/tfjs-node); use wasm or cpu';
+      return undefined;
+    },
+    async prepare(name) {
+      // Importing tfjs-node registers the 'tensorflow' backend with tfjs-core.
+      if (name === 'tensorflow') await import('@tensorflow/tfjs-node' as string);
+    },
+    beforeKernels(name) {
+      if (name === 'wasm') enableRelaxedSimd();
+    },
+    ready(name) {
+      if (name === 'wasm') installComputeThreads();
+    },
+  };
 }
 
-async function activate(name: BackendName): Promise<boolean> {
-  if (name === 'tensorflow') {
-    // Importing tfjs-node registers the 'tensorflow' backend with tfjs-core.
-    await import('@tensorflow/tfjs-node' as string);
-  }
-  // The cpu backend otherwise prints a banner advertising tfjs-node on first use.
-  if (name === 'cpu') tf.env().set('PROD', true);
-  try {
-    const ok = await tf.setBackend(name);
-    if (ok) await tf.ready();
-    return ok;
-  } catch {
-    return false;
-  }
+setBackendPlatform(nodePlatform());
+
+/** The ordered backends to try in Node (the core's decision with Node's availability). */
+export function nodeBackendCandidates(choice: BackendChoice, available: BackendAvailability): BackendName[] {
+  return backendCandidates(choice, nodePlatform(available));
 }
 
-/**
- * Activate the requested backend (first working candidate for `auto`) and
- * return its name. Safe to call more than once.
- */
-export async function initBackend(choice: BackendChoice = 'auto', available = detectAvailability()): Promise<BackendName> {
-  if (!BACKEND_CHOICES.includes(choice)) {
-    throw new UsageError(`unknown backend '${choice}' (expected one of ${BACKEND_CHOICES.join(', ')})`);
-  }
-  const candidates = backendCandidates(choice, available);
-  for (const name of candidates) {
-    if ((tf.engine() as unknown as { backendName: string | null }).backendName === name || (await activate(name))) {
-      registerAddedKernels();
-      if (name === 'wasm') {
-        enableRelaxedSimd();
-        installLatentkitWasmKernels();
-        installFastWasmRead(tf.findBackend('wasm')!);
-        installComputeThreads();
-      }
-      for (const hook of setupHooks) await hook(name);
-      return name;
-    }
-  }
-  throw new UsageError(`could not start the TensorFlow.js backend '${candidates.join("' or '")}'`);
-}
-
+export { initBackend, ensureBackend } from '../../core/backend/init.js';
+export { BACKEND_CHOICES, type BackendChoice, type BackendName } from '../../core/backend/choices.js';
 export { computeThreads, defaultComputeThreads, setComputeThreads } from './threads.js';
-export { tf };

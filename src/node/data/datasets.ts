@@ -47,6 +47,7 @@ const csvSource: DatasetSource = {
     const splits = await loadCsvSplits(name, text, { ...csv, limit: options.split === 'train' ? options.limit : undefined });
     return options.split === 'train' ? splits.trainSet : splits.testSet;
   },
+  text: (name) => fileTextSource(csvPath(name)),
   async loadSplits(name, options) {
     const { trainSet, testSet, schema } = await loadCsvSplits(name, fileTextSource(csvPath(name)), { ...options.csv, limit: options.limit });
     return { trainSet, testSet, table: schema };

@@ -1,5 +1,11 @@
+/**
+ * Writing files so that a crash, a full disk or Ctrl-C never leaves a
+ * half-written file: write a temporary name, flush, rename. Failures of the
+ * file system come back as one line naming the file and the cause.
+ */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { UsageError } from '../../core/errors.js';
 
 let counter = 0;
 
@@ -8,25 +14,57 @@ function tempName(target: string): string {
   return `${target}.tmp-${process.pid}-${counter}`;
 }
 
+const CAUSES: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  EISDIR: 'it is a folder',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  EEXIST: 'something else is in the way',
+  ENOENT: 'no such file or folder',
+  EMFILE: 'too many open files',
+};
+
+/** The machine failed us (disk full, no permission): not the user's input, so exit 1, but one clear line. */
+export class FileSystemError extends Error {
+  override readonly name = 'FileSystemError';
+  constructor(
+    readonly file: string,
+    readonly code: string,
+    cause: string,
+  ) {
+    super(`cannot write ${file}: ${cause}`);
+  }
+}
+
+/** `err` as a FileSystemError about `file` when it is one of Node's file errors; anything else as it is. */
+export function fileError(err: unknown, file: string): unknown {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (err instanceof UsageError || err instanceof FileSystemError || typeof code !== 'string') return err;
+  return new FileSystemError(file, code, CAUSES[code] ?? (err as Error).message);
+}
+
 /**
  * Write a file so that readers see either the old content or the new one,
- * never a half-written file: write to a temporary name, flush, then rename.
+ * never a half-written file. Nothing is left behind when it fails.
  */
 export function writeFileAtomic(target: string, data: string | Uint8Array): void {
-  fs.mkdirSync(path.dirname(target), { recursive: true });
   const tmp = tempName(target);
-  const fd = fs.openSync(tmp, 'w');
   try {
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      fs.writeFileSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(tmp, target);
   } catch (err) {
     fs.rmSync(tmp, { force: true });
-    throw err;
+    throw fileError(err, target);
   }
 }
 
@@ -38,18 +76,23 @@ export function writeFileAtomic(target: string, data: string | Uint8Array): void
  */
 export async function replaceDirectoryAtomic(target: string, fill: (dir: string) => Promise<void> | void): Promise<void> {
   const tmp = tempName(target);
-  fs.mkdirSync(tmp, { recursive: true });
   try {
+    fs.mkdirSync(tmp, { recursive: true });
     await fill(tmp);
   } catch (err) {
     fs.rmSync(tmp, { recursive: true, force: true });
-    throw err;
+    throw fileError(err, target);
   }
   const old = `${target}.old-${process.pid}-${++counter}`;
-  const hadOld = fs.existsSync(target);
-  if (hadOld) fs.renameSync(target, old);
-  fs.renameSync(tmp, target);
-  if (hadOld) fs.rmSync(old, { recursive: true, force: true });
+  try {
+    const hadOld = fs.existsSync(target);
+    if (hadOld) fs.renameSync(target, old);
+    fs.renameSync(tmp, target);
+    if (hadOld) fs.rmSync(old, { recursive: true, force: true });
+  } catch (err) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw fileError(err, target);
+  }
 }
 
 /** The directory itself, or the copy an interrupted {@link replaceDirectoryAtomic} left behind. */
@@ -67,12 +110,16 @@ export function resolveDirectory(target: string): string | undefined {
 
 /** Append one line (JSON Lines); a crash can at worst leave a partial last line, which readers skip. */
 export function appendLine(target: string, line: string): void {
-  fs.mkdirSync(path.dirname(target), { recursive: true });
-  const fd = fs.openSync(target, 'a');
   try {
-    fs.writeSync(fd, line.endsWith('\n') ? line : `${line}\n`);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    const fd = fs.openSync(target, 'a');
+    try {
+      fs.writeSync(fd, line.endsWith('\n') ? line : `${line}\n`);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (err) {
+    throw fileError(err, target);
   }
 }

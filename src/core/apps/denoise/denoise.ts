@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readInto } from '../../backend/wasm/read.js';
 import { forEachBatch } from '../../data/batches.js';
 import { featureSize, type Dataset } from '../../data/types.js';
-import { UsageError } from '../../errors.js';
+import { FieldError, UsageError } from '../../errors.js';
 import { batchPsnr } from '../../eval/metrics/image.js';
 import { corruptBatch, parseNoise, type NoiseSpec } from '../../models/dae/noise.js';
 import type { Autoencoder } from '../../models/types.js';
@@ -52,7 +52,7 @@ export function parseCorrupt(text: string): NoiseSpec {
   try {
     return parseNoise(text);
   } catch (err) {
-    if (err instanceof UsageError) throw new UsageError(err.message.replace('--noise', '--corrupt'));
+    if (err instanceof FieldError) throw new FieldError('corrupt', err.problem);
     throw err;
   }
 }

@@ -3,3 +3,4 @@ export { createScorer, defaultBatchSize, reconMeasureFor, resolveScoreSettings, 
 export { flagAnomalies, quantileOf, thresholdRule, DEFAULT_CONTAMINATION, type ThresholdRule } from './threshold.js';
 export { calibrateDetector, DETECTOR_FILE, readDetector, writeDetector, DETECTOR_FORMAT, DETECTOR_FORMAT_VERSION, type DetectorFile } from './detector.js';
 export { anomalyTruth, parseAnomalyLabels, summarizeDetection, type DetectionSummary } from './summary.js';
+export { scoreCsvRows, type CsvScoreOptions, type CsvTruth } from './csv.js';

@@ -4,7 +4,7 @@
  * expected to be anomalous ends up above it) or an explicit quantile q.
  * An example is flagged when its score is strictly above the threshold.
  */
-import { UsageError } from '../../errors.js';
+import { FieldError, UsageError } from '../../errors.js';
 
 /** Fraction of the training data assumed anomalous when neither --contamination nor --quantile is given. */
 export const DEFAULT_CONTAMINATION = 0.01;
@@ -19,13 +19,13 @@ export interface ThresholdRule {
 /** One rule from the user's flags; both, or a value out of range, is a UsageError. */
 export function thresholdRule(options: { contamination?: number; quantile?: number }): ThresholdRule {
   const { contamination, quantile } = options;
-  if (contamination !== undefined && quantile !== undefined) throw new UsageError('give either --contamination or --quantile, not both');
+  if (contamination !== undefined && quantile !== undefined) throw new FieldError('quantile', 'cannot be combined with {{contamination}}; give one of them');
   if (quantile !== undefined) {
-    if (!(quantile > 0 && quantile <= 1)) throw new UsageError(`--quantile must be in (0, 1], got ${quantile}`);
+    if (!(quantile > 0 && quantile <= 1)) throw new FieldError('quantile', `must be in (0, 1], got ${quantile}`);
     return { quantile, contamination: null };
   }
   const c = contamination ?? DEFAULT_CONTAMINATION;
-  if (!(c >= 0 && c < 1)) throw new UsageError(`--contamination must be in [0, 1), got ${c}`);
+  if (!(c >= 0 && c < 1)) throw new FieldError('contamination', `must be in [0, 1), got ${c}`);
   return { quantile: 1 - c, contamination: c };
 }
 

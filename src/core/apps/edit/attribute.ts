@@ -9,7 +9,7 @@
  * as it is (1 = has the attribute).
  */
 import type { Dataset } from '../../data/types.js';
-import { UsageError } from '../../errors.js';
+import { FieldError, UsageError } from '../../errors.js';
 
 export type AttributeSpec = { kind: 'label'; label: number } | { kind: 'factor'; name: string } | { kind: 'column'; name: string };
 
@@ -30,13 +30,13 @@ export function parseAttributeSpec(text: string): AttributeSpec {
   const colon = text.indexOf(':');
   const kind = colon < 0 ? text : text.slice(0, colon);
   const value = colon < 0 ? '' : text.slice(colon + 1).trim();
-  if (colon < 0 || value === '') throw new UsageError(`--attribute '${text}' is not a valid attribute; ${SPEC_HELP}`);
+  if (colon < 0 || value === '') throw new FieldError('attribute', `'${text}' is not a valid attribute; ${SPEC_HELP}`);
   if (kind === 'label') {
     if (!/^\d+$/.test(value)) throw new UsageError(`--attribute label:L needs a non-negative integer label, got '${value}'`);
     return { kind: 'label', label: Number(value) };
   }
   if (kind === 'factor' || kind === 'column') return { kind, name: value };
-  throw new UsageError(`--attribute '${text}': unknown kind '${kind}'; ${SPEC_HELP}`);
+  throw new FieldError('attribute', `'${text}': unknown kind '${kind}'; ${SPEC_HELP}`);
 }
 
 /** The median of the finite values (mean of the two middle ones for an even count). */
@@ -67,7 +67,7 @@ export function splitValues(values: ArrayLike<number>, what: string): { mask: At
 }
 
 function labelAttribute(ds: Dataset, label: number): Omit<Attribute, 'spec'> {
-  if (label >= ds.numClasses) throw new UsageError(`--attribute label:${label}: ${ds.name} has labels 0 to ${ds.numClasses - 1}`);
+  if (label >= ds.numClasses) throw new FieldError('attribute', `label:${label}: ${ds.name} has labels 0 to ${ds.numClasses - 1}`);
   const mask = Int8Array.from(ds.labels, (l) => (l === label ? 1 : 0));
   const name = ds.classNames?.[label];
   return { mask, rule: `label = ${label}${name !== undefined && name !== String(label) ? ` (${name})` : ''}` };
@@ -75,9 +75,9 @@ function labelAttribute(ds: Dataset, label: number): Omit<Attribute, 'spec'> {
 
 function factorAttribute(ds: Dataset, name: string): Omit<Attribute, 'spec'> {
   const factors = ds.factors;
-  if (!factors) throw new UsageError(`--attribute factor:${name}: ${ds.name} has no ground-truth factors (only sprites has them)`);
+  if (!factors) throw new FieldError('attribute', `factor:${name}: ${ds.name} has no ground-truth factors (only sprites has them)`);
   const k = factors.names.indexOf(name);
-  if (k < 0) throw new UsageError(`--attribute factor:${name}: ${ds.name} has no factor '${name}'; its factors are ${factors.names.join(', ')}`);
+  if (k < 0) throw new FieldError('attribute', `factor:${name}: ${ds.name} has no factor '${name}'; its factors are ${factors.names.join(', ')}`);
   const columns = factors.names.length;
   const values = Float64Array.from({ length: ds.n }, (_, i) => factors.values[i * columns + k]);
   return splitValues(values, `factor ${name}`);
@@ -98,12 +98,12 @@ function labelColumnAttribute(ds: Dataset, name: string): Omit<Attribute, 'spec'
 /** A feature column in raw units (the scaler undone), NaN where the file had no value. */
 function columnAttribute(ds: Dataset, name: string): Omit<Attribute, 'spec'> {
   const table = ds.table;
-  if (!table) throw new UsageError(`--attribute column:${name} needs a csv dataset (--dataset csv:PATH); ${ds.name} has no columns`);
+  if (!table) throw new FieldError('attribute', `column:${name} needs a csv dataset (csv:PATH); ${ds.name} has no columns`);
   if (name === table.labelColumn) return labelColumnAttribute(ds, name);
   const j = table.columns.indexOf(name);
   if (j < 0) {
     const known = [...table.columns, ...(table.labelColumn ? [table.labelColumn] : [])];
-    throw new UsageError(`--attribute column:${name}: no such column; the columns are ${known.join(', ')}`);
+    throw new FieldError('attribute', `column:${name}: no such column; the columns are ${known.join(', ')}`);
   }
   const d = table.columns.length;
   const { offset, scale } = table.scaler;
@@ -123,7 +123,7 @@ export function findAttribute(ds: Dataset, spec: AttributeSpec): Attribute {
   const { positives, negatives } = countGroups(found.mask);
   if (positives === 0 || negatives === 0) {
     const missing = positives === 0 ? 'no example has it' : 'every example has it';
-    throw new UsageError(`--attribute ${specText(spec)}: ${missing} among the ${ds.n} examples used (${found.rule}); the vector needs both groups`);
+    throw new FieldError('attribute', `${specText(spec)}: ${missing} among the ${ds.n} examples used (${found.rule}); the vector needs both groups`);
   }
   return { spec, ...found };
 }

@@ -5,7 +5,7 @@
  */
 import type { Dataset } from '../../data/types.js';
 import { featureSize } from '../../data/types.js';
-import { UsageError } from '../../errors.js';
+import { FieldError, UsageError } from '../../errors.js';
 import type { Autoencoder } from '../../models/types.js';
 import { tileImages, type Picture } from '../../viz/grid.js';
 import { decodeCodes, encodeCodes } from '../../models/inference.js';
@@ -68,9 +68,9 @@ export interface EditMeasure {
 }
 
 function checkAlphas(alphas: readonly number[]): void {
-  if (alphas.length === 0) throw new UsageError('--alpha needs at least one value');
+  if (alphas.length === 0) throw new FieldError('alpha', 'needs at least one value');
   const bad = alphas.find((a) => !Number.isFinite(a));
-  if (bad !== undefined) throw new UsageError(`--alpha values must be finite numbers, got ${bad}`);
+  if (bad !== undefined) throw new FieldError('alpha', `values must be finite numbers, got ${bad}`);
 }
 
 /** Parse `-2,-1,0,1,2`. */
@@ -78,7 +78,7 @@ export function parseAlphas(text: string): number[] {
   const parts = text.split(',').map((s) => s.trim());
   const alphas = parts.map(Number);
   const bad = parts.findIndex((s, i) => s === '' || !Number.isFinite(alphas[i]));
-  if (bad >= 0) throw new UsageError(`--alpha must be numbers separated by commas (e.g. -2,-1,0,1,2), got '${text}'`);
+  if (bad >= 0) throw new FieldError('alpha', `must be numbers separated by commas (e.g. -2,-1,0,1,2), got '${text}'`);
   return alphas;
 }
 
@@ -138,7 +138,7 @@ export function editExamples(model: Autoencoder, ds: Dataset, options: EditOptio
   const alphas = [...(options.alphas ?? DEFAULT_ALPHAS)];
   const n = options.n ?? 8;
   checkAlphas(alphas);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--n must be a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 1) throw new FieldError('n', `must be a positive integer, got ${n}`);
   const attribute = findAttribute(ds, spec);
 
   const latent = model.config.latent;

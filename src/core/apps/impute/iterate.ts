@@ -9,7 +9,7 @@
  * rounds have run. Observed entries are copied, never recomputed.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { UsageError } from '../../errors.js';
+import { FieldError, UsageError } from '../../errors.js';
 import type { Autoencoder } from '../../models/types.js';
 
 export interface ImputeOptions {
@@ -35,8 +35,8 @@ export interface ImputeResult {
 
 /** @throws UsageError unless maxIter is a positive integer and tol a finite number ≥ 0 */
 export function checkImputeSettings(maxIter: number, tol: number): void {
-  if (!Number.isInteger(maxIter) || maxIter < 1) throw new UsageError(`--max-iter must be a positive integer, got ${maxIter}`);
-  if (!(tol >= 0) || !Number.isFinite(tol)) throw new UsageError(`--tol must be a number ≥ 0, got ${tol}`);
+  if (!Number.isInteger(maxIter) || maxIter < 1) throw new FieldError('maxIter', `must be a positive integer, got ${maxIter}`);
+  if (!(tol >= 0) || !Number.isFinite(tol)) throw new FieldError('tol', `must be a number ≥ 0, got ${tol}`);
 }
 
 /** Rows [start, end) of x with missing entries set to the means (so no NaN reaches a tensor). */

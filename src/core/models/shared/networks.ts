@@ -4,7 +4,7 @@
  * so that losses can work from logits while the saved network outputs data.
  */
 import * as tfl from '@tensorflow/tfjs-layers';
-import { UsageError } from '../../errors.js';
+import { FieldError, UsageError } from '../../errors.js';
 import type { Rng } from '../../random.js';
 import type { Architecture, CommonConfig } from '../types.js';
 import { conv } from './conv.js';
@@ -73,7 +73,7 @@ export function registerArchitecture(arch: Architecture, b: Builders): void {
 
 function buildersFor(arch: Architecture): Builders {
   const b = builders[arch];
-  if (!b) throw new UsageError(`--arch ${arch} is not available`);
+  if (!b) throw new FieldError('arch', `${arch} is not available`);
   return b;
 }
 

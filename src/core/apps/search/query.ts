@@ -1,10 +1,11 @@
-/** Turning --query (example numbers, an image file, a CSV row) into inputs of the model. */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { parseCell, parseCsvText } from '../../core/data/csv/parse.js';
-import { featureSize, type Dataset } from '../../core/data/types.js';
-import { UsageError } from '../../core/errors.js';
-import { readImageFile } from '../files/image-file.js';
+/** Turning a search query (example numbers, an image file, CSV rows) into inputs of the model. */
+import { parseCell, parseCsvText } from '../../data/csv/parse.js';
+import { featureSize, type Dataset } from '../../data/types.js';
+import { FieldError, UsageError } from '../../errors.js';
+import { decodeImage } from '../../io/image.js';
+
+/** The last part of a path, for messages. */
+const baseName = (file: string) => file.split(/[\\/]/).pop() ?? file;
 
 export interface QueryInput {
   /** What the user asked for, for messages ("test example 3", "digit.png"). */
@@ -26,7 +27,7 @@ export function parseExampleNumbers(query: string): number[] | undefined {
 export function examplesOf(ds: Dataset, rows: number[]): QueryInput[] {
   const dim = featureSize(ds);
   return rows.map((row) => {
-    if (row >= ds.n) throw new UsageError(`--query ${row} is out of range: ${ds.name} ${ds.split} has ${ds.n} examples (0..${ds.n - 1})`);
+    if (row >= ds.n) throw new FieldError('query', `${row} is out of range: ${ds.name} ${ds.split} has ${ds.n} examples (0..${ds.n - 1})`);
     return { name: `${ds.split} example ${row}`, x: ds.images.slice(row * dim, (row + 1) * dim), row, label: ds.labels[row] };
   });
 }
@@ -38,11 +39,10 @@ export function examplesOf(ds: Dataset, rows: number[]): QueryInput[] {
  * the data was loaded. The file is read with the same RFC 4180 tokenizer as
  * datasets, so quoted fields may hold commas and newlines.
  */
-export function readCsvQueries(file: string, ds: Dataset): QueryInput[] {
+export function readCsvQueries(text: string, file: string, ds: Dataset): QueryInput[] {
   const table = ds.table;
-  if (!table) throw new UsageError(`a CSV query needs a csv dataset; ${ds.name} holds images (give --query a PNG file or an example number)`);
-  if (!fs.existsSync(file)) throw new UsageError(`query file ${file} does not exist`);
-  const records = parseCsvText(fs.readFileSync(file, 'utf8')).filter((r) => r.error || r.fields.some((f) => f.trim() !== ''));
+  if (!table) throw new FieldError('query', `a CSV file needs a csv dataset; ${ds.name} holds images (give a PNG file or an example number)`);
+  const records = parseCsvText(text).filter((r) => r.error || r.fields.some((f) => f.trim() !== ''));
   const bad = records.find((r) => r.error);
   if (bad) throw new UsageError(`${file} line ${bad.line}: ${bad.error}`);
   if (records.length < 2) throw new UsageError(`${file} needs a header line and at least one row`);
@@ -60,20 +60,21 @@ export function readCsvQueries(file: string, ds: Dataset): QueryInput[] {
       if (value === undefined) throw new UsageError(`${file} line ${record.line}, column '${column}': '${text.trim()}' is not a number`);
       x[j] = ((Number.isNaN(value) ? table.scaler.mean[j]! : value) - table.scaler.offset[j]!) / table.scaler.scale[j]!;
     });
-    return { name: records.length > 2 ? `${path.basename(file)} row ${r + 1}` : path.basename(file), x };
+    return { name: records.length > 2 ? `${baseName(file)} row ${r + 1}` : baseName(file), x };
   });
 }
 
 /**
- * Inputs for --query: example numbers of `ds`, a PNG file of the model's
- * image size, or (csv datasets) a CSV file whose first row is the query.
- * `ds` is loaded lazily: a PNG query of an image model does not need it.
+ * Inputs of a query: example numbers of `ds`, a PNG file of the model's
+ * image size, or (csv datasets) a CSV file of rows, one query each. `ds` is
+ * loaded lazily (a PNG query of an image model does not need it); `read`
+ * gives the bytes of a file.
  */
-export async function readQuery(query: string, shape: readonly [number, number, number], dataset: () => Promise<Dataset>): Promise<QueryInput[]> {
+export async function readQuery(query: string, shape: readonly [number, number, number], dataset: () => Promise<Dataset>, read: (file: string) => Promise<Uint8Array>): Promise<QueryInput[]> {
   const rows = parseExampleNumbers(query);
   if (rows) return examplesOf(await dataset(), rows);
-  const ext = path.extname(query).toLowerCase();
-  if (ext === '.png') return [{ name: path.basename(query), x: readImageFile(query, shape) }];
-  if (ext === '.csv') return readCsvQueries(query, await dataset());
-  throw new UsageError(`--query must be an example number (e.g. 3 or 3,14), a .png image or a .csv file, got '${query}'`);
+  const ext = query.toLowerCase().slice(query.lastIndexOf('.'));
+  if (ext === '.png') return [{ name: baseName(query), x: decodeImage(await read(query), query, shape) }];
+  if (ext === '.csv') return readCsvQueries(new TextDecoder().decode(await read(query)), query, await dataset());
+  throw new FieldError('query', `must be an example number (e.g. 3 or 3,14), a .png image or a .csv file, got '${query}'`);
 }

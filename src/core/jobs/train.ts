@@ -1,0 +1,155 @@
+/**
+ * Training as a job: a validated request in, a trained model and its run
+ * files out. The same function trains in Node (a run folder on disk,
+ * worker threads), in the lab (a run kept in the page) and in tests (in
+ * memory); only the store, the engine and the data sources differ.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Dataset } from '../data/types.js';
+import { trainingSplits, type LoadContext } from '../data/spec.js';
+import type { Splits } from '../data/load.js';
+import { FieldError, UsageError } from '../errors.js';
+import { getModelDefinition, listModelDefinitions } from '../models/registry.js';
+import type { Autoencoder, DataInfo } from '../models/types.js';
+import { Rng } from '../random.js';
+import { modelInputOf, trainRequestSchema, type TrainRequest, type TrainRequestInput } from '../requests/train.js';
+import { parseRequest } from '../requests/validate.js';
+import { hasCheckpoint, loadCheckpoint } from '../run/checkpoint.js';
+import { RUN_FORMAT, RUN_FORMAT_VERSION, type RunConfig } from '../run/config.js';
+import { readRunConfig, truncateMetrics, writeRunConfig } from '../run/run.js';
+import { MemoryRunStore, type RunStore } from '../run/store.js';
+import { runWriter } from '../run/writer.js';
+import type { EngineFactory } from '../train/engine.js';
+import { train, type TrainOptions, type TrainResult } from '../train/trainer.js';
+import { VERSION } from '../version.js';
+
+export interface TrainJobOptions {
+  /** Where the run's files go (default: kept in memory, `result.store`). */
+  store?: RunStore;
+  /** How steps run (Node passes its worker-thread engine). */
+  engine?: EngineFactory;
+  signal?: AbortSignal;
+  onStep?: TrainOptions['onStep'];
+  onEpoch?: TrainOptions['onEpoch'];
+  /** How datasets are loaded (quiet downloads, ...). */
+  load?: LoadContext;
+  /** Per-epoch pictures in the run (default true). */
+  pictures?: boolean;
+  /** Examples of the test split evaluated per epoch (default all). */
+  testLimit?: number;
+}
+
+export interface TrainJobResult extends TrainResult {
+  config: RunConfig;
+  model: Autoencoder;
+  store: RunStore;
+}
+
+/** Standardized table columns are real numbers, not intensities in [0, 1]. */
+function dataInfoOf(ds: Dataset): DataInfo {
+  return { shape: ds.shape, numClasses: ds.numClasses, domain: ds.table && ds.table.scaler.kind === 'standard' ? 'real' : 'unit' };
+}
+
+/** The request validated against the registered models, with every default filled in. */
+export function parseTrainRequest(request: TrainRequestInput): TrainRequest {
+  return parseRequest(trainRequestSchema(listModelDefinitions()), request) as TrainRequest;
+}
+
+/** A fresh model for a request and its data, and the config.json that rebuilds it. */
+export function createModel(request: TrainRequest, splits: Splits, backend: string): { model: Autoencoder; config: RunConfig } {
+  const definition = getModelDefinition(request.model);
+  const { trainSet } = splits;
+  const modelConfig = definition.resolveConfig(modelInputOf(request), dataInfoOf(trainSet));
+  const model = definition.create(modelConfig, new Rng(request.seed));
+  const config: RunConfig = {
+    format: RUN_FORMAT,
+    formatVersion: RUN_FORMAT_VERSION,
+    version: VERSION,
+    model: modelConfig as RunConfig['model'],
+    data: {
+      dataset: request.dataset,
+      shape: trainSet.shape,
+      numClasses: trainSet.numClasses,
+      classNames: trainSet.classNames,
+      trainExamples: trainSet.n,
+      limit: request.limit ?? null,
+      ...(request.classes ? { classes: request.classes } : {}),
+      ...(splits.table ? { table: splits.table } : {}),
+    },
+    training: { epochs: request.epochs, batchSize: request.batchSize, lr: request.lr, seed: request.seed, backend },
+    networks: Object.keys(model.networks),
+    createdAt: new Date().toISOString(),
+  };
+  return { model, config };
+}
+
+/** Train a new run. Everything is checked before the first file is written. */
+export async function trainJob(input: TrainRequestInput, options: TrainJobOptions = {}): Promise<TrainJobResult> {
+  const request = parseTrainRequest(input);
+  const splits = await trainingSplits(request, options.load);
+  const { model, config } = createModel(request, splits, tf.getBackend());
+  const store = options.store ?? new MemoryRunStore(`${request.model}-${request.dataset}`);
+  try {
+    if (splits.trainSet.n < 1) throw new FieldError('dataset', `${request.dataset} has no training examples`);
+    await writeRunConfig(store, config);
+    const result = await train(model, splits.trainSet, splits.testSet, {
+      ...config.training,
+      hooks: runWriter(store, { seed: request.seed, pictures: options.pictures }),
+      engine: options.engine,
+      workers: request.workers,
+      signal: options.signal,
+      onStep: options.onStep,
+      onEpoch: options.onEpoch,
+      testLimit: options.testLimit,
+    });
+    return { ...result, config, model, store };
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+}
+
+export interface ResumeOptions extends Omit<TrainJobOptions, 'store'> {
+  /** Train up to this many epochs in all (default: the run's own). */
+  epochs?: number;
+  workers?: number;
+}
+
+/** Continue a run from its checkpoint, on the data it was trained on. */
+export async function resumeJob(store: RunStore, options: ResumeOptions = {}): Promise<TrainJobResult> {
+  const config = await readRunConfig(store);
+  if (!(await hasCheckpoint(store))) throw new UsageError(`${store.name} has no checkpoint to resume from`);
+  const epochs = options.epochs ?? config.training.epochs;
+  if (!Number.isInteger(epochs) || epochs < 1) throw new FieldError('epochs', `must be a positive integer, got ${epochs}`);
+  const { data } = config;
+  const splits = await trainingSplits({ dataset: data.dataset, limit: data.limit ?? undefined, classes: data.classes }, options.load, data.table);
+  const checkpoint = await loadCheckpoint(store, config);
+  try {
+    if (epochs !== config.training.epochs) {
+      config.training.epochs = epochs;
+      await writeRunConfig(store, config);
+    }
+    await truncateMetrics(store, checkpoint.state.epochsCompleted);
+    const { batchSize, lr, seed } = config.training;
+    const result = await train(checkpoint.model, splits.trainSet, splits.testSet, {
+      epochs,
+      batchSize,
+      lr,
+      seed,
+      hooks: runWriter(store, { seed, pictures: options.pictures }),
+      engine: options.engine,
+      workers: options.workers,
+      signal: options.signal,
+      onStep: options.onStep,
+      onEpoch: options.onEpoch,
+      testLimit: options.testLimit,
+      resume: { state: checkpoint.state, optimizerWeights: checkpoint.optimizerWeights },
+    });
+    return { ...result, config, model: checkpoint.model, store };
+  } catch (err) {
+    checkpoint.model.dispose();
+    throw err;
+  } finally {
+    tf.dispose(checkpoint.optimizerWeights.map((w) => w.tensor));
+  }
+}
