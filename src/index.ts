@@ -1,69 +1,37 @@
 /**
- * latentkit: autoencoders and variational autoencoders for TypeScript.
- *
- * Node entry point: everything the CLI does is here. The browser entry is
- * `latentkit/browser` (no file system, no dataset downloads).
+ * latentkit for Node: everything of `latentkit/browser`, plus what needs a
+ * file system and threads. Run folders on disk, datasets from folders, the
+ * cache or a download (`mnist`, `fashion-mnist`, `idx:<folder>`,
+ * `csv:<file>`), training across worker threads, plots rendered to PNG.
  *
  * @example
  * ```ts
- * import { trainRun, loadRun, evaluateModel, loadDataset } from 'latentkit';
- * const run = await trainRun({ out: 'runs/vae-mnist', model: 'vae', dataset: 'mnist', epochs: 10 });
+ * import { trainRun, loadRun, evalJob, nodeContext } from 'latentkit';
+ * await trainRun({ model: 'vae', dataset: 'mnist', epochs: 10 }, { out: 'runs/vae-mnist' });
+ * const result = await evalJob({ run: 'runs/vae-mnist' }, nodeContext());
  * ```
  */
-export { VERSION } from './core/version.js';
-export { UsageError, DivergenceError, isUsageError } from './core/errors.js';
-export { Rng } from './core/random.js';
+export * from './browser.js';
 
-// engine
-export { initBackend, backendCandidates, detectAvailability, BACKEND_CHOICES, computeThreads, defaultComputeThreads, setComputeThreads, type BackendChoice, type BackendName } from './node/backend/index.js';
-export { registerWasmKernels, installLatentkitWasmKernels } from './core/backend/kernels/register.js';
+// the Node platform: backend set-up (tfjs-node, threads, relaxed SIMD), dataset sources
+export { initBackend, ensureBackend, enableRelaxedSimd, detectAvailability, nodePlatform, nodeBackendCandidates, computeThreads, defaultComputeThreads, setComputeThreads, type BackendAvailability } from './node/backend/index.js';
+export { locateDataset, defaultCacheRoot, REMOTE_DATASETS, DATA_DIR_ENV, type LocateOptions, type RemoteDataset, type RemoteDatasetName } from './node/data/sources.js';
+export { downloadVerified, md5Hex, type DownloadOptions } from './node/data/download.js';
+export { readIdxDataset, findIdxFile } from './node/data/idx-files.js';
+export { IDX_PREFIX } from './node/data/datasets.js';
+export { fileTextSource } from './node/files/text.js';
 
-// data
-export * from './core/data/index.js';
-export { makeBatch, forEachBatch, disposeBatch } from './core/data/batches.js';
+// run folders and training into them
+export { trainRun, resumeRun, checkNewRunFolder, type TrainRunOptions, type ResumeRunOptions } from './node/run/train-run.js';
+export { loadRun, readRunConfig, readMetrics, runFolder, runPaths } from './node/run/run-folder.js';
+export { DirectoryRunStore } from './node/run/directory-store.js';
+export { nodeContext, readInputFile, type NodeContextOptions } from './node/context.js';
+export { createEngine, chooseWorkers, defaultWorkers } from './node/parallel/engines.js';
+export { detectCsvFile, type CsvDetectOptions } from './node/apps/detect-csv.js';
 
-// models
-export * from './core/models/types.js';
-export { registerModel, getModelDefinition, listModelNames, listModelDefinitions } from './core/models/registry.js';
-export { loadBuiltinModels } from './core/models/discover.js';
-export { Vae, reparameterize, betaAt, type VaeConfig } from './core/models/vae/index.js';
-export { Ae, type AeConfig } from './core/models/ae/index.js';
-export { PixelLogVariance } from './core/models/shared/layers.js';
-export * as losses from './core/losses/index.js';
-
-// training and runs
-export { train, type TrainOptions, type TrainResult, type EpochMetrics, type StepProgress } from './core/train/trainer.js';
-export { trainRun, createRun, TRAIN_DEFAULTS, type TrainRunOptions } from './node/run/train-run.js';
-export { loadRun, readRunConfig, readMetrics, restoreModel, saveNetworks, runPaths, type RunConfig } from './node/run/run-folder.js';
-export { generateImages, reconstructImages, renderGenerated, renderReconstructions } from './core/train/snapshots.js';
-
-// evaluation
-export { evaluateLoss, type LossSummary } from './core/eval/loss.js';
-export { evaluateModel, codesAndReconstructions, representationProbes, type Evaluation } from './core/eval/evaluate.js';
-export { iwaeLogLikelihood, type IwaeOptions, type IwaeResult } from './core/eval/iwae.js';
-export * as metrics from './core/eval/metrics/index.js';
-
-// pictures and files
-export { encodeImageGrid, type GridOptions } from './core/viz/grid.js';
-export * as plots from './core/viz/plots/index.js';
-export { saveNetwork, loadNetwork } from './node/files/tfjs-files.js';
-export { encodeNpy, decodeNpy } from './core/io/npy.js';
-export { writeFileAtomic } from './node/files/atomic.js';
+// files
+export { writeFileAtomic, atomicWriter, FileSystemError } from './node/files/atomic.js';
+export { svgToPng, writePlot } from './node/files/raster.js';
 
 // the CLI, for embedding
 export { main as runCli } from './cli/main.js';
-
-// applications (issue 5)
-export * as detect from './core/apps/detect/index.js';
-export { denoiseDataset, denoiseQuality, parseCorrupt, stackedVersions, tableRowsCsv, type DenoiseOptions, type DenoiseQuality, type DenoiseResult } from './core/apps/denoise/index.js';
-export { checkImputeSettings, imputeIteratively, imputeDataset, featureMeans, scaledTableMeans, meanImpute, rmseWhere, randomMask, imageMask, repeatMask, parseMask, type ImputeOptions, type ImputeResult, type DatasetImputation, type ImputationScore, type MaskSpec } from './core/apps/impute/index.js';
-export * as search from './core/apps/search/index.js';
-export * as compress from './core/apps/compress/index.js';
-export * as edit from './core/apps/edit/index.js';
-export * as interpolate from './core/apps/interpolate/index.js';
-
-// speed (issue 6)
-export { adam, FusedAdamOptimizer } from './core/train/optimizers/adam.js';
-export { FastDense } from './core/models/shared/layers.js';
-export { BatchBuffer } from './core/data/batches.js';
-export { chooseWorkers, defaultWorkers } from './node/parallel/engines.js';

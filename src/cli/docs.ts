@@ -1,27 +1,31 @@
-/** docs/cli.md, generated from the same option table that drives parsing and --help. */
+/** docs/cli.md, generated from the same command table and schemas that drive parsing and --help. */
 import type { ModelDefinition } from '../core/models/types.js';
-import { COMMANDS, type OptionSpec } from './options.js';
-import { commandOptionSpecs } from './parse.js';
+import { COMMANDS } from './commands.js';
+import { flagsOf, type FlagSpec } from './flags.js';
+import { flagExtras } from './help.js';
+import { commandFlags } from './parse.js';
 
-function row(spec: Pick<OptionSpec, 'name' | 'arg' | 'type' | 'description' | 'choices' | 'default'>): string {
-  const flag = `\`--${spec.name}${spec.arg ? ` ${spec.arg}` : ''}\``;
-  const extras = [spec.choices ? `one of ${spec.choices.map((c) => `\`${c}\``).join(', ')}` : '', spec.default !== undefined ? `default \`${spec.default}\`` : ''].filter(Boolean).join('; ');
-  return `| ${flag} | ${spec.description.replace(/\|/g, '\\|')}${extras ? ` (${extras})` : ''} |`;
+function row(spec: FlagSpec): string {
+  const flag = `\`--${spec.name}${spec.type === 'boolean' ? '' : ` ${spec.arg ?? 'VALUE'}`}\``;
+  const extras = flagExtras(spec);
+  return `| ${flag} | ${spec.description.replace(/\|/g, '\\|')}${extras ? ` (${extras.replace(/\|/g, '\\|')})` : ''} |`;
 }
 
 export function renderCliMarkdown(models: readonly ModelDefinition[]): string {
-  const out = ['# latentkit command line', '', 'Generated from the option table in `src/cli/options.ts` and the model registry (`npm run docs`); `latentkit <command> --help` prints the same.', ''];
+  const out = ['# latentkit command line', '', 'Generated from the command table in `src/cli/commands.ts`, the request schemas in `src/core/requests/` and the model registry (`npm run docs`); `latentkit <command> --help` prints the same.', ''];
+  const modelKeys = new Set(models.flatMap((m) => Object.keys(m.options.shape)));
   for (const command of COMMANDS) {
     out.push(`## latentkit ${command.name}`, '', `${command.summary}.`, '', '```', command.usage, '```', '', '| option | meaning |', '| --- | --- |');
-    for (const spec of commandOptionSpecs(command)) out.push(row(spec));
+    for (const spec of commandFlags(command, models).filter((f) => !modelKeys.has(f.key))) out.push(row(spec));
     out.push('');
   }
-  out.push('## Models', '', 'Model-specific options of `latentkit train`:', '');
+  out.push('## Models', '', 'Model-specific options of `latentkit train` (and `detect fit`):', '');
   for (const m of models) {
     out.push(`### --model ${m.name}`, '', `${m.summary}.`, '');
-    if (m.options.length > 0) {
+    const flags = flagsOf(m.options.shape);
+    if (flags.length > 0) {
       out.push('| option | meaning |', '| --- | --- |');
-      for (const o of m.options) out.push(row({ name: o.flag, type: 'string', description: o.description, choices: o.choices }));
+      for (const spec of flags) out.push(row(spec));
       out.push('');
     }
   }

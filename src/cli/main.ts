@@ -1,15 +1,13 @@
-/** The `latentkit` command: parse, dispatch to a lazily loaded command, map errors to exit codes. */
-import { isUsageError, UsageError } from '../core/errors.js';
+/** The `latentkit` command: parse and check, dispatch to a lazily loaded command, map errors to exit codes. */
+import { isUsageError, kebabCase, FieldError, UsageError } from '../core/errors.js';
+import type { ModelDefinition } from '../core/models/types.js';
 import { VERSION } from '../core/version.js';
+import { findCommand, type CommandIO } from './commands.js';
 import { commandHelp, generalHelp } from './help.js';
-import { findCommand, type CommandIO } from './options.js';
 import { parseCommandLine } from './parse.js';
-import type { ConfigOption, ModelDefinition } from '../core/models/types.js';
 
 async function registeredModels(): Promise<ModelDefinition[]> {
-  const { loadBuiltinModels } = await import('../core/models/discover.js');
   const { listModelDefinitions } = await import('../core/models/registry.js');
-  await loadBuiltinModels();
   return listModelDefinitions();
 }
 
@@ -24,37 +22,40 @@ function interruptSignal(io: Pick<CommandIO, 'stderr'>): { signal: AbortSignal; 
   return { signal: controller.signal, release: () => process.off('SIGINT', onSigint) };
 }
 
+/** A problem with one field, spelled as its flag. */
+export function errorLine(err: UsageError): string {
+  return err instanceof FieldError ? err.render((field) => `--${kebabCase(field)}`) : err.message;
+}
+
 /** Run the CLI with `argv` (no node/script prefix); resolves to the exit code. */
 export async function main(argv: string[], io: Omit<CommandIO, 'signal'> = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const verbose = argv.includes('--verbose');
   const { signal, release } = interruptSignal(io);
   try {
-    const needsModels = findCommand(argv[0] ?? '')?.modelOptions === true;
-    const models = needsModels ? await registeredModels() : [];
-    const modelOptions: ConfigOption[] = models.flatMap((m) => [...m.options]);
-    const parsed = parseCommandLine(argv, modelOptions);
-    if (parsed.values.version) {
+    const command = findCommand(argv[0] ?? '');
+    const models = command?.models ? await registeredModels() : [];
+    const parsed = parseCommandLine(argv, models);
+    if (parsed.version) {
       io.stdout.write(`${VERSION}\n`);
       return 0;
     }
     if (parsed.help || !parsed.command) {
-      io.stdout.write(parsed.command ? commandHelp(parsed.command, models) : generalHelp(VERSION));
+      io.stdout.write(parsed.command ? commandHelp(parsed.command, parsed.command.models ? await registeredModels() : []) : generalHelp(VERSION));
       return 0;
     }
-    // Read by the wasm kernels when they first share a product out (src/backend/threads.ts).
-    if (parsed.values.threads !== undefined) {
-      if ((parsed.values.threads as number) < 1) throw new UsageError('--threads must be at least 1');
-      process.env.LATENTKIT_THREADS = String(parsed.values.threads);
-    }
     const { run } = await parsed.command.load();
-    return await run(parsed.values, parsed.positionals, { ...io, signal });
+    return await run({ request: parsed.request as never, cli: parsed.cli, positionals: parsed.positionals, io: { ...io, signal } });
   } catch (err) {
     if (isUsageError(err)) {
-      io.stderr.write(`latentkit: error: ${err.message}\n`);
+      io.stderr.write(`latentkit: error: ${errorLine(err)}\n`);
       if (verbose && err.stack) io.stderr.write(`${err.stack}\n`);
       return 2;
     }
     const e = err as Error;
+    if (e?.name === 'FileSystemError') {
+      io.stderr.write(`latentkit: error: ${e.message}\n`);
+      return 1;
+    }
     io.stderr.write(`latentkit: unexpected error: ${e?.message ?? String(err)}${verbose ? '' : ' (run with --verbose for details)'}\n`);
     if (verbose && e?.stack) io.stderr.write(`${e.stack}\n`);
     return 1;

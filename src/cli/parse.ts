@@ -1,38 +1,25 @@
-/** Turning argv into a command and typed option values (no command runs here). */
+/** Turning argv into a command and a checked request (no command runs here). */
 import { parseArgs } from 'node:util';
 import { UsageError } from '../core/errors.js';
-import type { ConfigOption } from '../core/models/types.js';
-import { COMMANDS, findCommand, findOption, type CommandSpec, type OptionSpec, type OptionValues } from './options.js';
+import type { ModelDefinition } from '../core/models/types.js';
+import { parseRequest } from '../core/requests/validate.js';
+import { CLI_KEYS, COMMANDS, findCommand, type CliFlags, type CommandSpec } from './commands.js';
+import { flagsOf, requestFrom, type FlagSpec } from './flags.js';
 
 export interface ParsedCommandLine {
   command?: CommandSpec;
-  values: OptionValues;
+  /** The job's request: flag values under their request keys, checked, defaults filled in. */
+  request: Record<string, unknown>;
+  /** The CLI's own flags (--out, --json, --quiet, ...). */
+  cli: CliFlags;
   positionals: string[];
   help: boolean;
+  version: boolean;
 }
 
-/** Model options (from the registry) in the option-table shape; a flag shared by models appears once. */
-export function modelOptionSpecs(options: readonly ConfigOption[]): OptionSpec[] {
-  const byName = new Map<string, OptionSpec>();
-  for (const o of options) {
-    if (byName.has(o.flag)) continue;
-    const type = o.type === 'integer' ? 'integer' : o.type === 'number' ? 'number' : 'string';
-    byName.set(o.flag, { name: o.flag, type, description: o.description, choices: o.choices });
-  }
-  return [...byName.values()];
-}
-
-function convert(spec: OptionSpec, raw: string | boolean): string | number | boolean {
-  if (spec.type === 'boolean') return raw;
-  const text = String(raw);
-  if (spec.type === 'string') {
-    if (spec.choices && !spec.choices.includes(text)) throw new UsageError(`--${spec.name} must be one of ${spec.choices.join(', ')}, got '${text}'`);
-    return text;
-  }
-  const value = text.trim() === '' ? Number.NaN : Number(text);
-  if (!Number.isFinite(value)) throw new UsageError(`--${spec.name} must be a number, got '${text}'`);
-  if (spec.type === 'integer' && !Number.isInteger(value)) throw new UsageError(`--${spec.name} must be an integer, got '${text}'`);
-  return value;
+/** The flags of a command (its request's fields, the models' options for training commands, the CLI's own). */
+export function commandFlags(command: CommandSpec, models: readonly ModelDefinition[] = []): FlagSpec[] {
+  return flagsOf(command.shape(models));
 }
 
 function explainParseError(err: unknown, command: CommandSpec): UsageError {
@@ -57,46 +44,9 @@ function joinNegativeNumbers(args: readonly string[]): string[] {
   return out;
 }
 
-/**
- * Parse `argv` (without node and script). `modelOptions` are the registered
- * models' flags, needed only for commands that train.
- */
-export function parseCommandLine(argv: readonly string[], modelOptions: readonly ConfigOption[] = []): ParsedCommandLine {
-  const [first, ...rest] = argv;
-  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
-    return { values: {}, positionals: [], help: true, command: first === 'help' && rest[0] ? findCommand(rest[0]) : undefined };
-  }
-  if (first === '--version' || first === '-v') return { values: { version: true }, positionals: [], help: false };
-  const command = findCommand(first);
-  if (!command) throw new UsageError(`unknown command '${first}' (commands: ${COMMANDS.map((c) => c.name).join(', ')})`);
-  const specs = commandOptionSpecs(command, modelOptions);
-  const config = Object.fromEntries(specs.map((s) => [s.name, { type: s.type === 'boolean' ? 'boolean' : 'string' }])) as Record<string, { type: 'boolean' | 'string' }>;
-  let parsed;
-  try {
-    parsed = parseArgs({ args: joinNegativeNumbers(rest), options: config, strict: true, allowPositionals: true });
-  } catch (err) {
-    throw explainParseError(err, command);
-  }
-  const values: OptionValues = {};
-  for (const spec of specs) {
-    const raw = parsed.values[spec.name];
-    if (raw !== undefined) values[spec.name] = convert(spec, raw as string | boolean);
-  }
-  const help = values.help === true;
-  if (!help) checkPositionals(command, parsed.positionals);
-  return { command, values, positionals: parsed.positionals, help };
-}
-
-export function commandOptionSpecs(command: CommandSpec, modelOptions: readonly ConfigOption[] = []): OptionSpec[] {
-  const own = command.options.map(findOption);
-  return command.modelOptions ? [...own, ...modelOptionSpecs(modelOptions).filter((m) => !own.some((o) => o.name === m.name))] : own;
-}
-
 function checkPositionals(command: CommandSpec, positionals: string[]): void {
   const expected = command.positionals ?? [];
-  if (positionals.length > expected.length) {
-    throw new UsageError(`unexpected argument '${positionals[expected.length]}' for 'latentkit ${command.name}'`);
-  }
+  if (positionals.length > expected.length) throw new UsageError(`unexpected argument '${positionals[expected.length]}' for 'latentkit ${command.name}'`);
   expected.forEach((p, i) => {
     const value = positionals[i];
     if (value === undefined) throw new UsageError(`'latentkit ${command.name}' needs ${p.name}${p.choices ? ` (one of ${p.choices.join(', ')})` : ''}`);
@@ -104,9 +54,32 @@ function checkPositionals(command: CommandSpec, positionals: string[]): void {
   });
 }
 
-/** A required option, or a UsageError naming it. */
-export function requireOption<T extends string | number>(values: OptionValues, name: string, command: string): T {
-  const value = values[name];
-  if (value === undefined || value === '') throw new UsageError(`'latentkit ${command}' needs --${name}`);
-  return value as T;
+/**
+ * Parse `argv` (without node and script) and check it against the command's
+ * request schema. `models` are the registered models, needed only by
+ * commands that train (their options are flags).
+ */
+export function parseCommandLine(argv: readonly string[], models: readonly ModelDefinition[] = []): ParsedCommandLine {
+  const [first, ...rest] = argv;
+  const none = { request: {}, cli: {}, positionals: [], help: false, version: false };
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') return { ...none, help: true, command: first === 'help' && rest[0] ? findCommand(rest[0]) : undefined };
+  if (first === '--version' || first === '-v') return { ...none, version: true };
+  const command = findCommand(first);
+  if (!command) throw new UsageError(`unknown command '${first}' (commands: ${COMMANDS.map((c) => c.name).join(', ')})`);
+  const specs = commandFlags(command, models);
+  const options = Object.fromEntries(specs.map((s) => [s.name, { type: s.type === 'boolean' ? 'boolean' : 'string' }])) as Record<string, { type: 'boolean' | 'string' }>;
+  let parsed;
+  try {
+    parsed = parseArgs({ args: joinNegativeNumbers(rest), options, strict: true, allowPositionals: true });
+  } catch (err) {
+    throw explainParseError(err, command);
+  }
+  if (parsed.values.help === true) return { ...none, command, help: true };
+  checkPositionals(command, parsed.positionals);
+  const given = requestFrom(specs, parsed.values as Record<string, string | boolean | undefined>);
+  const schema = command.schema({ positionals: parsed.positionals, given: new Set(Object.keys(given)), models });
+  const checked = parseRequest(schema, given) as Record<string, unknown>;
+  const request = Object.fromEntries(Object.entries(checked).filter(([k]) => !CLI_KEYS.has(k)));
+  const cli = Object.fromEntries(Object.entries(checked).filter(([k]) => CLI_KEYS.has(k))) as CliFlags;
+  return { command, request, cli, positionals: parsed.positionals, help: false, version: false };
 }

@@ -1,9 +1,10 @@
-/** latentkit compress: a dataset's codes, quantised to --bits per dimension, into a .lkz file; with size and quality. */
-import { compressDataset, type CompressionReport } from '../../core/apps/compress/index.js';
-import { UsageError } from '../../core/errors.js';
+/** `latentkit compress`: a dataset's codes, quantised to --bits per dimension, into a .lkz file; with size and quality. */
+import { compressJob } from '../../core/jobs/compress.js';
+import type { CompressionReport } from '../../core/apps/compress/index.js';
+import type { CompressRequest } from '../../core/requests/jobs.js';
 import { writeFileAtomic } from '../../node/files/atomic.js';
-import type { CommandRun } from '../options.js';
-import { loadDataFor, openRun, outputPath } from './common.js';
+import type { Invocation } from '../commands.js';
+import { jobContext, printJson } from './context.js';
 
 function summary(r: CompressionReport, out: string): string {
   return (
@@ -15,19 +16,10 @@ function summary(r: CompressionReport, out: string): string {
   );
 }
 
-export const run: CommandRun = async (values, _positionals, io) => {
-  const out = outputPath(values, 'compress', ['.lkz']);
-  const bits = (values.bits as number | undefined) ?? 8;
-  if (bits < 1 || bits > 16) throw new UsageError(`--bits must be in 1..16, got ${bits}`);
-  const { model, config } = await openRun(values, 'compress');
-  try {
-    const ds = await loadDataFor(config, values);
-    const { bytes, report } = compressDataset(model, ds, bits);
-    writeFileAtomic(out, bytes);
-    if (values.json) io.stdout.write(`${JSON.stringify({ out, dataset: ds.name, split: ds.split, ...report })}\n`);
-    else io.stdout.write(summary(report, out));
-    return 0;
-  } finally {
-    model.dispose();
-  }
-};
+export async function run({ request, cli, io }: Invocation<CompressRequest>): Promise<number> {
+  const { bytes, report, dataset, split } = await compressJob(request, await jobContext(io, request, cli));
+  writeFileAtomic(cli.out!, bytes);
+  if (cli.json) printJson(io, { out: cli.out!, dataset, split, ...report });
+  else io.stdout.write(summary(report, cli.out!));
+  return 0;
+}

@@ -1,38 +1,15 @@
-import * as path from 'node:path';
-import { writeFileAtomic } from '../../node/files/atomic.js';
+/** `latentkit encode`: the code of every example, as CSV or .npy. */
+import { codesCsv, codesTable, encodeJob } from '../../core/jobs/encode.js';
 import { encodeNpy } from '../../core/io/npy.js';
-import { encodeCodes } from '../../core/models/inference.js';
-import type { CommandRun } from '../options.js';
-import { loadDataFor, openRun, outputPath } from './common.js';
+import type { EncodeRequest } from '../../core/requests/jobs.js';
+import { writeFileAtomic } from '../../node/files/atomic.js';
+import type { Invocation } from '../commands.js';
+import { jobContext } from './context.js';
 
-function toCsv(labels: Int32Array, codes: Float32Array, latent: number): string {
-  const header = ['label', ...Array.from({ length: latent }, (_, i) => `z${i + 1}`)].join(',');
-  const rows = [header];
-  for (let i = 0; i < labels.length; i++) rows.push(`${labels[i]},${Array.from(codes.subarray(i * latent, (i + 1) * latent)).join(',')}`);
-  return `${rows.join('\n')}\n`;
+export async function run({ request, cli, io }: Invocation<EncodeRequest>): Promise<number> {
+  const result = await encodeJob(request, await jobContext(io, request, cli));
+  const npy = cli.out!.toLowerCase().endsWith('.npy');
+  writeFileAtomic(cli.out!, npy ? encodeNpy(codesTable(result), [result.n, result.latent + 1]) : codesCsv(result));
+  io.stdout.write(`wrote ${result.n} codes of size ${result.latent} to ${cli.out!}\n`);
+  return 0;
 }
-
-/** [n, 1 + latent]: the label as the first column, as in the CSV. */
-function toNpy(labels: Int32Array, codes: Float32Array, latent: number): Uint8Array {
-  const table = new Float32Array(labels.length * (latent + 1));
-  for (let i = 0; i < labels.length; i++) {
-    table[i * (latent + 1)] = labels[i];
-    table.set(codes.subarray(i * latent, (i + 1) * latent), i * (latent + 1) + 1);
-  }
-  return encodeNpy(table, [labels.length, latent + 1]);
-}
-
-export const run: CommandRun = async (values, _positionals, io) => {
-  const out = outputPath(values, 'encode', ['.csv', '.npy']);
-  const { model, config } = await openRun(values, 'encode');
-  try {
-    const ds = await loadDataFor(config, values);
-    const codes = encodeCodes(model, ds);
-    const latent = model.config.latent;
-    writeFileAtomic(out, path.extname(out).toLowerCase() === '.npy' ? toNpy(ds.labels, codes, latent) : toCsv(ds.labels, codes, latent));
-    io.stdout.write(`wrote ${ds.n} codes of size ${latent} to ${out}\n`);
-    return 0;
-  } finally {
-    model.dispose();
-  }
-};

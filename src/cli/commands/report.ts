@@ -1,20 +1,13 @@
-/** `latentkit report`: one self-contained HTML file of a run (built by src/viz/figures/report.ts). */
+/** `latentkit report`: one self-contained HTML file of a run. */
+import { reportJob } from '../../core/jobs/report.js';
+import type { ReportRequest } from '../../core/requests/jobs.js';
 import { writeFileAtomic } from '../../node/files/atomic.js';
-import { readMetrics } from '../../node/run/run-folder.js';
-import { buildReport } from '../../core/viz/figures/index.js';
-import type { CommandRun } from '../options.js';
-import { loadDataFor, openRun, outputPath } from './common.js';
+import type { Invocation } from '../commands.js';
+import { jobContext } from './context.js';
 
-export const run: CommandRun = async (values, _positionals, io) => {
-  const out = outputPath(values, 'report', ['.html', '.htm']);
-  const { dir, config, model } = await openRun(values, 'report');
-  try {
-    const ds = await loadDataFor(config, values, { split: 'test' });
-    const html = await buildReport({ config, model, metrics: readMetrics(dir), name: dir }, ds, { seed: (values.seed as number | undefined) ?? 0 });
-    writeFileAtomic(out, html);
-    io.stdout.write(`wrote the report of ${dir} (${ds.name} ${ds.split}, ${ds.n} examples) to ${out}\n`);
-    return 0;
-  } finally {
-    model.dispose();
-  }
-};
+export async function run({ request, cli, io }: Invocation<ReportRequest>): Promise<number> {
+  const result = await reportJob(request, await jobContext(io, request, cli));
+  writeFileAtomic(cli.out!, result.html);
+  io.stdout.write(`wrote the report of ${request.run} (${result.dataset} ${result.split}, ${result.examples} examples) to ${cli.out!}\n`);
+  return 0;
+}

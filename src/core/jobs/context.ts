@@ -9,7 +9,7 @@ import type { LoadContext } from '../data/spec.js';
 import { UsageError } from '../errors.js';
 import type { Autoencoder } from '../models/types.js';
 import type { RunConfig } from '../run/config.js';
-import { loadRun } from '../run/run.js';
+import { loadStoredRun } from '../run/run.js';
 import type { RunStore } from '../run/store.js';
 
 /** A run opened for a job: its files, its config, its model (the job disposes of the model). */
@@ -57,7 +57,7 @@ export function memoryContext(runs: Record<string, RunStore>, files: Record<stri
 export async function openRun(ctx: JobContext, run: string): Promise<OpenedRun> {
   const store = await ctx.openStore(run);
   await ensureBackend();
-  return { store, ...(await loadRun(store)) };
+  return { store, ...(await loadStoredRun(store)) };
 }
 
 /** Run `body` on the run a request names, disposing of its model afterwards. */

@@ -13,7 +13,7 @@ import type { Autoencoder } from '../models/types.js';
 import { PLOT_KINDS, plotRequest, type PlotRequest } from '../requests/jobs.js';
 import { parseRequest } from '../requests/validate.js';
 import type { RunConfig } from '../run/config.js';
-import { readMetrics, readRunConfig } from '../run/run.js';
+import { readStoredConfig, readStoredMetrics } from '../run/run.js';
 import type { Picture } from '../viz/grid.js';
 import { fitCodeGaussian, manifoldImage, reconstructionsImage, samplesImage } from '../viz/figures/images.js';
 import { withRun, type JobContext } from './context.js';
@@ -75,8 +75,8 @@ const MODEL_KINDS: Record<Exclude<PlotKind, 'curves'>, Draw> = {
 /** Curves need only metrics.jsonl: no model, no backend. */
 async function curves(request: PlotRequest, ctx: JobContext): Promise<PlotResult> {
   const store = await ctx.openStore(request.run);
-  await readRunConfig(store);
-  const metrics = await readMetrics(store);
+  await readStoredConfig(store);
+  const metrics = await readStoredMetrics(store);
   if (metrics.length === 0) throw new UsageError(`${store.name} has no training metrics (metrics.jsonl is missing or empty)`);
   const { curvesPlot } = await import('../viz/figures/curves.js');
   const figure = await curvesPlot(metrics);

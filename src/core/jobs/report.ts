@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { dataForRun } from '../data/spec.js';
 import { reportRequest } from '../requests/jobs.js';
 import { parseRequest } from '../requests/validate.js';
-import { readMetrics } from '../run/run.js';
+import { readStoredMetrics } from '../run/run.js';
 import { withRun, type JobContext } from './context.js';
 
 export interface ReportResult {
@@ -18,7 +18,7 @@ export async function reportJob(input: z.input<typeof reportRequest>, ctx: JobCo
   return withRun(ctx, request.run, async ({ store, config, model }) => {
     const { buildReport } = await import('../viz/figures/report.js');
     const ds = await dataForRun(config, { ...request, split: 'test' }, ctx.load);
-    const html = await buildReport({ config, model, metrics: await readMetrics(store), name: store.name }, ds, { seed: request.seed });
+    const html = await buildReport({ config, model, metrics: await readStoredMetrics(store), name: store.name }, ds, { seed: request.seed });
     return { html, dataset: ds.name, split: ds.split, examples: ds.n };
   });
 }

@@ -16,7 +16,7 @@ import { modelInputOf, trainRequestSchema, type TrainRequest, type TrainRequestI
 import { parseRequest } from '../requests/validate.js';
 import { hasCheckpoint, loadCheckpoint } from '../run/checkpoint.js';
 import { RUN_FORMAT, RUN_FORMAT_VERSION, type RunConfig } from '../run/config.js';
-import { readRunConfig, truncateMetrics, writeRunConfig } from '../run/run.js';
+import { readStoredConfig, truncateMetrics, writeStoredConfig } from '../run/run.js';
 import { MemoryRunStore, type RunStore } from '../run/store.js';
 import { runWriter } from '../run/writer.js';
 import type { EngineFactory } from '../train/engine.js';
@@ -91,7 +91,7 @@ export async function trainJob(input: TrainRequestInput, options: TrainJobOption
   const store = options.store ?? new MemoryRunStore(`${request.model}-${request.dataset}`);
   try {
     if (splits.trainSet.n < 1) throw new FieldError('dataset', `${request.dataset} has no training examples`);
-    await writeRunConfig(store, config);
+    await writeStoredConfig(store, config);
     const result = await train(model, splits.trainSet, splits.testSet, {
       ...config.training,
       hooks: runWriter(store, { seed: request.seed, pictures: options.pictures }),
@@ -117,7 +117,7 @@ export interface ResumeOptions extends Omit<TrainJobOptions, 'store'> {
 
 /** Continue a run from its checkpoint, on the data it was trained on. */
 export async function resumeJob(store: RunStore, options: ResumeOptions = {}): Promise<TrainJobResult> {
-  const config = await readRunConfig(store);
+  const config = await readStoredConfig(store);
   if (!(await hasCheckpoint(store))) throw new UsageError(`${store.name} has no checkpoint to resume from`);
   const epochs = options.epochs ?? config.training.epochs;
   if (!Number.isInteger(epochs) || epochs < 1) throw new FieldError('epochs', `must be a positive integer, got ${epochs}`);
@@ -127,7 +127,7 @@ export async function resumeJob(store: RunStore, options: ResumeOptions = {}): P
   try {
     if (epochs !== config.training.epochs) {
       config.training.epochs = epochs;
-      await writeRunConfig(store, config);
+      await writeStoredConfig(store, config);
     }
     await truncateMetrics(store, checkpoint.state.epochsCompleted);
     const { batchSize, lr, seed } = config.training;

@@ -25,13 +25,13 @@ export const RUN_FILES = {
 
 export type { EpochMetrics };
 
-export async function readRunConfig(store: RunStore): Promise<RunConfig> {
+export async function readStoredConfig(store: RunStore): Promise<RunConfig> {
   const bytes = await store.read(RUN_FILES.config);
   if (!bytes) throw new UsageError(`${store.name} is not a latentkit run folder (no config.json)`);
   return parseRunConfig(bytesText(bytes), `${store.name}/${RUN_FILES.config}`);
 }
 
-export async function writeRunConfig(store: RunStore, config: RunConfig): Promise<void> {
+export async function writeStoredConfig(store: RunStore, config: RunConfig): Promise<void> {
   await store.write(RUN_FILES.config, textBytes(formatRunConfig(config)));
 }
 
@@ -96,13 +96,13 @@ export async function restoreModel(config: RunConfig, store: RunStore, folder: s
 }
 
 /** config.json and the trained model of a run. */
-export async function loadRun(store: RunStore): Promise<{ config: RunConfig; model: Autoencoder }> {
-  const config = await readRunConfig(store);
+export async function loadStoredRun(store: RunStore): Promise<{ config: RunConfig; model: Autoencoder }> {
+  const config = await readStoredConfig(store);
   return { config, model: await restoreModel(config, store) };
 }
 
 /** metrics.jsonl as rows, skipping a torn last line. */
-export async function readMetrics(store: RunStore): Promise<EpochMetrics[]> {
+export async function readStoredMetrics(store: RunStore): Promise<EpochMetrics[]> {
   const bytes = await store.read(RUN_FILES.metrics);
   if (!bytes) return [];
   const rows: EpochMetrics[] = [];
@@ -125,7 +125,7 @@ export async function appendMetrics(store: RunStore, row: EpochMetrics): Promise
 
 /** Keep only the metrics of epochs ≤ `epochs` (when resuming). */
 export async function truncateMetrics(store: RunStore, epochs: number): Promise<void> {
-  const kept = (await readMetrics(store)).filter((row) => row.epoch <= epochs);
+  const kept = (await readStoredMetrics(store)).filter((row) => row.epoch <= epochs);
   await store.write(RUN_FILES.metrics, textBytes(kept.map((r) => `${JSON.stringify(r)}\n`).join('')));
 }
 

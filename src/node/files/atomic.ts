@@ -123,3 +123,57 @@ export function appendLine(target: string, line: string): void {
     throw fileError(err, target);
   }
 }
+
+/** A file written piece by piece that appears under its name only when committed. */
+export interface AtomicWriter {
+  write(text: string | Uint8Array): void;
+  /** Flush and move into place. */
+  commit(): void;
+  /** Remove what was written. */
+  abort(): void;
+}
+
+export function atomicWriter(target: string): AtomicWriter {
+  const tmp = tempName(target);
+  let fd: number;
+  try {
+    fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true });
+    fd = fs.openSync(tmp, 'w');
+  } catch (err) {
+    throw fileError(err, target);
+  }
+  let open = true;
+  const close = () => {
+    if (open) fs.closeSync(fd);
+    open = false;
+  };
+  const abort = () => {
+    try {
+      close();
+    } finally {
+      fs.rmSync(tmp, { force: true });
+    }
+  };
+  return {
+    write(data) {
+      try {
+        if (typeof data === 'string') fs.writeSync(fd, data);
+        else fs.writeSync(fd, data);
+      } catch (err) {
+        abort();
+        throw fileError(err, target);
+      }
+    },
+    commit() {
+      try {
+        fs.fsyncSync(fd);
+        close();
+        fs.renameSync(tmp, target);
+      } catch (err) {
+        abort();
+        throw fileError(err, target);
+      }
+    },
+    abort,
+  };
+}

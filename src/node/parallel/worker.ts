@@ -6,7 +6,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, setComputeThreads, type BackendChoice } from '../backend/index.js';
-import { loadBuiltinModels } from '../../core/models/discover.js';
 import { getModelDefinition } from '../../core/models/registry.js';
 import type { Autoencoder } from '../../core/models/types.js';
 import { Rng } from '../../core/random.js';
@@ -23,7 +22,6 @@ async function buildReplica(): Promise<{ model: Autoencoder; optimizer: tf.Optim
   await initBackend(init.backend as BackendChoice);
   // Every core already runs a replica.
   setComputeThreads(1);
-  await loadBuiltinModels();
   const model = getModelDefinition(init.config.model).create(init.config, new Rng(0));
   for (const [name, net] of Object.entries(model.networks)) {
     const current = net.getWeights();

@@ -15,7 +15,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunConfig } from '../../core/run/config.js';
-import { loadRun as loadRunFrom, readMetrics as readMetricsFrom, readRunConfig as readConfigFrom, RUN_FILES } from '../../core/run/run.js';
+import { loadStoredRun as loadRunFrom, readStoredMetrics as readMetricsFrom, readStoredConfig as readConfigFrom, RUN_FILES } from '../../core/run/run.js';
 import type { EpochMetrics } from '../../core/train/trainer.js';
 import type { Autoencoder } from '../../core/models/types.js';
 import { UsageError } from '../../core/errors.js';

@@ -1,5 +1,5 @@
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type * as Vega from 'vega';
+import type { TopLevelSpec } from 'vega-lite';
 
 /** The font family every plot uses; {@link svgToPng} ships it. */
 export const PLOT_FONT = 'DejaVu Sans';
@@ -31,13 +31,15 @@ export const PLOT_CONFIG = {
 const offline = (): Promise<never> => Promise.reject(new Error('latentkit plots load no external resources'));
 
 /** A Vega loader that refuses every request, so rendering never reaches a network or file. */
-const noLoader: vega.Loader = { load: offline, sanitize: offline, http: offline, file: offline };
+const noLoader: Vega.Loader = { load: offline, sanitize: offline, http: offline, file: offline };
 
 /**
  * Render a complete Vega-Lite spec to an SVG string, headless (no canvas, no
  * browser) and offline.
  */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  // Vega and Vega-Lite load with the first plot, not with latentkit.
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const { spec: vgSpec } = compile(spec);
   const view = new vega.View(vega.parse(vgSpec), { renderer: 'none', loader: noLoader, logLevel: vega.Error });
   try {
