@@ -11,11 +11,10 @@
 // lists calls and ms per step; the wrappers cost a little, so compare runs with
 // the same flags. --stock-adam uses tf.train.adam instead of latentkit's fused Adam.
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, loadBuiltinModels, getModelDefinition, loadDataset, Rng } from '../dist/index.js';
+import { initBackend, getModelDefinition, loadDataset, Rng } from '../dist/index.js';
 
 const args = process.argv.slice(2);
 const backend = await initBackend(args.find((a) => !a.startsWith('--') && Number.isNaN(Number(a))) ?? 'wasm');
-await loadBuiltinModels();
 const stepsIndex = args.indexOf('--steps');
 const STEPS = stepsIndex >= 0 ? Number(args[stepsIndex + 1]) : 30;
 

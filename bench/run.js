@@ -23,7 +23,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, loadBuiltinModels, getModelDefinition, loadDataset, train, iwaeLogLikelihood, forEachBatch, Rng } from '../dist/index.js';
+import { initBackend, getModelDefinition, loadDataset, train, iwaeLogLikelihood, forEachBatch, Rng, createEngine } from '../dist/index.js';
 import { setComputeThreads } from '../dist/node/backend/threads.js';
 import { adam } from '../dist/core/train/optimizers/adam.js';
 
@@ -34,7 +34,6 @@ const option = (name, fallback) => {
   return i >= 0 ? args[i + 1] : fallback;
 };
 const backend = await initBackend(option('backend', 'wasm'));
-await loadBuiltinModels();
 const STEPS = Number(option('steps', 64));
 const ROUNDS = Number(option('rounds', 3));
 const BATCH = 128;
@@ -74,7 +73,7 @@ async function trainStepMs(trainSet, testSet, steps, workers = 1) {
   const model = buildVae();
   const reports = [];
   await train(model, trainSet, testSet, {
-    epochs: 1000, batchSize: BATCH, lr: 1e-3, seed: 0, workers, maxSteps: READ_EVERY + steps,
+    epochs: 1000, batchSize: BATCH, lr: 1e-3, seed: 0, workers, engine: createEngine, maxSteps: READ_EVERY + steps,
     onStep: (p) => reports.push({ step: p.step, t: performance.now() }),
   });
   model.dispose();

@@ -21,7 +21,7 @@ import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../dist/node/backend/index.js';
 import { loadDataset } from '../dist/core/data/load.js';
-import { loadBuiltinModels } from '../dist/core/models/discover.js';
+import '../dist/node/data/datasets.js';
 import { getModelDefinition } from '../dist/core/models/registry.js';
 import { Rng } from '../dist/core/random.js';
 import { train } from '../dist/core/train/trainer.js';
@@ -70,7 +70,6 @@ function extremesPicture(test, scores) {
 }
 
 const backend = await initBackend(values.backend);
-await loadBuiltinModels();
 const trainAll = await loadDataset('mnist', { split: 'train', quiet: true });
 const test = await loadDataset('mnist', { split: 'test', quiet: true });
 const definition = getModelDefinition(values.model);

@@ -19,7 +19,6 @@ export { Rng } from './core/random.js';
 // engine
 export { initBackend, ensureBackend, backendCandidates, setBackendPlatform, basePlatform, type BackendPlatform } from './core/backend/init.js';
 export { BACKEND_CHOICES, type BackendChoice, type BackendName } from './core/backend/choices.js';
-export { installLatentkitWasmKernels, registerWasmKernels, registerAddedKernels } from './core/backend/kernels/register.js';
 
 // requests: one schema per job (types, ranges, defaults; JSON Schema via zod)
 export * from './core/requests/index.js';
@@ -77,5 +76,3 @@ export * as compress from './core/apps/compress/index.js';
 export * as edit from './core/apps/edit/index.js';
 export * as interpolate from './core/apps/interpolate/index.js';
 
-// the wasm backend's fast read-back
-export { installFastWasmRead } from './core/backend/wasm/read.js';

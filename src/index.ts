@@ -34,4 +34,8 @@ export { writeFileAtomic, atomicWriter, FileSystemError } from './node/files/ato
 export { svgToPng, writePlot } from './node/files/raster.js';
 
 // the CLI, for embedding
-export { main as runCli } from './cli/main.js';
+/** Run the command line in-process (loaded on first call). */
+export async function runCli(...args: Parameters<typeof import('./cli/main.js').main>): ReturnType<typeof import('./cli/main.js').main> {
+  const { main } = await import('./cli/main.js');
+  return main(...args);
+}

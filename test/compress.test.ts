@@ -163,7 +163,7 @@ describe('compressing codes of a model', () => {
     const bytes = imagePng(image, [28, 28, 1]);
     expect(pngSize(image, [28, 28, 1])).toBe(bytes.length);
     expect(bytes[25]).toBe(0); // IHDR colour type: greyscale
-    const back = PNG.sync.read(bytes);
+    const back = PNG.sync.read(Buffer.from(bytes));
     expect([back.width, back.height]).toEqual([28, 28]);
     for (let p = 0; p < 28 * 28; p++) expect(back.data[4 * p]).toBe(Math.round(255 * image[p]!));
   });

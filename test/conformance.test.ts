@@ -12,8 +12,10 @@ import { listModelDefinitions } from '../src/core/models/registry.js';
 import type { Autoencoder, Batch, ModelDefinition } from '../src/core/models/types.js';
 import { Rng } from '../src/core/random.js';
 import { UsageError } from '../src/core/errors.js';
-import { restoreModel, saveNetworks, type RunConfig } from '../src/node/run/run-folder.js';
-import { setup, tempDir } from './helpers.js';
+import type { RunConfig } from '../src/core/run/config.js';
+import { restoreModel, saveModel } from '../src/core/run/run.js';
+import { MemoryRunStore } from '../src/core/run/store.js';
+import { setup } from './helpers.js';
 
 await setup('wasm');
 const definitions = listModelDefinitions();
@@ -105,10 +107,10 @@ describe.each(cases)('model %s, --arch %s', (_name, arch, def) => {
   it('save then reload through the registry gives identical outputs', async (ctx) => {
     if (skipIfRefused()) return ctx.skip();
     const model = build(def);
-    const dir = tempDir();
-    await saveNetworks(model, `${dir}/model`);
+    const store = new MemoryRunStore();
+    await saveModel(store, model);
     const config = { model: model.config, networks: Object.keys(model.networks) } as unknown as RunConfig;
-    const reloaded = await restoreModel(config, `${dir}/model`);
+    const reloaded = await restoreModel(config, store);
     const batch = makeBatch(data, null, 0, 8);
     const z = tf.randomNormal([4, 3], 0, 1, 'float32', 5) as tf.Tensor2D;
     const labels = tf.tensor1d([0, 1, 2, 3], 'int32');

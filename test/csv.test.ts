@@ -2,12 +2,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadDataFor } from '../src/cli/commands/common.js';
 import { loadCsvSplits } from '../src/core/data/csv/table.js';
-import type { RunConfig } from '../src/node/run/run-folder.js';
+import { dataForRun } from '../src/core/data/spec.js';
+import type { RunConfig } from '../src/core/run/config.js';
+import { fileTextSource } from '../src/node/files/text.js';
+import '../src/node/data/datasets.js';
 import { mulberry32 } from '../src/core/random.js';
 import { fitPca } from '../src/core/eval/metrics/pca.js';
-import { loadBuiltinModels } from '../src/core/models/discover.js';
 import { getModelDefinition } from '../src/core/models/registry.js';
 import type { DataInfo } from '../src/core/models/types.js';
 import { tempDir, cli } from './helpers.js';
@@ -51,7 +52,7 @@ describe('latentkit on a CSV table', () => {
     expect(config.data.table.scaler.kind).toBe('standard');
 
     // The same split and scaling through the library: the best rank-2 linear reconstruction.
-    const { trainSet, testSet } = await loadCsvSplits(`csv:${file}`, { labelColumn: 'y', ignoreColumns: ['id'] });
+    const { trainSet, testSet } = await loadCsvSplits(`csv:${file}`, fileTextSource(file), { labelColumn: 'y', ignoreColumns: ['id'] });
     const pca = fitPca(trainSet.images, trainSet.n, 8, 2);
     const back = pca.reconstruct(pca.project(testSet.images, testSet.n), testSet.n);
     let pcaError = 0;
@@ -125,7 +126,6 @@ describe('loss defaults for real-valued (standardized) tables', () => {
   const real: DataInfo = { shape: [1, 8, 1], numClasses: 1, domain: 'real' };
   const unit: DataInfo = { shape: [1, 8, 1], numClasses: 1 };
   const resolve = async (model: string, input: Record<string, unknown>, data: DataInfo) => {
-    await loadBuiltinModels();
     const definition = getModelDefinition(model);
     return definition.resolveConfig({ ...definition.exampleInput, latent: 2, ...input }, data) as unknown as Record<string, unknown>;
   };
@@ -133,39 +133,39 @@ describe('loss defaults for real-valued (standardized) tables', () => {
   it('the AE family defaults to MSE and refuses BCE on real data; [0, 1] data keeps BCE', async () => {
     for (const model of ['ae', 'dae', 'sae', 'cae']) expect((await resolve(model, {}, real)).loss, model).toBe('mse');
     expect((await resolve('ae', {}, unit)).loss).toBe('bce');
-    await expect(resolve('ae', { loss: 'bce' }, real)).rejects.toThrow(/--loss bce needs data in \[0, 1\]/);
+    await expect(resolve('ae', { loss: 'bce' }, real)).rejects.toThrow(/loss bce needs data in \[0, 1\]/);
   });
 
   it('the VAE family defaults to a Gaussian decoder and refuses Bernoulli and --recon-weight on real data', async () => {
     for (const model of ['vae', 'cvae']) expect((await resolve(model, {}, { ...real, numClasses: 2 })).decoder, model).toBe('gaussian');
     expect((await resolve('vae', {}, unit)).decoder).toBe('bernoulli');
-    await expect(resolve('vae', { decoder: 'bernoulli' }, real)).rejects.toThrow(/--decoder bernoulli needs data in \[0, 1\]/);
-    await expect(resolve('vae', { reconWeight: 100 }, real)).rejects.toThrow(/--recon-weight/);
+    await expect(resolve('vae', { decoder: 'bernoulli' }, real)).rejects.toThrow(/decoder bernoulli needs data in \[0, 1\]/);
+    await expect(resolve('vae', { reconWeight: 100 }, real)).rejects.toThrow(/reconWeight/);
   });
 });
 
-describe('loadDataFor (apply commands) on csv:FILE', () => {
+describe('dataForRun (the data a run is applied to) on csv:FILE', () => {
   it("reads every row with the run's schema, takes --classes and another --label-column, and refuses runs without a table", async () => {
     const dir = tempDir();
     const file = path.join(dir, 'rows.csv');
     const lines = ['id,c1,c2,y,flag'];
     for (let i = 0; i < 30; i++) lines.push(`r${i},${i},${i % 4},${i % 3 === 0 ? 'b' : 'a'},${i % 5 === 0 ? 1 : 0}`);
     fs.writeFileSync(file, `${lines.join('\n')}\n`);
-    const { schema } = await loadCsvSplits(`csv:${file}`, { labelColumn: 'y', ignoreColumns: ['id', 'flag'] });
+    const { schema } = await loadCsvSplits(`csv:${file}`, fileTextSource(file), { labelColumn: 'y', ignoreColumns: ['id', 'flag'] });
     const config = { data: { dataset: `csv:${file}`, shape: [1, 2, 1], numClasses: 2, table: schema }, model: { inputShape: [1, 2, 1] } } as unknown as RunConfig;
 
-    const all = await loadDataFor(config, {});
+    const all = await dataForRun(config, {});
     expect(all.n).toBe(30);
     expect(all.classNames).toEqual(['a', 'b']);
-    const bs = await loadDataFor(config, { classes: '1' });
+    const bs = await dataForRun(config, { classes: [1] });
     expect(bs.n).toBe(10); // rows 0, 3, ..., 27
     expect(Array.from(bs.table!.lines!.slice(0, 3))).toEqual([2, 5, 8]);
-    const flagged = await loadDataFor(config, { 'label-column': 'flag' });
+    const flagged = await dataForRun(config, { labelColumn: 'flag' });
     expect(Array.from(flagged.labels).filter((l) => l === 1)).toHaveLength(6);
     expect(flagged.classNames).toBeUndefined();
-    await expect(loadDataFor(config, { 'label-column': 'c1' })).rejects.toThrow(/feature column/);
+    await expect(dataForRun(config, { labelColumn: 'c1' })).rejects.toThrow(/feature column/);
 
     const imageRun = { data: { dataset: 'sprites', numClasses: 3 }, model: { inputShape: [28, 28, 1] } } as unknown as RunConfig;
-    await expect(loadDataFor(imageRun, { dataset: `csv:${file}` })).rejects.toThrow(/trained on sprites, not a CSV table/);
+    await expect(dataForRun(imageRun, { dataset: `csv:${file}` })).rejects.toThrow(/trained on sprites, not a CSV table/);
   });
 });

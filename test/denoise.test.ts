@@ -10,7 +10,7 @@ import type { Dataset } from '../src/core/data/types.js';
 import { UsageError } from '../src/core/errors.js';
 import type { Autoencoder } from '../src/core/models/types.js';
 import { trainRun } from '../src/node/run/train-run.js';
-import { setup, tempDir, cli } from './helpers.js';
+import { cli, readPicture, setup, tempDir } from './helpers.js';
 
 /** A model that returns its input: "cleaning" changes nothing. */
 function identityModel(shape: [number, number, number]): Autoencoder {
@@ -19,6 +19,7 @@ function identityModel(shape: [number, number, number]): Autoencoder {
     networks: {},
     generative: false,
     conditional: false,
+    likelihood: 'gaussian',
     forward: () => {
       throw new Error('not used');
     },
@@ -58,7 +59,7 @@ describe('measuring and drawing', () => {
     const black = new Float32Array(3);
     const white = new Float32Array(3).fill(1);
     // 3 one-pixel images, 2 per row: rows black 1-2, white 1-2, black 3 + grey, white 3 + grey.
-    const png = PNG.sync.read(stackedVersions([black, white], 3, shape, 2));
+    const png = readPicture(stackedVersions([black, white], 3, shape, 2));
     expect([png.width, png.height]).toEqual([2 + 3 * 2, 4 + 5 * 2]);
     const at = (col: number, row: number) => png.data[4 * ((2 + 3 * row) * png.width + 2 + 3 * col)];
     expect([at(0, 0), at(1, 0), at(0, 1), at(1, 1), at(0, 2), at(1, 2), at(0, 3), at(1, 3)]).toEqual([0, 0, 255, 255, 0, 128, 255, 128]);
@@ -91,7 +92,7 @@ describe('a trained DAE on sprites, library and CLI', () => {
   beforeAll(async () => {
     cwd = tempDir();
     run = path.join(cwd, 'runs/dae');
-    const trained = await trainRun({ out: run, model: 'dae', modelInput: { hidden: [96], latent: 12, noise: 'mask:0.5' }, dataset: 'sprites', limit: 2000, epochs: 3, batchSize: 32, lr: 2e-3, backend: 'wasm', quiet: true });
+    const trained = await trainRun({ model: 'dae', hidden: [96], latent: 12, noise: 'mask:0.5', dataset: 'sprites', limit: 2000, epochs: 3, batchSize: 32, lr: 2e-3, backend: 'wasm' }, { out: run });
     model = trained.model;
     testSet = await loadDataset('sprites', { split: 'test', limit: 300 });
   }, 120_000);

@@ -13,9 +13,8 @@ import { UsageError } from '../src/core/errors.js';
 import { getModelDefinition } from '../src/core/models/registry.js';
 import type { Autoencoder } from '../src/core/models/types.js';
 import { mulberry32, Rng } from '../src/core/random.js';
-import { createRun } from '../src/node/run/train-run.js';
-import { train } from '../src/core/train/trainer.js';
-import { setup, tempDir, cli } from './helpers.js';
+import { trainRun } from '../src/node/run/train-run.js';
+import { cli, readPicture, setup, tempDir } from './helpers.js';
 
 /** A 4-example, 1×2×1 dataset with labels, factors and (optionally) a csv table. */
 function tinyDataset(extra: Partial<Dataset> = {}): Dataset {
@@ -144,9 +143,8 @@ describe('edit on a small sprites VAE', () => {
     const trainSet = await loadDataset('sprites', { split: 'train', limit: 2000 });
     testSet = await loadDataset('sprites', { split: 'test', limit: 600 });
     const settings = { epochs: 2, batchSize: 32, lr: 5e-3, seed: 0 };
-    const created = await createRun({ dir: runDir, modelName: 'vae', modelInput: { hidden: [64], latent: 4 }, trainSet, datasetName: 'sprites', backend: 'wasm', limit: 2000, ...settings });
-    model = created.model;
-    await train(model, trainSet, testSet, { ...settings, runDir, workers: 1, testLimit: 200 });
+    const trained = await trainRun({ model: 'vae', hidden: [64], latent: 4, dataset: 'sprites', backend: 'wasm', limit: trainSet.n, workers: 1, ...settings }, { out: runDir, testLimit: 200 });
+    model = trained.model;
   }, 120_000);
 
   it('α = 0 decodes to the plain reconstruction, and the call leaks no tensors', () => {
@@ -203,7 +201,7 @@ describe('edit on a small sprites VAE', () => {
   it('draws the originals above a row per α', () => {
     const result = editExamples(model, testSet, { attribute: 'label:2', alphas: [-1, 0, 1], n: 4 });
     expect(result.examples.every((i) => testSet.labels[i] !== 2)).toBe(true);
-    const png = PNG.sync.read(editImage(result, testSet.shape));
+    const png = readPicture(editImage(result, testSet.shape));
     expect([png.width, png.height]).toEqual([4 * 30 + 2, 4 * 30 + 2]);
   });
 

@@ -4,14 +4,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { initBackend, type BackendChoice } from '../src/node/backend/index.js';
-import { loadBuiltinModels } from '../src/core/models/discover.js';
+import '../src/node/data/datasets.js';
+import type { Picture } from '../src/core/viz/grid.js';
 
 export const DATA_DIR = process.env.LATENTKIT_DATA_DIR;
 export const hasMnist = DATA_DIR !== undefined && fs.existsSync(path.join(DATA_DIR, 'mnist'));
 
 export async function setup(backend: BackendChoice = 'wasm'): Promise<void> {
   await initBackend(backend);
-  await loadBuiltinModels();
 }
 
 export function tempDir(prefix = 'latentkit-test-'): string {
@@ -25,4 +25,9 @@ export const BIN = path.resolve(__dirname, '../bin/latentkit.js');
 export function cli(args: string[], cwd: string): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: process.env });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A picture as pngjs would read it back: width, height and RGBA bytes. */
+export function readPicture(picture: Picture): { width: number; height: number; data: Uint8ClampedArray } {
+  return { width: picture.width, height: picture.height, data: picture.rgba };
 }

@@ -9,6 +9,7 @@ import { featureMeans, imageMask, imputeDataset, imputeIteratively, meanImpute, 
 import { loadDataset } from '../src/core/data/load.js';
 import type { Dataset } from '../src/core/data/types.js';
 import { UsageError } from '../src/core/errors.js';
+import { decodeImage } from '../src/core/io/image.js';
 import type { Autoencoder } from '../src/core/models/types.js';
 import { Rng } from '../src/core/random.js';
 import { trainRun } from '../src/node/run/train-run.js';
@@ -22,6 +23,7 @@ function linearModel(p: number[][]): Autoencoder {
     config: { model: 'linear', arch: 'mlp', inputShape: [1, d, 1], numClasses: 1, hidden: [], latent: d, activation: 'linear' },
     networks: {},
     generative: false,
+    likelihood: 'gaussian',
     conditional: false,
     forward: () => {
       throw new Error('not used');
@@ -85,11 +87,12 @@ describe('masks', () => {
       fs.writeFileSync(path.join(dir, name), PNG.sync.write(png));
       return path.join(dir, name);
     };
-    const mask = imageMask(write('bottom.png', 4, 6, (_x, y) => y >= 3), [6, 4, 1]);
+    const maskOf = (file: string) => imageMask(decodeImage(fs.readFileSync(file), file, [6, 4, 1]), file, [6, 4, 1]);
+    const mask = maskOf(write('bottom.png', 4, 6, (_x, y) => y >= 3));
     expect(Array.from(mask)).toEqual([...new Array(12).fill(0), ...new Array(12).fill(1)]);
-    expect(() => imageMask(write('small.png', 3, 6, () => true), [6, 4, 1])).toThrow(/3×6 pixels but the model expects 4×6/);
-    expect(() => imageMask(write('black.png', 4, 6, () => false), [6, 4, 1])).toThrow(/no white pixels/);
-    expect(() => imageMask(path.join(dir, 'none.png'), [6, 4, 1])).toThrow(UsageError);
+    expect(() => maskOf(write('small.png', 3, 6, () => true))).toThrow(/3×6 pixels but the model expects 4×6/);
+    expect(() => maskOf(write('black.png', 4, 6, () => false))).toThrow(/no white pixels/);
+    expect(() => maskOf(write('white.png', 4, 6, () => true))).toThrow(UsageError);
   });
 });
 
@@ -180,7 +183,7 @@ describe('a trained DAE on sprites, library and CLI', () => {
   beforeAll(async () => {
     cwd = tempDir();
     run = path.join(cwd, 'runs/dae');
-    const trained = await trainRun({ out: run, model: 'dae', modelInput: { hidden: [96], latent: 12, noise: 'mask:0.5' }, dataset: 'sprites', limit: 2000, epochs: 3, batchSize: 32, lr: 2e-3, backend: 'wasm', quiet: true });
+    const trained = await trainRun({ model: 'dae', hidden: [96], latent: 12, noise: 'mask:0.5', dataset: 'sprites', limit: 2000, epochs: 3, batchSize: 32, lr: 2e-3, backend: 'wasm' }, { out: run });
     model = trained.model;
     testSet = await loadDataset('sprites', { split: 'test', limit: 300 });
   }, 120_000);

@@ -12,9 +12,8 @@ import { loadDataset } from '../src/core/data/load.js';
 import type { Dataset } from '../src/core/data/types.js';
 import { UsageError } from '../src/core/errors.js';
 import type { Autoencoder } from '../src/core/models/types.js';
-import { createRun } from '../src/node/run/train-run.js';
-import { train } from '../src/core/train/trainer.js';
-import { setup, tempDir, cli } from './helpers.js';
+import { trainRun } from '../src/node/run/train-run.js';
+import { cli, readPicture, setup, tempDir } from './helpers.js';
 
 const DIM = 28 * 28;
 
@@ -46,9 +45,8 @@ describe('interpolate on a small sprites VAE', () => {
     const trainSet = await loadDataset('sprites', { split: 'train', limit: 512 });
     ds = await loadDataset('sprites', { split: 'test', limit: 20 });
     const settings = { epochs: 1, batchSize: 64, lr: 3e-3, seed: 0 };
-    const created = await createRun({ dir: runDir, modelName: 'vae', modelInput: { hidden: [32], latent: 4 }, trainSet, datasetName: 'sprites', backend: 'wasm', limit: 512, ...settings });
-    model = created.model;
-    await train(model, trainSet, ds, { ...settings, runDir, workers: 1 });
+    const trained = await trainRun({ model: 'vae', hidden: [32], latent: 4, dataset: 'sprites', backend: 'wasm', limit: trainSet.n, workers: 1, ...settings }, { out: runDir, testLimit: 20 });
+    model = trained.model;
   }, 60_000);
 
   it('t = 0 and t = 1 are exactly the two codes and decode to the two reconstructions; no tensor leaks', () => {
@@ -80,7 +78,7 @@ describe('interpolate on a small sprites VAE', () => {
 
   it('the picture is one row: original, decoded path, original', () => {
     const r = interpolateExamples(model, ds, { from: 2, to: 5, steps: 4 });
-    const png = PNG.sync.read(interpolateImage(r, ds));
+    const png = readPicture(interpolateImage(r, ds));
     expect([png.width, png.height]).toEqual([6 * 30 + 2, 30 + 2]);
     // The first cell (pixels 2..29) holds example 2 itself: compare its grey levels.
     for (let y = 0; y < 28; y++) {

@@ -144,14 +144,15 @@ describe('the index file', () => {
     const ds = { table: { columns: ['a', 'b'], missing: new Uint8Array(2), scaler: { kind: 'standard', offset: [1, 2], scale: [2, 4], mean: [3, 6] } } } as unknown as Dataset;
     // Row 1: a is empty -> training mean 3 -> (3 - 1) / 2 = 1; b = 10 -> (10 - 2) / 4 = 2.
     // Row 2: (0 - 1) / 2, (0 - 2) / 4. Row 3: (5 - 1) / 2; b is NA -> mean 6 -> (6 - 2) / 4.
-    const queries = readCsvQueries(file, ds);
+    const read = (d: Dataset) => readCsvQueries(fs.readFileSync(file, 'utf8'), file, d);
+    const queries = read(ds);
     expect(queries.map((q) => Array.from(q.x))).toEqual([[1, 2], [-0.5, -0.5], [2, 1]]);
     expect(queries.map((q) => q.name)).toEqual(['q.csv row 1', 'q.csv row 2', 'q.csv row 3']);
-    expect(() => readCsvQueries(file, { table: undefined } as unknown as Dataset)).toThrow(/needs a csv dataset/);
+    expect(() => read({ table: undefined } as unknown as Dataset)).toThrow(/needs a csv dataset/);
     fs.writeFileSync(file, 'a,b\n1,2\n3,x\n');
-    expect(() => readCsvQueries(file, ds)).toThrow(/line 3, column 'b': 'x' is not a number/);
+    expect(() => read(ds)).toThrow(/line 3, column 'b': 'x' is not a number/);
     fs.writeFileSync(file, 'a,b\n"1,2\n');
-    expect(() => readCsvQueries(file, ds)).toThrow(/line 2: .*quote/);
+    expect(() => read(ds)).toThrow(/line 2: .*quote/);
   });
 });
 

@@ -1,5 +1,6 @@
 /** Turning argv into a command and a checked request (no command runs here). */
 import { parseArgs } from 'node:util';
+import { z } from 'zod';
 import { UsageError } from '../core/errors.js';
 import type { ModelDefinition } from '../core/models/types.js';
 import { parseRequest } from '../core/requests/validate.js';
@@ -77,6 +78,8 @@ export function parseCommandLine(argv: readonly string[], models: readonly Model
   if (parsed.values.help === true) return { ...none, command, help: true };
   checkPositionals(command, parsed.positionals);
   const given = requestFrom(specs, parsed.values as Record<string, string | boolean | undefined>);
+  // Types and ranges first, whichever action the flags select; then what the action requires.
+  parseRequest(z.object(command.shape(models)).partial(), given);
   const schema = command.schema({ positionals: parsed.positionals, given: new Set(Object.keys(given)), models });
   const checked = parseRequest(schema, given) as Record<string, unknown>;
   const request = Object.fromEntries(Object.entries(checked).filter(([k]) => !CLI_KEYS.has(k)));

@@ -6,6 +6,9 @@
  * Backends load when first started, not on import.
  */
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core's gradients are registered by tfjs-layers' entry; training needs them
+// even when no layer was imported yet.
+import '@tensorflow/tfjs-layers';
 import { FieldError, UsageError } from '../errors.js';
 import { BACKEND_CHOICES, type BackendChoice, type BackendName } from './choices.js';
 

@@ -9,6 +9,7 @@
 import { FieldError } from '../errors.js';
 import type { RunConfig } from '../run/config.js';
 import type { ScaleKind } from './csv/scaler.js';
+import { CSV_PREFIX } from './csv/table.js';
 import type { TableSchema } from './csv/schema.js';
 import { loadDataset, loadSplits, takeFirst, type LoadOptions, type Splits } from './load.js';
 import { selectClasses } from './select.js';
@@ -84,7 +85,8 @@ export async function dataForRun(config: RunConfig, spec: DataSpec, context: Loa
   const dataset = spec.dataset ?? config.data.dataset;
   const schema = readingSchema(config, spec);
   const { classes, limit } = spec;
-  const table = schema !== undefined && dataset.startsWith('csv:');
+  const table = schema !== undefined && dataset.startsWith(CSV_PREFIX);
+  if (!schema && dataset.startsWith(CSV_PREFIX)) throw new FieldError('dataset', `${dataset} is a table, but this run was trained on ${config.data.dataset}, not a CSV table`);
   if (!table) refuseTableFields(spec, dataset);
   const ds = await loadDataset(dataset, {
     ...context,

@@ -61,7 +61,7 @@ function measureHeart(): { cy: number; radius: number } {
   return { cy, radius };
 }
 
-const HEART = measureHeart();
+let heart: { cy: number; radius: number } | undefined;
 const SIN60 = Math.sqrt(3) / 2;
 
 /**
@@ -80,7 +80,8 @@ function insideUnit(shape: number, u: number, v: number): boolean {
     case 2: // equilateral triangle, circumradius 1 (inradius 0.5), apex up
       return v <= 0.5 && -SIN60 * u - 0.5 * v <= 0.5 && SIN60 * u - 0.5 * v <= 0.5;
     default: // heart
-      return rawHeart(u * HEART.radius, -v * HEART.radius + HEART.cy);
+      heart ??= measureHeart();
+      return rawHeart(u * heart.radius, -v * heart.radius + heart.cy);
   }
 }
 

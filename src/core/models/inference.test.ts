@@ -5,12 +5,11 @@ import { initBackend } from '../../node/backend/index.js';
 import type { Dataset } from '../data/types.js';
 import { Rng } from '../random.js';
 import { decodeCodes, encodeCodes } from './inference.js';
-import { getModelDefinition, loadBuiltinModels } from '../../index.js';
+import { getModelDefinition } from './registry.js';
 
 describe.each(['wasm', 'cpu'] as const)('encodeCodes and decodeCodes on %s', (backend) => {
   beforeAll(async () => {
     await initBackend(backend);
-    await loadBuiltinModels();
   });
 
   it('equal one encode and one decode of everything, with a last batch that is not full, and leak nothing', () => {

@@ -49,10 +49,17 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
   }
 }
 
-/** The field an issue is about: its path joined with dots (an unknown key names itself). */
+/** The field an issue is about: its path's keys joined with dots (an unknown key names itself). */
 export function issueField(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') return [...issue.path, issue.keys[0]].join('.');
-  return issue.path.length === 0 ? 'request' : issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') return [...issue.path.filter((p) => typeof p === 'string'), issue.keys[0]].join('.');
+  const keys = issue.path.filter((p) => typeof p === 'string');
+  return keys.length === 0 ? 'request' : keys.join('.');
+}
+
+/** "item 2 " when the issue is about an element of a list (a comma list on the command line). */
+function itemOf(issue: z.core.$ZodIssue): string {
+  const index = issue.path.find((p) => typeof p === 'number');
+  return index === undefined ? '' : `item ${Number(index) + 1} `;
 }
 
 /** The FieldError of a failed parse (its first issue). */
@@ -61,7 +68,7 @@ export function fieldErrorOf(error: z.ZodError): FieldError {
   // A custom check that threw a FieldError itself keeps its own wording.
   const params = (issue as { params?: { field?: string; problem?: string } }).params;
   if (issue.code === 'custom' && params?.problem) return new FieldError(params.field ?? issueField(issue), params.problem);
-  return new FieldError(issueField(issue), describeIssue(issue));
+  return new FieldError(issueField(issue), `${itemOf(issue)}${describeIssue(issue)}`);
 }
 
 /**

@@ -10,9 +10,10 @@ import { evaluateLoss } from '../eval/loss.js';
 import { getModelDefinition } from '../models/registry.js';
 import { Rng } from '../random.js';
 import { loadRun, readMetrics } from '../../node/run/run-folder.js';
-import { createOptimizer } from '../../node/parallel/optimizer.js';
+import { createEngine } from '../../node/parallel/engines.js';
+import { trainRun } from '../../node/run/train-run.js';
+import { createOptimizer } from './optimizer.js';
 import { train } from './trainer.js';
-import { createRun } from '../../node/run/train-run.js';
 
 beforeAll(async () => {
   await setup('wasm');
@@ -47,18 +48,18 @@ describe.skipIf(!hasMnist)('training the VAE on MNIST', () => {
 describe('run folders', () => {
   it('the same seed gives the same run, and save then load gives the same outputs', async () => {
     const trainSet = await loadDataset('sprites', { split: 'train', limit: 600 });
-    const testSet = await loadDataset('sprites', { split: 'test', limit: 200 });
+    const testSet = await loadDataset('sprites', { split: 'test' });
     const runs = [tempDir(), tempDir()];
     const results = [];
     for (const dir of runs) {
-      const { model } = await createRun({ dir, modelName: 'vae', modelInput: { hidden: [64], latent: 4 }, trainSet, datasetName: 'sprites', seed: 7, backend: 'wasm', epochs: 2, batchSize: 64, lr: 1e-3, limit: 600 });
-      results.push(await train(model, trainSet, testSet, { epochs: 2, batchSize: 64, lr: 1e-3, seed: 7, runDir: dir }));
-      model.dispose();
+      const result = await trainRun({ model: 'vae', dataset: 'sprites', limit: trainSet.n, hidden: [64], latent: 4, seed: 7, epochs: 2, batchSize: 64, backend: 'wasm' }, { out: dir });
+      results.push(result);
+      result.model.dispose();
     }
     expect(results[0].metrics.map((m) => m.test_loss)).toEqual(results[1].metrics.map((m) => m.test_loss));
     const files = ['config.json', 'metrics.jsonl', 'model/encoder/model.json', 'model/decoder/weights.bin', 'samples/epoch-2-generated.png', 'samples/epoch-2-reconstructed.png'];
     for (const f of files) expect(fs.existsSync(path.join(runs[0], f)), f).toBe(true);
-    expect(readMetrics(runs[0]).map((m) => m.epoch)).toEqual([1, 2]);
+    expect((await readMetrics(runs[0])).map((m) => m.epoch)).toEqual([1, 2]);
 
     const a = await loadRun(runs[0]);
     const b = await loadRun(runs[0]);
@@ -123,7 +124,7 @@ describe('the step loop', () => {
       const expectedStep = Math.floor(position / 50) + 1;
       const def = getModelDefinition('ae');
       const model = def.create(def.resolveConfig({ hidden: [16], latent: 2 }, { shape: trainSet.shape, numClasses: 1 }), new Rng(1));
-      const attempt = train(model, trainSet, testSet, { epochs: 2, batchSize: 50, lr: 1e-3, seed: 9, workers });
+      const attempt = train(model, trainSet, testSet, { epochs: 2, batchSize: 50, lr: 1e-3, seed: 9, workers, engine: createEngine });
       await expect(attempt).rejects.toThrow(new RegExp(`at epoch 1, step ${expectedStep};`));
       model.dispose();
     });
@@ -136,7 +137,7 @@ describe('the step loop', () => {
     const model = def.create(def.resolveConfig({ hidden: [16], latent: 2 }, { shape: trainSet.shape, numClasses: 1 }), new Rng(1));
     const before = tf.memory().numTensors;
     // 4 steps per epoch: 6 steps end inside epoch 2.
-    const result = await train(model, trainSet, testSet, { epochs: 5, batchSize: 50, lr: 1e-3, seed: 1, maxSteps: 6, workers: 2 });
+    const result = await train(model, trainSet, testSet, { epochs: 5, batchSize: 50, lr: 1e-3, seed: 1, maxSteps: 6, workers: 2, engine: createEngine });
     expect(result.steps).toBe(6);
     expect(result.metrics.map((m) => m.epoch)).toEqual([1]);
     expect(tf.memory().numTensors).toBe(before);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { backendCandidates, enableRelaxedSimd, initBackend } from './index.js';
+import { enableRelaxedSimd, initBackend, nodeBackendCandidates as backendCandidates } from './index.js';
+import { backendCandidates as coreCandidates, basePlatform } from '../../core/backend/init.js';
 import { gemmCodegen } from '../../core/backend/kernels/gemm/simd_gemm.js';
 
 describe('backend selection', () => {
@@ -18,12 +19,17 @@ describe('backend selection', () => {
     expect(() => backendCandidates('tensorflow', { tensorflow: false })).toThrow(/@tensorflow\/tfjs-node/);
   });
 
+  it('webgl is for browsers: refused in Node, first in a page with a canvas', () => {
+    expect(() => backendCandidates('webgl', { tensorflow: false })).toThrow(/backend webgl is not available here/);
+    expect(coreCandidates('auto', { ...basePlatform, auto: ['webgl', 'wasm', 'cpu'], unavailable: () => undefined })).toEqual(['webgl', 'wasm', 'cpu']);
+  });
+
   it('initBackend activates the chosen backend; auto lands on wasm here', async () => {
-    expect(await initBackend('cpu', { tensorflow: false })).toBe('cpu');
+    expect(await initBackend('cpu')).toBe('cpu');
     expect(tf.getBackend()).toBe('cpu');
-    expect(await initBackend('auto', { tensorflow: false })).toBe('wasm');
+    expect(await initBackend('auto')).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
-    await expect(initBackend('metal' as never)).rejects.toThrow(/unknown backend 'metal'/);
+    await expect(initBackend('metal' as never)).rejects.toThrow(/backend must be one of/);
   });
 
   it('the transpose-first wasm matMul agrees with the cpu backend', async () => {
@@ -31,7 +37,7 @@ describe('backend selection', () => {
     const b = [...Array(5 * 4)].map((_, i) => Math.cos(i));
     const results: Record<string, number[][]> = {};
     for (const name of ['cpu', 'wasm'] as const) {
-      await initBackend(name, { tensorflow: false });
+      await initBackend(name);
       const dataIdsBefore = tf.engine().backend.numDataIds();
       results[name] = tf.tidy(() => {
         const A = tf.tensor2d(a, [6, 5]);

@@ -3,7 +3,6 @@
  * place atomically, reporting progress on stderr.
  */
 import { createHash } from 'node:crypto';
-import cliProgress from 'cli-progress';
 import { writeFileAtomic } from '../files/atomic.js';
 
 /** Options of {@link downloadVerified}. */
@@ -28,7 +27,8 @@ function silentProgress(): Progress {
   return { update: () => undefined, stop: () => undefined };
 }
 
-function barProgress(stream: NodeJS.WriteStream, label: string, total: number): Progress {
+async function barProgress(stream: NodeJS.WriteStream, label: string, total: number): Promise<Progress> {
+  const { default: cliProgress } = await import('cli-progress');
   // Count bytes (exact percentages even for small files), display megabytes.
   const formatValue = (v: number, _o: unknown, type: string): string => (type === 'value' || type === 'total' ? (v / MB).toFixed(1) : String(v));
   const bar = new cliProgress.SingleBar(
@@ -57,7 +57,7 @@ function lineProgress(stream: NodeJS.WriteStream, label: string, total: number |
   };
 }
 
-function makeProgress(options: DownloadOptions, label: string, total: number | undefined): Progress {
+async function makeProgress(options: DownloadOptions, label: string, total: number | undefined): Promise<Progress> {
   if (options.quiet) return silentProgress();
   const stream = options.stream ?? process.stderr;
   if (stream.isTTY && total) return barProgress(stream, label, total);
@@ -92,7 +92,7 @@ async function fetchChecked(url: string, md5: string, label: string, options: Do
   const response = await (options.fetch ?? fetch)(url);
   if (!response.ok) throw new Error(`HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
   const length = Number(response.headers.get('content-length')) || undefined;
-  const progress = makeProgress(options, label, length);
+  const progress = await makeProgress(options, label, length);
   let bytes: Uint8Array;
   try {
     bytes = await readBody(response, progress);

@@ -5,7 +5,8 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../core/errors.js';
 import { md5Hex } from './download.js';
-import { encodeIdx, readIdxDataset } from '../../core/data/idx.js';
+import { encodeIdx } from '../../core/data/idx.js';
+import { readIdxDataset } from './idx-files.js';
 import { defaultCacheRoot, locateDataset, REMOTE_DATASETS, type RemoteDataset } from './sources.js';
 
 const realDataDir = process.env.LATENTKIT_DATA_DIR;

@@ -5,54 +5,70 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { setup, tempDir } from '../../../test/helpers.js';
 import { loadDataset } from '../../core/data/load.js';
 import { DivergenceError } from '../../core/errors.js';
-import { readMetrics, readRunConfig } from './run-folder.js';
-import { createRun, trainRun } from './train-run.js';
-import { loadCheckpoint } from './checkpoint.js';
+import { loadCheckpoint } from '../../core/run/checkpoint.js';
+import { runWriter } from '../../core/run/writer.js';
 import { train } from '../../core/train/trainer.js';
+import { DirectoryRunStore } from './directory-store.js';
+import { loadRun, readMetrics, readRunConfig } from './run-folder.js';
+import { resumeRun, trainRun } from './train-run.js';
 
 const BIN = path.resolve(__dirname, '../../../bin/latentkit.js');
-const SMALL = { model: 'vae', modelInput: { hidden: [48], latent: 4 }, dataset: 'sprites', limit: 1500, batchSize: 100, seed: 3, quiet: true, backend: 'wasm' as const };
+const SMALL = { model: 'vae', hidden: [48], latent: 4, dataset: 'sprites', limit: 1500, batchSize: 100, seed: 3, backend: 'wasm' as const };
+const strip = (rows: Record<string, number>[]) => rows.map(({ seconds: _s, samples_per_second: _r, ...rest }) => rest);
 
 beforeAll(async () => {
   await setup('wasm');
 });
 
-describe('checkpoints and --resume', () => {
+describe('checkpoints and resuming', () => {
   it('resuming after 2 of 4 epochs reproduces the uninterrupted run', async () => {
     const full = tempDir();
-    const a = await trainRun({ ...SMALL, out: full, epochs: 4 });
-    a.model.dispose();
+    (await trainRun({ ...SMALL, epochs: 4 }, { out: full })).model.dispose();
     const split = tempDir();
-    const b1 = await trainRun({ ...SMALL, out: split, epochs: 2 });
-    b1.model.dispose();
-    const b2 = await trainRun({ out: split, resume: true, epochs: 4, quiet: true, backend: 'wasm' });
-    b2.model.dispose();
-    const strip = (rows: Record<string, number>[]) => rows.map(({ seconds, samples_per_second, ...rest }) => rest);
-    const expected = strip(readMetrics(full));
-    const got = strip(readMetrics(split));
+    (await trainRun({ ...SMALL, epochs: 2 }, { out: split })).model.dispose();
+    (await resumeRun(split, { epochs: 4, backend: 'wasm' })).model.dispose();
+    const expected = strip(await readMetrics(full));
+    const got = strip(await readMetrics(split));
     expect(got.map((r) => r.epoch)).toEqual([1, 2, 3, 4]);
-    for (let i = 0; i < 4; i++) for (const key of Object.keys(expected[i])) expect(got[i][key]).toBeCloseTo(expected[i][key], 3);
-    expect(readRunConfig(split).training.epochs).toBe(4);
+    for (let i = 0; i < 4; i++) for (const key of Object.keys(expected[i]!)) expect(got[i]![key]).toBeCloseTo(expected[i]![key]!, 3);
+    expect((await readRunConfig(split)).training.epochs).toBe(4);
   });
 
   it('a NaN loss stops training with the epoch and step, keeping the last good checkpoint', async () => {
     const dir = tempDir();
-    const first = await trainRun({ ...SMALL, out: dir, epochs: 1 });
-    first.model.dispose();
-    const config = readRunConfig(dir);
-    const checkpoint = await loadCheckpoint(dir, config);
+    (await trainRun({ ...SMALL, epochs: 1 }, { out: dir })).model.dispose();
+    const store = new DirectoryRunStore(dir);
+    const checkpoint = await loadCheckpoint(store, await readRunConfig(dir));
     const poisoned = await loadDataset('sprites', { split: 'train', limit: 1500 });
     poisoned.images[5 * 784 + 300] = Number.NaN;
     const testSet = await loadDataset('sprites', { split: 'test', limit: 200 });
     const attempt = train(checkpoint.model, poisoned, testSet, {
-      epochs: 3, batchSize: 100, lr: 1e-3, seed: 3, runDir: dir,
+      epochs: 3,
+      batchSize: 100,
+      lr: 1e-3,
+      seed: 3,
+      hooks: runWriter(store, { seed: 3 }),
       resume: { state: checkpoint.state, optimizerWeights: checkpoint.optimizerWeights },
     });
     await expect(attempt).rejects.toBeInstanceOf(DivergenceError);
-    await expect(attempt).rejects.toThrow(/at epoch 2, step \d+/);
+    await expect(attempt).rejects.toThrow(/at epoch 2, step \d+; stopped, the run keeps the state after epoch 1/);
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'checkpoint/state.json'), 'utf8')).epochsCompleted).toBe(1);
-    expect(readMetrics(dir)).toHaveLength(1);
+    expect(await readMetrics(dir)).toHaveLength(1);
     checkpoint.model.dispose();
+  });
+
+  it('a run that diverges in its first epoch keeps its initial weights, loadable and resumable', async () => {
+    const dir = path.join(tempDir(), 'diverged');
+    await expect(trainRun({ ...SMALL, limit: 600, epochs: 2, lr: 10 }, { out: dir })).rejects.toThrow(/the run keeps its initial weights/);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'checkpoint/state.json'), 'utf8')).epochsCompleted).toBe(0);
+    const { model } = await loadRun(dir);
+    model.dispose();
+  });
+
+  it('a failure before the first epoch leaves no folder behind', async () => {
+    const dir = path.join(tempDir(), 'never');
+    await expect(trainRun({ ...SMALL, model: 'ae', latent: 784 }, { out: dir })).rejects.toThrow(/not smaller than the input/);
+    expect(fs.existsSync(dir)).toBe(false);
   });
 
   it('a run killed with SIGKILL mid-epoch resumes, losing at most that epoch', async () => {
@@ -73,34 +89,47 @@ describe('checkpoints and --resume', () => {
     expect(completed).toBe(1);
     const resumed = spawnSync(process.execPath, [BIN, 'train', '--resume', out, '--quiet'], { cwd, encoding: 'utf8' });
     expect(resumed.status, resumed.stderr).toBe(0);
-    expect(readMetrics(out).map((r) => r.epoch)).toEqual([1, 2, 3, 4]);
+    expect((await readMetrics(out)).map((r) => r.epoch)).toEqual([1, 2, 3, 4]);
     // The same run without interruption gives the same numbers.
     const clean = path.join(cwd, 'clean');
     expect(spawnSync(process.execPath, [BIN, ...args.slice(0, -1), clean, '--quiet'], { cwd }).status).toBe(0);
-    const a = readMetrics(clean);
-    const b = readMetrics(out);
-    for (let i = 0; i < 4; i++) expect(b[i].test_loss).toBeCloseTo(a[i].test_loss, 3);
+    const a = await readMetrics(clean);
+    const b = await readMetrics(out);
+    for (let i = 0; i < 4; i++) expect(b[i]!.test_loss).toBeCloseTo(a[i]!.test_loss, 3);
+  });
+
+  it('Ctrl-C in the first epoch leaves a checkpoint that --resume continues from', async () => {
+    const cwd = tempDir();
+    const out = path.join(cwd, 'early');
+    const child = spawn(process.execPath, [BIN, 'train', '--epochs', '2', '--limit', '3000', '--hidden', '48', '--latent', '4', '--batch-size', '50', '--out', out], { cwd });
+    let stderr = '';
+    const code = await new Promise<number | null>((resolve) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (/epoch 1\/2 step/.test(stderr) && !child.killed) child.kill('SIGINT');
+      });
+      child.on('exit', (c) => resolve(c));
+    });
+    expect(code, stderr).toBe(130);
+    expect(stderr).toMatch(/interrupted after 0 complete epoch\(s\).*--resume/);
+    const resumed = spawnSync(process.execPath, [BIN, 'train', '--resume', out, '--quiet'], { cwd, encoding: 'utf8' });
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect((await readMetrics(out)).map((r) => r.epoch)).toEqual([1, 2]);
   });
 });
 
 describe('resuming data-parallel training', () => {
   it('with 2 workers, resuming after 1 of 2 epochs equals the uninterrupted run exactly', async () => {
-    const trainSet = await loadDataset('sprites', { split: 'train', limit: 600 });
-    const testSet = await loadDataset('sprites', { split: 'test', limit: 100 });
-    const settings = { modelName: 'vae', modelInput: { hidden: [32], latent: 3 }, trainSet, datasetName: 'sprites', seed: 4, backend: 'wasm', epochs: 2, batchSize: 64, lr: 1e-3, limit: 600 };
-    const options = { batchSize: 64, lr: 1e-3, seed: 4, workers: 2 };
+    const settings = { model: 'vae', hidden: [32], latent: 3, dataset: 'sprites', limit: 600, seed: 4, batchSize: 64, workers: 2, backend: 'wasm' as const };
     const full = tempDir();
-    const a = await createRun({ ...settings, dir: full });
-    const straight = await train(a.model, trainSet, testSet, { ...options, epochs: 2, runDir: full });
+    const straight = await trainRun({ ...settings, epochs: 2 }, { out: full });
     const split = tempDir();
-    const b = await createRun({ ...settings, dir: split });
-    await train(b.model, trainSet, testSet, { ...options, epochs: 1, runDir: split });
-    const checkpoint = await loadCheckpoint(split, readRunConfig(split));
-    const resumed = await train(checkpoint.model, trainSet, testSet, { ...options, epochs: 2, runDir: split, resume: { state: checkpoint.state, optimizerWeights: checkpoint.optimizerWeights } });
+    (await trainRun({ ...settings, epochs: 1 }, { out: split })).model.dispose();
+    const resumed = await resumeRun(split, { epochs: 2, workers: 2 });
     expect(resumed.workers).toBe(2);
-    const { seconds: _s, samples_per_second: _r, ...expected } = straight.metrics[1];
-    const { seconds: _s2, samples_per_second: _r2, ...got } = resumed.metrics[0];
+    const { seconds: _s, samples_per_second: _r, ...expected } = straight.metrics[1]!;
+    const { seconds: _s2, samples_per_second: _r2, ...got } = resumed.metrics[0]!;
     expect(got).toEqual(expected);
-    for (const m of [a.model, b.model, checkpoint.model]) m.dispose();
+    for (const m of [straight.model, resumed.model]) m.dispose();
   });
 });

@@ -1,9 +1,7 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../../../../test/helpers.js';
 import { UsageError } from '../../errors.js';
-import { detectorPath, readDetector, writeDetector, DETECTOR_FORMAT, type DetectorFile } from './detector.js';
+import { MemoryRunStore, textBytes } from '../../run/store.js';
+import { DETECTOR_FILE, readDetector, writeDetector, DETECTOR_FORMAT, type DetectorFile } from './detector.js';
 
 const detector: DetectorFile = {
   format: DETECTOR_FORMAT,
@@ -16,24 +14,24 @@ const detector: DetectorFile = {
 };
 
 describe('detector.json', () => {
-  it('round-trips and leaves no temporary files', () => {
-    const dir = tempDir();
-    writeDetector(dir, detector);
-    expect(readDetector(dir)).toEqual(detector);
-    expect(fs.readdirSync(dir)).toEqual(['detector.json']);
+  it('round-trips through a run store', async () => {
+    const store = new MemoryRunStore('runs/a');
+    await writeDetector(store, detector);
+    expect(await readDetector(store)).toEqual(detector);
+    expect([...store.files.keys()]).toEqual([DETECTOR_FILE]);
   });
 
-  it('refuses a missing, corrupt, foreign or newer file with one clear line', () => {
-    const dir = tempDir();
-    expect(() => readDetector(dir)).toThrow(/detect fit --run/);
-    fs.writeFileSync(detectorPath(dir), '{"format": "latentkit-det');
-    expect(() => readDetector(dir)).toThrow(/corrupt/);
-    fs.writeFileSync(detectorPath(dir), JSON.stringify({ format: 'something-else' }));
-    expect(() => readDetector(dir)).toThrow(/not a latentkit detector/);
-    fs.writeFileSync(detectorPath(dir), JSON.stringify({ ...detector, formatVersion: 2 }));
-    expect(() => readDetector(dir)).toThrow(/newer latentkit/);
-    fs.writeFileSync(detectorPath(dir), JSON.stringify({ ...detector, threshold: null }));
-    expect(() => readDetector(dir)).toThrow(UsageError);
-    expect(path.basename(detectorPath(dir))).toBe('detector.json');
+  it('refuses a missing, corrupt, foreign or newer file with one clear line', async () => {
+    const store = new MemoryRunStore('runs/a');
+    await expect(readDetector(store)).rejects.toThrow(/detect fit --run runs\/a/);
+    const put = (text: string) => store.write(DETECTOR_FILE, textBytes(text));
+    await put('{"format": "latentkit-det');
+    await expect(readDetector(store)).rejects.toThrow(/corrupt runs\/a\/detector.json/);
+    await put(JSON.stringify({ format: 'something-else' }));
+    await expect(readDetector(store)).rejects.toThrow(/not a latentkit detector/);
+    await put(JSON.stringify({ ...detector, formatVersion: 2 }));
+    await expect(readDetector(store)).rejects.toThrow(/newer latentkit/);
+    await put(JSON.stringify({ ...detector, threshold: null }));
+    await expect(readDetector(store)).rejects.toThrow(UsageError);
   });
 });

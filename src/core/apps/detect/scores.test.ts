@@ -15,8 +15,9 @@ const DIM = 6;
  * `output` everywhere, and (optionally) the log weights are uniform draws from
  * the rng, so a test can replay the same stream.
  */
-function fakeModel(output: number, withWeights: boolean): Autoencoder {
+function fakeModel(output: number, withWeights: boolean, likelihood: 'bernoulli' | 'gaussian' = 'bernoulli'): Autoencoder {
   const model = {
+    likelihood,
     config: { model: 'fake', arch: 'mlp', inputShape: [1, DIM, 1], numClasses: 1, hidden: [], latent: DIM, activation: 'linear' },
     networks: {},
     generative: withWeights,
@@ -54,9 +55,10 @@ describe('anomaly scores', () => {
     for (const s of scores) expect(s).toBeCloseTo(DIM * Math.log(2), 4);
   });
 
-  it('recon on a table is the squared error: Σ x² for a decoder that outputs 0', () => {
+  it('recon of a Gaussian model is the squared error: Σ x² for a decoder that outputs 0', () => {
     const ds = dataset(4);
-    const scores = scoreDataset(fakeModel(0, false), ds, resolveScoreSettings(fakeModel(0, false), { tabular: true }), 3);
+    const model = fakeModel(0, false, 'gaussian');
+    const scores = scoreDataset(model, ds, resolveScoreSettings(model, {}), 3);
     for (let i = 0; i < ds.n; i++) {
       let expected = 0;
       for (let p = 0; p < DIM; p++) expected += ds.images[i * DIM + p] ** 2;
@@ -92,17 +94,13 @@ describe('anomaly scores', () => {
   it('refuses elbo/iwae for a model without q(z|x), and bad sample counts', () => {
     expect(() => resolveScoreSettings(fakeModel(0, false), { kind: 'elbo' })).toThrow(UsageError);
     expect(() => resolveScoreSettings(fakeModel(0, false), { kind: 'iwae' })).toThrow(/latent-variable model/);
-    expect(() => resolveScoreSettings(fakeModel(0, true), { kind: 'iwae', samples: 0 })).toThrow(/--iwae/);
-    expect(() => resolveScoreSettings(fakeModel(0, true), { kind: 'lof' })).toThrow(/--score/);
+    expect(() => resolveScoreSettings(fakeModel(0, true), { kind: 'iwae', samples: 0 })).toThrow(expect.objectContaining({ field: 'iwae' }));
+    expect(() => resolveScoreSettings(fakeModel(0, true), { kind: 'lof' as never })).toThrow(expect.objectContaining({ field: 'score' }));
   });
 
-  it('measures recon error the way the model was trained', () => {
-    expect(reconMeasureFor({ loss: 'bce' }, false)).toBe('bce');
-    expect(reconMeasureFor({ loss: 'mse' }, false)).toBe('squared-error');
-    expect(reconMeasureFor({ decoder: 'bernoulli', reconWeight: null }, false)).toBe('bce');
-    expect(reconMeasureFor({ decoder: 'gaussian' }, false)).toBe('squared-error');
-    expect(reconMeasureFor({ decoder: 'bernoulli', reconWeight: 1000 }, false)).toBe('squared-error');
-    expect(reconMeasureFor({ loss: 'bce' }, true)).toBe('squared-error');
+  it('measures recon error by the likelihood the model declares', () => {
+    expect(reconMeasureFor({ likelihood: 'bernoulli' })).toBe('bce');
+    expect(reconMeasureFor({ likelihood: 'gaussian' })).toBe('squared-error');
   });
 });
 

@@ -41,10 +41,10 @@ describe('thresholdRule and flagAnomalies', () => {
   });
 
   it('refuses both flags and values out of range', () => {
-    expect(() => thresholdRule({ contamination: 0.1, quantile: 0.9 })).toThrow(/not both/);
-    expect(() => thresholdRule({ contamination: 1.5 })).toThrow(/--contamination must be in \[0, 1\)/);
+    expect(() => thresholdRule({ contamination: 0.1, quantile: 0.9 })).toThrow(/cannot be combined with contamination/);
+    expect(() => thresholdRule({ contamination: 1.5 })).toThrow(/contamination must be in \[0, 1\)/);
     expect(() => thresholdRule({ contamination: -0.1 })).toThrow(UsageError);
-    expect(() => thresholdRule({ quantile: 0 })).toThrow(/--quantile/);
+    expect(() => thresholdRule({ quantile: 0 })).toThrow(/quantile/);
     expect(() => thresholdRule({ contamination: NaN })).toThrow(UsageError);
   });
 });

@@ -5,7 +5,8 @@ import { UsageError } from '../../errors.js';
 import { tempDir } from '../../../../test/helpers.js';
 import { parseCell, parseCsvText } from './parse.js';
 import { ColumnStats, fitScaler, applyScaler, inverseScaler } from './scaler.js';
-import { readCsvBatches } from '../../../node/data/csv-stream.js';
+import { fileTextSource } from '../../../node/files/text.js';
+import { readCsvBatches } from './stream.js';
 import { labelClasses, loadCsvSplits, loadCsvWithSchema } from './table.js';
 
 function writeCsv(text: string): string {
@@ -99,7 +100,7 @@ describe('scaler', () => {
   it('refuses a column with no value in the training rows', () => {
     const e = new ColumnStats(1);
     e.add([NaN]);
-    expect(() => fitScaler('standard', e, ['empty'])).toThrow(/'empty' has no values/);
+    expect(() => fitScaler('standard', e, ['empty'])).toThrow(/ignoreColumns should list column 'empty': it has no values/);
     expect(() => fitScaler('robust' as 'standard', stats, ['a', 'b'])).toThrow(UsageError);
   });
 });
@@ -125,7 +126,7 @@ function table(n: number, label = true): string {
 describe('loading a CSV file', () => {
   it('holds out every 10th data row and fits the scaler on the training rows only', async () => {
     const file = writeCsv(table(40));
-    const { trainSet, testSet, schema } = await loadCsvSplits(`csv:${file}`, { labelColumn: 'label' });
+    const { trainSet, testSet, schema } = await loadCsvSplits(`csv:${file}`, fileTextSource(file), { labelColumn: 'label' });
     expect(trainSet.n).toBe(36);
     expect(testSet.n).toBe(4);
     expect(Array.from(testSet.table!.lines!)).toEqual([11, 21, 31, 41]); // rows 10, 20, 30, 40 (line 1 is the header)
@@ -143,7 +144,7 @@ describe('loading a CSV file', () => {
 
   it('minmax maps the training rows onto [0, 1] (a test row may fall outside)', async () => {
     const file = writeCsv(table(20, false));
-    const { trainSet, testSet, schema } = await loadCsvSplits(`csv:${file}`, { scale: 'minmax' });
+    const { trainSet, testSet, schema } = await loadCsvSplits(`csv:${file}`, fileTextSource(file), { scale: 'minmax' });
     expect(schema.scaler.kind).toBe('minmax');
     // y = 2i over training rows i = 1..19 without 10: min 2, max 38.
     expect(schema.scaler.offset[1]).toBe(2);
@@ -155,38 +156,39 @@ describe('loading a CSV file', () => {
 
   it('applies --classes before --limit', async () => {
     const file = writeCsv(table(60));
-    const { trainSet, testSet } = await loadCsvSplits(`csv:${file}`, { labelColumn: 'label', classes: [1], limit: 5 });
+    const { trainSet, testSet } = await loadCsvSplits(`csv:${file}`, fileTextSource(file), { labelColumn: 'label', classes: [1], limit: 5 });
     expect(Array.from(trainSet.labels)).toEqual([1, 1, 1, 1, 1]);
     // Rows 1, 4, 7, 13, 16 (lines 2, 5, ...): row 10 has label 1 too but is a test row.
     expect(Array.from(trainSet.table!.lines!)).toEqual([2, 5, 8, 14, 17]);
     expect(Array.from(testSet.labels).every((l) => l === 1)).toBe(true);
-    await expect(loadCsvSplits(`csv:${file}`, { labelColumn: 'label', classes: [3] })).rejects.toThrow('class 3 is not a class of');
+    await expect(loadCsvSplits(`csv:${file}`, fileTextSource(file), { labelColumn: 'label', classes: [3] })).rejects.toThrow('class 3 is not a class of');
   });
 
   it('refuses bad rows naming each line and why', async () => {
     const file = writeCsv('a,b,age\n1,2,3\n4,5\n6,7,abc\n"8",9,10\n1,2,3,4\n');
-    const err = await loadCsvSplits(`csv:${file}`).catch((e: unknown) => e);
+    const err = await loadCsvSplits(`csv:${file}`, fileTextSource(file)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
     expect((err as Error).message).toBe(
-      `${file}: 3 bad rows: line 3: 2 fields, expected 3; line 4: column 'age' is 'abc', not a number; line 6: 4 fields, expected 3 (drop text columns with --ignore-columns)`,
+      `${file}: 3 bad rows: line 3: 2 fields, expected 3; line 4: column 'age' is 'abc', not a number; line 6: 4 fields, expected 3 (ignore text columns with ignore-columns)`,
     );
   });
 
   it('drops --ignore-columns and refuses unknown columns', async () => {
     const file = writeCsv('id,x,y\nA,1,2\nB,3,4\n');
-    await expect(loadCsvSplits(`csv:${file}`, { ignoreColumns: ['nope'] })).rejects.toThrow(/has no column 'nope'/);
-    await expect(loadCsvSplits(`csv:${file}`, { ignoreColumns: ['id'] })).rejects.toThrow(/2 data rows; training needs at least 10/);
+    await expect(loadCsvSplits(`csv:${file}`, fileTextSource(file), { ignoreColumns: ['nope'] })).rejects.toThrow(/has no column 'nope'/);
+    await expect(loadCsvSplits(`csv:${file}`, fileTextSource(file), { ignoreColumns: ['id'] })).rejects.toThrow(/2 data rows; training needs at least 10/);
   });
 
   it('reads every row with a saved schema; a missing column is a clear error', async () => {
     const file = writeCsv(table(30));
-    const { schema } = await loadCsvSplits(`csv:${file}`, { labelColumn: 'label' });
-    const all = await loadCsvWithSchema(`csv:${file}`, schema);
+    const { schema } = await loadCsvSplits(`csv:${file}`, fileTextSource(file), { labelColumn: 'label' });
+    const all = await loadCsvWithSchema(`csv:${file}`, fileTextSource(file), schema);
     expect(all.n).toBe(30);
     expect(all.table!.labelColumn).toBe('label');
     const other = writeCsv('y,label,extra\n1,0,5\n');
-    await expect(loadCsvWithSchema(`csv:${other}`, schema)).rejects.toThrow(/lacks column 'x' that the run was trained on/);
-    const unlabeled = await loadCsvWithSchema(`csv:${writeCsv(table(7, false))}`, schema);
+    await expect(loadCsvWithSchema(`csv:${other}`, fileTextSource(other), schema)).rejects.toThrow(/lacks column 'x' that the run was trained on/);
+    const unlabeledFile = writeCsv(table(7, false));
+    const unlabeled = await loadCsvWithSchema(`csv:${unlabeledFile}`, fileTextSource(unlabeledFile), schema);
     expect(unlabeled.n).toBe(7);
     expect(Array.from(unlabeled.labels)).toEqual([0, 0, 0, 0, 0, 0, 0]);
   });
@@ -195,10 +197,10 @@ describe('loading a CSV file', () => {
 describe('readCsvBatches', () => {
   it('streams batches whose rows match the whole-file load', async () => {
     const file = writeCsv(table(25));
-    const { schema } = await loadCsvSplits(`csv:${file}`, { labelColumn: 'label' });
-    const all = await loadCsvWithSchema(`csv:${file}`, schema);
+    const { schema } = await loadCsvSplits(`csv:${file}`, fileTextSource(file), { labelColumn: 'label' });
+    const all = await loadCsvWithSchema(`csv:${file}`, fileTextSource(file), schema);
     const batches = [];
-    for await (const b of readCsvBatches(file, schema, 10)) batches.push(b);
+    for await (const b of readCsvBatches(fileTextSource(file), schema, 10)) batches.push(b);
     expect(batches.map((b) => b.n)).toEqual([10, 10, 5]);
     expect(batches.map((b) => b.firstLine)).toEqual([2, 12, 22]);
     expect(Array.from(batches[1]!.x)).toEqual(Array.from(all.images.slice(20, 40)));
@@ -225,7 +227,7 @@ describe('readCsvBatches', () => {
     let n = 0;
     let sumA = 0;
     let missing = 0;
-    for await (const b of readCsvBatches(file, schema, 2048)) {
+    for await (const b of readCsvBatches(fileTextSource(file), schema, 2048)) {
       n += b.n;
       for (let i = 0; i < b.n; i++) sumA += b.x[i * 6]!;
       missing += b.missing.reduce((s, v) => s + v, 0);

@@ -121,7 +121,7 @@ export class BadRows {
   throwIfAny(): void {
     if (this.count === 0) return;
     const more = this.count > this.listed.length ? `; and ${this.count - this.listed.length} more` : '';
-    const hint = this.listed.some((l) => l.includes('not a number')) ? ' (drop text columns with --ignore-columns)' : '';
+    const hint = this.listed.some((l) => l.includes('not a number')) ? ' (ignore text columns with ignore-columns)' : '';
     throw new UsageError(`${this.file}: ${this.count} bad row${this.count === 1 ? '' : 's'}: ${this.listed.join('; ')}${more}${hint}`);
   }
 }

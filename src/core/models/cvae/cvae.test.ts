@@ -90,7 +90,7 @@ describe('the CVAE model', () => {
     expect(def.resolveConfig({ reconWeight: 1000 }, mnistInfo)).toMatchObject({ reconWeight: 1000 });
     expect(() => def.resolveConfig({}, { shape: [28, 28, 1], numClasses: 1 })).toThrow(UsageError);
     expect(() => def.resolveConfig({}, { shape: [28, 28, 1], numClasses: 0 })).toThrow(/at least 2 classes/);
-    expect(() => def.resolveConfig({ k: 3 }, mnistInfo)).toThrow(/--k is not an option of model 'cvae'/);
+    expect(() => def.resolveConfig({ k: 3 }, mnistInfo)).toThrow(/^k is not an option of model 'cvae'/);
   });
 
   it("refuses networks built for another number of classes (or a plain VAE's)", () => {

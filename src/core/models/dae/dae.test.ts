@@ -162,7 +162,7 @@ describe('configuration', () => {
 
   it('has the ae fields plus the parsed noise (default mask:0.3), and a saved config resolves to itself', () => {
     const def = getModelDefinition('dae');
-    const config = def.resolveConfig({ hidden: '128', latent: 16 }, data);
+    const config = def.resolveConfig({ hidden: [128], latent: 16 }, data);
     expect(config).toMatchObject({ model: 'dae', hidden: [128], latent: 16, loss: 'bce', noise: { kind: 'mask', amount: 0.3 } });
     expect(def.resolveConfig(JSON.parse(JSON.stringify(config)) as Record<string, unknown>, data)).toEqual(config);
     expect(def.resolveConfig({ noise: 'gaussian:0.5' }, data)).toMatchObject({ noise: { kind: 'gaussian', amount: 0.5 } });
@@ -172,8 +172,8 @@ describe('configuration', () => {
   it('refuses bad noise specs and options of other models with clear messages', () => {
     const def = getModelDefinition('dae');
     const bad: [string, RegExp][] = [
-      ['mask', /--noise must be KIND:AMOUNT/],
-      ['mask:0.3:1', /--noise must be KIND:AMOUNT/],
+      ['mask', /^noise must be KIND:AMOUNT/],
+      ['mask:0.3:1', /^noise must be KIND:AMOUNT/],
       ['blur:0.3', /unknown kind 'blur'/],
       ['mask:', /the amount after ':' must be a number/],
       ['mask:lots', /the amount after ':' must be a number/],
@@ -185,7 +185,7 @@ describe('configuration', () => {
     ];
     for (const [noise, message] of bad) expect(() => def.resolveConfig({ noise }, data), noise).toThrow(message);
     expect(() => def.resolveConfig({ noise: 'mask:2' }, data)).toThrow(UsageError);
-    expect(() => def.resolveConfig({ contractiveWeight: 0.1 }, data)).toThrow(/--contractive-weight is not an option of model 'dae'/);
-    expect(() => def.resolveConfig({ beta: 2 }, data)).toThrow(/--beta is not an option of model 'dae'/);
+    expect(() => def.resolveConfig({ contractiveWeight: 0.1 }, data)).toThrow(/^contractiveWeight is not an option of model 'dae'/);
+    expect(() => def.resolveConfig({ beta: 2 }, data)).toThrow(/^beta is not an option of model 'dae'/);
   });
 });

@@ -170,7 +170,7 @@ describe('sparsity penalties', () => {
   });
 
   it('the model adds Σ_layers weight·penalty of its hidden activations to the reconstruction', () => {
-    const model = createSae({ hidden: [16, 8], latent: 4, sparsity: 'l2', sparsityWeight: '0.3,2' }, 2);
+    const model = createSae({ hidden: [16, 8], latent: 4, sparsity: 'l2', sparsityWeight: [0.3, 2] }, 2);
     expect(model.config.sparsityWeight).toEqual([0.3, 2]);
     const batch = makeBatch(testSet, null, 0, 16);
     const [l1, l2] = meanSquaredSums(model, batch.x);
@@ -191,7 +191,7 @@ describe('training with the KL penalty', () => {
     const distances: number[] = [];
     // Weight 0 trains the same network on reconstruction alone (the term is still computed).
     for (const weight of [0, 3]) {
-      const model = createSae({ hidden: [32], latent: 8, sparsity: 'kl', rho, sparsityWeight: weight }, 5);
+      const model = createSae({ hidden: [32], latent: 8, sparsity: 'kl', rho, sparsityWeight: [weight] }, 5);
       await train(model, trainSet, testSet, { ...trainOptions, epochs: 2, seed: 5 });
       const means = meanActivations(model, testSet)[0];
       distances.push(means.reduce((s, m) => s + Math.abs(m - rho), 0) / means.length);
@@ -211,32 +211,32 @@ describe('configuration', () => {
     expect(k).toMatchObject({ k: 10, sparsity: null, rho: null, sparsityWeight: [], hidden: [512, 256], latent: 32, activation: 'relu', loss: 'bce' });
     const kl = def().resolveConfig({ sparsity: 'kl' }, data) as SaeConfig;
     expect(kl).toMatchObject({ k: null, sparsity: 'kl', rho: 0.05, sparsityWeight: [0.1, 0.1], activation: 'sigmoid' });
-    const l1 = def().resolveConfig({ sparsity: 'l1', hidden: '64', k: 3, sparsityWeight: '0.5' }, data) as SaeConfig;
+    const l1 = def().resolveConfig({ sparsity: 'l1', hidden: [64], k: 3, sparsityWeight: [0.5] }, data) as SaeConfig;
     expect(l1).toMatchObject({ k: 3, sparsity: 'l1', rho: null, sparsityWeight: [0.5] });
   });
 
   it('refuses bad settings with a clear message', () => {
     const resolve = (input: Record<string, unknown>) => () => def().resolveConfig(input, data);
-    expect(resolve({})).toThrow(/needs a sparsity constraint: --k K .* and\/or --sparsity kl\|l1\|l2/);
-    expect(resolve({ k: 40, latent: 32 })).toThrow('--k 40 is larger than --latent 32');
-    expect(resolve({ k: 0 })).toThrow(/--k must be a positive integer/);
-    expect(resolve({ sparsity: 'kl', rho: 1.5 })).toThrow(/--rho must be > 0 and < 1, got 1.5/);
-    expect(resolve({ sparsity: 'kl', rho: 0 })).toThrow(/--rho must be > 0 and < 1/);
-    expect(resolve({ k: 3, rho: 0.1 })).toThrow(/--rho .* --sparsity kl/);
-    expect(resolve({ sparsity: 'l1', sparsityWeight: '0.1,0.2,0.3' })).toThrow(/has 3 weights but the encoder has 2 hidden layers/);
-    expect(resolve({ sparsity: 'l1', sparsityWeight: '0.1,x' })).toThrow(/--sparsity-weight must be a number/);
-    expect(resolve({ sparsity: 'l1', sparsityWeight: -1 })).toThrow(/--sparsity-weight must be ≥ 0/);
-    expect(resolve({ k: 3, sparsityWeight: 0.1 })).toThrow(/--sparsity-weight weighs the --sparsity penalty/);
-    expect(resolve({ sparsity: 'kl', activation: 'relu' })).toThrow(/needs sigmoid hidden units \(--activation sigmoid\), got --activation relu/);
-    expect(resolve({ sparsity: 'l3' })).toThrow(/--sparsity must be one of kl, l1, l2/);
-    expect(resolve({ k: 3, beta: 1 })).toThrow(/--beta is not an option of model 'sae'/);
+    expect(resolve({})).toThrow(/^k or sparsity is needed: model 'sae' needs a sparsity constraint/);
+    expect(resolve({ k: 40, latent: 32 })).toThrow('k 40 is larger than latent 32');
+    expect(resolve({ k: 0 })).toThrow(/k must be ≥ 1, got 0/);
+    expect(resolve({ sparsity: 'kl', rho: 1.5 })).toThrow(/rho must be < 1, got 1.5/);
+    expect(resolve({ sparsity: 'kl', rho: 0 })).toThrow(/rho must be > 0, got 0/);
+    expect(resolve({ k: 3, rho: 0.1 })).toThrow(/rho is the target mean activation of sparsity kl/);
+    expect(resolve({ sparsity: 'l1', sparsityWeight: [0.1, 0.2, 0.3] })).toThrow(/has 3 weights but the encoder has 2 hidden layers/);
+    expect(resolve({ sparsity: 'l1', sparsityWeight: [0.1, 'x'] })).toThrow(/sparsityWeight item 2 must be a number, got 'x'/);
+    expect(resolve({ sparsity: 'l1', sparsityWeight: [-1] })).toThrow(/sparsityWeight item 1 must be ≥ 0/);
+    expect(resolve({ k: 3, sparsityWeight: [0.1] })).toThrow(/sparsityWeight weighs the sparsity penalty/);
+    expect(resolve({ sparsity: 'kl', activation: 'relu' })).toThrow(/needs sigmoid hidden units \(activation sigmoid\), got activation relu/);
+    expect(resolve({ sparsity: 'l3' })).toThrow(/sparsity must be one of kl, l1, l2/);
+    expect(resolve({ k: 3, beta: 1 })).toThrow(/^beta is not an option of model 'sae'/);
   });
 });
 
 describe('save and reload', () => {
   it('gives identical encode and decode outputs', async () => {
     const d = getModelDefinition('sae');
-    const model = d.create(d.resolveConfig({ hidden: [32, 16], latent: 6, k: 3, sparsity: 'kl', sparsityWeight: '0.2,0.1' }, data), new Rng(4));
+    const model = d.create(d.resolveConfig({ hidden: [32, 16], latent: 6, k: 3, sparsity: 'kl', sparsityWeight: [0.2, 0.1] }, data), new Rng(4));
     const dir = tempDir();
     const loaded: Record<string, LayersModel> = {};
     for (const [name, net] of Object.entries(model.networks)) {

@@ -14,6 +14,13 @@ export function htmlTable(header: readonly string[], rows: readonly (readonly st
   return `<table${className ? ` class="${escapeHtml(className)}"` : ''}>\n<thead>${head}</thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
 }
 
+/** Bytes as base64 (btoa, in pieces: it takes a string of one character per byte). */
+export function base64(bytes: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
 /** Width and height of PNG bytes, from the IHDR chunk. */
 export function pngSize(png: Uint8Array): { width: number; height: number } {
   const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
@@ -26,14 +33,14 @@ export function pngSize(png: Uint8Array): { width: number; height: number } {
  */
 export function pngImg(png: Uint8Array, alt: string, zoom = 1): string {
   const { width, height } = pngSize(png);
-  const src = `data:image/png;base64,${Buffer.from(png).toString('base64')}`;
+  const src = `data:image/png;base64,${base64(png)}`;
   const style = zoom === 1 ? '' : ' class="pixels"';
   return `<img${style} src="${src}" width="${width * zoom}" height="${height * zoom}" alt="${escapeHtml(alt)}">`;
 }
 
 /** An `<img>` holding an SVG as a data: URI (kept apart from the page, so ids in it cannot clash). */
 export function svgImg(svg: string, alt: string): string {
-  return `<img src="data:image/svg+xml;base64,${Buffer.from(svg, 'utf8').toString('base64')}" alt="${escapeHtml(alt)}">`;
+  return `<img src="data:image/svg+xml;base64,${base64(new TextEncoder().encode(svg))}" alt="${escapeHtml(alt)}">`;
 }
 
 /** Numbers in tables: integers as they are, others to 5 significant digits. */

@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CATEGORY_COLORS, linePlot, scatterPlot, scatterSpec, sideBySide, svgToPng, writePlot, type Rgb } from './index.js';
+import { svgToPng, writePlot } from '../../../node/files/raster.js';
+import { CATEGORY_COLORS, linePlot, scatterPlot, scatterSpec, sideBySide, type Rgb } from './index.js';
 
 const WHITE: Rgb = [255, 255, 255];
 

@@ -3,11 +3,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { UsageError } from '../errors.js';
-import { encodeIdx } from './idx.js';
-import { binarize, DATASET_NAMES, loadDataset } from './load.js';
-import { generateSprites } from './sprites.js';
-import type { Dataset } from './types.js';
+import { UsageError } from '../../core/errors.js';
+import { encodeIdx } from '../../core/data/idx.js';
+import { binarize, datasetNames, loadDataset } from '../../core/data/load.js';
+import { generateSprites } from '../../core/data/sprites.js';
+import type { Dataset } from '../../core/data/types.js';
+import './datasets.js';
 
 const realDataDir = process.env.LATENTKIT_DATA_DIR;
 
@@ -60,8 +61,8 @@ function range(a: Float32Array): [number, number] {
 describe('loadDataset', () => {
   it('refuses an unknown name, listing the known ones', async () => {
     const err = await rejection(loadDataset('cifar', { split: 'train' }));
-    expect(err.message).toBe("unknown dataset 'cifar'; known datasets: mnist, fashion-mnist, sprites, idx:<folder>, csv:<file>");
-    expect(DATASET_NAMES).toEqual(['mnist', 'fashion-mnist', 'sprites']);
+    expect(err.message).toBe("dataset 'cifar' is unknown; known datasets: mnist, fashion-mnist, idx:<folder>, csv:<file>, sprites");
+    expect(datasetNames()).toEqual(['mnist', 'fashion-mnist', 'idx:<folder>', 'csv:<file>', 'sprites']);
   });
 
   it.each([0, -3, 2.5, Number.NaN])('refuses limit %s', async (limit) => {
