@@ -46,11 +46,11 @@ describe('measuring and drawing', () => {
     expect(q.rmseNoisy).toBeCloseTo(Math.sqrt((4 * 0.01 + 4 * 1e-4) / 8), 6);
   });
 
-  it('--corrupt takes the DAE noise specs and names itself in errors', () => {
+  it('corrupt takes the DAE noise specs and names the field in errors', () => {
     expect(parseCorrupt('gaussian:0.5')).toEqual({ kind: 'gaussian', amount: 0.5 });
     for (const bad of ['garbage', 'mask:2', 'blur:0.1', 'gaussian:']) {
       expect(() => parseCorrupt(bad), bad).toThrow(UsageError);
-      expect(() => parseCorrupt(bad), bad).toThrow(/--corrupt/);
+      expect(() => parseCorrupt(bad), bad).toThrow(/^corrupt /);
     }
   });
 
@@ -128,7 +128,7 @@ describe('a trained DAE on sprites, library and CLI', () => {
       [['--corrupt', 'garbage', '--out', 'x.png'], /--corrupt must be KIND:AMOUNT/],
       [['--corrupt', 'mask:1.5', '--out', 'x.png'], /--corrupt mask:1.5/],
       [['--out', 'x.jpg'], /--out must end in .png/],
-      [['--n', '0', '--out', 'x.png'], /--n must be at least 1/],
+      [['--n', '0', '--out', 'x.png'], /--n must be ≥ 1, got 0/],
     ] as [string[], RegExp][]) {
       const bad = cli(['denoise', '--run', run, '--limit', '10', ...args], cwd);
       expect(bad.code, args.join(' ')).toBe(2);

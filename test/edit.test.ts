@@ -56,8 +56,8 @@ describe('attribute specs and vectors', () => {
   it('parses α lists, negatives included', () => {
     expect(parseAlphas('-2,-1,0,1,2')).toEqual([-2, -1, 0, 1, 2]);
     expect(parseAlphas('0.5')).toEqual([0.5]);
-    expect(usageMessage(() => parseAlphas('1,,2'))).toMatch(/--alpha/);
-    expect(usageMessage(() => parseAlphas('a'))).toMatch(/--alpha/);
+    expect(usageMessage(() => parseAlphas('1,,2'))).toMatch(/^alpha must be numbers/);
+    expect(usageMessage(() => parseAlphas('a'))).toMatch(/^alpha must be numbers/);
   });
 
   it('splits at the median (strictly above = has it), takes 0/1 values as they are, NaN as unknown', () => {

@@ -230,8 +230,8 @@ describe('a trained DAE on sprites, library and CLI', () => {
       [['--mask', '0'], /hidden fraction must be > 0 and < 1/],
       [['--mask', 'small.png'], /10×10 pixels but the model expects 28×28/],
       [['--mask', 'missing.png'], /does not exist/],
-      [['--mask', '0.3', '--max-iter', '0'], /--max-iter must be a positive integer/],
-      [[], /needs --mask/],
+      [['--mask', '0.3', '--max-iter', '0'], /--max-iter must be ≥ 1, got 0/],
+      [[], /--mask is needed for images/],
     ] as [string[], RegExp][]) {
       const bad = cli(['impute', '--run', run, '--limit', '10', '--out', 'x.png', ...args], cwd);
       expect(bad.code, args.join(' ')).toBe(2);

@@ -88,8 +88,8 @@ describe('interpolate on a small sprites VAE', () => {
 
   it('refuses out-of-range examples and bad steps with a UsageError', () => {
     expect(() => interpolateExamples(model, ds, { from: 20 })).toThrow(UsageError);
-    expect(() => interpolateExamples(model, ds, { to: -1 })).toThrow(/--to -1 is out of range/);
-    expect(() => interpolateExamples(model, ds, { steps: 1 })).toThrow(/--steps/);
+    expect(() => interpolateExamples(model, ds, { to: -1 })).toThrow(/^to -1 is out of range/);
+    expect(() => interpolateExamples(model, ds, { steps: 1 })).toThrow(/^steps/);
   });
 
   it('CLI: picture and --json summary; --from/--to out of range exit 2', () => {

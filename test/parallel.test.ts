@@ -14,6 +14,7 @@ import { Rng } from '../src/core/random.js';
 import { ParallelTrainer, workerEntry } from '../src/node/parallel/pool.js';
 import { shardRange, shardSeed, stepSeed } from '../src/node/parallel/shared.js';
 import { train } from '../src/core/train/trainer.js';
+import { createEngine } from '../src/node/parallel/engines.js';
 import { setup } from './helpers.js';
 
 beforeAll(async () => {
@@ -84,7 +85,7 @@ describe.skipIf(!workerEntry())('data-parallel training', () => {
   const trainFor = async (name: string, workers: number, trainSet: Dataset, testSet: Dataset) => {
     const model = makeModel(name, { hidden: [64], latent: 4 }, trainSet, 1);
     const tensors: number[] = [];
-    const result = await train(model, trainSet, testSet, { epochs: 3, batchSize: 100, lr: 2e-3, seed: 1, workers, onEpoch: () => tensors.push(tf.memory().numTensors) });
+    const result = await train(model, trainSet, testSet, { epochs: 3, batchSize: 100, lr: 2e-3, seed: 1, workers, engine: createEngine, onEpoch: () => tensors.push(tf.memory().numTensors) });
     model.dispose();
     expect(result.workers).toBe(workers);
     // Flat tensor count across epochs: nothing leaks per step.

@@ -228,7 +228,7 @@ describe('latentkit search (CLI)', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
     };
     bad(['search', 'query', '--run', run, '--query', '300', '--split', 'train'], /out of range/);
-    bad(['search', 'query', '--run', run, '--query', '1', '--metric', 'cosine'], /built for euclidean/);
+    bad(['search', 'query', '--run', run, '--query', '1', '--metric', 'cosine'], /--metric cosine differs from the index's \(euclidean\)/);
     bad(['search', 'query', '--run', run, '--query', 'nothing.png'], /does not exist/);
     const bytes = fs.readFileSync(file);
     bytes[bytes.length - 9] ^= 1;

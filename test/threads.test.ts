@@ -19,7 +19,7 @@ describe('compute threads', () => {
     const cwd = tempDir();
     const flag = cli(['train', '--threads', '0', '--epochs', '1', '--limit', '64', '--out', 'a', '--quiet'], cwd);
     expect(flag.code).toBe(2);
-    expect(flag.stderr.trim().split('\n')).toEqual(['latentkit: error: --threads must be at least 1']);
+    expect(flag.stderr.trim().split('\n')).toEqual(['latentkit: error: --threads must be ≥ 1, got 0']);
     const env = spawnSync(process.execPath, [BIN, 'train', '--epochs', '1', '--limit', '64', '--out', 'b', '--quiet'], { cwd, encoding: 'utf8', env: { ...process.env, LATENTKIT_THREADS: 'abc' } });
     expect(env.status).toBe(2);
     expect(env.stderr.trim().split('\n')).toHaveLength(1);

@@ -46,7 +46,7 @@ describe('selectClasses', () => {
 
   it('refuses unknown classes and empty results', () => {
     expect(() => selectClasses(tiny(), [3])).toThrow(UsageError);
-    expect(() => selectClasses({ ...tiny(), labels: new Int32Array(6) }, [2])).toThrow(/no examples of class 2/);
+    expect(() => selectClasses({ ...tiny(), labels: new Int32Array(6) }, [2])).toThrow(/classes 2: tiny \(train\) has no examples/);
   });
 });
 

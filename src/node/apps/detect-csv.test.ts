@@ -34,12 +34,12 @@ describe('detectCsvFile', () => {
     fs.writeFileSync(path.join(dir, 't.csv'), 'a,b,bad\n1,0,0\n2,2,1\n0.5,0,0\n2,3,1\n1,1,0\n');
     const out = path.join(dir, 'scores.csv');
     const before = tf.memory().numTensors;
-    const summary = await detectCsvFile(zeroModel, `csv:${path.join(dir, 't.csv')}`, schema, detector, { out, truth: { column: 'bad' }, batchRows: 2 });
+    const summary = await detectCsvFile(zeroModel, path.join(dir, 't.csv'), schema, detector, { out, truth: { column: 'bad' }, batchRows: 2 });
     expect(tf.memory().numTensors).toBe(before);
     expect(summary).toEqual({ examples: 5, flagged: 2, threshold: 4.5, anomalies: 2, rocAuc: 1, prAuc: 1 });
     expect(fs.readFileSync(out, 'utf8')).toBe('id,score,is_anomaly\n2,1,0\n3,8,1\n4,0.25,0\n5,13,1\n6,2,0\n');
 
-    const limited = await detectCsvFile(zeroModel, `csv:${path.join(dir, 't.csv')}`, schema, detector, { out, limit: 3, batchRows: 2 });
+    const limited = await detectCsvFile(zeroModel, path.join(dir, 't.csv'), schema, detector, { out, limit: 3, batchRows: 2 });
     expect(limited).toEqual({ examples: 3, flagged: 1, threshold: 4.5 });
     expect(fs.readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(4);
   });
@@ -69,7 +69,7 @@ describe('detectCsvFile', () => {
       const schema = ${JSON.stringify(schema)};
       const detector = ${JSON.stringify(detector)};
       const before = tf.memory().numTensors;
-      const summary = await detectCsvFile(model, 'csv:${file}', schema, detector, { out: '${path.join(dir, 'scores.csv')}' });
+      const summary = await detectCsvFile(model, '${file}', schema, detector, { out: '${path.join(dir, 'scores.csv')}' });
       console.log(JSON.stringify({ ...summary, leaked: tf.memory().numTensors - before }));`;
     const r = spawnSync(process.execPath, ['--max-old-space-size=48', '--input-type=module', '-e', script], { cwd: path.resolve(__dirname, '../../..'), encoding: 'utf8' });
     expect(r.status, r.stderr.slice(-2000)).toBe(0);
@@ -83,8 +83,8 @@ describe('detectCsvFile', () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 't.csv'), 'a,b,bad\n1,0,0\n2,2,2\n');
     const out = path.join(dir, 'scores.csv');
-    await expect(detectCsvFile(zeroModel, `csv:${path.join(dir, 't.csv')}`, schema, detector, { out, truth: { column: 'bad' } })).rejects.toThrow(/must hold 0 or 1, found 2 on line 3/);
-    await expect(detectCsvFile(zeroModel, `csv:${path.join(dir, 't.csv')}`, schema, detector, { out, truth: { column: 'a' } })).rejects.toThrow(UsageError);
+    await expect(detectCsvFile(zeroModel, path.join(dir, 't.csv'), schema, detector, { out, truth: { column: 'bad' } })).rejects.toThrow(/must hold 0 or 1, found 2 on line 3/);
+    await expect(detectCsvFile(zeroModel, path.join(dir, 't.csv'), schema, detector, { out, truth: { column: 'a' } })).rejects.toThrow(UsageError);
     expect(fs.readdirSync(dir)).toEqual(['t.csv']);
   });
 });

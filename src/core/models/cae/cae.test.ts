@@ -176,18 +176,18 @@ describe('configuration', () => {
 
   it('has the ae fields plus contractiveWeight (default 0.1), and a saved config resolves to itself', () => {
     const def = getModelDefinition('cae');
-    const config = def.resolveConfig({ hidden: '128', latent: 16 }, data);
+    const config = def.resolveConfig({ hidden: [128], latent: 16 }, data);
     expect(config).toMatchObject({ model: 'cae', hidden: [128], latent: 16, loss: 'bce', contractiveWeight: 0.1 });
     expect(def.resolveConfig(JSON.parse(JSON.stringify(config)) as Record<string, unknown>, data)).toEqual(config);
-    expect(def.resolveConfig({ contractiveWeight: '0' }, data)).toMatchObject({ contractiveWeight: 0 });
+    expect(def.resolveConfig({ contractiveWeight: 0 }, data)).toMatchObject({ contractiveWeight: 0 });
   });
 
   it('refuses a negative weight, a non-MLP encoder and options of other models', () => {
     const def = getModelDefinition('cae');
-    expect(() => def.resolveConfig({ contractiveWeight: -0.1 }, data)).toThrow(/--contractive-weight must be ≥ 0, got -0.1/);
-    expect(() => def.resolveConfig({ contractiveWeight: 'lots' }, data)).toThrow(/--contractive-weight must be a number/);
+    expect(() => def.resolveConfig({ contractiveWeight: -0.1 }, data)).toThrow(/^contractiveWeight must be ≥ 0, got -0.1/);
+    expect(() => def.resolveConfig({ contractiveWeight: 'lots' }, data)).toThrow(/^contractiveWeight must be a number/);
     expect(() => def.resolveConfig({ arch: 'conv' }, data)).toThrow(/MLP encoders only/);
-    expect(() => def.resolveConfig({ noise: 'mask:0.3' }, data)).toThrow(/--noise is not an option of model 'cae'/);
-    expect(() => def.resolveConfig({ beta: 2 }, data)).toThrow(/--beta is not an option of model 'cae'/);
+    expect(() => def.resolveConfig({ noise: 'mask:0.3' }, data)).toThrow(/^noise is not an option of model 'cae'/);
+    expect(() => def.resolveConfig({ beta: 2 }, data)).toThrow(/^beta is not an option of model 'cae'/);
   });
 });

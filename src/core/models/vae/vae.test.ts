@@ -64,7 +64,7 @@ describe('the VAE model', () => {
 
   it('builds the second reference network 784-400-400-200 with LeakyReLU(0.2)', () => {
     const def = getModelDefinition('vae');
-    const config = def.resolveConfig({ hidden: '400,400', latent: 200, activation: 'leaky-relu' }, data) as VaeConfig;
+    const config = def.resolveConfig({ hidden: [400, 400], latent: 200, activation: 'leaky-relu' }, data) as VaeConfig;
     const model = def.create(config, new Rng(0));
     const leaky = model.networks.encoder.layers.filter((l) => l.getClassName() === 'LeakyReLU');
     expect(leaky).toHaveLength(2);
@@ -124,10 +124,10 @@ describe('the VAE model', () => {
 
   it('refuses bad settings with a clear message', () => {
     const def = getModelDefinition('vae');
-    expect(() => def.resolveConfig({ latent: 0 }, data)).toThrow(/--latent must be a positive integer/);
-    expect(() => def.resolveConfig({ hidden: '400,x' }, data)).toThrow(/--hidden/);
-    expect(() => def.resolveConfig({ activation: 'swish' }, data)).toThrow(/--activation must be one of/);
-    expect(() => def.resolveConfig({ sigma: 0.5 }, data)).toThrow(/only to --decoder gaussian/);
-    expect(() => def.resolveConfig({ k: 3 }, data)).toThrow(/--k is not an option of model 'vae'/);
+    expect(() => def.resolveConfig({ latent: 0 }, data)).toThrow(/^latent must be ≥ 1, got 0/);
+    expect(() => def.resolveConfig({ hidden: [400, 'x'] }, data)).toThrow(/^hidden/);
+    expect(() => def.resolveConfig({ activation: 'swish' }, data)).toThrow(/^activation must be one of/);
+    expect(() => def.resolveConfig({ sigma: 0.5 }, data)).toThrow(/only to decoder gaussian/);
+    expect(() => def.resolveConfig({ k: 3 }, data)).toThrow(/^k is not an option of model 'vae'/);
   });
 });
