@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { expect, it } from 'vitest';
 import { renderCliMarkdown } from '../src/cli/docs.js';
 import { listModelDefinitions } from '../src/core/models/registry.js';
+import { VERSION } from '../src/core/version.js';
 
 it('docs/cli.md matches the option table and the registry (run `npm run docs` after changing either)', async () => {
   const committed = fs.readFileSync(path.resolve(__dirname, '../docs/cli.md'), 'utf8');
@@ -21,4 +22,9 @@ it('every relative link and picture in README.md and docs/ points at a file that
     }
   }
   expect(missing).toEqual([]);
+});
+
+it("VERSION (which the core states, reading no files) is package.json's version", () => {
+  const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../package.json'), 'utf8')) as { version: string };
+  expect(VERSION).toBe(pkg.version);
 });
