@@ -28,6 +28,7 @@ import {
   searchQueryRequest,
 } from '../core/requests/jobs.js';
 import { trainingFields, trainRequestSchema } from '../core/requests/train.js';
+import { serveRequest } from '../core/requests/serve.js';
 import { described } from '../core/requests/fields.js';
 import type { ModelDefinition } from '../core/models/types.js';
 import { commonCliFields, json, outFile, outFolder } from './flags.js';
@@ -219,6 +220,11 @@ export const COMMANDS: readonly CommandSpec[] = [
     { name: 'interpolate', summary: 'decode the path between the codes of two examples', usage: 'latentkit interpolate --run RUN [--dataset D] --from I --to J [--steps 10] [--path great-circle] --out path.png', load: () => import('./commands/interpolate.js') },
     interpolateRequest,
     { out: png, json },
+  ),
+  simple(
+    { name: 'serve', summary: 'serve runs over HTTP: encode, decode, reconstruct, sample, score, impute, denoise, search, interpolate', usage: 'latentkit serve --run [NAME=]RUN [--run ...] [--port 8080] [--host 127.0.0.1] [--token T]', load: () => import('./commands/serve.js') },
+    serveRequest,
+    {},
   ),
 ];
 

@@ -68,7 +68,8 @@ export function parseCommandLine(argv: readonly string[], models: readonly Model
   const command = findCommand(first);
   if (!command) throw new UsageError(`unknown command '${first}' (commands: ${COMMANDS.map((c) => c.name).join(', ')})`);
   const specs = commandFlags(command, models);
-  const options = Object.fromEntries(specs.map((s) => [s.name, { type: s.type === 'boolean' ? 'boolean' : 'string' }])) as Record<string, { type: 'boolean' | 'string' }>;
+  // A list flag may also be repeated (`--run a=x --run b=y`): its values join as one comma list.
+  const options = Object.fromEntries(specs.map((s) => [s.name, { type: s.type === 'boolean' ? 'boolean' : 'string', multiple: s.type === 'list' }])) as Record<string, { type: 'boolean' | 'string'; multiple: boolean }>;
   let parsed;
   try {
     parsed = parseArgs({ args: joinNegativeNumbers(rest), options, strict: true, allowPositionals: true });
@@ -77,7 +78,8 @@ export function parseCommandLine(argv: readonly string[], models: readonly Model
   }
   if (parsed.values.help === true) return { ...none, command, help: true };
   checkPositionals(command, parsed.positionals);
-  const given = requestFrom(specs, parsed.values as Record<string, string | boolean | undefined>);
+  const values = Object.fromEntries(Object.entries(parsed.values).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]));
+  const given = requestFrom(specs, values as Record<string, string | boolean | undefined>);
   // Types and ranges first, whichever action the flags select; then what the action requires.
   parseRequest(z.object(command.shape(models)).partial(), given);
   const schema = command.schema({ positionals: parsed.positionals, given: new Set(Object.keys(given)), models });
