@@ -6,6 +6,7 @@
 //   npm run bench -- --scale           one epoch on 10k, 30k and 60k MNIST images; tensors across epochs
 //   npm run bench -- --backend cpu     another backend
 //   npm run bench -- --inference-only  encode, decode, IWAE and Adam only (no training rounds)
+//   npm run bench -- --serve           the HTTP service under load against FastAPI + PyTorch (bench/serve.js)
 //   options: --steps N (default 64, a multiple of 16), --rounds R (default 3), --python PATH,
 //            --threads N (the parallel lines: shared products, or N data-parallel workers; default: every core)
 //
@@ -33,6 +34,10 @@ const option = (name, fallback) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : fallback;
 };
+if (flag('serve')) {
+  await import('./serve.js');
+  process.exit(0);
+}
 const backend = await initBackend(option('backend', 'wasm'));
 const STEPS = Number(option('steps', 64));
 const ROUNDS = Number(option('rounds', 3));

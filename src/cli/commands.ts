@@ -28,7 +28,7 @@ import {
   searchQueryRequest,
 } from '../core/requests/jobs.js';
 import { trainingFields, trainRequestSchema } from '../core/requests/train.js';
-import { serveRequest } from '../core/requests/serve.js';
+import { labRequest, serveRequest } from '../core/requests/serve.js';
 import { described } from '../core/requests/fields.js';
 import type { ModelDefinition } from '../core/models/types.js';
 import { commonCliFields, json, outFile, outFolder } from './flags.js';
@@ -224,6 +224,11 @@ export const COMMANDS: readonly CommandSpec[] = [
   simple(
     { name: 'serve', summary: 'serve runs over HTTP: encode, decode, reconstruct, sample, score, impute, denoise, search, interpolate', usage: 'latentkit serve --run [NAME=]RUN [--run ...] [--port 8080] [--host 127.0.0.1] [--token T]', load: () => import('./commands/serve.js') },
     serveRequest,
+    {},
+  ),
+  simple(
+    { name: 'lab', summary: 'open the browser lab: train and explore models in the page', usage: 'latentkit lab [--port 5173] [--runs DIR]', load: () => import('./commands/lab.js') },
+    labRequest,
     {},
   ),
 ];

@@ -27,7 +27,7 @@ export interface ServerOptions extends Partial<ServeLimits> {
   draining?: () => boolean;
 }
 
-const DEFAULTS: ServeLimits = { maxBatch: 64, maxWaitMs: 1, maxRows: 1024, bodyLimit: 16 << 20, timeoutMs: 30_000, queue: 1024 };
+const DEFAULTS: ServeLimits = { maxBatch: 64, maxWaitMs: 0, maxRows: 1024, bodyLimit: 16 << 20, timeoutMs: 30_000, queue: 1024 };
 
 /** An answer with a status and a problem body (RFC 9457). */
 export class HttpProblem extends Error {

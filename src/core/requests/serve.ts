@@ -16,7 +16,7 @@ export const serveRequest = z.strictObject({
   token: described(z.string().min(8).optional(), { arg: 'TOKEN', description: 'require "Authorization: Bearer TOKEN" on every route but /healthz and /readyz (or $LATENTKIT_TOKEN)' }),
   cors: described(z.string().min(1).optional(), { arg: 'ORIGIN', description: 'allow cross-origin requests from ORIGIN (off when not given)' }),
   maxBatch: described(z.int().min(1).max(MAX_ROWS).default(64), { arg: 'N', description: 'rows per dynamic batch at most (1: no batching)' }),
-  maxWaitMs: described(z.number().min(0).max(1000).default(1), { arg: 'MS', description: 'how long a request waits for others to share its batch' }),
+  maxWaitMs: described(z.number().min(0).max(1000).default(0), { arg: 'MS', description: 'how long a request waits for others to share its batch' }),
   maxRows: described(z.int().min(1).max(MAX_ROWS).default(1024), { arg: 'N', description: 'rows per request at most' }),
   bodyLimit: described(z.int().min(1024).max(1 << 30).default(16 << 20), { arg: 'BYTES', description: 'request body size at most' }),
   timeoutMs: described(z.int().min(1).max(600_000).default(30_000), { arg: 'MS', description: 'a request still waiting after this is answered 503' }),
@@ -27,3 +27,13 @@ export const serveRequest = z.strictObject({
 
 export type ServeRequest = z.output<typeof serveRequest>;
 export type ServeLimits = Omit<ServeRequest, 'run' | 'port' | 'host' | 'workers' | 'backend' | 'threads'>;
+
+/** The settings of the browser lab's local server (`latentkit lab`). */
+export const labRequest = z.strictObject({
+  port: described(z.int().min(0).max(65535).default(5173), { arg: 'N', description: 'TCP port (0: any free port)' }),
+  host: described(z.string().min(1).default('127.0.0.1'), { arg: 'HOST', description: 'address to listen on' }),
+  runs: described(z.string().min(1).optional(), { arg: 'DIR', description: 'a folder of run folders the page may open' }),
+  dataDir: described(z.string().min(1).optional(), { arg: 'DIR', description: 'folder with mnist/ and fashion-mnist/ IDX files (default: $LATENTKIT_DATA_DIR, then the cache)' }),
+});
+
+export type LabRequest = z.output<typeof labRequest>;

@@ -11,10 +11,16 @@
 import type { Rows } from './service.js';
 import { ModelService } from './service.js';
 
+/**
+ * After the I/O already waiting (Node's setImmediate): requests whose bodies
+ * arrived while a batch was computing join the next one without a timer.
+ */
+const soon: (fn: () => void) => unknown = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate ?? ((fn) => setTimeout(fn, 0));
+
 export interface BatcherOptions {
   /** Rows per batch at most (a single larger request runs alone). */
   maxBatch: number;
-  /** How long the first request of a batch waits for company. 0: only requests already arrived. */
+  /** How long the first request of a batch waits for company. 0: only requests whose bodies have already arrived. */
   maxWaitMs: number;
   /** Told the row count of each batch run (metrics). */
   onBatch?: (rows: number) => void;
@@ -29,7 +35,7 @@ interface Pending {
 export class Batcher {
   private pending: Pending[] = [];
   private pendingRows = 0;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timer: unknown;
 
   constructor(
     /** The operation on a batch of rows: [n, width] row-major out. */
@@ -45,13 +51,13 @@ export class Batcher {
       this.pending.push({ rows, resolve, reject });
       this.pendingRows += rows.n;
       if (this.pendingRows >= this.options.maxBatch) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.options.maxWaitMs);
+      else if (this.timer === undefined) this.timer = this.options.maxWaitMs > 0 ? setTimeout(() => this.flush(), this.options.maxWaitMs) : soon(() => this.flush());
     });
   }
 
   /** Run what is waiting now. */
   flush(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timer !== undefined) clearTimeout(this.timer as ReturnType<typeof setTimeout>);
     this.timer = undefined;
     const batch = this.pending;
     if (batch.length === 0) return;

@@ -1,0 +1,56 @@
+/** Messages between the page and the training worker. */
+
+/** What the page asks of the worker. */
+export type ToWorker =
+  | { type: 'init'; backend: 'auto' | 'webgl' | 'wasm' | 'cpu'; dataUrl: string; base: string }
+  | { type: 'train'; request: Record<string, unknown> }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'stop' }
+  | { type: 'load-run'; name: string; files: [string, Uint8Array][] }
+  | { type: 'decode'; id: number; z: number[] }
+  | { type: 'example'; id: number; index: number }
+  | { type: 'encode'; id: number; pixels: Float32Array }
+  | { type: 'interpolate'; id: number; from: number; to: number; path: 'line' | 'great-circle'; steps: number }
+  | { type: 'attribute'; id: number; label: number; alpha: number; example: number }
+  | { type: 'samples'; id: number; temperature: number }
+  | { type: 'export'; id: number };
+
+/** One epoch's pictures and map. Images are [n, h·w·c] in [0, 1]. */
+export interface EpochView {
+  metrics: Record<string, number>;
+  samples?: Float32Array;
+  /** First test examples, then their reconstructions. */
+  originals: Float32Array;
+  recons: Float32Array;
+  /** The map: 2-D points of the test codes (the codes themselves for 2-D latents, else their PCA). */
+  map: Float32Array;
+  labels: Int32Array;
+  numClasses: number;
+  /** For the manifold of 2-D latents: the decoded grid, rows top to bottom. */
+  manifold?: { images: Float32Array; grid: number; range: [number, number] };
+}
+
+/** One control of the training form, from the train request's JSON Schema. */
+export interface FormField {
+  key: string;
+  type: 'number' | 'integer' | 'string' | 'boolean' | 'list' | 'enum';
+  description?: string;
+  default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  choices?: string[];
+  /** Models whose option this is (absent: every model). */
+  models?: string[];
+}
+
+/** What the worker tells the page. */
+export type FromWorker =
+  | { type: 'backend'; name: string }
+  | { type: 'form'; fields: FormField[]; models: { name: string; summary: string }[]; datasets: string[] }
+  | { type: 'status'; status: 'loading' | 'training' | 'paused' | 'stopping' | 'done' | 'ready'; detail?: string }
+  | { type: 'info'; shape: [number, number, number]; latent: number; model: string; generative: boolean; trainExamples: number; testExamples: number; epochs: number }
+  | { type: 'progress'; epoch: number; step: number; steps: number; loss: number; imagesPerSecond: number }
+  | { type: 'epoch'; view: EpochView }
+  | { type: 'error'; message: string; field?: string }
+  | { type: 'answer'; id: number; images?: Float32Array; point?: [number, number]; codes?: number[]; neighbors?: number[]; score?: number; threshold?: number; files?: [string, Uint8Array][] };
