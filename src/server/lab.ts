@@ -15,8 +15,8 @@ import type { LabRequest } from '../core/requests/serve.js';
 import { RUN_NAME } from '../core/requests/serve.js';
 import { REMOTE_DATASETS, locateDataset, type RemoteDatasetName } from '../node/data/sources.js';
 
-/** Where `npm run build:lab` puts the page. */
-export const LAB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../lab');
+/** Where `npm run build:lab` puts the page: dist/lab of the package (this file is in src/server or dist/server). */
+export const LAB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/lab');
 
 const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 

@@ -305,6 +305,11 @@ $('alpha').addEventListener('input', async (e) => {
   if (answer.images) drawImages($('attribute'), answer.images, 1, shape, 1, 4);
 });
 
+/** For scripts driving the page: decode latent codes with the current model (what `latentkit sample` decodes). */
+(window as unknown as { latentkitLab: unknown }).latentkitLab = {
+  decode: async (z: number[]) => Array.from((await ask({ type: 'decode', z, raw: true })).images ?? []),
+};
+
 setStatus('starting');
 void refreshSaved();
 void listServed();

@@ -8,7 +8,8 @@ export type ToWorker =
   | { type: 'resume' }
   | { type: 'stop' }
   | { type: 'load-run'; name: string; files: [string, Uint8Array][] }
-  | { type: 'decode'; id: number; z: number[] }
+  /** Decode a point of the map, or with `raw` a latent code itself. */
+  | { type: 'decode'; id: number; z: number[]; raw?: boolean }
   | { type: 'example'; id: number; index: number }
   | { type: 'encode'; id: number; pixels: Float32Array }
   | { type: 'interpolate'; id: number; from: number; to: number; path: 'line' | 'great-circle'; steps: number }

@@ -146,6 +146,7 @@ async function train(request: Record<string, unknown>) {
   current?.model.dispose();
   const { loaded } = epochView(result.model, testSet, {});
   current = { model: result.model, config: result.config, store: result.store as MemoryRunStore, testSet, ...loaded };
+  infoOf(current);
   post({ type: 'status', status: 'done', detail: result.interrupted ? `stopped after ${result.epochsCompleted} epochs` : `${result.epochsCompleted} epochs` });
 }
 
@@ -177,7 +178,8 @@ function answerOf(message: Extract<ToWorker, { id: number }>): Extract<FromWorke
   const latent = model.config.latent;
   switch (message.type) {
     case 'decode': {
-      const z = need().unproject(message.z as [number, number]);
+      const z = message.raw ? Float32Array.from(message.z) : need().unproject(message.z as [number, number]);
+      if (z.length !== latent) throw new FieldError('z', `has ${z.length} values; the latent size is ${latent}`);
       return { type: 'answer', id: message.id, images: decodeCodes(model, z, 1) };
     }
     case 'encode': {

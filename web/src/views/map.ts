@@ -85,7 +85,8 @@ export class LatentMap {
     for (let i = 0; i < this.points.length / 2; i++) {
       const [px, py] = this.toPixel(this.points[2 * i]!, this.points[2 * i + 1]!);
       ctx.fillStyle = PALETTE[this.labels[i]! % PALETTE.length]!;
-      ctx.fillRect(px - 1.5, py - 1.5, 3, 3);
+      // Whole pixels: no anti-aliased blends, so every dot is exactly its class colour.
+      ctx.fillRect(Math.round(px) - 1, Math.round(py) - 1, 3, 3);
     }
     if (this.marker) {
       const [px, py] = this.toPixel(...this.marker);

@@ -1,0 +1,149 @@
+/**
+ * The browser lab end to end, in Debian's chromium (headless, no GPU) driven
+ * by Playwright: training in the page, the map, hovering, clicking, drawing,
+ * exporting a run the CLI reads, opening a CLI run, and the cpu fallback when
+ * the wasm files are missing. The page is the built one (npm run build:lab).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { unzipSync } from 'fflate';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SPRITE_SHAPES } from '../src/core/data/sprites.js';
+import { decodeCodes } from '../src/core/models/inference.js';
+import { loadRun } from '../src/node/run/run-folder.js';
+import { buildLab } from '../src/server/lab.js';
+import { cli, setup, tempDir } from './helpers.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+let browser: Browser;
+let app: FastifyInstance;
+let url: string;
+let runs: string;
+
+/** A page that records console errors and uncaught exceptions. */
+async function open(address: string): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(address);
+  return { page, errors };
+}
+
+const text = (page: Page, id: string) => page.locator(`[data-testid=${id}]`).textContent();
+const waitStatus = (page: Page, status: string, timeout = 120_000) => page.waitForFunction((s) => document.querySelector('[data-testid=status]')?.textContent === s, status, { timeout });
+/** A canvas's pixels as a data URL (to compare before and after). */
+const pixelsOf = (page: Page, id: string) => page.locator(`[data-testid=${id}]`).evaluate((c) => (c as HTMLCanvasElement).toDataURL());
+
+beforeAll(async () => {
+  await setup('wasm');
+  runs = tempDir();
+  const trained = cli(['train', '--model', 'vae', '--dataset', 'sprites', '--limit', '512', '--epochs', '1', '--hidden', '32', '--latent', '2', '--out', path.join(runs, 'cli-vae'), '--quiet'], runs);
+  expect(trained.code, trained.stderr).toBe(0);
+  app = await buildLab({ port: 0, host: '127.0.0.1', runs });
+  url = await app.listen({ port: 0, host: '127.0.0.1' });
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+});
+
+describe('latentkit lab', () => {
+  it('trains sprites in the page, then its map, hover, click, drawing and export work', async () => {
+    const { page, errors } = await open(`${url}/?dataset=sprites&model=vae&latent=2&epochs=2&limit=1000&autostart=1`);
+    await page.waitForFunction(() => document.querySelector('[data-testid=epoch]')?.textContent === '1', null, { timeout: 120_000 });
+    const first = Number(await text(page, 'test-loss'));
+    await waitStatus(page, 'done');
+    const second = Number(await text(page, 'test-loss'));
+    expect(await text(page, 'backend')).toBe('wasm');
+    expect(second).toBeLessThan(first);
+
+    // One colour per class: count the map's pixels of each palette colour.
+    const colours = await page.locator('[data-testid=latent-map]').evaluate((c) => {
+      const canvas = c as HTMLCanvasElement;
+      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      const counts = new Map<string, number>();
+      for (let i = 0; i < data.length; i += 4) {
+        const key = `${data[i]},${data[i + 1]},${data[i + 2]}`;
+        if (key !== '255,255,255') counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+      return [...counts.values()].filter((n) => n > 30).length;
+    });
+    expect(colours).toBe(SPRITE_SHAPES.length);
+
+    // Hovering two places shows two different reconstructions; clicking decodes a point.
+    const map = page.locator('[data-testid=latent-map]');
+    const box = (await map.boundingBox())!;
+    const before = await pixelsOf(page, 'hover-recon');
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.5);
+    await page.waitForFunction((b) => (document.querySelector('[data-testid=hover-recon]') as HTMLCanvasElement).toDataURL() !== b, before);
+    const hovered = await pixelsOf(page, 'hover-recon');
+    await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.4);
+    await page.waitForFunction((b) => (document.querySelector('[data-testid=hover-recon]') as HTMLCanvasElement).toDataURL() !== b, hovered);
+    const emptyDecode = await pixelsOf(page, 'decoded');
+    await map.click({ position: { x: box.width * 0.2, y: box.height * 0.2 } });
+    await page.waitForFunction((b) => (document.querySelector('[data-testid=decoded]') as HTMLCanvasElement).toDataURL() !== b, emptyDecode);
+    const decoded = await pixelsOf(page, 'decoded');
+    await map.click({ position: { x: box.width * 0.8, y: box.height * 0.8 } });
+    await page.waitForFunction((b) => (document.querySelector('[data-testid=decoded]') as HTMLCanvasElement).toDataURL() !== b, decoded);
+
+    // Drawing a stroke gives a reconstruction, a place on the map and a score.
+    const pad = (await page.locator('[data-testid=draw]').boundingBox())!;
+    const blank = await pixelsOf(page, 'draw-recon');
+    await page.mouse.move(pad.x + pad.width * 0.3, pad.y + pad.height * 0.3);
+    await page.mouse.down();
+    await page.mouse.move(pad.x + pad.width * 0.7, pad.y + pad.height * 0.7, { steps: 10 });
+    await page.mouse.up();
+    await page.waitForFunction((b) => (document.querySelector('[data-testid=draw-recon]') as HTMLCanvasElement).toDataURL() !== b, blank);
+    expect(await text(page, 'draw-score')).toMatch(/anomaly score \d/);
+
+    // The exported run is a run folder every CLI command reads.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid=export-run]').click()]);
+    const zip = unzipSync(new Uint8Array(fs.readFileSync((await download.path())!)));
+    const out = tempDir();
+    for (const [name, bytes] of Object.entries(zip)) {
+      fs.mkdirSync(path.dirname(path.join(out, name)), { recursive: true });
+      fs.writeFileSync(path.join(out, name), bytes);
+    }
+    const runDir = path.join(out, fs.readdirSync(out)[0]!);
+    const evaluated = cli(['eval', '--run', runDir, '--dataset', 'sprites', '--limit', '100', '--json'], out);
+    expect(evaluated.code, evaluated.stderr).toBe(0);
+    expect(JSON.parse(evaluated.stdout)).toMatchObject({ model: 'vae', dataset: 'sprites', examples: 100 });
+    expect(JSON.parse(evaluated.stdout).loss).toBeGreaterThan(0);
+    const sampled = cli(['sample', '--run', runDir, '--n', '4', '--out', path.join(out, 's.png')], out);
+    expect(sampled.code, sampled.stderr).toBe(0);
+
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 180_000);
+
+  it('opens a run trained by the CLI and decodes the same pixels as the library', async () => {
+    const { page, errors } = await open(`${url}/?run=cli-vae`);
+    await waitStatus(page, 'done');
+    const z = [0.5, -1];
+    const inPage = await page.evaluate((code) => (window as unknown as { latentkitLab: { decode(z: number[]): Promise<number[]> } }).latentkitLab.decode(code), z);
+    const { model } = await loadRun(path.join(runs, 'cli-vae'));
+    const inNode = decodeCodes(model, Float32Array.from(z), 1);
+    model.dispose();
+    expect(inPage).toHaveLength(inNode.length);
+    let worst = 0;
+    inPage.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - inNode[i]!))));
+    expect(worst).toBeLessThan(1e-5);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it('still trains when the wasm files are missing, on the cpu fallback', async () => {
+    const page = await browser.newPage();
+    await page.route('**/wasm/*.wasm', (route) => route.fulfill({ status: 404, body: 'gone' }));
+    await page.goto(`${url}/?dataset=sprites&model=vae&latent=2&epochs=1&limit=300&autostart=1`);
+    await waitStatus(page, 'done');
+    expect(await text(page, 'backend')).toBe('cpu');
+    expect(Number(await text(page, 'test-loss'))).toBeGreaterThan(0);
+    await page.close();
+  }, 120_000);
+});
