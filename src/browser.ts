@@ -76,3 +76,8 @@ export * as compress from './core/apps/compress/index.js';
 export * as edit from './core/apps/edit/index.js';
 export * as interpolate from './core/apps/interpolate/index.js';
 
+
+// a run as operations on rows (the HTTP service's routes), and dynamic batching
+export { ModelService, type ModelInfo, type Rows, type ScoreAnswer, type SearchHit } from './core/serve/service.js';
+export { Batcher, type BatcherOptions } from './core/serve/batcher.js';
+export { rowsBody, decodeBody, sampleBody, imputeBody, searchBody, interpolateBody, MAX_ROWS, type RowsBody, type DecodeBody, type SampleBody, type ImputeBody, type SearchBody, type InterpolateBody, type InputRow } from './core/serve/bodies.js';

@@ -39,3 +39,11 @@ export async function runCli(...args: Parameters<typeof import('./cli/main.js').
   const { main } = await import('./cli/main.js');
   return main(...args);
 }
+
+// the HTTP service and the lab's server, for embedding (fastify loads on first call)
+/** Start the model service of `latentkit serve` (loaded on first call). */
+export async function startServer(...args: Parameters<typeof import('./server/serve.js').startServer>): ReturnType<typeof import('./server/serve.js').startServer> {
+  const { startServer: start } = await import('./server/serve.js');
+  return start(...args);
+}
+export type { RunningServer } from './server/serve.js';

@@ -14,7 +14,7 @@ import { SPRITE_SHAPES } from '../src/core/data/sprites.js';
 import { decodeCodes } from '../src/core/models/inference.js';
 import { loadRun } from '../src/node/run/run-folder.js';
 import { buildLab } from '../src/server/lab.js';
-import { cli, setup, tempDir } from './helpers.js';
+import { cli, hasMnist, setup, tempDir } from './helpers.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let browser: Browser;
@@ -99,7 +99,7 @@ describe('latentkit lab', () => {
     await page.mouse.move(pad.x + pad.width * 0.7, pad.y + pad.height * 0.7, { steps: 10 });
     await page.mouse.up();
     await page.waitForFunction((b) => (document.querySelector('[data-testid=draw-recon]') as HTMLCanvasElement).toDataURL() !== b, blank);
-    expect(await text(page, 'draw-score')).toMatch(/anomaly score \d/);
+    await page.waitForFunction(() => /anomaly score \d/.test(document.querySelector('[data-testid=draw-score]')?.textContent ?? ''));
 
     // The exported run is a run folder every CLI command reads.
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid=export-run]').click()]);
@@ -133,6 +133,14 @@ describe('latentkit lab', () => {
     let worst = 0;
     inPage.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - inNode[i]!))));
     expect(worst).toBeLessThan(1e-5);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it.skipIf(!hasMnist)('trains on MNIST served by latentkit lab from the local data folder', async () => {
+    const { page, errors } = await open(`${url}/?dataset=mnist&model=vae&latent=2&epochs=1&limit=1000&autostart=1`);
+    await waitStatus(page, 'done');
+    expect(Number(await text(page, 'test-loss'))).toBeGreaterThan(0);
     expect(errors).toEqual([]);
     await page.close();
   }, 120_000);

@@ -125,6 +125,10 @@ export async function buildServer(services: readonly ModelService[], options: Se
       }
     }
   });
+  // While draining, every answer closes its connection, so clients' keep-alive sockets do not hold the shutdown open.
+  app.addHook('onSend', async (_request, reply) => {
+    if (options.draining?.()) reply.header('connection', 'close');
+  });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unknown';
     metrics.requests.inc({ route, status: String(reply.statusCode) });

@@ -34,7 +34,13 @@ export async function startServer(request: ServeRequest, env: NodeJS.ProcessEnv 
     services,
     async close() {
       draining = true;
-      await app.close();
+      // In-flight requests finish; connections that fall idle meanwhile are closed as they do.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(sweep);
+      }
       for (const s of services) s.model.dispose();
     },
   };

@@ -54,4 +54,4 @@ export type FromWorker =
   | { type: 'progress'; epoch: number; step: number; steps: number; loss: number; imagesPerSecond: number }
   | { type: 'epoch'; view: EpochView }
   | { type: 'error'; message: string; field?: string }
-  | { type: 'answer'; id: number; images?: Float32Array; point?: [number, number]; codes?: number[]; neighbors?: number[]; score?: number; threshold?: number; files?: [string, Uint8Array][] };
+  | { type: 'answer'; id: number; images?: Float32Array; point?: [number, number]; codes?: number[]; neighbors?: number[]; neighborImages?: Float32Array; score?: number; threshold?: number; files?: [string, Uint8Array][] };

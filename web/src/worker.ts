@@ -34,7 +34,7 @@ import type { EpochView, FromWorker, ToWorker } from './protocol';
 const post = (message: FromWorker, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(message, transfer);
 
 /** Test examples on the map and behind hovering. */
-const MAP_POINTS = 2000;
+const MAP_POINTS = 10_000;
 const PREVIEW = 16;
 
 interface Loaded {
@@ -195,7 +195,10 @@ function answerOf(message: Extract<ToWorker, { id: number }>): Extract<FromWorke
       // Where the drawing falls among the test examples' scores: the share that score lower.
       const testScores = (need().testScores ??= detect.scoreDataset(model, testSet, settings));
       const below = testScores.filter((s) => s < score).length / testScores.length;
-      return { type: 'answer', id: message.id, images: recon, point: [point[0]!, point[1]!], codes: Array.from(z), neighbors: hits, score, threshold: below };
+      const dim = model.config.inputShape.reduce((a, b) => a * b, 1);
+      const neighborImages = new Float32Array(hits.length * dim);
+      hits.forEach((j, k) => neighborImages.set(testSet.images.subarray(j * dim, (j + 1) * dim), k * dim));
+      return { type: 'answer', id: message.id, images: recon, point: [point[0]!, point[1]!], codes: Array.from(z), neighbors: hits, neighborImages, score, threshold: below };
     }
     case 'example': {
       // A test example above its reconstruction.
