@@ -51,7 +51,7 @@ afterAll(async () => {
 
 describe('routes', () => {
   it('health, readiness, metrics, OpenAPI, docs and the model list', async () => {
-    expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ status: 'ok' });
+    expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ status: 'ok', pid: process.pid });
     expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({ status: 'ready', models: ['vae'] });
     const models = (await (await fetch(`${server.url}/v1/models`)).json()) as { models: { name: string; latent: number; features: number; supports: Record<string, boolean> }[] };
     expect(models.models).toMatchObject([{ name: 'vae', latent: 3, features: 784, supports: { sample: true, score: true, search: true } }]);
@@ -225,6 +225,31 @@ describe('the CLI', () => {
     const missing = cli(['serve', '--run', path.join(dir, 'nothing')], dir);
     expect(missing.code).toBe(2);
   });
+
+  it('--workers 2: two processes answer on one port, and SIGTERM stops both with exit 0', async () => {
+    const child = spawn(process.execPath, [BIN, 'serve', '--run', run, '--port', '0', '--backend', 'cpu', '--workers', '2'], { cwd: dir });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+        const m = /at (http:\/\/\S+) with 2 worker processes/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      child.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
+    });
+    const pids = new Set<number>();
+    // A new connection each time: the primary hands connections to the workers in turn.
+    for (let i = 0; i < 20 && pids.size < 2; i++) pids.add(((await (await fetch(`${url}/healthz`, { headers: { connection: 'close' } })).json()) as { pid: number }).pid);
+    expect(pids.size).toBe(2);
+    expect(pids.has(child.pid!)).toBe(false);
+    const encoded = await post(`${url}/v1/encode`, { inputs: rows(1, 3) });
+    expect(encoded.status).toBe(200);
+    child.kill('SIGTERM');
+    const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    expect(await exited).toBe(0);
+    clearTimeout(guard);
+  }, 60_000);
 
   it('SIGTERM under load: accepted requests are all answered, then exit 0', async () => {
     const child = spawn(process.execPath, [BIN, 'serve', '--run', run, '--port', '0', '--backend', 'cpu'], { cwd: dir });

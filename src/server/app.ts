@@ -150,7 +150,8 @@ export async function buildServer(services: readonly ModelService[], options: Se
   });
   app.setNotFoundHandler((request, reply) => sendProblem(reply, 404, `no route ${request.method} ${request.url.split('?')[0]}; see /docs`));
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  // The pid tells replicas apart (--workers N processes behind one port).
+  app.get('/healthz', async () => ({ status: 'ok', pid: process.pid }));
   app.get('/readyz', async (_request, reply) => (options.draining?.() ? sendProblem(reply, 503, 'shutting down') : { status: 'ready', models: [...served.keys()] }));
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   app.get('/openapi.json', async () => openApiDocument(OPERATIONS, [...served.keys()]));

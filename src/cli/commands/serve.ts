@@ -37,6 +37,8 @@ export async function run({ request, cli, io }: Invocation<ServeRequest>): Promi
   else if (!cli.quiet) io.stdout.write(`serving ${server.services.map((s) => s.name).join(', ')} at ${server.url} (docs: ${server.url}/docs)\n`);
   const signal = await stopped(io);
   await server.close();
+  // A worker's channel to the primary would keep it alive.
+  if (cluster.isWorker) cluster.worker?.disconnect();
   if (!cli.quiet && !cluster.isWorker) io.stdout.write(`${signal}: stopped after answering the requests in flight\n`);
   return 0;
 }
