@@ -58,9 +58,18 @@ async function startProcess(command, argv, url) {
 
 const stop = (child) => new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGTERM')));
 
+let totalRequests = 0;
 async function load(url, route, body, connections) {
   const result = await autocannon({ url: `${url}${route}`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration: DURATION });
+  totalRequests += result.requests.total;
   return { requests_per_second: Math.round(result.requests.average), p50_ms: result.latency.p50, p99_ms: result.latency.p99, errors: result.errors + result.non2xx };
+}
+
+/** Tensors alive and heap in use, from a latentkit server's /metrics. */
+async function gauges(url) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+  return { tensors: value('latentkit_tensors'), heap_mib: Math.round(value('latentkit_heap_bytes') / 2 ** 20) };
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'latentkit-bench-serve-'));
@@ -84,15 +93,21 @@ let port = 18_300;
 for (const server of servers) {
   const url = `http://127.0.0.1:${++port}`;
   const child = await server.start(port);
+  const ours = server.name.startsWith('latentkit');
   try {
+    totalRequests = 0;
+    for (const route of ['/v1/encode', '/v1/score']) await load(url, route, body, 4); // warm-up
+    const before = ours ? await gauges(url) : undefined;
+    totalRequests = 0;
     for (const route of ['/v1/encode', '/v1/score']) {
-      await load(url, route, body, 4); // warm-up
       for (const connections of CONNECTIONS) {
         const row = { server: server.name, route, connections, ...(await load(url, route, body, connections)) };
         console.log(JSON.stringify(row));
         rows.push(row);
       }
     }
+    // Nothing grows with the number of requests served: tensors alive and heap before and after.
+    if (ours) console.log(JSON.stringify({ server: server.name, requests: totalRequests, before, after: await gauges(url) }));
   } finally {
     await stop(child);
   }
