@@ -145,6 +145,59 @@ describe('latentkit lab', () => {
     await page.close();
   }, 120_000);
 
+  it("trains on the user's own data: a CSV table, and a set of PNG images", async () => {
+    const { page, errors } = await open(`${url}/?model=ae&latent=2&epochs=1`);
+    await waitStatus(page, 'ready');
+    // A table of 200 rows: two features that follow one hidden factor, and a 0/1 label.
+    const lines = ['a,b,label', ...Array.from({ length: 200 }, (_, i) => `${(i % 20) / 10},${((i % 20) * 2) / 10 + 1},${i % 2}`)];
+    await page.setInputFiles('[data-testid=data-files]', { name: 'table.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n')) });
+    await page.waitForFunction(() => (document.querySelector('#form [name=dataset]') as HTMLSelectElement).value === 'csv:table.csv');
+    await page.locator('[data-testid=train]').click();
+    await waitStatus(page, 'done');
+    expect(Number(await text(page, 'test-loss'))).toBeGreaterThan(0);
+
+    // 40 PNG images of 28×28: a bright square at a varying place.
+    const { encodePng } = await import('../src/core/viz/grid.js');
+    const pngs = Array.from({ length: 40 }, (_, i) => {
+      const rgba = new Uint8ClampedArray(28 * 28 * 4).fill(0);
+      for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) rgba.fill(255, 4 * ((y + (i % 20)) * 28 + x + (i % 17)), 4 * ((y + (i % 20)) * 28 + x + (i % 17)) + 4);
+      return { name: `img${i}.png`, mimeType: 'image/png', buffer: Buffer.from(encodePng({ width: 28, height: 28, rgba })) };
+    });
+    await page.setInputFiles('[data-testid=data-files]', pngs);
+    await page.waitForFunction(() => (document.querySelector('#form [name=dataset]') as HTMLSelectElement).value === 'upload');
+    await page.locator('[data-testid=train]').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent === 'training');
+    await waitStatus(page, 'done');
+    expect(Number(await text(page, 'test-loss'))).toBeGreaterThan(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it('calls a running latentkit serve instead of its worker when told to (?service=URL)', async () => {
+    const { startServer } = await import('../src/server/serve.js');
+    const { serveRequest } = await import('../src/core/requests/serve.js');
+    const { parseRequest } = await import('../src/core/requests/validate.js');
+    const service = await startServer(parseRequest(serveRequest, { run: [path.join(runs, 'cli-vae')], port: 0, cors: new URL(url).origin }));
+    try {
+      const { page, errors } = await open(`${url}/?service=${encodeURIComponent(service.url)}`);
+      await waitStatus(page, 'done');
+      expect(await text(page, 'backend')).toBe(`service ${service.url}`);
+      expect(await page.locator('[data-testid=samples]').evaluate((c) => (c as HTMLCanvasElement).width)).toBeGreaterThan(100);
+      const pad = (await page.locator('[data-testid=draw]').boundingBox())!;
+      const blank = await pixelsOf(page, 'draw-recon');
+      await page.mouse.move(pad.x + pad.width * 0.5, pad.y + pad.height * 0.2);
+      await page.mouse.down();
+      await page.mouse.move(pad.x + pad.width * 0.5, pad.y + pad.height * 0.8, { steps: 10 });
+      await page.mouse.up();
+      await page.waitForFunction((b) => (document.querySelector('[data-testid=draw-recon]') as HTMLCanvasElement).toDataURL() !== b, blank);
+      await page.waitForFunction(() => /^code \(/.test(document.querySelector('[data-testid=draw-score]')?.textContent ?? ''));
+      expect(errors).toEqual([]);
+      await page.close();
+    } finally {
+      await service.close();
+    }
+  }, 120_000);
+
   it('still trains when the wasm files are missing, on the cpu fallback', async () => {
     const page = await browser.newPage();
     await page.route('**/wasm/*.wasm', (route) => route.fulfill({ status: 404, body: 'gone' }));

@@ -111,6 +111,15 @@ describe('routes', () => {
     expect(path5.codes[0]).toEqual(ends.codes[0]);
     expect(path5.codes[4]!.map((v) => Math.fround(v))).toEqual(ends.codes[1]);
 
+    // CSV out: scores with their flags, and codes under z1..zd
+    const scoredCsv = await fetch(`${server.url}/v1/score`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/csv' }, body: JSON.stringify({ inputs: rows(3, 5) }) });
+    expect(scoredCsv.headers.get('content-type')).toMatch(/^text\/csv/);
+    const scoredJson = (await post(`${server.url}/v1/score`, { inputs: rows(3, 5) })).body as { scores: number[]; is_anomaly: boolean[] };
+    expect((await scoredCsv.text()).trim().split('\n')).toEqual(['row,score,is_anomaly', ...scoredJson.scores.map((v, i) => `${i},${v},${scoredJson.is_anomaly[i] ? 1 : 0}`)]);
+    const codesCsv = await (await fetch(`${server.url}/v1/encode`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/csv' }, body: JSON.stringify({ inputs: rows(2, 5) }) })).text();
+    expect(codesCsv.split('\n')[0]).toBe('z1,z2,z3');
+    expect(codesCsv.trim().split('\n')).toHaveLength(3);
+
     // a PNG body is one row: the same image as JSON pixels gives the same code
     const { encodePng, tileImages } = await import('../src/core/viz/grid.js');
     const image = Float32Array.from(row!, (v) => Math.round(v * 255) / 255);

@@ -9,6 +9,7 @@
  * graceful close built in.
  */
 import { timingSafeEqual } from 'node:crypto';
+import { Readable } from 'node:stream';
 import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { FieldError, UsageError } from '../core/errors.js';
@@ -205,7 +206,28 @@ function checkRows(body: { inputs?: unknown[]; codes?: unknown[] }, maxRows: num
   }
 }
 
+/** An answer's rows as CSV lines: scores with their flags, codes, or outputs under the model's columns. */
+function* csvLines(service: ModelService, result: Record<string, unknown>): Generator<string> {
+  if (Array.isArray(result.scores)) {
+    const flags = result.is_anomaly as boolean[];
+    yield 'row,score,is_anomaly\n';
+    for (const [i, score] of (result.scores as number[]).entries()) yield `${i},${score},${flags[i] ? 1 : 0}\n`;
+    return;
+  }
+  const rows = (result.codes ?? result.outputs) as number[][];
+  const width = rows[0]?.length ?? 0;
+  const names = result.codes ? Array.from({ length: width }, (_, j) => `z${j + 1}`) : (service.config.data.table?.columns ?? Array.from({ length: width }, (_, j) => `x${j + 1}`));
+  yield `${names.join(',')}\n`;
+  for (const row of rows) yield `${row.join(',')}\n`;
+}
+
 function render(request: FastifyRequest, reply: FastifyReply, service: ModelService, result: Record<string, unknown>, operation: Operation): unknown {
+  const accept = request.headers.accept ?? '';
+  if (/\btext\/csv\b/.test(accept)) {
+    if (!Array.isArray(result.scores) && !Array.isArray(result.codes) && !Array.isArray(result.outputs)) throw new HttpProblem(406, `${operation.name} answers JSON; ask for application/json`, 'accept');
+    // Written out as it is produced, a line at a time.
+    return reply.type('text/csv; charset=utf-8').send(Readable.from(csvLines(service, result)));
+  }
   if (!wantsPng(request)) return result;
   if (!operation.imagesOut || service.config.data.table) throw new HttpProblem(406, `${operation.name} answers JSON${operation.imagesOut ? ' for table models' : ''}; ask for application/json`, 'accept');
   const outputs = result.outputs as number[][];

@@ -3,7 +3,8 @@
  * (`latentkit lab` serves them from the local data folder or cache; a static
  * host can point anywhere), read by the core's IDX reader. Sprites are built in.
  */
-import { CLASS_NAMES, UsageError, idxDataset, idxFileNames, registerDatasetSource, takeFirst, type Dataset, type Split } from 'latentkit/browser';
+import { CLASS_NAMES, CSV_PREFIX, UsageError, idxDataset, idxFileNames, loadCsvSplits, loadCsvWithSchema, registerDatasetSource, takeFirst, textSource, type Dataset, type Split } from 'latentkit/browser';
+import type { Upload } from './protocol';
 
 const cache = new Map<string, Promise<Dataset>>();
 
@@ -39,4 +40,78 @@ export function registerPageDatasets(dataUrl: string): void {
       },
     });
   }
+}
+
+/** The user's CSV tables by file name, read as `csv:<name>` like the CLI reads files. */
+const tables = new Map<string, string>();
+let csvRegistered = false;
+
+/** Every 10th example is held out for testing, as the CLI does for tables. */
+function splitEvery10(all: Dataset): { train: Dataset; test: Dataset } {
+  const dim = all.shape.reduce((a, b) => a * b, 1);
+  const pick = (test: boolean): Dataset => {
+    const rows = Array.from({ length: all.n }, (_, i) => i).filter((i) => (i % 10 === 9) === test);
+    const images = new Float32Array(rows.length * dim);
+    rows.forEach((r, k) => images.set(all.images.subarray(r * dim, (r + 1) * dim), k * dim));
+    return { ...all, split: test ? 'test' : 'train', n: rows.length, images, labels: Int32Array.from(rows, (r) => all.labels[r]!) };
+  };
+  return { train: pick(false), test: pick(true) };
+}
+
+/** Register an upload as a dataset and return its name and a description. */
+export function registerUpload(upload: Upload): { name: string; detail: string } {
+  if (upload.kind === 'csv') {
+    tables.set(upload.name, upload.text);
+    if (!csvRegistered) {
+      csvRegistered = true;
+      registerDatasetSource({
+        label: `${CSV_PREFIX}<uploaded file>`,
+        matches: (n) => n.startsWith(CSV_PREFIX) && tables.has(n.slice(CSV_PREFIX.length)),
+        text: (n) => textSource(n.slice(CSV_PREFIX.length), tables.get(n.slice(CSV_PREFIX.length))!),
+        async load(n, options) {
+          const source = textSource(n.slice(CSV_PREFIX.length), tables.get(n.slice(CSV_PREFIX.length))!);
+          const csv = options.csv ?? {};
+          if (csv.schema) return loadCsvWithSchema(n, source, csv.schema, { limit: options.limit, classes: csv.classes, numClasses: csv.numClasses });
+          const splits = await loadCsvSplits(n, source, { ...csv, limit: options.split === 'train' ? options.limit : undefined });
+          return options.split === 'train' ? splits.trainSet : splits.testSet;
+        },
+        async loadSplits(n, options) {
+          const { trainSet, testSet, schema } = await loadCsvSplits(n, textSource(n.slice(CSV_PREFIX.length), tables.get(n.slice(CSV_PREFIX.length))!), { ...options.csv, limit: options.limit });
+          return { trainSet, testSet, table: schema };
+        },
+      });
+    }
+    return { name: `${CSV_PREFIX}${upload.name}`, detail: `table ${upload.name}` };
+  }
+  let train: Dataset;
+  let test: Dataset;
+  if (upload.kind === 'idx') {
+    const find = (part: string) => upload.files.find(([f]) => f.includes(part));
+    const splitOf = (split: Split): Dataset | undefined => {
+      const names = idxFileNames(split);
+      const images = find(names.images);
+      const labels = find(names.labels);
+      return images && labels ? idxDataset({ images: { name: images[0], bytes: images[1] }, labels: { name: labels[0], bytes: labels[1] } }, split, { name: 'upload', imageSize: 'any', numClasses: 256 }) : undefined;
+    };
+    const given = splitOf('train') ?? splitOf('test');
+    if (!given) throw new UsageError('IDX upload needs an images file and a labels file (train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz], or the t10k- ones)');
+    const numClasses = Math.max(...given.labels) + 1;
+    const held = splitOf('test');
+    ({ train, test } = held && given.split === 'train' ? { train: given, test: held } : splitEvery10(given));
+    train = { ...train, numClasses };
+    test = { ...test, numClasses };
+  } else {
+    const n = upload.labels.length;
+    if (n < 10) throw new UsageError(`the images give ${n} examples; training needs at least 10 (every 10th is held out for testing)`);
+    ({ train, test } = splitEvery10({ name: 'upload', split: 'train', n, shape: [28, 28, 1], images: upload.pixels, labels: upload.labels, numClasses: Math.max(1, upload.classNames.length), classNames: upload.classNames }));
+  }
+  registerDatasetSource({
+    label: 'upload',
+    matches: (n) => n === 'upload',
+    async load(_n, options) {
+      const ds = options.split === 'train' ? train : test;
+      return options.limit !== undefined && options.limit < ds.n ? takeFirst(ds, options.limit) : ds;
+    },
+  });
+  return { name: 'upload', detail: `${train.n + test.n} images ${train.shape.join('×')}, ${train.numClasses} classes` };
 }

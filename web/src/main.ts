@@ -13,7 +13,8 @@
  * the MNIST files, `run=NAME` to open a run served by `latentkit lab --runs DIR`.
  */
 import { zipSync } from 'fflate';
-import type { EpochView, FormField, FromWorker, ToWorker } from './protocol';
+import type { EpochView, FormField, FromWorker, ToWorker, Upload } from './protocol';
+import { ServiceClient } from './service';
 import { readRun, saveRun, savedRuns } from './storage';
 import { LossChart } from './views/chart';
 import { DrawPad } from './views/draw';
@@ -173,6 +174,36 @@ async function drawn(): Promise<void> {
   $('draw-score').textContent = `anomaly score ${answer.score!.toFixed(1)} (reconstruction error); ${(100 * answer.threshold!).toFixed(0)}% of test examples score lower`;
 }
 
+// --- the user's own data ---------------------------------------------------------------------
+
+/** Images decoded and resized to 28×28 grey in the page; a file's folder names its class. */
+async function decodeImages(files: File[]): Promise<Extract<Upload, { kind: 'images' }>> {
+  const classOf = (f: File) => f.webkitRelativePath.split('/').slice(-2, -1)[0] ?? '';
+  const classNames = [...new Set(files.map(classOf))].sort();
+  const pixels = new Float32Array(files.length * 784);
+  const canvas = new OffscreenCanvas(28, 28);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+  for (const [i, file] of files.entries()) {
+    const bitmap = await createImageBitmap(file);
+    ctx.clearRect(0, 0, 28, 28);
+    ctx.drawImage(bitmap, 0, 0, 28, 28);
+    const rgba = ctx.getImageData(0, 0, 28, 28).data;
+    for (let p = 0; p < 784; p++) pixels[i * 784 + p] = (rgba[4 * p]! + rgba[4 * p + 1]! + rgba[4 * p + 2]!) / 765;
+  }
+  return { kind: 'images', pixels, labels: Int32Array.from(files, (f) => classNames.indexOf(classOf(f))), classNames };
+}
+
+async function useFiles(list: File[]): Promise<void> {
+  showError('');
+  const csv = list.find((f) => f.name.endsWith('.csv'));
+  const images = list.filter((f) => /\.(png|jpe?g)$/i.test(f.name));
+  let upload: Upload;
+  if (csv) upload = { kind: 'csv', name: csv.name, text: await csv.text() };
+  else if (images.length > 0) upload = await decodeImages(images);
+  else upload = { kind: 'idx', files: await Promise.all(list.map(async (f) => [f.name, new Uint8Array(await f.arrayBuffer())] as [string, Uint8Array])) };
+  send({ type: 'upload', upload });
+}
+
 // --- runs -----------------------------------------------------------------------------------
 
 async function exportRun(): Promise<void> {
@@ -232,6 +263,14 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
     case 'info':
       shape = m.shape;
       break;
+    case 'dataset': {
+      // The uploaded data becomes a choice of the dataset field, and the chosen one.
+      const select = document.querySelector<HTMLSelectElement>('#form [name=dataset]')!;
+      if (![...select.options].some((o) => o.value === m.name)) select.append(new Option(m.name, m.name));
+      select.value = m.name;
+      $('status-detail').textContent = `data: ${m.detail}`;
+      break;
+    }
     case 'progress':
       $<HTMLProgressElement>('progress').value = m.step / m.steps;
       $('speed').textContent = String(Math.round(m.imagesPerSecond));
@@ -257,8 +296,6 @@ function startTraining(): void {
   const r = request();
   trainedName = `${r.model ?? 'vae'}-${r.dataset ?? 'sprites'}-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}`;
   chart.reset();
-  // The sprites and MNIST-style datasets are 28×28 grey images.
-  shape = [28, 28, 1];
   send({ type: 'train', request: r });
 }
 $('train').addEventListener('click', startTraining);
@@ -280,6 +317,7 @@ $('run-files').addEventListener('change', async (e) => {
   const files = await Promise.all(list.map(async (f) => [f.webkitRelativePath.split('/').slice(1).join('/') || f.name, new Uint8Array(await f.arrayBuffer())] as [string, Uint8Array]));
   send({ type: 'load-run', name: list[0]?.webkitRelativePath.split('/')[0] || 'dropped', files });
 });
+for (const id of ['data-files', 'data-folder']) $(id).addEventListener('change', (e) => void useFiles([...((e.target as HTMLInputElement).files ?? [])]));
 $('clear').addEventListener('click', () => pad.clear());
 $('upload').addEventListener('change', (e) => {
   const file = (e.target as HTMLInputElement).files?.[0];
@@ -308,7 +346,26 @@ $('alpha').addEventListener('input', async (e) => {
   decode: async (z: number[]) => Array.from((await ask({ type: 'decode', z, raw: true })).images ?? []),
 };
 
+/** With `?service=URL`, the page uses a running `latentkit serve` for samples and drawings instead of its worker. */
+async function useService(client: ServiceClient): Promise<void> {
+  const model = await client.connect();
+  shape = model.inputShape;
+  testId('backend').textContent = `service ${client.base}`;
+  setStatus('done', `model ${model.name} of the service`);
+  if (model.supports.sample) drawImages($('samples'), await client.sample(64, 1), 64, shape, 8);
+  $('temperature').oninput = async (e) => drawImages($('samples'), await client.sample(64, Number((e.target as HTMLInputElement).value)), 64, shape, 8);
+  pad.onChange = async () => {
+    const pixels = pad.pixels(shape[0], shape[1]);
+    drawImages($('draw-recon'), await client.reconstruct(pixels), 1, shape, 1, 3);
+    const code = await client.encode(pixels);
+    const scored = model.supports.score ? await client.score(pixels) : undefined;
+    $('draw-score').textContent = `code (${code.map((v) => v.toFixed(2)).join(', ')})${scored ? `; anomaly score ${scored.scores[0]!.toFixed(1)}, threshold ${scored.threshold.toFixed(1)}` : ''}`;
+  };
+}
+
 setStatus('starting');
 void refreshSaved();
 void listServed();
-send({ type: 'init', backend: (params.get('backend') as 'auto') ?? 'auto', dataUrl: new URL(params.get('data') ?? 'data', location.href).href, base: new URL(import.meta.env.BASE_URL, location.href).href });
+const service = params.get('service');
+if (service) void useService(new ServiceClient(service, params.get('serviceModel') ?? '')).catch((err: Error) => showError(`service: ${err.message}`));
+else send({ type: 'init', backend: (params.get('backend') as 'auto') ?? 'auto', dataUrl: new URL(params.get('data') ?? 'data', location.href).href, base: new URL(import.meta.env.BASE_URL, location.href).href });

@@ -8,6 +8,8 @@ export type ToWorker =
   | { type: 'resume' }
   | { type: 'stop' }
   | { type: 'load-run'; name: string; files: [string, Uint8Array][] }
+  /** The user's own data: a CSV table, IDX files, or images already decoded to 28×28 grey. */
+  | { type: 'upload'; upload: Upload }
   /** Decode a point of the map, or with `raw` a latent code itself. */
   | { type: 'decode'; id: number; z: number[]; raw?: boolean }
   | { type: 'example'; id: number; index: number }
@@ -16,6 +18,11 @@ export type ToWorker =
   | { type: 'attribute'; id: number; label: number; alpha: number; example: number }
   | { type: 'samples'; id: number; temperature: number }
   | { type: 'export'; id: number };
+
+export type Upload =
+  | { kind: 'csv'; name: string; text: string }
+  | { kind: 'idx'; files: [string, Uint8Array][] }
+  | { kind: 'images'; pixels: Float32Array; labels: Int32Array; classNames: string[] };
 
 /** One epoch's pictures and map. Images are [n, h·w·c] in [0, 1]. */
 export interface EpochView {
@@ -49,6 +56,7 @@ export interface FormField {
 export type FromWorker =
   | { type: 'backend'; name: string }
   | { type: 'form'; fields: FormField[]; models: { name: string; summary: string }[]; datasets: string[] }
+  | { type: 'dataset'; name: string; detail: string }
   | { type: 'status'; status: 'loading' | 'training' | 'paused' | 'stopping' | 'done' | 'ready'; detail?: string }
   | { type: 'info'; shape: [number, number, number]; latent: number; model: string; generative: boolean; trainExamples: number; testExamples: number; epochs: number }
   | { type: 'progress'; epoch: number; step: number; steps: number; loss: number; imagesPerSecond: number }

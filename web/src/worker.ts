@@ -27,7 +27,7 @@ import {
   type StepEngine,
 } from 'latentkit/browser';
 import { installPageBackends } from './backend';
-import { registerPageDatasets } from './data';
+import { registerPageDatasets, registerUpload } from './data';
 import { formFields } from './form';
 import type { EpochView, FromWorker, ToWorker } from './protocol';
 
@@ -122,6 +122,8 @@ async function train(request: Record<string, unknown>) {
   let model: Autoencoder | undefined;
   const engine: EngineFactory = async (req) => {
     model = req.model;
+    const c = req.model.config;
+    post({ type: 'info', shape: c.inputShape, latent: c.latent, model: c.model, generative: req.model.generative, trainExamples: 0, testExamples: testSet.n, epochs: Number(request.epochs ?? 0) });
     return new PausableEngine(await localEngine(req));
   };
   post({ type: 'status', status: 'loading', detail: `loading ${String(request.dataset)}` });
@@ -266,6 +268,9 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
         return;
       case 'load-run':
         return await loadRun(message.name, message.files);
+      case 'upload':
+        post({ type: 'dataset', ...registerUpload(message.upload) });
+        return;
       default: {
         const answer = answerOf(message);
         const transfer = answer.images ? [answer.images.buffer as ArrayBuffer] : [];

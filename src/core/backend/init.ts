@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import { FieldError, UsageError } from '../errors.js';
 import { BACKEND_CHOICES, type BackendChoice, type BackendName } from './choices.js';
+import { installFastWasmRead } from './wasm/read.js';
 
 export interface BackendPlatform {
   /** Backends to try for `auto`, best first. */
@@ -79,7 +80,6 @@ async function installKernels(name: BackendName): Promise<void> {
   kernels.registerAddedKernels();
   if (name === 'wasm') {
     kernels.installLatentkitWasmKernels();
-    const { installFastWasmRead } = await import('./wasm/read.js');
     installFastWasmRead(tf.findBackend('wasm')!);
   }
 }

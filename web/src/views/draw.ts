@@ -5,7 +5,8 @@ export class DrawPad {
 
   constructor(
     readonly canvas: HTMLCanvasElement,
-    private readonly changed: () => void,
+    /** Called when a stroke ends or an image was loaded (replaceable). */
+    public onChange: () => void,
   ) {
     canvas.width = canvas.height = this.size;
     this.clear();
@@ -27,7 +28,7 @@ export class DrawPad {
     const end = () => {
       if (!this.drawing) return;
       this.drawing = false;
-      this.changed();
+      this.onChange();
     };
     canvas.addEventListener('pointerup', end);
     canvas.addEventListener('pointerleave', end);
@@ -47,7 +48,7 @@ export class DrawPad {
     const bitmap = await createImageBitmap(file);
     this.clear();
     this.canvas.getContext('2d')!.drawImage(bitmap, 0, 0, this.size, this.size);
-    this.changed();
+    this.onChange();
   }
 
   /** The drawing at h×w in [0, 1] (grey: the mean of the channels), as the model's input. */
