@@ -66,6 +66,7 @@ export * as metrics from './core/eval/metrics/index.js';
 export { tileImages, encodePng, encodeImageGrid, type GridOptions, type Picture } from './core/viz/grid.js';
 export * as figures from './core/viz/figures/images.js';
 export { interpolationPath, lerp, slerp, type PathKind } from './core/viz/figures/paths.js';
+export { projectTo2d, MAX_POINTS as PROJECTION_MAX_POINTS, type Projection, type Projected, type ProjectOptions } from './core/viz/figures/projection.js';
 
 // applications, one namespace each
 export * as detect from './core/apps/detect/index.js';

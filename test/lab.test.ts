@@ -91,6 +91,13 @@ describe('latentkit lab', () => {
     await map.click({ position: { x: box.width * 0.8, y: box.height * 0.8 } });
     await page.waitForFunction((b) => (document.querySelector('[data-testid=decoded]') as HTMLCanvasElement).toDataURL() !== b, decoded);
 
+    // The same codes under UMAP: still one colour per class, and a click still decodes.
+    await page.selectOption('[data-testid=projection]', 'umap');
+    await page.waitForFunction(() => /UMAP/.test(document.querySelector('#map-kind')?.textContent ?? ''), null, { timeout: 60_000 });
+    const umapDecoded = await pixelsOf(page, 'decoded');
+    await map.click({ position: { x: box.width * 0.5, y: box.height * 0.5 } });
+    await page.waitForFunction((b) => (document.querySelector('[data-testid=decoded]') as HTMLCanvasElement).toDataURL() !== b, umapDecoded);
+
     // Drawing a stroke gives a reconstruction, a place on the map and a score.
     const pad = (await page.locator('[data-testid=draw]').boundingBox())!;
     const blank = await pixelsOf(page, 'draw-recon');
@@ -120,6 +127,29 @@ describe('latentkit lab', () => {
     expect(errors).toEqual([]);
     await page.close();
   }, 180_000);
+
+  it('pauses and resumes training, and stops it early with the run kept', async () => {
+    const { page, errors } = await open(`${url}/?dataset=sprites&model=vae&latent=2&epochs=200&limit=2000&autostart=1`);
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=epoch]')?.textContent) >= 1, null, { timeout: 60_000 });
+    await page.locator('#pause').click();
+    await waitStatus(page, 'paused');
+    const held = await text(page, 'epoch');
+    await page.waitForTimeout(1500);
+    // at most the epoch in flight when the pause came finishes
+    expect(Number(await text(page, 'epoch')) - Number(held)).toBeLessThanOrEqual(1);
+    const pausedAt = await text(page, 'epoch');
+    await page.waitForTimeout(1000);
+    expect(await text(page, 'epoch')).toBe(pausedAt);
+    await page.locator('#pause').click();
+    await waitStatus(page, 'training');
+    await page.waitForFunction((e) => Number(document.querySelector('[data-testid=epoch]')?.textContent) > Number(e), pausedAt, { timeout: 60_000 });
+    await page.locator('#stop').click();
+    await waitStatus(page, 'done');
+    expect(await page.locator('#status-detail').textContent()).toMatch(/stopped after \d+ epochs/);
+    expect(await page.locator('[data-testid=export-run]').isEnabled()).toBe(true);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
 
   it('opens a run trained by the CLI and decodes the same pixels as the library', async () => {
     const { page, errors } = await open(`${url}/?run=cli-vae`);

@@ -160,6 +160,7 @@ function showEpoch(v: EpochView): void {
   drawImages($('recons'), both, 2 * n, shape, n);
   map.set(v.map, v.labels);
   $('map-kind').textContent = v.manifold ? '(the 2-D codes)' : '(PCA of the codes)';
+  $<HTMLSelectElement>('projection').value = 'pca';
   $('manifold-box').hidden = !v.manifold;
   if (v.manifold) drawImages($('manifold'), v.manifold.images, v.manifold.grid ** 2, shape, v.manifold.grid, 1);
 }
@@ -316,6 +317,14 @@ $('run-files').addEventListener('change', async (e) => {
   // A dropped folder's paths start with its own name.
   const files = await Promise.all(list.map(async (f) => [f.webkitRelativePath.split('/').slice(1).join('/') || f.name, new Uint8Array(await f.arrayBuffer())] as [string, Uint8Array]));
   send({ type: 'load-run', name: list[0]?.webkitRelativePath.split('/')[0] || 'dropped', files });
+});
+$('projection').addEventListener('change', async (e) => {
+  const method = (e.target as HTMLSelectElement).value as 'pca' | 'umap';
+  $('map-kind').textContent = `(${method === 'umap' ? 'computing UMAP…' : 'PCA'})`;
+  const answer = await ask({ type: 'projection', method });
+  if (!answer.points || !answer.labels) return;
+  map.set(answer.points, answer.labels);
+  $('map-kind').textContent = `(${answer.method})`;
 });
 for (const id of ['data-files', 'data-folder']) $(id).addEventListener('change', (e) => void useFiles([...((e.target as HTMLInputElement).files ?? [])]));
 $('clear').addEventListener('click', () => pad.clear());

@@ -13,6 +13,8 @@ export type ToWorker =
   /** Decode a point of the map, or with `raw` a latent code itself. */
   | { type: 'decode'; id: number; z: number[]; raw?: boolean }
   | { type: 'example'; id: number; index: number }
+  /** Redraw the map with another projection of the test codes. */
+  | { type: 'projection'; id: number; method: 'pca' | 'umap' }
   | { type: 'encode'; id: number; pixels: Float32Array }
   | { type: 'interpolate'; id: number; from: number; to: number; path: 'line' | 'great-circle'; steps: number }
   | { type: 'attribute'; id: number; label: number; alpha: number; example: number }
@@ -62,4 +64,4 @@ export type FromWorker =
   | { type: 'progress'; epoch: number; step: number; steps: number; loss: number; imagesPerSecond: number }
   | { type: 'epoch'; view: EpochView }
   | { type: 'error'; message: string; field?: string }
-  | { type: 'answer'; id: number; images?: Float32Array; point?: [number, number]; codes?: number[]; neighbors?: number[]; neighborImages?: Float32Array; score?: number; threshold?: number; files?: [string, Uint8Array][] };
+  | { type: 'answer'; id: number; images?: Float32Array; point?: [number, number]; codes?: number[]; neighbors?: number[]; neighborImages?: Float32Array; points?: Float32Array; labels?: Int32Array; method?: string; score?: number; threshold?: number; files?: [string, Uint8Array][] };

@@ -18,6 +18,7 @@ import {
   loadStoredRun,
   localEngine,
   metrics,
+  projectTo2d,
   search,
   trainJob,
   type Autoencoder,
@@ -48,6 +49,8 @@ interface Loaded {
   unproject: (p: [number, number]) => Float32Array;
   /** Reconstruction scores of the test examples (computed when first needed). */
   testScores?: Float64Array;
+  /** With a UMAP map: its points and the test example of each (UMAP has no inverse, so a click decodes the nearest point's code). */
+  umap?: { points: Float32Array; rows: Int32Array };
 }
 
 let current: Loaded | undefined;
@@ -180,7 +183,8 @@ function answerOf(message: Extract<ToWorker, { id: number }>): Extract<FromWorke
   const latent = model.config.latent;
   switch (message.type) {
     case 'decode': {
-      const z = message.raw ? Float32Array.from(message.z) : need().unproject(message.z as [number, number]);
+      const umap = need().umap;
+      const z = message.raw ? Float32Array.from(message.z) : umap ? codeNearest(umap, codes, latent, message.z as [number, number]) : need().unproject(message.z as [number, number]);
       if (z.length !== latent) throw new FieldError('z', `has ${z.length} values; the latent size is ${latent}`);
       return { type: 'answer', id: message.id, images: decodeCodes(model, z, 1) };
     }
@@ -203,14 +207,26 @@ function answerOf(message: Extract<ToWorker, { id: number }>): Extract<FromWorke
       return { type: 'answer', id: message.id, images: recon, point: [point[0]!, point[1]!], codes: Array.from(z), neighbors: hits, neighborImages, score, threshold: below };
     }
     case 'example': {
-      // A test example above its reconstruction.
+      // A test example above its reconstruction (a UMAP map shows a subset: its point i is row rows[i]).
       const dim = model.config.inputShape.reduce((a, b) => a * b, 1);
-      const x = testSet.images.slice(message.index * dim, (message.index + 1) * dim);
+      const row = need().umap?.rows[message.index] ?? message.index;
+      const x = testSet.images.slice(row * dim, (row + 1) * dim);
       const recon = decodeCodes(model, search.encodeOne(model, x), 1);
       const both = new Float32Array(2 * dim);
       both.set(x);
       both.set(recon, dim);
       return { type: 'answer', id: message.id, images: both };
+    }
+    case 'projection': {
+      const n = codes.length / latent;
+      const loaded = need();
+      if (message.method === 'pca') {
+        loaded.umap = undefined;
+        return { type: 'answer', id: message.id, points: loaded.project(codes, n), labels: Int32Array.from(testSet.labels.subarray(0, n)), method: latent === 2 ? 'the 2-D codes' : 'PCA of the codes' };
+      }
+      const projected = projectTo2d(codes, n, latent, { method: 'umap', seed: 0 });
+      loaded.umap = { points: projected.points, rows: projected.rows };
+      return { type: 'answer', id: message.id, points: projected.points, labels: Int32Array.from(projected.rows, (r) => testSet.labels[r]!), method: projected.method };
     }
     case 'interpolate': {
       const result = interpolate.interpolateExamples(model, testSet, { from: message.from, to: message.to, steps: message.steps, path: message.path });
@@ -230,6 +246,18 @@ function answerOf(message: Extract<ToWorker, { id: number }>): Extract<FromWorke
     case 'export':
       return { type: 'answer', id: message.id, files: [...need().store.files.entries()] };
   }
+}
+
+/** The code of the map point nearest to `p`. */
+function codeNearest(umap: NonNullable<Loaded['umap']>, codes: Float32Array, latent: number, [x, y]: [number, number]): Float32Array {
+  let best = 0;
+  let bestD = Infinity;
+  for (let i = 0; i < umap.rows.length; i++) {
+    const d = (umap.points[2 * i]! - x) ** 2 + (umap.points[2 * i + 1]! - y) ** 2;
+    if (d < bestD) (bestD = d), (best = i);
+  }
+  const row = umap.rows[best]!;
+  return codes.slice(row * latent, (row + 1) * latent);
 }
 
 function searchNearest(codes: Float32Array, n: number, latent: number, z: Float32Array): number[] {
