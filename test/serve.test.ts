@@ -200,6 +200,31 @@ describe('under load', () => {
   }, 60_000);
 });
 
+describe('limits', () => {
+  it('a full queue answers 503 with Retry-After, and a request waiting past its timeout 503', async () => {
+    // Requests wait 300 ms in the batcher, so concurrent ones pile up.
+    const small = await startServer(parseRequest(serveRequest, { run: [`q=${run}`], port: 0, backend: 'cpu', queue: 2, maxWaitMs: 300 }));
+    try {
+      const answers = await Promise.all(Array.from({ length: 6 }, () => fetch(`${small.url}/v1/encode`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: rows(1, 1) }) })));
+      const statuses = answers.map((r) => r.status).sort();
+      expect(statuses).toEqual([200, 200, 503, 503, 503, 503]);
+      const refused = answers.find((r) => r.status === 503)!;
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(await refused.json()).toMatchObject({ status: 503, detail: expect.stringMatching(/queue is full/) });
+    } finally {
+      await small.close();
+    }
+    const slow = await startServer(parseRequest(serveRequest, { run: [`t=${run}`], port: 0, backend: 'cpu', timeoutMs: 20, maxWaitMs: 500 }));
+    try {
+      const r = await post(`${slow.url}/v1/encode`, { inputs: rows(1, 1) });
+      expect(r.status).toBe(503);
+      expect(r.body).toMatchObject({ detail: expect.stringMatching(/longer than 20 ms/) });
+    } finally {
+      await slow.close();
+    }
+  });
+});
+
 describe('the token', () => {
   it('is required on every route but health, and compared exactly', async () => {
     const guarded = await startServer(parseRequest(serveRequest, { run: [`m=${run}`], port: 0, backend: 'cpu', token: 'secret-token-1' }));
