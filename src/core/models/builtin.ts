@@ -7,8 +7,9 @@ import { definition as ae } from './ae/index.js';
 import { definition as cae } from './cae/index.js';
 import { definition as cvae } from './cvae/index.js';
 import { definition as dae } from './dae/index.js';
+import { definition as iwae } from './iwae/index.js';
 import { definition as sae } from './sae/index.js';
 import { definition as vae } from './vae/index.js';
 import type { ModelDefinition } from './types.js';
 
-export const BUILTIN_MODELS: readonly ModelDefinition[] = [vae, ae, dae, sae, cae, cvae] as unknown as ModelDefinition[];
+export const BUILTIN_MODELS: readonly ModelDefinition[] = [vae, iwae, ae, dae, sae, cae, cvae] as unknown as ModelDefinition[];

@@ -58,7 +58,7 @@ export class Vae<C extends VaeConfig = VaeConfig> implements Autoencoder<C> {
   }
 
   /** Pre-activation decoder output and, for a learned-σ decoder, log σ². */
-  private decodeRaw(z: tf.Tensor2D, labels?: tf.Tensor1D): { preact: tf.Tensor2D; logVar?: tf.Tensor2D } {
+  protected decodeRaw(z: tf.Tensor2D, labels?: tf.Tensor1D): { preact: tf.Tensor2D; logVar?: tf.Tensor2D } {
     const out = this.decoderView.apply([z, ...this.conditions(labels)]);
     if (Array.isArray(out)) return { preact: out[0] as tf.Tensor2D, logVar: out[1] as tf.Tensor2D };
     return { preact: out as tf.Tensor2D };
@@ -68,7 +68,7 @@ export class Vae<C extends VaeConfig = VaeConfig> implements Autoencoder<C> {
    * −log p(x|z) per example (or the weighted MSE of the Keras book). With
    * `repeat` S, rows [jS, (j+1)S) of preact are scored against row j of x.
    */
-  private reconstructionNll(preact: tf.Tensor2D, x: tf.Tensor2D, logVar?: tf.Tensor2D, repeat = 1): tf.Tensor1D {
+  protected reconstructionNll(preact: tf.Tensor2D, x: tf.Tensor2D, logVar?: tf.Tensor2D, repeat = 1): tf.Tensor1D {
     const { decoder, sigma, reconWeight } = this.config;
     if (decoder === 'bernoulli' && reconWeight === null) return bceWithLogits(preact, x, { targetRepeat: repeat });
     const target = repeat === 1 ? x : repeatRows(x, repeat);
@@ -78,7 +78,7 @@ export class Vae<C extends VaeConfig = VaeConfig> implements Autoencoder<C> {
   }
 
   /** The data-space output: the Bernoulli means σ(preact), or the Gaussian means. */
-  private outputOf(preact: tf.Tensor2D): tf.Tensor2D {
+  protected outputOf(preact: tf.Tensor2D): tf.Tensor2D {
     return this.config.decoder === 'bernoulli' ? tf.sigmoid(preact) : preact;
   }
 
@@ -113,8 +113,12 @@ export class Vae<C extends VaeConfig = VaeConfig> implements Autoencoder<C> {
       const [b, latent] = mu.shape;
       // [b, S, L]: S draws per example
       const eps = tf.randomNormal([b, samples, latent], 0, 1, 'float32', rng.seed());
-      const z = reparameterize(tf.expandDims(mu, 1), tf.expandDims(logVar, 1), eps);
-      const logQ = logNormalDiag(z, tf.expandDims(mu, 1), tf.expandDims(logVar, 1)); // [b, S]
+      // μ and log σ² repeated over the S draws, [b, S, L]: TensorFlow.js's squaredDifference
+      // gradient does not reduce a broadcast input, and training on this bound (iwae) needs it.
+      const muS = tf.tile(tf.expandDims(mu, 1), [1, samples, 1]);
+      const logVarS = tf.tile(tf.expandDims(logVar, 1), [1, samples, 1]);
+      const z = reparameterize(muS, logVarS, eps);
+      const logQ = logNormalDiag(z, muS, logVarS); // [b, S]
       const logPz = logStandardNormal(z); // [b, S]
       const flatZ = tf.reshape(z, [b * samples, latent]) as tf.Tensor2D;
       const labelsRep = batch.labels ? (tf.reshape(tf.tile(tf.expandDims(batch.labels, 1), [1, samples]), [-1]) as tf.Tensor1D) : undefined;
