@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Dataset } from '../data/types.js';
 import { trainingSplits, type LoadContext } from '../data/spec.js';
-import type { Splits } from '../data/load.js';
+import { binarize, type BinarizeMode, type Splits } from '../data/load.js';
 import { FieldError, UsageError } from '../errors.js';
 import { getModelDefinition, listModelDefinitions } from '../models/registry.js';
 import type { Autoencoder, DataInfo } from '../models/types.js';
@@ -50,6 +50,18 @@ function dataInfoOf(ds: Dataset): DataInfo {
   return { shape: ds.shape, numClasses: ds.numClasses, domain: ds.table && ds.table.scaler.kind === 'standard' ? 'real' : 'unit' };
 }
 
+/**
+ * The splits as training sees them: `static` thresholds both at 0.5; `dynamic`
+ * leaves the training split grey (the loop draws each batch afresh) and draws
+ * the test split once, from the run's seed, so test losses compare across epochs.
+ */
+export function binarizedSplits(splits: Splits, mode: BinarizeMode, seed: number): Splits {
+  if (mode === 'none') return splits;
+  if (splits.table) throw new FieldError('binarize', 'applies to images with pixels in [0, 1], not to table columns');
+  if (mode === 'static') return { ...splits, trainSet: binarize(splits.trainSet, 'static'), testSet: binarize(splits.testSet, 'static') };
+  return { ...splits, testSet: binarize(splits.testSet, 'dynamic', seed) };
+}
+
 /** The request validated against the registered models, with every default filled in. */
 export function parseTrainRequest(request: TrainRequestInput): TrainRequest {
   return parseRequest(trainRequestSchema(listModelDefinitions()), request) as TrainRequest;
@@ -76,7 +88,7 @@ export function createModel(request: TrainRequest, splits: Splits, backend: stri
       ...(request.classes ? { classes: request.classes } : {}),
       ...(splits.table ? { table: splits.table } : {}),
     },
-    training: { epochs: request.epochs, batchSize: request.batchSize, lr: request.lr, seed: request.seed, backend },
+    training: { epochs: request.epochs, batchSize: request.batchSize, lr: request.lr, seed: request.seed, backend, ...(request.binarize !== 'none' ? { binarize: request.binarize } : {}) },
     networks: Object.keys(model.networks),
     createdAt: new Date().toISOString(),
   };
@@ -86,7 +98,7 @@ export function createModel(request: TrainRequest, splits: Splits, backend: stri
 /** Train a new run. Everything is checked before the first file is written. */
 export async function trainJob(input: TrainRequestInput, options: TrainJobOptions = {}): Promise<TrainJobResult> {
   const request = parseTrainRequest(input);
-  const splits = await trainingSplits(request, options.load);
+  const splits = binarizedSplits(await trainingSplits(request, options.load), request.binarize, request.seed);
   const { model, config } = createModel(request, splits, tf.getBackend());
   const store = options.store ?? new MemoryRunStore(`${request.model}-${request.dataset}`);
   try {
@@ -122,7 +134,8 @@ export async function resumeJob(store: RunStore, options: ResumeOptions = {}): P
   const epochs = options.epochs ?? config.training.epochs;
   if (!Number.isInteger(epochs) || epochs < 1) throw new FieldError('epochs', `must be a positive integer, got ${epochs}`);
   const { data } = config;
-  const splits = await trainingSplits({ dataset: data.dataset, limit: data.limit ?? undefined, classes: data.classes }, options.load, data.table);
+  const binarizeMode = config.training.binarize ?? 'none';
+  const splits = binarizedSplits(await trainingSplits({ dataset: data.dataset, limit: data.limit ?? undefined, classes: data.classes }, options.load, data.table), binarizeMode, config.training.seed);
   const checkpoint = await loadCheckpoint(store, config);
   try {
     if (epochs !== config.training.epochs) {
@@ -136,6 +149,7 @@ export async function resumeJob(store: RunStore, options: ResumeOptions = {}): P
       batchSize,
       lr,
       seed,
+      binarize: binarizeMode,
       hooks: runWriter(store, { seed, pictures: options.pictures }),
       engine: options.engine,
       workers: options.workers,

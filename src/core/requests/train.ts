@@ -8,6 +8,7 @@ import { COMMON_FIELDS } from '../models/shared/config.js';
 import type { ModelDefinition } from '../models/types.js';
 import { count, described, engineFields, seed } from './fields.js';
 import { trainingDataFields } from './data.js';
+import { BINARIZE_MODES } from './jobs.js';
 
 export const trainingFields = {
   epochs: count({ description: 'training epochs' }, 100_000).default(10),
@@ -15,6 +16,10 @@ export const trainingFields = {
   lr: described(z.number().gt(0).max(10).default(1e-3), { arg: 'RATE', description: 'Adam learning rate' }),
   seed,
   workers: count({ description: 'data-parallel training replicas, one thread each (default 1, or $LATENTKIT_WORKERS; on 2 cores the shared products of threads measured faster)' }, 256).optional(),
+  binarize: described(z.enum(BINARIZE_MODES).default('none'), {
+    arg: 'MODE',
+    description: 'pixels as 0/1: static thresholds at 0.5 once; dynamic draws every pixel afresh from Bernoulli(x) each time a batch is seen (the test split is drawn once, seeded)',
+  }),
 };
 
 /** Everything but the model's own settings. */

@@ -5,6 +5,8 @@
  * IndexedDB).
  */
 import { z } from 'zod';
+import { BINARIZE_MODES } from '../requests/jobs.js';
+import type { BinarizeMode } from '../data/load.js';
 import type { TableSchema } from '../data/csv/schema.js';
 import { UsageError } from '../errors.js';
 import type { CommonConfig } from '../models/types.js';
@@ -37,6 +39,8 @@ export interface RunConfig {
     lr: number;
     seed: number;
     backend: string;
+    /** How pixels were made 0/1 for training (absent in runs that predate it: none). */
+    binarize?: BinarizeMode;
   };
   /** Names of the networks under model/. */
   networks: string[];
@@ -68,7 +72,7 @@ const runConfigShape = z.looseObject({
     limit: positive.nullable(),
     classes: z.array(z.int().min(0)).optional(),
   }),
-  training: z.looseObject({ epochs: positive, batchSize: positive, lr: z.number().positive(), seed: z.int().min(0), backend: z.string() }),
+  training: z.looseObject({ epochs: positive, batchSize: positive, lr: z.number().positive(), seed: z.int().min(0), backend: z.string(), binarize: z.enum(BINARIZE_MODES).optional() }),
   networks: z.array(z.string().regex(/^[A-Za-z0-9_-]+$/)).min(1),
   createdAt: z.string(),
 });

@@ -14,6 +14,7 @@ import { Rng } from '../random.js';
 import { localEngine, type EngineFactory, type NamedTensor, type StepEngine, type StepValues } from './engine.js';
 import { createOptimizer } from './optimizer.js';
 import { stepSeed } from './seeds.js';
+import { mulberry32 } from '../data/random.js';
 
 /** Where the loop stands between epochs; with the model and optimizer, what a checkpoint holds. */
 export interface TrainerState {
@@ -73,6 +74,8 @@ export interface TrainOptions {
   workers?: number;
   /** Stop after this many optimizer steps in total (benchmarks); the partial epoch is not evaluated. */
   maxSteps?: number;
+  /** `dynamic`: every batch's pixels are drawn afresh from Bernoulli(x) (static binarization happens to the data, before). */
+  binarize?: 'none' | 'static' | 'dynamic';
 }
 
 export interface StepProgress {
@@ -163,6 +166,16 @@ async function readSteps(pending: PendingStep[], names: string[]): Promise<StepV
   });
 }
 
+/**
+ * Replace the first `count` values of `x` (pixels in [0, 1]) by 0/1 draws with
+ * P(1) = x, from a seed of the step: the same run draws the same pixels, on
+ * any engine (the worker threads read this very buffer).
+ */
+export function drawBernoulli(x: Float32Array, count: number, seed: number): void {
+  const rand = mulberry32(seed ^ 0x5bd1e995);
+  for (let i = 0; i < count; i++) x[i] = rand() < x[i]! ? 1 : 0;
+}
+
 /** Train `model` on `train`, evaluating on `test` after each epoch. */
 export async function train(model: Autoencoder, trainSet: Dataset, testSet: Dataset, options: TrainOptions): Promise<TrainResult> {
   const rng = new Rng(options.seed);
@@ -212,6 +225,7 @@ export async function train(model: Autoencoder, trainSet: Dataset, testSet: Data
         for (let step = 0; step < steps; step++) {
           const start = step * options.batchSize;
           const rows = engine.batch.fill(trainSet, order, start, Math.min(trainSet.n, start + options.batchSize));
+          if (options.binarize === 'dynamic') drawBernoulli(engine.batch.x, rows * featureSize(trainSet), stepSeed(options.seed, epoch, step));
           pending.push({ step: step + 1, rows, values: await engine.step(rows, epoch - 1 + step / steps, rng, stepSeed(options.seed, epoch, step)) });
           stepsRun++;
           stopped = stepsRun >= maxSteps;
