@@ -123,3 +123,30 @@ export function logNormalDiag(z: tf.Tensor, mu: tf.Tensor, logVar: tf.Tensor): t
 export function logStandardNormal(z: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.mul(-0.5, tf.sum(tf.add(tf.square(z), Math.log(2 * Math.PI)), -1)));
 }
+
+/** The scales of the IMQ kernel's C (times 2·L·σ², σ² = 1), as Tolstikhin et al. sum them. */
+export const IMQ_SCALES = [0.1, 0.2, 0.5, 1, 2, 5, 10] as const;
+
+/** Σ_s C_s / (C_s + ‖a_i − b_j‖²) for every pair: [n, m]. */
+function imqKernel(a: tf.Tensor2D, b: tf.Tensor2D, base: number): tf.Tensor2D {
+  // ‖a_i − b_j‖² = ‖a_i‖² + ‖b_j‖² − 2 a_i·b_j, [n, m]
+  const sq = tf.relu(tf.sub(tf.add(tf.sum(tf.square(a), 1, true), tf.transpose(tf.sum(tf.square(b), 1, true))), tf.mul(2, tf.matMul(a, b, false, true))));
+  return tf.addN(IMQ_SCALES.map((s) => tf.div(s * base, tf.add(s * base, sq)))) as tf.Tensor2D;
+}
+
+/**
+ * The unbiased estimate of MMD² between the samples `a` [n, L] and `b` [m, L]
+ * under the inverse multiquadratic kernel k(x, y) = Σ_s C_s/(C_s + ‖x − y‖²),
+ * C_s = s·2L (the WAE paper's choice for a N(0, I) prior): the within-sample
+ * means leave out the diagonal.
+ */
+export function mmdImq(a: tf.Tensor2D, b: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const [n, latent] = a.shape;
+    const m = b.shape[0];
+    const base = 2 * latent;
+    // Off-diagonal mean: the diagonal holds k(x, x) = number of scales; one sample has no pairs.
+    const within = (x: tf.Tensor2D, k: number) => (k < 2 ? tf.scalar(0) : tf.div(tf.sub(tf.sum(imqKernel(x, x, base)), k * IMQ_SCALES.length), k * (k - 1)));
+    return tf.sub(tf.add(within(a, n), within(b, m)), tf.mul(2 / (n * m), tf.sum(imqKernel(a, b, base)))) as tf.Scalar;
+  });
+}

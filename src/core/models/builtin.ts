@@ -10,6 +10,7 @@ import { definition as dae } from './dae/index.js';
 import { definition as iwae } from './iwae/index.js';
 import { definition as sae } from './sae/index.js';
 import { definition as vae } from './vae/index.js';
+import { definition as wae } from './wae/index.js';
 import type { ModelDefinition } from './types.js';
 
-export const BUILTIN_MODELS: readonly ModelDefinition[] = [vae, iwae, ae, dae, sae, cae, cvae] as unknown as ModelDefinition[];
+export const BUILTIN_MODELS: readonly ModelDefinition[] = [vae, iwae, ae, dae, sae, cae, cvae, wae] as unknown as ModelDefinition[];
