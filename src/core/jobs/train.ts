@@ -47,7 +47,7 @@ export interface TrainJobResult extends TrainResult {
 
 /** Standardized table columns are real numbers, not intensities in [0, 1]. */
 function dataInfoOf(ds: Dataset): DataInfo {
-  return { shape: ds.shape, numClasses: ds.numClasses, domain: ds.table && ds.table.scaler.kind === 'standard' ? 'real' : 'unit' };
+  return { shape: ds.shape, numClasses: ds.numClasses, domain: ds.table && ds.table.scaler.kind === 'standard' ? 'real' : 'unit', examples: ds.n };
 }
 
 /**

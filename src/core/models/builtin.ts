@@ -4,6 +4,7 @@
  * the service, the lab and the conformance suite) picks it up from this list.
  */
 import { definition as ae } from './ae/index.js';
+import { definition as btcvae } from './btcvae/index.js';
 import { definition as cae } from './cae/index.js';
 import { definition as cvae } from './cvae/index.js';
 import { definition as dae } from './dae/index.js';
@@ -13,4 +14,4 @@ import { definition as vae } from './vae/index.js';
 import { definition as wae } from './wae/index.js';
 import type { ModelDefinition } from './types.js';
 
-export const BUILTIN_MODELS: readonly ModelDefinition[] = [vae, iwae, ae, dae, sae, cae, cvae, wae] as unknown as ModelDefinition[];
+export const BUILTIN_MODELS: readonly ModelDefinition[] = [vae, iwae, btcvae, ae, dae, sae, cae, cvae, wae] as unknown as ModelDefinition[];

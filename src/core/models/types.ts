@@ -24,6 +24,8 @@ export interface DataInfo {
    * 'real' (e.g. standardized table columns), where Bernoulli/BCE losses are wrong.
    */
   domain?: 'unit' | 'real';
+  /** Training examples, for estimators that weight a minibatch against the whole set (β-TCVAE). */
+  examples?: number;
 }
 
 /** p(x|z) as the reconstruction term sees it. */
