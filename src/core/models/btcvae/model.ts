@@ -6,18 +6,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Batch, ForwardContext, ModelOutput } from '../types.js';
-import { reparameterize, Vae } from '../vae/model.js';
+import { Vae } from '../vae/model.js';
 import type { BtcvaeConfig } from './config.js';
 import { klDecomposition } from './decomposition.js';
 
 export class Btcvae extends Vae<BtcvaeConfig> {
   override forward(batch: Batch, ctx: ForwardContext): ModelOutput {
     return tf.tidy(() => {
-      const { mu, logVar } = this.posterior(batch);
-      const eps = tf.randomNormal(mu.shape, 0, 1, 'float32', ctx.rng.seed());
-      const z = reparameterize(mu, logVar, eps) as tf.Tensor2D;
-      const { preact, logVar: pixelLogVar } = this.decodeRaw(z, batch.labels);
-      const recon = tf.mean(this.reconstructionNll(preact, batch.x, pixelLogVar)) as tf.Scalar;
+      const { mu, logVar, z, preact, recon } = this.drawAndDecode(batch, ctx);
       const { mi, tc, dimKl } = klDecomposition(z, mu, logVar, this.config.datasetSize);
       const loss = tf.addN([recon, mi, tf.mul(this.config.tcWeight, tc), dimKl]) as tf.Scalar;
       return { loss, terms: { recon, mi, tc, dim_kl: dimKl }, z, recon: this.outputOf(preact) };

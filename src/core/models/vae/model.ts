@@ -82,13 +82,19 @@ export class Vae<C extends VaeConfig = VaeConfig> implements Autoencoder<C> {
     return this.config.decoder === 'bernoulli' ? tf.sigmoid(preact) : preact;
   }
 
+  /** One draw z = μ + σ·ε per example, decoded, with the mean reconstruction NLL (call inside a tidy). */
+  protected drawAndDecode(batch: Batch, ctx: ForwardContext): { mu: tf.Tensor2D; logVar: tf.Tensor2D; z: tf.Tensor2D; preact: tf.Tensor2D; recon: tf.Scalar } {
+    const { mu, logVar } = this.posterior(batch);
+    const eps = tf.randomNormal(mu.shape, 0, 1, 'float32', ctx.rng.seed());
+    const z = reparameterize(mu, logVar, eps) as tf.Tensor2D;
+    const { preact, logVar: pixelLogVar } = this.decodeRaw(z, batch.labels);
+    const recon = tf.mean(this.reconstructionNll(preact, batch.x, pixelLogVar)) as tf.Scalar;
+    return { mu, logVar, z, preact, recon };
+  }
+
   forward(batch: Batch, ctx: ForwardContext): ModelOutput {
     return tf.tidy(() => {
-      const { mu, logVar } = this.posterior(batch);
-      const eps = tf.randomNormal(mu.shape, 0, 1, 'float32', ctx.rng.seed());
-      const z = reparameterize(mu, logVar, eps) as tf.Tensor2D;
-      const { preact, logVar: pixelLogVar } = this.decodeRaw(z, batch.labels);
-      const recon = tf.mean(this.reconstructionNll(preact, batch.x, pixelLogVar)) as tf.Scalar;
+      const { mu, logVar, z, preact, recon } = this.drawAndDecode(batch, ctx);
       const kl = tf.mean(klStandardNormal(mu, logVar)) as tf.Scalar;
       const reconWeight = this.config.reconWeight ?? 1;
       const loss = tf.add(tf.mul(reconWeight, recon), tf.mul(betaAt(this.config, ctx.epoch), kl)) as tf.Scalar;
