@@ -36,6 +36,19 @@ const text = (page: Page, id: string) => page.locator(`[data-testid=${id}]`).tex
 const waitStatus = (page: Page, status: string, timeout = 120_000) => page.waitForFunction((s) => document.querySelector('[data-testid=status]')?.textContent === s, status, { timeout });
 /** A canvas's pixels as a data URL (to compare before and after). */
 const pixelsOf = (page: Page, id: string) => page.locator(`[data-testid=${id}]`).evaluate((c) => (c as HTMLCanvasElement).toDataURL());
+/** Wait until canvas `id` no longer shows `before`. */
+const changed = (page: Page, id: string, before: string) => page.waitForFunction(([i, b]) => (document.querySelector(`[data-testid=${i}]`) as HTMLCanvasElement).toDataURL() !== b, [id, before] as const);
+
+/** Draw one stroke on the pad between two points given as fractions of its size, and wait for the reconstruction. */
+async function drawStroke(page: Page, from: [number, number], to: [number, number]): Promise<void> {
+  const pad = (await page.locator('[data-testid=draw]').boundingBox())!;
+  const blank = await pixelsOf(page, 'draw-recon');
+  await page.mouse.move(pad.x + pad.width * from[0], pad.y + pad.height * from[1]);
+  await page.mouse.down();
+  await page.mouse.move(pad.x + pad.width * to[0], pad.y + pad.height * to[1], { steps: 10 });
+  await page.mouse.up();
+  await changed(page, 'draw-recon', blank);
+}
 
 beforeAll(async () => {
   await setup('wasm');
@@ -80,32 +93,26 @@ describe('latentkit lab', () => {
     const box = (await map.boundingBox())!;
     const before = await pixelsOf(page, 'hover-recon');
     await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.5);
-    await page.waitForFunction((b) => (document.querySelector('[data-testid=hover-recon]') as HTMLCanvasElement).toDataURL() !== b, before);
+    await changed(page, 'hover-recon', before);
     const hovered = await pixelsOf(page, 'hover-recon');
     await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.4);
-    await page.waitForFunction((b) => (document.querySelector('[data-testid=hover-recon]') as HTMLCanvasElement).toDataURL() !== b, hovered);
+    await changed(page, 'hover-recon', hovered);
     const emptyDecode = await pixelsOf(page, 'decoded');
     await map.click({ position: { x: box.width * 0.2, y: box.height * 0.2 } });
-    await page.waitForFunction((b) => (document.querySelector('[data-testid=decoded]') as HTMLCanvasElement).toDataURL() !== b, emptyDecode);
+    await changed(page, 'decoded', emptyDecode);
     const decoded = await pixelsOf(page, 'decoded');
     await map.click({ position: { x: box.width * 0.8, y: box.height * 0.8 } });
-    await page.waitForFunction((b) => (document.querySelector('[data-testid=decoded]') as HTMLCanvasElement).toDataURL() !== b, decoded);
+    await changed(page, 'decoded', decoded);
 
     // The same codes under UMAP: still one colour per class, and a click still decodes.
     await page.selectOption('[data-testid=projection]', 'umap');
     await page.waitForFunction(() => /UMAP/.test(document.querySelector('#map-kind')?.textContent ?? ''), null, { timeout: 60_000 });
     const umapDecoded = await pixelsOf(page, 'decoded');
     await map.click({ position: { x: box.width * 0.5, y: box.height * 0.5 } });
-    await page.waitForFunction((b) => (document.querySelector('[data-testid=decoded]') as HTMLCanvasElement).toDataURL() !== b, umapDecoded);
+    await changed(page, 'decoded', umapDecoded);
 
     // Drawing a stroke gives a reconstruction, a place on the map and a score.
-    const pad = (await page.locator('[data-testid=draw]').boundingBox())!;
-    const blank = await pixelsOf(page, 'draw-recon');
-    await page.mouse.move(pad.x + pad.width * 0.3, pad.y + pad.height * 0.3);
-    await page.mouse.down();
-    await page.mouse.move(pad.x + pad.width * 0.7, pad.y + pad.height * 0.7, { steps: 10 });
-    await page.mouse.up();
-    await page.waitForFunction((b) => (document.querySelector('[data-testid=draw-recon]') as HTMLCanvasElement).toDataURL() !== b, blank);
+    await drawStroke(page, [0.3, 0.3], [0.7, 0.7]);
     await page.waitForFunction(() => /anomaly score \d/.test(document.querySelector('[data-testid=draw-score]')?.textContent ?? ''));
 
     // The exported run is a run folder every CLI command reads.
@@ -213,13 +220,7 @@ describe('latentkit lab', () => {
       await waitStatus(page, 'done');
       expect(await text(page, 'backend')).toBe(`service ${service.url}`);
       expect(await page.locator('[data-testid=samples]').evaluate((c) => (c as HTMLCanvasElement).width)).toBeGreaterThan(100);
-      const pad = (await page.locator('[data-testid=draw]').boundingBox())!;
-      const blank = await pixelsOf(page, 'draw-recon');
-      await page.mouse.move(pad.x + pad.width * 0.5, pad.y + pad.height * 0.2);
-      await page.mouse.down();
-      await page.mouse.move(pad.x + pad.width * 0.5, pad.y + pad.height * 0.8, { steps: 10 });
-      await page.mouse.up();
-      await page.waitForFunction((b) => (document.querySelector('[data-testid=draw-recon]') as HTMLCanvasElement).toDataURL() !== b, blank);
+      await drawStroke(page, [0.5, 0.2], [0.5, 0.8]);
       await page.waitForFunction(() => /^code \(/.test(document.querySelector('[data-testid=draw-score]')?.textContent ?? ''));
       expect(errors).toEqual([]);
       await page.close();

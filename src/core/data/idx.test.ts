@@ -1,33 +1,11 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
-import { UsageError } from '../errors.js';
-import { encodeIdx, parseIdx } from './idx.js';
-
-function imageFile(n: number, h = 28, w = 28): Uint8Array {
-  return encodeIdx('images', [n, h, w], Uint8Array.from({ length: n * h * w }, (_, i) => (i * 7) % 256));
-}
-
-function labelFile(values: number[]): Uint8Array {
-  return encodeIdx('labels', [values.length], Uint8Array.from(values));
-}
-
-/** Run `fn`, expect a UsageError, and return its message. */
-function usageMessage(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a UsageError');
-}
+import { describe, expect, it } from 'vitest';
+import { idxImageFile, idxLabelFile, usageMessage } from '../../../test/helpers.js';
+import { parseIdx } from './idx.js';
 
 describe('parseIdx', () => {
   it('parses a raw image file', () => {
-    const parsed = parseIdx(imageFile(3), 'x.idx');
+    const parsed = parseIdx(idxImageFile(3), 'x.idx');
     expect(parsed.kind).toBe('images');
     expect(parsed.dims).toEqual([3, 28, 28]);
     expect(parsed.data.length).toBe(3 * 784);
@@ -35,32 +13,32 @@ describe('parseIdx', () => {
   });
 
   it('parses a gzip-compressed label file', () => {
-    const parsed = parseIdx(gzipSync(labelFile([5, 0, 4])), 'labels.gz', 'labels');
+    const parsed = parseIdx(gzipSync(idxLabelFile([5, 0, 4])), 'labels.gz', 'labels');
     expect(parsed.kind).toBe('labels');
     expect(parsed.dims).toEqual([3]);
     expect(Array.from(parsed.data)).toEqual([5, 0, 4]);
   });
 
   it('refuses a truncated raw file, naming the file', () => {
-    const bytes = imageFile(2);
+    const bytes = idxImageFile(2);
     const msg = usageMessage(() => parseIdx(bytes.subarray(0, bytes.length - 10), 'train-images-idx3-ubyte'));
     expect(msg).toMatch(/^train-images-idx3-ubyte: truncated/);
     expect(msg).toContain('2×28×28');
   });
 
   it('refuses a file cut inside its header', () => {
-    expect(usageMessage(() => parseIdx(imageFile(1).subarray(0, 9), 'f'))).toMatch(/truncated inside the IDX header/);
+    expect(usageMessage(() => parseIdx(idxImageFile(1).subarray(0, 9), 'f'))).toMatch(/truncated inside the IDX header/);
     expect(usageMessage(() => parseIdx(new Uint8Array([0, 0]), 'f'))).toMatch(/truncated/);
   });
 
   it('refuses a truncated gzip stream', () => {
-    const gz = gzipSync(imageFile(2));
+    const gz = gzipSync(idxImageFile(2));
     const msg = usageMessage(() => parseIdx(gz.subarray(0, gz.length >> 1), 'a/train-images-idx3-ubyte.gz'));
     expect(msg).toMatch(/^a\/train-images-idx3-ubyte\.gz: corrupt or truncated gzip data/);
   });
 
   it('refuses corrupt gzip data', () => {
-    const gz = gzipSync(imageFile(2));
+    const gz = gzipSync(idxImageFile(2));
     gz.fill(0x55, 20, 60);
     expect(usageMessage(() => parseIdx(gz, 'x.gz'))).toMatch(/x\.gz: corrupt or truncated gzip/);
   });
@@ -70,25 +48,25 @@ describe('parseIdx', () => {
   });
 
   it('refuses a bad magic number', () => {
-    const bytes = imageFile(1);
+    const bytes = idxImageFile(1);
     bytes[3] = 0x02;
     expect(usageMessage(() => parseIdx(bytes, 'f'))).toMatch(/f: bad magic number 0x00000802/);
     expect(usageMessage(() => parseIdx(new TextEncoder().encode('hello world!'), 'g'))).toMatch(/g: bad magic number/);
   });
 
   it('refuses a data type other than unsigned byte', () => {
-    const bytes = imageFile(1);
+    const bytes = idxImageFile(1);
     bytes[2] = 0x0d;
     expect(usageMessage(() => parseIdx(bytes, 'f'))).toMatch(/f: unsupported IDX data type 0x0d/);
   });
 
   it('refuses trailing bytes (wrong count in the header)', () => {
-    const bytes = imageFile(3);
+    const bytes = idxImageFile(3);
     new DataView(bytes.buffer).setUint32(4, 2, false);
     expect(usageMessage(() => parseIdx(bytes, 'f'))).toMatch(/f: 784 unexpected bytes after the 2×28×28 images/);
   });
 
   it('refuses labels where images were expected', () => {
-    expect(usageMessage(() => parseIdx(labelFile([1]), 'f', 'images'))).toMatch(/f: holds labels .* where images .* were expected/);
+    expect(usageMessage(() => parseIdx(idxLabelFile([1]), 'f', 'images'))).toMatch(/f: holds labels .* where images .* were expected/);
   });
 });

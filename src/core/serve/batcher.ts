@@ -11,11 +11,22 @@
 import type { Rows } from './service.js';
 import { ModelService } from './service.js';
 
+type Immediate = { setImmediate?: (fn: () => void) => unknown; clearImmediate?: (handle: unknown) => void };
+
 /**
- * After the I/O already waiting (Node's setImmediate): requests whose bodies
- * arrived while a batch was computing join the next one without a timer.
+ * Run `fn` after `ms`, or with 0 after the I/O already waiting (Node's
+ * setImmediate), so requests whose bodies arrived while a batch was computing
+ * join the next one without a timer. Returns the cancel function.
  */
-const soon: (fn: () => void) => unknown = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate ?? ((fn) => setTimeout(fn, 0));
+function schedule(fn: () => void, ms: number): () => void {
+  const g = globalThis as Immediate;
+  if (ms === 0 && g.setImmediate && g.clearImmediate) {
+    const handle = g.setImmediate(fn);
+    return () => g.clearImmediate!(handle);
+  }
+  const handle = setTimeout(fn, ms);
+  return () => clearTimeout(handle);
+}
 
 export interface BatcherOptions {
   /** Rows per batch at most (a single larger request runs alone). */
@@ -35,7 +46,7 @@ interface Pending {
 export class Batcher {
   private pending: Pending[] = [];
   private pendingRows = 0;
-  private timer: unknown;
+  private cancel: (() => void) | undefined;
 
   constructor(
     /** The operation on a batch of rows: [n, width] row-major out. */
@@ -51,14 +62,14 @@ export class Batcher {
       this.pending.push({ rows, resolve, reject });
       this.pendingRows += rows.n;
       if (this.pendingRows >= this.options.maxBatch) this.flush();
-      else if (this.timer === undefined) this.timer = this.options.maxWaitMs > 0 ? setTimeout(() => this.flush(), this.options.maxWaitMs) : soon(() => this.flush());
+      else this.cancel ??= schedule(() => this.flush(), this.options.maxWaitMs);
     });
   }
 
   /** Run what is waiting now. */
   flush(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer as ReturnType<typeof setTimeout>);
-    this.timer = undefined;
+    this.cancel?.();
+    this.cancel = undefined;
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];

@@ -3,28 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { UsageError } from '../../core/errors.js';
-import { encodeIdx } from '../../core/data/idx.js';
+import { idxImageFile, idxLabelFile, usageMessage } from '../../../test/helpers.js';
 import { readIdxDataset } from './idx-files.js';
-
-function imageFile(n: number, h = 28, w = 28): Uint8Array {
-  return encodeIdx('images', [n, h, w], Uint8Array.from({ length: n * h * w }, (_, i) => (i * 7) % 256));
-}
-
-function labelFile(values: number[]): Uint8Array {
-  return encodeIdx('labels', [values.length], Uint8Array.from(values));
-}
-
-/** Run `fn`, expect a UsageError, and return its message. */
-function usageMessage(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a UsageError');
-}
 
 describe('readIdxDataset', () => {
   const dirs: string[] = [];
@@ -41,8 +21,8 @@ describe('readIdxDataset', () => {
 
   it('reads gzip files, scales pixels to [0, 1] and keeps labels', () => {
     const dir = folder({
-      'train-images-idx3-ubyte.gz': gzipSync(imageFile(4)),
-      'train-labels-idx1-ubyte.gz': gzipSync(labelFile([5, 0, 4, 9])),
+      'train-images-idx3-ubyte.gz': gzipSync(idxImageFile(4)),
+      'train-labels-idx1-ubyte.gz': gzipSync(idxLabelFile([5, 0, 4, 9])),
     });
     const ds = readIdxDataset(dir, 'train', { name: 'mnist', classNames: ['a'] });
     expect(ds).toMatchObject({ name: 'mnist', split: 'train', n: 4, shape: [28, 28, 1], numClasses: 10, classNames: ['a'] });
@@ -54,37 +34,37 @@ describe('readIdxDataset', () => {
   });
 
   it('accepts the un-gzipped file names', () => {
-    const dir = folder({ 't10k-images-idx3-ubyte': imageFile(2), 't10k-labels-idx1-ubyte': labelFile([1, 2]) });
+    const dir = folder({ 't10k-images-idx3-ubyte': idxImageFile(2), 't10k-labels-idx1-ubyte': idxLabelFile([1, 2]) });
     const ds = readIdxDataset(dir, 'test');
     expect(ds.n).toBe(2);
     expect(ds.name).toBe(`idx:${dir}`);
   });
 
   it('names the missing file', () => {
-    const dir = folder({ 't10k-images-idx3-ubyte.gz': gzipSync(imageFile(2)) });
+    const dir = folder({ 't10k-images-idx3-ubyte.gz': gzipSync(idxImageFile(2)) });
     expect(usageMessage(() => readIdxDataset(dir, 'test'))).toBe(`${dir}: missing t10k-labels-idx1-ubyte.gz (or t10k-labels-idx1-ubyte)`);
   });
 
   it('refuses a label count that differs from the image count', () => {
-    const dir = folder({ 'train-images-idx3-ubyte.gz': gzipSync(imageFile(3)), 'train-labels-idx1-ubyte.gz': gzipSync(labelFile([1, 2])) });
+    const dir = folder({ 'train-images-idx3-ubyte.gz': gzipSync(idxImageFile(3)), 'train-labels-idx1-ubyte.gz': gzipSync(idxLabelFile([1, 2])) });
     const msg = usageMessage(() => readIdxDataset(dir, 'train'));
     expect(msg).toContain('train-labels-idx1-ubyte.gz: holds 2 labels but');
     expect(msg).toContain('train-images-idx3-ubyte.gz holds 3 images');
   });
 
   it('refuses labels out of range', () => {
-    const dir = folder({ 'train-images-idx3-ubyte.gz': gzipSync(imageFile(2)), 'train-labels-idx1-ubyte.gz': gzipSync(labelFile([1, 12])) });
+    const dir = folder({ 'train-images-idx3-ubyte.gz': gzipSync(idxImageFile(2)), 'train-labels-idx1-ubyte.gz': gzipSync(idxLabelFile([1, 12])) });
     expect(usageMessage(() => readIdxDataset(dir, 'train'))).toMatch(/label 12 at index 1 is out of range 0\.\.9/);
   });
 
   it('refuses images that are not 28×28 unless any size is allowed', () => {
-    const dir = folder({ 'train-images-idx3-ubyte': imageFile(2, 32, 30), 'train-labels-idx1-ubyte': labelFile([1, 2]) });
+    const dir = folder({ 'train-images-idx3-ubyte': idxImageFile(2, 32, 30), 'train-labels-idx1-ubyte': idxLabelFile([1, 2]) });
     expect(usageMessage(() => readIdxDataset(dir, 'train'))).toMatch(/train-images-idx3-ubyte: images are 32×30, expected 28×28/);
     expect(readIdxDataset(dir, 'train', { imageSize: 'any' }).shape).toEqual([32, 30, 1]);
   });
 
   it('refuses an empty image file', () => {
-    const dir = folder({ 'train-images-idx3-ubyte': imageFile(0), 'train-labels-idx1-ubyte': labelFile([]) });
+    const dir = folder({ 'train-images-idx3-ubyte': idxImageFile(0), 'train-labels-idx1-ubyte': idxLabelFile([]) });
     expect(usageMessage(() => readIdxDataset(dir, 'train'))).toMatch(/holds no images/);
   });
 });
