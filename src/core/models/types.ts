@@ -94,6 +94,13 @@ export interface Autoencoder<C extends CommonConfig = CommonConfig> {
    * `samples` draws z_k ~ q(z|x), shape [batch, samples]. Used for IWAE.
    */
   logImportanceWeights?(batch: Batch, samples: number, rng: Rng): tf.Tensor2D;
+  /**
+   * Codes drawn from the model's prior, [n, latent], at temperature T (the
+   * prior's spread scaled by T). Without it a generative model's prior is
+   * N(0, I); models with a learned prior (a mixture, a prior over codebook
+   * indices) draw from it here, and every sampler goes through this.
+   */
+  samplePrior?(n: number, seed: number, temperature: number): tf.Tensor2D;
   /** Every trainable variable, in a fixed order (optimizer state relies on it). */
   trainableVariables(): tf.Variable[];
   dispose(): void;

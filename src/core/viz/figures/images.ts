@@ -52,6 +52,12 @@ export function priorCodes(latent: number, n: number, seed: number, temperature 
   return tf.tidy(() => tf.randomNormal([n, latent], 0, temperature, 'float32', seed).dataSync() as Float32Array);
 }
 
+/** Draws from the model's own prior (N(0, T²·I) unless the model has a learned one), [n, latent] row-major. */
+export function modelPriorCodes(model: Autoencoder, n: number, seed: number, temperature = 1): Float32Array {
+  if (!model.samplePrior) return priorCodes(model.config.latent, n, seed, temperature);
+  return tf.tidy(() => model.samplePrior!(n, seed, temperature).dataSync() as Float32Array);
+}
+
 /** Decoded draws from the prior, [n, h·w·c]; only for generative models. */
 export function sampleImages(model: Autoencoder, options: SampleOptions = {}): Float32Array {
   const { n = 64, seed = 0, label, temperature = 1 } = options;
@@ -59,7 +65,7 @@ export function sampleImages(model: Autoencoder, options: SampleOptions = {}): F
   checkCount('n', n, 1, 10000);
   checkLabel(model, label);
   if (!(temperature > 0)) throw new FieldError('temperature', `must be > 0, got ${temperature}`);
-  return decodeCodes(model, priorCodes(model.config.latent, n, seed, temperature), n, decodingLabels(model, n, label));
+  return decodeCodes(model, modelPriorCodes(model, n, seed, temperature), n, decodingLabels(model, n, label));
 }
 
 /** {@link sampleImages} in a square-ish grid. */

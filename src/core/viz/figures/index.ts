@@ -11,6 +11,7 @@ export {
   manifoldCodes,
   manifoldImage,
   priorCodes,
+  modelPriorCodes,
   reconstructImages,
   reconstructionsImage,
   sampleImages,
