@@ -3,6 +3,7 @@ export type { Dataset, Split, TableInfo, Scaler } from './types.js';
 export { featureSize } from './types.js';
 export { parseIdx, encodeIdx, idxDataset, idxFileNames, type IdxArray, type IdxFile, type IdxKind, type ReadIdxOptions } from './idx.js';
 export { generateSprites, renderSprite, SPRITE_SHAPES, SPRITE_FACTORS, SPRITE_SIZE, SPRITES_DEFAULT_SIZE, type SpriteParams, type SpriteShape, type SpritesOptions } from './sprites.js';
+export { generateShapes, renderShape, hsvToRgb, shapesSize, SHAPE_NAMES, SHAPES_FACTORS, SHAPES_SIZE, SHAPES_DEFAULT_SIZE, type ShapeParams, type ShapesOptions } from './shapes.js';
 export { loadDataset, loadSplits, registerDatasetSource, datasetNames, binarize, takeFirst, BINARIZE_MODES, CLASS_NAMES, type BinarizeMode, type DatasetSource, type LoadOptions, type Splits } from './load.js';
 export { trainingSplits, dataForRun, runTrainingSpec, type DataSpec, type LoadContext } from './spec.js';
 export { makeBatch, forEachBatch, disposeBatch, BatchBuffer } from './batches.js';

@@ -1,6 +1,6 @@
 /**
  * One entry point for every dataset. Datasets come from sources: the core
- * generates `sprites` itself; Node registers `mnist`, `fashion-mnist`,
+ * generates `sprites` and `shapes` (`shapes:<side>`) itself; Node registers `mnist`, `fashion-mnist`,
  * `idx:<folder>` and `csv:<file>` (files, the cache, downloads); the lab
  * registers what the page fetched or the user dropped in.
  */
@@ -10,6 +10,7 @@ import type { TableSchema } from './csv/schema.js';
 import type { TextSource } from './csv/stream.js';
 import { BINARIZE_MODES } from '../requests/jobs.js';
 import { mulberry32 } from './random.js';
+import { generateShapes, SHAPES_DEFAULT_SIZE, shapesSize } from './shapes.js';
 import { generateSprites, SPRITES_DEFAULT_SIZE } from './sprites.js';
 import { featureSize, type Dataset, type Split } from './types.js';
 
@@ -32,7 +33,7 @@ export interface LoadOptions {
   fetch?: typeof fetch;
   /** No progress output during downloads. */
   quiet?: boolean;
-  /** Seed of the `sprites` generator (default 0); other datasets ignore it. */
+  /** Seed of the `sprites` and `shapes` generators (default 0); other datasets ignore it. */
   seed?: number;
   /** Environment to read `LATENTKIT_DATA_DIR` and `XDG_CACHE_HOME` from (Node). */
   env?: Record<string, string | undefined>;
@@ -73,7 +74,17 @@ const spritesSource: DatasetSource = {
   },
 };
 
-const sources: DatasetSource[] = [spritesSource];
+const shapesSource: DatasetSource = {
+  label: 'shapes',
+  matches: (name) => name === 'shapes' || name.startsWith('shapes:'),
+  async load(name, options) {
+    const size = shapesSize(name);
+    const n = Math.min(options.limit ?? Infinity, SHAPES_DEFAULT_SIZE[options.split]);
+    return { ...generateShapes({ split: options.split, n, seed: options.seed, size }), name };
+  },
+};
+
+const sources: DatasetSource[] = [spritesSource, shapesSource];
 
 /**
  * Add a source. A later source serves a name before an earlier one, so a

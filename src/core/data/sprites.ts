@@ -71,7 +71,7 @@ const SIN60 = Math.sqrt(3) / 2;
  * rather than a closure per shape keeps this hot call monomorphic
  * (about twice as fast).
  */
-function insideUnit(shape: number, u: number, v: number): boolean {
+export function insideUnit(shape: number, u: number, v: number): boolean {
   switch (shape) {
     case 0: // square, half-side 0.7
       return Math.abs(u) <= 0.7 && Math.abs(v) <= 0.7;
