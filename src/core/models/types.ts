@@ -42,6 +42,12 @@ export interface CommonConfig {
   hidden: number[];
   latent: number;
   activation: Activation;
+  /** `--arch conv` only: filters of the encoder's stride-2 convolutions (the decoder mirrors them); absent in older runs, which used 32,64. */
+  convFilters?: number[];
+  /** `--arch conv` only: batch normalisation after each convolution but the decoder's last. */
+  batchNorm?: boolean;
+  /** `--arch conv` only: dropout rate after each convolution but the decoder's last, while training. */
+  dropout?: number;
 }
 
 /** A mini-batch. Images are always flattened: x is [batch, h·w·c] in [0, 1]. */

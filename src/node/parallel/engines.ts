@@ -9,6 +9,7 @@ import { localEngine, type EngineRequest, type StepEngine, type StepValues } fro
 import type { Rng } from '../../core/random.js';
 import { setComputeThreads } from '../backend/threads.js';
 import { ParallelTrainer, UnknownModelInWorker, workerEntry } from './pool.js';
+import { hasRunningStatistics } from '../../core/models/shared/networks.js';
 
 /**
  * Data-parallel steps: each shard's noise derives from the step seed, which
@@ -80,6 +81,11 @@ export async function createEngine(request: EngineRequest): Promise<StepEngine> 
   if (workers === 1) return local();
   if (!workerEntry()) {
     if (explicit) throw new UsageError('workers > 1 needs the compiled worker (run npm run build)');
+    return local();
+  }
+  // Replicas share gradients, not moving statistics: each would keep its own, from its shard's batches.
+  if (hasRunningStatistics(model.networks)) {
+    if (explicit) throw new FieldError('workers', 'must be 1 for networks with batch normalisation (each replica would keep its own moving statistics)');
     return local();
   }
   // Every core runs a replica: the main thread's kernels stay on it alone, as the workers' do.

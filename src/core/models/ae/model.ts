@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { bceWithLogits, sumSquaredError } from '../../losses/index.js';
 import type { Rng } from '../../random.js';
-import { buildDecoder, buildEncoder, decoderTrainingView, variablesOf } from '../shared/networks.js';
+import { buildDecoder, buildEncoder, decoderTrainingView, inference, networkArgs, variablesOf, type NetworkArgs } from '../shared/networks.js';
 import type { Autoencoder, Batch, ForwardContext, ModelOutput, Likelihood } from '../types.js';
 import type { AeConfig } from './config.js';
 
@@ -67,8 +67,9 @@ export class Ae<C extends AeConfig = AeConfig> implements Autoencoder<C> {
     return {};
   }
 
-  protected encoderOutputs(x: tf.Tensor2D): tf.Tensor[] {
-    const out = this.networks.encoder.apply(x) as tf.Tensor | tf.Tensor[];
+  /** `args` says whether the encoder runs as in training (batch statistics, dropout). */
+  protected encoderOutputs(x: tf.Tensor2D, args: NetworkArgs = inference()): tf.Tensor[] {
+    const out = this.networks.encoder.apply(x, args) as tf.Tensor | tf.Tensor[];
     return Array.isArray(out) ? out : [out];
   }
 
@@ -81,9 +82,10 @@ export class Ae<C extends AeConfig = AeConfig> implements Autoencoder<C> {
   forward(batch: Batch, ctx: ForwardContext): ModelOutput {
     return tf.tidy(() => {
       const input = ctx.training ? this.corrupt(batch.x, ctx) : batch.x;
-      const encoderOutputs = this.encoderOutputs(input);
+      const args = networkArgs(this.config, ctx);
+      const encoderOutputs = this.encoderOutputs(input, args);
       const z = this.codeStep(encoderOutputs[0] as tf.Tensor2D, ctx);
-      const preact = this.decoderView.apply(z) as tf.Tensor2D;
+      const preact = this.decoderView.apply(z, args) as tf.Tensor2D;
       const { perExample, output } = this.reconstructionLoss(preact, batch.x);
       const recon = tf.mean(perExample) as tf.Scalar;
       const terms: Record<string, tf.Scalar> = { recon };
@@ -101,7 +103,7 @@ export class Ae<C extends AeConfig = AeConfig> implements Autoencoder<C> {
   }
 
   decode(z: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => this.networks.decoder.apply(z) as tf.Tensor2D);
+    return tf.tidy(() => this.networks.decoder.apply(z, inference()) as tf.Tensor2D);
   }
 
   trainableVariables(): tf.Variable[] {

@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { Ae, type AeNetworks, type ForwardState, type Penalty } from '../ae/model.js';
+import { inference, type NetworkArgs } from '../shared/networks.js';
 import type { ForwardContext } from '../types.js';
 import type { SaeConfig } from './config.js';
 import { sparsityPenalty } from './sparsity.js';
@@ -43,9 +44,9 @@ export class Sae extends Ae<SaeConfig> {
   }
 
   /** [code, h_1, ..., h_n] when a penalty is set, else [code]. */
-  protected override encoderOutputs(x: tf.Tensor2D): tf.Tensor[] {
-    if (this.encoderView === null) return super.encoderOutputs(x);
-    return this.encoderView.apply(x) as tf.Tensor[];
+  protected override encoderOutputs(x: tf.Tensor2D, args: NetworkArgs = inference()): tf.Tensor[] {
+    if (this.encoderView === null) return super.encoderOutputs(x, args);
+    return this.encoderView.apply(x, args) as tf.Tensor[];
   }
 
   protected override codeStep(code: tf.Tensor2D, _ctx: Pick<ForwardContext, 'training'>): tf.Tensor2D {

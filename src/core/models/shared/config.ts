@@ -16,7 +16,17 @@ export const COMMON_FIELDS = {
   hidden: described(z.array(z.int().min(1).max(100_000)).min(1).max(64), { arg: 'LIST', description: 'hidden layer widths of the encoder, comma separated (the decoder mirrors them)', defaultText: 'per model' }),
   latent: count({ description: 'size of the code z', defaultText: 'per model' }, 100_000),
   activation: described(z.enum(ACTIVATIONS), { arg: 'NAME', description: 'hidden activation (leaky slope 0.2)', defaultText: 'per model' }),
+  convFilters: described(z.array(z.int().min(1).max(4096)).min(1).max(8), {
+    arg: 'LIST',
+    description: "--arch conv: filters of the encoder's 3×3 stride-2 convolutions, comma separated (the decoder mirrors them); each halves the image side",
+    defaultText: '32,64',
+  }),
+  batchNorm: described(z.boolean(), { description: '--arch conv: batch normalisation after each convolution (its moving statistics are saved with the run)', defaultText: 'off' }),
+  dropout: described(z.number().min(0).lt(1), { arg: 'P', description: '--arch conv: dropout rate after each convolution, while training', defaultText: '0' }),
 };
+
+/** The conv-only fields, and the values a conv network has without them. */
+const CONV_DEFAULTS = { convFilters: [32, 64], batchNorm: false, dropout: 0 };
 
 const commonSchema = z.object(COMMON_FIELDS).partial();
 
@@ -51,13 +61,30 @@ export interface CommonDefaults {
 export function resolveCommon(model: string, input: Record<string, unknown>, data: DataInfo, defaults: CommonDefaults): CommonConfig {
   const given = parseRequest(commonSchema, pick(input, Object.keys(COMMON_FIELDS)));
   for (const d of data.shape) if (!Number.isInteger(d) || d < 1) throw new FieldError('inputShape', `must be positive integers, got ${data.shape.join('×')}`);
+  const arch = given.arch ?? defaults.arch ?? 'mlp';
   return {
     model,
-    arch: given.arch ?? defaults.arch ?? 'mlp',
+    arch,
     inputShape: [...data.shape],
     numClasses: data.numClasses,
     hidden: given.hidden ?? defaults.hidden,
     latent: given.latent ?? defaults.latent,
     activation: given.activation ?? defaults.activation,
+    ...convFields(arch, given),
+  };
+}
+
+/** The conv fields of a config: filled in for --arch conv, refused for any other architecture. */
+function convFields(arch: Architecture, given: Partial<Pick<CommonConfig, 'convFilters' | 'batchNorm' | 'dropout'>>): Partial<CommonConfig> {
+  if (arch !== 'conv') {
+    // An explicit "off" (--dropout 0) is harmless; anything else would be silently ignored.
+    const key = (['convFilters', 'batchNorm', 'dropout'] as const).find((k) => given[k] !== undefined && given[k] !== CONV_DEFAULTS[k]);
+    if (key) throw new FieldError(key, `applies to {{arch}} conv only, not ${arch}`);
+    return {};
+  }
+  return {
+    convFilters: given.convFilters ?? CONV_DEFAULTS.convFilters,
+    batchNorm: given.batchNorm ?? CONV_DEFAULTS.batchNorm,
+    dropout: given.dropout ?? CONV_DEFAULTS.dropout,
   };
 }

@@ -105,3 +105,41 @@ export class FastDense extends StockDense {
 }
 // Deserialize every 'Dense' as FastDense, so networks reloaded for --resume train just as fast.
 tf.serialization.SerializationMap.register(FastDense as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
+
+type DropoutLayer = ReturnType<typeof tfl.layers.dropout>;
+type DropoutConstructor = new (args: Parameters<typeof tfl.layers.dropout>[0]) => DropoutLayer;
+
+/** tfjs-layers' Dropout class (not exported by name), as registered for deserialization. */
+const StockDropout = tf.serialization.SerializationMap.getMap().classNameMap.Dropout[0] as unknown as DropoutConstructor;
+
+/** A 32-bit hash of a layer name (FNV-1a), so every dropout layer draws its own mask from one step seed. */
+function nameHash(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * tfjs-layers' Dropout with the same config and saved form (class name
+ * 'Dropout'), whose mask is drawn from the `seed` keyword argument of each
+ * call (combined with the layer's name) rather than from the layer's one
+ * fixed seed, which would drop the same units at every step, or from
+ * Math.random, which would make runs unrepeatable. Drops only when called
+ * with `training: true`; inference is the identity, as in Dropout.
+ */
+export class SeededDropout extends StockDropout {
+  static className = 'Dropout';
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
+    const seed = kwargs.seed;
+    if (kwargs.training !== true || typeof seed !== 'number') return super.call(inputs, kwargs);
+    const rate = (this as unknown as { rate: number }).rate;
+    return tf.tidy(() => {
+      this.invokeCallHook(inputs, kwargs);
+      const input = Array.isArray(inputs) ? inputs[0]! : inputs;
+      return rate > 0 && rate < 1 ? tf.dropout(input, rate, undefined, (seed ^ nameHash(this.name)) >>> 0) : input;
+    });
+  }
+}
+// Deserialize every 'Dropout' as SeededDropout, so reloaded networks (--resume) draw their masks the same way.
+tf.serialization.SerializationMap.register(SeededDropout as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);

@@ -6,7 +6,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { FieldError, UsageError } from '../../errors.js';
 import type { Rng } from '../../random.js';
-import type { Architecture, CommonConfig } from '../types.js';
+import type { Architecture, CommonConfig, ForwardContext } from '../types.js';
 import { conv } from './conv.js';
 import { PixelLogVariance } from './layers.js';
 import { denseHead, denseStack, withConditions } from './mlp.js';
@@ -94,6 +94,37 @@ export function decoderTrainingView(decoder: tfl.LayersModel): tfl.LayersModel {
   const logVar = decoder.layers.find((l) => l.name === 'decoder_log_var');
   if (logVar) outputs.push(logVar.output as tfl.SymbolicTensor);
   return tfl.model({ inputs: decoder.inputs, outputs });
+}
+
+/**
+ * The keyword arguments of a network call. With `training`, batch
+ * normalisation uses (and updates the moving averages from) the batch's own
+ * statistics, and dropout drops units with masks drawn from `seed`; without
+ * it both are the inference-time layers. Networks without such layers
+ * ignore them.
+ */
+export type NetworkArgs = { training: boolean; seed?: number };
+
+/** Inference: moving statistics, no dropout (encode, decode, evaluation). A fresh object each time: tfjs-layers may add keys to it. */
+export const inference = (): NetworkArgs => ({ training: false });
+
+/**
+ * The network arguments of a forward pass. The dropout seed is drawn from
+ * the step's Rng only when the config has dropout, so models without it
+ * draw exactly the random numbers they always drew.
+ */
+export function networkArgs(config: CommonConfig, ctx: Pick<ForwardContext, 'training' | 'rng'>): NetworkArgs {
+  if (!ctx.training) return inference();
+  return (config.dropout ?? 0) > 0 ? { training: true, seed: ctx.rng.seed() } : { training: true };
+}
+
+/**
+ * Whether a network keeps state besides its trainable weights (batch
+ * normalisation's moving statistics), which data-parallel replicas would
+ * each update from their own shard.
+ */
+export function hasRunningStatistics(networks: Readonly<Record<string, tfl.LayersModel>>): boolean {
+  return Object.values(networks).some((net) => net.nonTrainableWeights.length > 0);
 }
 
 /** Trainable variables of several networks, in a stable order. */

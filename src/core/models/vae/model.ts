@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { bceWithLogits, gaussianNll, klStandardNormal, logNormalDiag, logStandardNormal, repeatRows, sumSquaredError } from '../../losses/index.js';
 import type { Rng } from '../../random.js';
-import { buildDecoder, buildEncoder, decoderTrainingView, variablesOf } from '../shared/networks.js';
+import { buildDecoder, buildEncoder, decoderTrainingView, inference, networkArgs, variablesOf, type NetworkArgs } from '../shared/networks.js';
 import type { Autoencoder, Batch, ForwardContext, ModelOutput, Likelihood } from '../types.js';
 import type { VaeConfig } from './config.js';
 
@@ -52,14 +52,15 @@ export class Vae<C extends VaeConfig = VaeConfig> implements Autoencoder<C> {
     return [];
   }
 
-  posterior(batch: Batch): { mu: tf.Tensor2D; logVar: tf.Tensor2D } {
-    const [mu, logVar] = this.networks.encoder.apply([batch.x, ...this.conditions(batch.labels)]) as tf.Tensor2D[];
+  /** μ and log σ² of q(z|x); `args` says whether the encoder runs as in training (batch statistics, dropout). */
+  posterior(batch: Batch, args: NetworkArgs = inference()): { mu: tf.Tensor2D; logVar: tf.Tensor2D } {
+    const [mu, logVar] = this.networks.encoder.apply([batch.x, ...this.conditions(batch.labels)], args) as tf.Tensor2D[];
     return { mu, logVar };
   }
 
   /** Pre-activation decoder output and, for a learned-σ decoder, log σ². */
-  protected decodeRaw(z: tf.Tensor2D, labels?: tf.Tensor1D): { preact: tf.Tensor2D; logVar?: tf.Tensor2D } {
-    const out = this.decoderView.apply([z, ...this.conditions(labels)]);
+  protected decodeRaw(z: tf.Tensor2D, labels?: tf.Tensor1D, args: NetworkArgs = inference()): { preact: tf.Tensor2D; logVar?: tf.Tensor2D } {
+    const out = this.decoderView.apply([z, ...this.conditions(labels)], args);
     if (Array.isArray(out)) return { preact: out[0] as tf.Tensor2D, logVar: out[1] as tf.Tensor2D };
     return { preact: out as tf.Tensor2D };
   }
@@ -84,10 +85,11 @@ export class Vae<C extends VaeConfig = VaeConfig> implements Autoencoder<C> {
 
   /** One draw z = μ + σ·ε per example, decoded, with the mean reconstruction NLL (call inside a tidy). */
   protected drawAndDecode(batch: Batch, ctx: ForwardContext): { mu: tf.Tensor2D; logVar: tf.Tensor2D; z: tf.Tensor2D; preact: tf.Tensor2D; recon: tf.Scalar } {
-    const { mu, logVar } = this.posterior(batch);
+    const args = networkArgs(this.config, ctx);
+    const { mu, logVar } = this.posterior(batch, args);
     const eps = tf.randomNormal(mu.shape, 0, 1, 'float32', ctx.rng.seed());
     const z = reparameterize(mu, logVar, eps) as tf.Tensor2D;
-    const { preact, logVar: pixelLogVar } = this.decodeRaw(z, batch.labels);
+    const { preact, logVar: pixelLogVar } = this.decodeRaw(z, batch.labels, args);
     const recon = tf.mean(this.reconstructionNll(preact, batch.x, pixelLogVar)) as tf.Scalar;
     return { mu, logVar, z, preact, recon };
   }
@@ -108,14 +110,15 @@ export class Vae<C extends VaeConfig = VaeConfig> implements Autoencoder<C> {
 
   decode(z: tf.Tensor2D, labels?: tf.Tensor1D): tf.Tensor2D {
     return tf.tidy(() => {
-      const out = this.networks.decoder.apply([z, ...this.conditions(labels)]);
+      const out = this.networks.decoder.apply([z, ...this.conditions(labels)], inference());
       return (Array.isArray(out) ? out[0] : out) as tf.Tensor2D;
     });
   }
 
-  logImportanceWeights(batch: Batch, samples: number, rng: Rng): tf.Tensor2D {
+  /** `args`: the networks run as in training when the IWAE trains on this bound; inference otherwise. */
+  logImportanceWeights(batch: Batch, samples: number, rng: Rng, args: NetworkArgs = inference()): tf.Tensor2D {
     return tf.tidy(() => {
-      const { mu, logVar } = this.posterior(batch);
+      const { mu, logVar } = this.posterior(batch, args);
       const [b, latent] = mu.shape;
       // [b, S, L]: S draws per example
       const eps = tf.randomNormal([b, samples, latent], 0, 1, 'float32', rng.seed());
@@ -128,7 +131,7 @@ export class Vae<C extends VaeConfig = VaeConfig> implements Autoencoder<C> {
       const logPz = logStandardNormal(z); // [b, S]
       const flatZ = tf.reshape(z, [b * samples, latent]) as tf.Tensor2D;
       const labelsRep = batch.labels ? (tf.reshape(tf.tile(tf.expandDims(batch.labels, 1), [1, samples]), [-1]) as tf.Tensor1D) : undefined;
-      const { preact, logVar: pixelLogVar } = this.decodeRaw(flatZ, labelsRep);
+      const { preact, logVar: pixelLogVar } = this.decodeRaw(flatZ, labelsRep, args);
       const logPx = tf.neg(this.reconstructionNll(preact, batch.x, pixelLogVar, samples)); // [b·S]
       return tf.add(tf.reshape(logPx, [b, samples]), tf.sub(logPz, logQ)) as tf.Tensor2D;
     });
