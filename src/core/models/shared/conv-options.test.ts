@@ -182,13 +182,14 @@ describe('--batch-norm and --dropout', () => {
     const act = tflModel({ inputs: m.networks.encoder.inputs, outputs: m.networks.encoder.getLayer('encoder_conv1_act').output as tfl.SymbolicTensor });
     const dropped = tflModel({ inputs: m.networks.encoder.inputs, outputs: m.networks.encoder.getLayer('encoder_conv1_dropout').output as tfl.SymbolicTensor });
     tf.tidy(() => {
-      const before = act.apply(batch.x).dataSync() as Float32Array;
-      const after = dropped.apply(batch.x, { training: true, seed: 7 }).dataSync() as Float32Array;
+      const run = (net: tfl.LayersModel, args: Record<string, unknown> = {}) => (net.apply(batch.x, args) as tf.Tensor).dataSync() as Float32Array;
+      const before = run(act);
+      const after = run(dropped, { training: true, seed: 7 });
       const zeros = after.filter((v) => v === 0).length / after.length;
       expect(zeros).toBeGreaterThan(0.45);
       expect(zeros).toBeLessThan(0.55);
       after.forEach((v, i) => (v === 0 ? undefined : expect(v).toBeCloseTo(2 * before[i]!, 5)));
-      expect(Array.from(dropped.apply(batch.x, { training: false }).dataSync())).toEqual(Array.from(before));
+      expect(Array.from(run(dropped, { training: false }))).toEqual(Array.from(before));
     });
     // Encoding is deterministic.
     const codes = () => tf.tidy(() => Array.from(m.encode(batch).dataSync()));
