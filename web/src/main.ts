@@ -166,7 +166,7 @@ function showEpoch(v: EpochView): void {
 }
 
 async function drawn(): Promise<void> {
-  const pixels = pad.pixels(shape[0], shape[1]);
+  const pixels = pad.pixels(shape[0], shape[1], shape[2]);
   const answer = await ask({ type: 'encode', pixels }, [pixels.buffer]);
   if (!answer.images) return;
   drawImages($('draw-recon'), answer.images, 1, shape, 1, 3);
@@ -364,7 +364,7 @@ async function useService(client: ServiceClient): Promise<void> {
   if (model.supports.sample) drawImages($('samples'), await client.sample(64, 1), 64, shape, 8);
   $('temperature').oninput = async (e) => drawImages($('samples'), await client.sample(64, Number((e.target as HTMLInputElement).value)), 64, shape, 8);
   pad.onChange = async () => {
-    const pixels = pad.pixels(shape[0], shape[1]);
+    const pixels = pad.pixels(shape[0], shape[1], shape[2]);
     drawImages($('draw-recon'), await client.reconstruct(pixels), 1, shape, 1, 3);
     const code = await client.encode(pixels);
     const scored = model.supports.score ? await client.score(pixels) : undefined;

@@ -58,7 +58,7 @@ async function hiddenEntries(spec: MaskSpec | undefined, ds: Dataset, seed: numb
     if (ds.table) return null;
     throw new FieldError('mask', 'is needed for images: which pixels to hide and fill (a fraction, or a mask image)');
   }
-  if (spec.kind === 'fraction') return randomMask(ds.n, featureSize(ds), spec.fraction, seed);
+  if (spec.kind === 'fraction') return randomMask(ds.n, featureSize(ds), spec.fraction, seed, ds.shape[2]);
   if (ds.table) throw new FieldError('mask', 'FILE is for images; give a fraction of cells to hide in a table');
   const pixels = decodeImage(await ctx.readFile(spec.file), spec.file, ds.shape);
   return repeatMask(imageMask(pixels, spec.file, ds.shape), ds.n);

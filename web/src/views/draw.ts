@@ -51,13 +51,14 @@ export class DrawPad {
     this.onChange();
   }
 
-  /** The drawing at h×w in [0, 1] (grey: the mean of the channels), as the model's input. */
-  pixels(h: number, w: number): Float32Array {
+  /** The drawing at h×w×c in [0, 1], as the model's input: RGB for c = 3, else grey (the mean of the channels). */
+  pixels(h: number, w: number, c = 1): Float32Array {
     const small = new OffscreenCanvas(w, h);
     const ctx = small.getContext('2d')!;
     ctx.imageSmoothingQuality = 'high';
     ctx.drawImage(this.canvas, 0, 0, w, h);
     const rgba = ctx.getImageData(0, 0, w, h).data;
+    if (c === 3) return Float32Array.from({ length: h * w * 3 }, (_, i) => rgba[4 * Math.floor(i / 3) + (i % 3)]! / 255);
     return Float32Array.from({ length: h * w }, (_, i) => (rgba[4 * i]! + rgba[4 * i + 1]! + rgba[4 * i + 2]!) / (3 * 255));
   }
 }

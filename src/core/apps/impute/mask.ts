@@ -23,23 +23,26 @@ export function parseMask(value: string): MaskSpec {
 }
 
 /**
- * Hide exactly round(fraction·dim) entries of each of `n` rows, chosen
- * uniformly at random (a partial Fisher–Yates shuffle per row) from `seed`.
+ * Hide exactly round(fraction·pixels) pixels of each of `n` rows of `dim`
+ * values, chosen uniformly at random (a partial Fisher–Yates shuffle per
+ * row) from `seed`. A pixel is `channels` consecutive values, hidden
+ * together: a colour pixel is missing whole, not one of its channels.
  */
-export function randomMask(n: number, dim: number, fraction: number, seed: number): Uint8Array {
-  const k = Math.round(fraction * dim);
-  if (k < 1) throw new FieldError('mask', `${fraction} hides no entry of rows with ${dim} values; use a larger fraction`);
+export function randomMask(n: number, dim: number, fraction: number, seed: number, channels = 1): Uint8Array {
+  const pixels = dim / channels;
+  const k = Math.round(fraction * pixels);
+  if (k < 1) throw new FieldError('mask', `${fraction} hides no entry of rows with ${pixels} ${channels === 1 ? 'values' : 'pixels'}; use a larger fraction`);
   const rng = new Rng(seed);
   const mask = new Uint8Array(n * dim);
-  const order = new Int32Array(dim);
+  const order = new Int32Array(pixels);
   for (let row = 0; row < n; row++) {
-    for (let j = 0; j < dim; j++) order[j] = j;
+    for (let j = 0; j < pixels; j++) order[j] = j;
     for (let j = 0; j < k; j++) {
-      const pick = j + Math.floor(rng.next() * (dim - j));
+      const pick = j + Math.floor(rng.next() * (pixels - j));
       const chosen = order[pick];
       order[pick] = order[j];
       order[j] = chosen;
-      mask[row * dim + chosen] = 1;
+      mask.fill(1, row * dim + chosen * channels, row * dim + (chosen + 1) * channels);
     }
   }
   return mask;
