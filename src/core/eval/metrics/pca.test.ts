@@ -1,3 +1,4 @@
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { describe, expect, it } from 'vitest';
 import { fitPca } from './pca.js';
 
@@ -106,5 +107,24 @@ describe('fitPca', () => {
     expect(() => fitPca(x, 4, 3, 4)).toThrow(RangeError);
     expect(() => fitPca(x, 5, 3, 1)).toThrow(RangeError);
     expect(() => fitPca(x, 4, 3, 2).project(new Float32Array(5), 2)).toThrow(RangeError);
+  });
+
+  it('with fewer rows than dimensions (the Gram route) gives the covariance eigenpairs computed directly', () => {
+    const n = 12;
+    const dim = 40;
+    const x = random(n * dim, 11);
+    const pca = fitPca(x, n, dim, 3);
+    const evd = new EigenvalueDecomposition(new Matrix(naiveCovariance(x, n, dim)), { assumeSymmetric: true });
+    const order = evd.realEigenvalues.map((_, i) => i).sort((p, q) => evd.realEigenvalues[q]! - evd.realEigenvalues[p]!);
+    for (let c = 0; c < 3; c++) {
+      expect(pca.explainedVariance[c]).toBeCloseTo(evd.realEigenvalues[order[c]!]!, 10);
+      const direct = Array.from({ length: dim }, (_, j) => evd.eigenvectorMatrix.get(j, order[c]!));
+      // Same direction up to sign: |⟨v, v'⟩| = 1.
+      const dot = direct.reduce((sum, v, j) => sum + v * pca.components[c * dim + j]!, 0);
+      expect(Math.abs(dot)).toBeCloseTo(1, 9);
+    }
+    // Projections reproduce: k = n − 1 components reconstruct the centred rows exactly (rank n − 1).
+    const full = fitPca(x, n, dim, n - 1);
+    expect(meanSquaredError(x, full.reconstruct(full.project(x, n), n), n)).toBeLessThan(1e-20);
   });
 });

@@ -200,17 +200,56 @@ function topEigenpairs(cov: Float64Array, dim: number, k: number): { values: Flo
 }
 
 /**
+ * Top-k eigenpairs of the covariance from the n × n Gram matrix of the
+ * centred rows x̃, for fewer rows than dimensions (colour images have
+ * 64·64·3 = 12288 values a row, where the dim × dim covariance alone is
+ * 1.2 GB): G = x̃x̃ᵀ/n has the covariance's non-zero eigenvalues, and
+ * Gu = λu gives its unit eigenvector v = x̃ᵀu/√(nλ). O(n²·dim + n³) instead
+ * of O(n·dim² + dim³). Null when a wanted eigenvalue is (numerically) zero,
+ * whose direction the rows do not determine.
+ */
+function gramEigenpairs(x: Floats, n: number, dim: number, mean: Float64Array, k: number, totalVariance: number): { values: Float64Array; vectors: Float64Array } | null {
+  const centred = new Float64Array(n * dim);
+  for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) centred[i * dim + j] = x[i * dim + j]! - mean[j]!;
+  const gram = new Float64Array(n * n);
+  for (let a = 0; a < n; a++) {
+    const ra = centred.subarray(a * dim, (a + 1) * dim);
+    for (let b = a; b < n; b++) {
+      const rb = centred.subarray(b * dim, (b + 1) * dim);
+      let dot = 0;
+      for (let j = 0; j < dim; j++) dot += ra[j]! * rb[j]!;
+      gram[a * n + b] = gram[b * n + a] = dot / n;
+    }
+  }
+  const { values, vectors: u } = topEigenpairs(gram, n, k);
+  if (values.some((v) => !(v > 1e-12 * totalVariance))) return null;
+  const vectors = new Float64Array(k * dim);
+  for (let c = 0; c < k; c++) {
+    const v = vectors.subarray(c * dim, (c + 1) * dim);
+    const norm = Math.sqrt(n * values[c]!);
+    for (let i = 0; i < n; i++) {
+      const weight = u[c * n + i]! / norm;
+      for (let j = 0; j < dim; j++) v[j]! += weight * centred[i * dim + j]!;
+    }
+    fixSign(v);
+  }
+  return { values, vectors };
+}
+
+/**
  * Fit k-component PCA to n rows of x (n × dim, row-major). Cost: one
  * O(nnz·dim) covariance pass (see above) plus an O(dim³) symmetric
- * eigen-decomposition (ml-matrix), about a second at dim = 784.
+ * eigen-decomposition (ml-matrix), about a second at dim = 784; with fewer
+ * rows than dimensions, the Gram matrix's O(n²·dim + n³) instead.
  */
 export function fitPca(x: Floats, n: number, dim: number, k: number): Pca {
   checkPositiveInt('fitPca', 'n', n);
   checkShape('fitPca', 'x', x, n, dim);
   if (!Number.isInteger(k) || k < 1 || k > dim) throw new RangeError(`fitPca: k must be an integer in [1, ${dim}], got ${k}`);
   const { mean, variance } = columnMoments(x, n, dim);
-  const { values, vectors } = topEigenpairs(covariance(x, n, dim, mean, variance), dim, k);
   const totalVariance = variance.reduce((s, v) => s + v, 0);
+  const dual = n < dim && k < n ? gramEigenpairs(x, n, dim, mean, k, totalVariance) : null;
+  const { values, vectors } = dual ?? topEigenpairs(covariance(x, n, dim, mean, variance), dim, k);
   const explainedVarianceRatio = values.map((v) => (totalVariance > 0 ? v / totalVariance : 0));
   return {
     dim,
