@@ -32,7 +32,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { UsageError } from '../../errors.js';
 import type { Rng } from '../../random.js';
 import type { Activation, CommonConfig } from '../types.js';
-import { SeededDropout, PixelLogVariance } from './layers.js';
+import { FastBatchNormalization, PixelLogVariance, SeededDropout } from './layers.js';
 import { applyActivation, denseStack, denseHead, torchDense, withConditions } from './mlp.js';
 // Types only: networks.ts imports this module to register the builders.
 import type { DecoderSpec, EncoderSpec } from './networks.js';
@@ -123,7 +123,7 @@ function blockOptions(config: CommonConfig): BlockOptions {
 /** The layers after a convolution named `name`: `<name>_bn`, `<name>_act`, `<name>_dropout`. */
 function afterConv(y: Symbolic, options: BlockOptions, name: string): Symbolic {
   let t = y;
-  if (options.batchNorm) t = tfl.layers.batchNormalization({ axis: -1, momentum: BN_MOMENTUM, name: `${name}_bn` }).apply(t) as Symbolic;
+  if (options.batchNorm) t = new FastBatchNormalization({ axis: -1, momentum: BN_MOMENTUM, name: `${name}_bn` }).apply(t) as Symbolic;
   t = applyActivation(t, options.activation, `${name}_act`);
   if (options.dropout > 0) t = new SeededDropout({ rate: options.dropout, name: `${name}_dropout` }).apply(t) as Symbolic;
   return t;

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../../node/backend/index.js';
 import { Rng } from '../../random.js';
-import { FastDense } from './layers.js';
+import { FastBatchNormalization, FastDense } from './layers.js';
 
 function random(rng: Rng, shape: number[]): tf.Tensor {
   return tf.tensor(Float32Array.from({ length: tf.util.sizeFromShape(shape) }, () => 2 * rng.next() - 1), shape);
@@ -101,5 +101,54 @@ describe('FastDense saved form', () => {
     const x = random(new Rng(4), [3, 6]);
     expect(maxAbsDiff(reloaded.predict(x) as tf.Tensor, model.predict(x) as tf.Tensor)).toBe(0);
     x.dispose();
+  });
+});
+
+describe.each(['cpu', 'wasm'] as const)('FastBatchNormalization on %s', (backend) => {
+  beforeAll(async () => {
+    await initBackend(backend);
+  });
+
+  /** A stock BatchNormalization and a FastBatchNormalization with the same random γ, β and moving statistics. */
+  function bnPair(channels: number, seed: number) {
+    const args = { axis: -1, momentum: 0.9 };
+    const stock = tfl.layers.batchNormalization(args);
+    const fast = new FastBatchNormalization(args);
+    stock.build([null, 5, 5, channels]);
+    fast.build([null, 5, 5, channels]);
+    const rng = new Rng(seed);
+    const weights = [tf.add(1, random(rng, [channels])), random(rng, [channels]), random(rng, [channels]), tf.add(1.5, random(rng, [channels]))];
+    stock.setWeights(weights);
+    fast.setWeights(weights);
+    tf.dispose(weights);
+    return { stock, fast };
+  }
+
+  it('matches BatchNormalization in training (output, moving statistics, every gradient) and at inference', () => {
+    const { stock, fast } = bnPair(3, 1);
+    const x = tf.mul(3, random(new Rng(2), [4, 5, 5, 3]));
+    const dy = random(new Rng(3), [4, 5, 5, 3]);
+    // Loss Σ y·dy: its gradients are the backward pass of dy.
+    const gradsOf = (layer: tfl.layers.Layer) => {
+      const [gamma, beta] = layer.trainableWeights.map((w) => w.read());
+      return tf.grads((xs: tf.Tensor, _g: tf.Tensor, _b: tf.Tensor) => tf.sum(tf.mul(layer.apply(xs, { training: true }) as tf.Tensor, dy)))([x, gamma!, beta!]);
+    };
+    const yStock = stock.apply(x, { training: true }) as tf.Tensor;
+    const yFast = fast.apply(x, { training: true }) as tf.Tensor;
+    expect(maxAbsDiff(yFast, yStock)).toBeLessThan(1e-5);
+    stock.getWeights().forEach((w, i) => expect(maxAbsDiff(fast.getWeights()[i]!, w), `weight ${i}`).toBeLessThan(1e-6));
+    expect(maxAbsDiff(fast.getWeights()[2]!, bnPair(3, 1).fast.getWeights()[2]!)).toBeGreaterThan(1e-3);
+    const [gxs, ...gStock] = gradsOf(stock);
+    const [gxf, ...gFast] = gradsOf(fast);
+    expect(maxAbsDiff(gxf!, gxs!)).toBeLessThan(1e-4);
+    gStock.forEach((g, i) => expect(maxAbsDiff(gFast[i]!, g)).toBeLessThan(1e-4));
+    expect(tf.max(tf.abs(gxs!)).dataSync()[0]).toBeGreaterThan(0.01);
+    expect(maxAbsDiff(fast.apply(x) as tf.Tensor, stock.apply(x) as tf.Tensor)).toBeLessThan(1e-6);
+  });
+
+  it("saves as class 'BatchNormalization'", () => {
+    const { fast } = bnPair(2, 4);
+    expect(fast.getClassName()).toBe('BatchNormalization');
+    expect(fast.getConfig()).toMatchObject({ momentum: 0.9, axis: -1 });
   });
 });
