@@ -164,25 +164,38 @@ interface BatchNormInternals {
 }
 
 /**
- * y = γ·x̂ + β with x̂ = (x − mean)·(var + ε)^−½ over the rows of x [m, c],
- * with the textbook gradient: per channel, with N = m,
- *   ∂β = Σ dy,  ∂γ = Σ dy·x̂,  ∂x = γ·(var + ε)^−½·(dy − ∂β/N − x̂·∂γ/N).
+ * Per-column sums of x [m, c] as a [1, m]·[m, c] product: a reduction over
+ * the first axis is a transpose and a sum on wasm, several times slower
+ * than the backend's matrix product.
  */
-function batchNormRows(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): tf.Tensor2D {
-  const normalise = tf.customGrad(((xs: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-    const { mean, variance } = tf.moments(xs, 0);
+function columnSums(x: tf.Tensor2D): tf.Tensor1D {
+  return tf.reshape(tf.matMul(tf.ones([1, x.shape[0]]), x), [x.shape[1]]);
+}
+
+/**
+ * y = γ·x̂ + β with x̂ = (x − mean)·(var + ε)^−½ over the rows of x [m, c]
+ * (population variance), with the textbook gradient: per channel, N = m,
+ *   ∂β = Σ dy,  ∂γ = Σ dy·x̂,  ∂x = γ·(var + ε)^−½·(dy − ∂β/N − x̂·∂γ/N).
+ * `onMoments` sees the batch mean and variance (for the moving averages).
+ */
+function batchNormRows(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number, onMoments: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void): tf.Tensor2D {
+  const n = x.shape[0];
+  const normalise = tf.customGrad(((xs: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+    const mean = tf.div(columnSums(xs), n) as tf.Tensor1D;
+    const centred = tf.sub(xs, mean) as tf.Tensor2D;
+    const variance = tf.div(columnSums(tf.square(centred) as tf.Tensor2D), n) as tf.Tensor1D;
+    onMoments(mean, variance);
     const invStd = tf.rsqrt(tf.add(variance, epsilon));
-    const xHat = tf.mul(tf.sub(xs, mean), invStd);
+    const xHat = tf.mul(centred, invStd);
     save([xHat, invStd, g]);
     return {
       value: tf.add(tf.mul(xHat, g), b),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xh, inv, gs] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-        const n = xh.shape[0]!;
-        const dBeta = tf.sum(dy, 0);
-        const dGamma = tf.sum(tf.mul(dy, xh), 0);
-        const centred = tf.sub(tf.sub(dy, tf.div(dBeta, n)), tf.mul(xh, tf.div(dGamma, n)));
-        return [tf.mul(centred, tf.mul(gs, inv)), dGamma, dBeta];
+        const [xh, inv, gs] = saved as [tf.Tensor2D, tf.Tensor, tf.Tensor];
+        const dBeta = columnSums(dy as tf.Tensor2D);
+        const dGamma = columnSums(tf.mul(dy, xh) as tf.Tensor2D);
+        const centredGrad = tf.sub(tf.sub(dy, tf.div(dBeta, n)), tf.mul(xh, tf.div(dGamma, n)));
+        return [tf.mul(centredGrad, tf.mul(gs, inv)), dGamma, dBeta];
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
@@ -212,25 +225,23 @@ export class FastBatchNormalization extends StockBatchNormalization {
       const channels = input.shape[input.rank - 1]!;
       // [..., c] → [m, c]: every position of every example is a row of its channel's statistics.
       const rows = tf.reshape(input, [-1, channels]) as tf.Tensor2D;
-      this.updateMovingAverages(rows, self);
-      const y = batchNormRows(rows, self.gamma.read() as tf.Tensor1D, self.beta.read() as tf.Tensor1D, self.epsilon);
+      const y = batchNormRows(rows, self.gamma.read() as tf.Tensor1D, self.beta.read() as tf.Tensor1D, self.epsilon, (mean, variance) => updateMovingAverages(self, mean, variance));
       return tf.reshape(y, input.shape);
     });
   }
+}
 
-  /** moving ← moving − (moving − batch)·(1 − momentum), as BatchNormalization does (population variance). */
-  private updateMovingAverages(rows: tf.Tensor2D, self: BatchNormInternals): void {
-    tf.tidy(() => {
-      const { mean, variance } = tf.moments(rows, 0);
-      for (const [variable, value] of [
-        [self.movingMean, mean],
-        [self.movingVariance, variance],
-      ] as const) {
-        const old = variable.read();
-        variable.write(tf.sub(old, tf.mul(tf.sub(old, value), 1 - self.momentum)));
-      }
-    });
-  }
+/** moving ← moving − (moving − batch)·(1 − momentum), as BatchNormalization does (population variance). */
+function updateMovingAverages(self: BatchNormInternals, mean: tf.Tensor1D, variance: tf.Tensor1D): void {
+  tf.tidy(() => {
+    for (const [variable, value] of [
+      [self.movingMean, mean],
+      [self.movingVariance, variance],
+    ] as const) {
+      const old = variable.read();
+      variable.write(tf.sub(old, tf.mul(tf.sub(old, value), 1 - self.momentum)));
+    }
+  });
 }
 // Deserialize every 'BatchNormalization' as FastBatchNormalization, so reloaded networks (--resume) train just as fast.
 tf.serialization.SerializationMap.register(FastBatchNormalization as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
