@@ -34,6 +34,17 @@ describe('checkpoints and resuming', () => {
     expect((await readRunConfig(split)).training.epochs).toBe(4);
   });
 
+  it('a colour conv run with batch normalisation and dropout resumes exactly (moving statistics from the checkpoint, masks from the step seeds)', async () => {
+    const conv = { model: 'vae', arch: 'conv' as const, convFilters: [8, 8], batchNorm: true, dropout: 0.2, hidden: [16], latent: 4, dataset: 'shapes:16', limit: 96, batchSize: 32, seed: 3, workers: 1, backend: 'wasm' as const };
+    const full = tempDir();
+    (await trainRun({ ...conv, epochs: 2 }, { out: full })).model.dispose();
+    const split = tempDir();
+    (await trainRun({ ...conv, epochs: 1 }, { out: split })).model.dispose();
+    (await resumeRun(split, { epochs: 2, backend: 'wasm' })).model.dispose();
+    // Bit for bit: the test loss reads the moving statistics, the training loss the dropout masks.
+    expect(strip(await readMetrics(split))).toEqual(strip(await readMetrics(full)));
+  });
+
   it('a NaN loss stops training with the epoch and step, keeping the last good checkpoint', async () => {
     const dir = tempDir();
     (await trainRun({ ...SMALL, epochs: 1 }, { out: dir })).model.dispose();
