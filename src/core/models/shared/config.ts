@@ -25,7 +25,7 @@ export const COMMON_FIELDS = {
   dropout: described(z.number().min(0).lt(1), { arg: 'P', description: '--arch conv: dropout rate after each convolution, while training', defaultText: '0' }),
 };
 
-/** The conv-only fields, and the values a conv network has without them. */
+/** The conv-only fields, and the values a conv network has without them (conv.ts's CONV_FILTERS, not imported: requests load this module without tfjs-layers). */
 const CONV_DEFAULTS = { convFilters: [32, 64], batchNorm: false, dropout: 0 };
 
 const commonSchema = z.object(COMMON_FIELDS).partial();
