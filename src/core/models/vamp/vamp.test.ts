@@ -48,10 +48,10 @@ function ksDistance(sample: number[], cdf: (x: number) => number): number {
 const rows = (t: tf.Tensor) => t.arraySync() as number[][];
 
 /** A tiny VampPrior VAE: 2×2 images, tanh (smooth, for finite differences). */
-function tinyModel(pseudoInputs: number, seed = 0, extra: Record<string, unknown> = {}): Vamp {
+function tinyModel(pseudoInputs: number, seed = 0): Vamp {
   const def = getModelDefinition('vamp');
   const data: DataInfo = { shape: [2, 2, 1], numClasses: 1 };
-  return def.create(def.resolveConfig({ hidden: [6], latent: 2, activation: 'tanh', pseudoInputs, ...extra }, data), new Rng(seed)) as unknown as Vamp;
+  return def.create(def.resolveConfig({ hidden: [6], latent: 2, activation: 'tanh', pseudoInputs }, data), new Rng(seed)) as unknown as Vamp;
 }
 
 /** The raw pseudo-input weights (before the sigmoid), the variable the optimizer updates. */
