@@ -14,16 +14,19 @@
  *   categorical factor it is the test accuracy of a one-feature softmax
  *   (logistic) classifier where sap_score.py fits a LinearSVC(C=0.01,
  *   class_weight="balanced").
- * - DCI (Eastwood & Williams 2018; dci.py): per factor, a classifier of the
- *   factor's class from the whole code gives an importance per code
- *   dimension, R [latent × factors]. disentanglement_lib uses a
- *   GradientBoostingClassifier's feature_importances_; here the classifier is
- *   multinomial logistic regression on standardized codes and the importance
- *   of dimension j is Σ_c |W[c,j]| (the linear counterpart, close to the
- *   lasso regression of the original paper), normalised per factor to sum 1
- *   as feature_importances_ are. A linear predictor misses factors that the
- *   code holds only non-linearly (a rotation as cos/sin), which lowers
- *   informativeness, not D or C of what it finds.
+ * - DCI (Eastwood & Williams 2018; dci.py): per factor, a predictor of the
+ *   factor from the whole code gives an importance per code dimension,
+ *   R [latent × factors]. disentanglement_lib uses a
+ *   GradientBoostingClassifier's feature_importances_; here a categorical
+ *   factor gets multinomial logistic regression on standardized codes with
+ *   importance Σ_c |W[c,j]|, and a continuous factor a least-squares
+ *   regression on standardized codes with importance |β_j| (the lasso
+ *   regression of the original paper, without the penalty), whose prediction
+ *   is then binned like the factor; each column of R is normalised to sum 1,
+ *   as feature_importances_ are. (ml-random-forest's trees search splits in
+ *   time quadratic in the examples, far too slow at thousands of codes.)
+ *   Linear predictors miss a factor the code holds only non-linearly (an
+ *   angle as cos/sin), which lowers informativeness.
  *   D = Σ_j ρ_j (1 − H_K(R[j,·]/Σ R[j,·])) with ρ_j = Σ_k R[j,k] / Σ R,
  *   C = Σ_k ρ_k (1 − H_L(R[·,k]/Σ R[·,k])) with ρ_k the column shares (a plain
  *   mean when columns sum alike), entropies in base K (factors) and L
@@ -34,6 +37,7 @@
  * column is continuous and is cut into 20 equal-width bins like the codes
  * (sprites' scale, rotation, x, y), for MIG and for DCI's classifiers.
  */
+import { Matrix, solve } from 'ml-matrix';
 import { trainLogisticRegression } from './probes.js';
 import { checkPositiveInt, checkShape, type Floats } from './shape.js';
 
@@ -53,32 +57,38 @@ function column(x: ArrayLike<number>, n: number, cols: number, col: number): Flo
  */
 export function histogramDiscretize(values: ArrayLike<number>, bins = DISENTANGLEMENT_BINS): Int32Array {
   checkPositiveInt('histogramDiscretize', 'bins', bins);
+  const range = rangeOf(values);
+  return Int32Array.from(values, (x) => binOf(x, range, bins));
+}
+
+function rangeOf(values: ArrayLike<number>): [number, number] {
   let min = Infinity;
   let max = -Infinity;
   for (let i = 0; i < values.length; i++) {
     min = Math.min(min, values[i]!);
     max = Math.max(max, values[i]!);
   }
-  const out = new Int32Array(values.length);
-  if (!(max > min)) return out;
-  const width = (max - min) / bins;
-  const edge = (b: number): number => min + b * width; // as np.linspace computes the edges
-  for (let i = 0; i < values.length; i++) {
-    const x = values[i]!;
-    // The division can land one bin off at an edge; compare with the edges themselves, as np.digitize does.
-    let b = Math.min(bins - 1, Math.floor((x - min) / width));
-    if (b < bins - 1 && x >= edge(b + 1)) b++;
-    else if (b > 0 && x < edge(b)) b--;
-    out[i] = b;
-  }
-  return out;
+  return [min, max];
 }
 
-/** A factor column as classes 0..classes−1, and whether it was categorical (else binned). */
+/** Bin of x among `bins` equal-width bins over [min, max]; values outside go to the end bins, an empty range is bin 0. */
+function binOf(x: number, [min, max]: [number, number], bins: number): number {
+  if (!(max > min)) return 0;
+  const width = (max - min) / bins;
+  const edge = (b: number): number => min + b * width; // as np.linspace computes the edges
+  let b = Math.max(0, Math.min(bins - 1, Math.floor((x - min) / width)));
+  // The division can land one bin off at an edge; compare with the edges themselves, as np.digitize does.
+  if (b < bins - 1 && x >= edge(b + 1)) b++;
+  else if (b > 0 && x < edge(b)) b--;
+  return b;
+}
+
+/** A factor column as classes 0..classes−1; `range` is set when a continuous factor was binned over it. */
 export interface DiscreteFactor {
   values: Int32Array;
   classes: number;
   categorical: boolean;
+  range?: [number, number];
 }
 
 /** Categorical when integer-valued with at most `bins` distinct values (classes in sorted order), else histogram bins. */
@@ -93,8 +103,8 @@ export function discretizeFactor(values: ArrayLike<number>, bins = DISENTANGLEME
     const index = new Map([...distinct].sort((a, b) => a - b).map((v, c) => [v, c]));
     return { values: Int32Array.from(values, (v) => index.get(v)!), classes: index.size, categorical: true };
   }
-  const binned = histogramDiscretize(values, bins);
-  return { values: binned, classes: bins, categorical: false };
+  const range = rangeOf(values);
+  return { values: Int32Array.from(values, (x) => binOf(x, range, bins)), classes: bins, categorical: false, range };
 }
 
 function classCount(labels: Int32Array): number {
@@ -308,29 +318,81 @@ export interface DciResult extends DciScores {
   completenessPerFactor: number[];
 }
 
-/**
- * L2 penalty of DCI's classifiers: small, so that a dimension carrying a
- * binned factor can get the large weights that carve 20 ordered classes out
- * of one axis, while noise dimensions stay near zero.
- */
-const DCI_L2 = 1e-6;
+/** Ridge penalty of DCI's regressions on standardized codes: only keeps constant or duplicated dimensions solvable. */
+const DCI_RIDGE = 1e-6;
 
-/** DCI of `codes` against `factors` (n rows each): classifiers fitted on the first `nTrain` rows, accuracy on the rest. */
+/** A fitted predictor of one factor's classes from the whole code. */
+interface FactorPredictor {
+  /** Unnormalised importance of each code dimension. */
+  importance: number[];
+  predict(codes: Floats, n: number): Int32Array;
+}
+
+/** Multinomial logistic regression; importance of dimension j is Σ_c |W[c,j]| on standardized codes. */
+function classifierOf(codes: Floats, factor: DiscreteFactor, nTrain: number, latent: number): FactorPredictor {
+  const model = trainLogisticRegression(rows(codes, latent, 0, nTrain), factor.values.subarray(0, nTrain), latent, factor.classes);
+  const importance = Array.from({ length: latent }, (_, j) => {
+    let s = 0;
+    for (let c = 0; c < factor.classes; c++) s += Math.abs(model.weights[c * latent + j]!);
+    return s;
+  });
+  return { importance, predict: (x, n) => model.predict(x, n) };
+}
+
+/**
+ * Least squares (barely ridge) regression of the standardized factor on the
+ * standardized code; importance is |β_j|, and a prediction's class is the
+ * bin it falls in, with the factor's own bin edges.
+ */
+function regressionOf(codes: Floats, raw: Float64Array, factor: DiscreteFactor, nTrain: number, latent: number): FactorPredictor {
+  const x = new Matrix(nTrain, latent);
+  const mean = new Float64Array(latent);
+  const scale = new Float64Array(latent).fill(1);
+  for (let j = 0; j < latent; j++) {
+    const col = column(codes, nTrain, latent, j);
+    const [mu, sd] = meanAndSd(col);
+    mean[j] = mu;
+    if (sd > 1e-12) scale[j] = sd;
+    for (let i = 0; i < nTrain; i++) x.set(i, j, (col[i]! - mu) / scale[j]!);
+  }
+  const [yMean, ySd] = meanAndSd(raw.subarray(0, nTrain));
+  const y = Matrix.columnVector(Array.from(raw.subarray(0, nTrain), (v) => (v - yMean) / (ySd || 1)));
+  const gram = x.transpose().mmul(x).div(nTrain).add(Matrix.eye(latent, latent, DCI_RIDGE));
+  const beta = solve(gram, x.transpose().mmul(y).div(nTrain)).getColumn(0);
+  const predict = (data: Floats, n: number): Int32Array =>
+    Int32Array.from({ length: n }, (_, i) => {
+      let s = 0;
+      for (let j = 0; j < latent; j++) s += (beta[j]! * (data[i * latent + j]! - mean[j]!)) / scale[j]!;
+      return binOf(yMean + (ySd || 1) * s, factor.range!, factor.classes);
+    });
+  return { importance: beta.map(Math.abs), predict };
+}
+
+function meanAndSd(values: Float64Array): [number, number] {
+  let m = 0;
+  for (const v of values) m += v / values.length;
+  let sq = 0;
+  for (const v of values) sq += (v - m) ** 2 / values.length;
+  return [m, Math.sqrt(sq)];
+}
+
+/**
+ * DCI of `codes` against `factors` (n rows each): predictors fitted on the
+ * first `nTrain` rows, accuracy on the rest. Categorical factors get a
+ * softmax classifier, binned continuous ones a linear regression whose
+ * prediction is binned (so informativeness is a class accuracy throughout;
+ * a softmax over 20 ordered bins of one axis would need huge weights).
+ */
 export function dci(codes: Floats, factors: ArrayLike<number>, n: number, latent: number, k: number, nTrain: number): DciResult {
   checkCodesAndFactors('dci', codes, factors, n, latent, k);
   checkSplit('dci', n, nTrain);
   if (k < 2) throw new RangeError(`dci: disentanglement's entropy in base k needs k ≥ 2 factors, got ${k}`);
   const importance = new Float64Array(latent * k);
   const acc = discreteFactors(factors, n, k).map((factor, f) => {
-    const model = trainLogisticRegression(rows(codes, latent, 0, nTrain), factor.values.subarray(0, nTrain), latent, factor.classes, { l2: DCI_L2, maxIterations: 200 });
-    const weight = Array.from({ length: latent }, (_, j) => {
-      let s = 0;
-      for (let c = 0; c < factor.classes; c++) s += Math.abs(model.weights[c * latent + j]!);
-      return s;
-    });
-    const total = weight.reduce((s, w) => s + w, 0);
-    for (let j = 0; j < latent; j++) importance[j * k + f] = total > 0 ? weight[j]! / total : 0;
-    return accuracy(model.predict(rows(codes, latent, nTrain, n), n - nTrain), factor.values.subarray(nTrain));
+    const predictor = factor.categorical ? classifierOf(codes, factor, nTrain, latent) : regressionOf(codes, column(factors, n, k, f), factor, nTrain, latent);
+    const total = predictor.importance.reduce((s, w) => s + w, 0);
+    for (let j = 0; j < latent; j++) importance[j * k + f] = total > 0 ? predictor.importance[j]! / total : 0;
+    return accuracy(predictor.predict(rows(codes, latent, nTrain, n), n - nTrain), factor.values.subarray(nTrain));
   });
   const completenessPerFactor = Array.from({ length: k }, (_, f) => 1 - normalisedEntropy(Array.from(column(importance, latent, k, f)), latent));
   return { ...dciFromImportance(importance, latent, k), informativeness: mean(acc), accuracy: acc, importance, completenessPerFactor };
