@@ -221,10 +221,12 @@ export interface DciScores {
 export function dciFromImportance(importance: ArrayLike<number>, latent: number, k: number): DciScores {
   checkShape('dciFromImportance', 'importance', importance, latent, k);
   if (latent < 2 || k < 2) throw new RangeError(`dciFromImportance: entropies in base latent and k need both ≥ 2, got ${latent}×${k}`);
-  const rows = Array.from({ length: latent }, (_, j) => Array.from({ length: k }, (_, f) => importance[j * k + f]!));
-  const cols = Array.from({ length: k }, (_, f) => Array.from(column(importance, latent, k, f)));
-  for (const r of rows) for (const w of r) if (!(w >= 0)) throw new RangeError(`dciFromImportance: importances must be non-negative, got ${w}`);
-  return { disentanglement: weightedScore(rows, k), completeness: weightedScore(cols, latent) };
+  for (let i = 0; i < importance.length; i++) {
+    if (!(importance[i]! >= 0)) throw new RangeError(`dciFromImportance: importances must be non-negative, got ${importance[i]}`);
+  }
+  const byCode = Array.from({ length: latent }, (_, j) => Array.from({ length: k }, (_, f) => importance[j * k + f]!));
+  const byFactor = Array.from({ length: k }, (_, f) => Array.from(column(importance, latent, k, f)));
+  return { disentanglement: weightedScore(byCode, k), completeness: weightedScore(byFactor, latent) };
 }
 
 /** Σ_i share_i (1 − H_base(groups_i)); equal shares when everything is zero. */
@@ -256,19 +258,12 @@ function accuracy(predicted: Int32Array, truth: Int32Array): number {
 
 /** Squared correlation of two columns; 0 when `x` has (almost) no variance, as sap_score.py. */
 function squaredCorrelation(x: Float64Array, y: Float64Array): number {
-  const mx = mean(Array.from(x));
-  const my = mean(Array.from(y));
+  const [mx, sx] = meanAndSd(x);
+  const [my, sy] = meanAndSd(y);
+  if (!(sx * sx > 1e-12) || !(sy > 0)) return 0;
   let sxy = 0;
-  let sxx = 0;
-  let syy = 0;
-  for (let i = 0; i < x.length; i++) {
-    sxy += (x[i]! - mx) * (y[i]! - my);
-    sxx += (x[i]! - mx) ** 2;
-    syy += (y[i]! - my) ** 2;
-  }
-  const n1 = x.length - 1;
-  if (!(sxx / n1 > 1e-12) || !(syy > 0)) return 0;
-  return (sxy * sxy) / (sxx * syy);
+  for (let i = 0; i < x.length; i++) sxy += (x[i]! - mx) * (y[i]! - my);
+  return (sxy / x.length) ** 2 / (sx * sx * sy * sy);
 }
 
 export interface SapResult {
