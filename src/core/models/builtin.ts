@@ -11,7 +11,8 @@ import { definition as dae } from './dae/index.js';
 import { definition as iwae } from './iwae/index.js';
 import { definition as sae } from './sae/index.js';
 import { definition as vae } from './vae/index.js';
+import { definition as vqvae } from './vqvae/index.js';
 import { definition as wae } from './wae/index.js';
 import type { ModelDefinition } from './types.js';
 
-export const BUILTIN_MODELS: readonly ModelDefinition[] = [vae, iwae, btcvae, ae, dae, sae, cae, cvae, wae] as unknown as ModelDefinition[];
+export const BUILTIN_MODELS: readonly ModelDefinition[] = [vae, iwae, btcvae, ae, dae, sae, cae, cvae, wae, vqvae] as unknown as ModelDefinition[];

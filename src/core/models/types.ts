@@ -64,6 +64,12 @@ export interface ModelOutput {
   loss: tf.Scalar;
   /** Named parts of the objective (`recon`, `kl`, `sparsity`, ...), unweighted. */
   terms: Record<string, tf.Scalar>;
+  /**
+   * Diagnostics that are not part of the objective (a codebook's perplexity).
+   * They are averaged and reported like the terms (train_<name>, test_<name>
+   * in metrics.jsonl) but never enter the loss.
+   */
+  metrics?: Record<string, tf.Scalar>;
   /** The code the decoder received, [batch, latent]. */
   z: tf.Tensor2D;
   /** Reconstruction in data space, [batch, h·w·c]. */
