@@ -90,6 +90,12 @@ export interface Autoencoder<C extends CommonConfig = CommonConfig> {
    * scores measure reconstruction error the same way.
    */
   readonly likelihood: Likelihood;
+  /**
+   * Set (to the reason) when a training step changes weights outside the
+   * optimizer, as a codebook's dead-code resets do: data-parallel replicas
+   * would drift apart, so training runs on one thread.
+   */
+  readonly singleThreadTraining?: string;
   forward(batch: Batch, ctx: ForwardContext): ModelOutput;
   /** The deterministic code of x: μ for VAEs, the code layer for autoencoders. [batch, latent]. */
   encode(batch: Batch): tf.Tensor2D;

@@ -2,9 +2,9 @@ import type { ModelDefinition } from '../types.js';
 import { resolveVqvaeConfig, VQVAE_OPTIONS, type VqvaeConfig } from './config.js';
 import { Vqvae } from './model.js';
 
-export { Vqvae, buildQuantizer, QUANTIZER_LAYER, type VqvaeNetworks } from './model.js';
-export { resolveVqvaeConfig, VQVAE_OPTIONS, DEFAULT_COMMITMENT, type VqvaeConfig } from './config.js';
-export { VectorQuantizer, nearestCodes, lookupCodes, straightThrough, stopGradient, quantisationTerms, codeCounts, perplexity, drawIndices, USAGE_DECAY } from './quantizer.js';
+export { Vqvae, buildQuantizer, QUANTIZER_LAYER, RESET_EVERY, type VqvaeNetworks } from './model.js';
+export { resolveVqvaeConfig, VQVAE_OPTIONS, DEFAULT_COMMITMENT, DEAD_CODES, type VqvaeConfig, type DeadCodes } from './config.js';
+export { VectorQuantizer, nearestCodes, lookupCodes, straightThrough, stopGradient, quantisationTerms, codeCounts, perplexity, drawIndices, USAGE_DECAY, DEAD_USAGE } from './quantizer.js';
 
 /** `latentkit train --model vqvae --codebook-size 512 --code-groups 8 --commitment 0.25`. */
 export const definition: ModelDefinition<VqvaeConfig> = {

@@ -36,13 +36,21 @@ export function buildQuantizer(config: VqvaeConfig, rng: Rng): LayersModel {
   return tfl.model({ inputs: ze, outputs: layer.apply(ze) as tfl.SymbolicTensor, name: 'quantizer' });
 }
 
+/** Training steps between checks for dead codes (with --dead-codes reset). */
+export const RESET_EVERY = 100;
+
 export class Vqvae extends Ae<VqvaeConfig> {
   override readonly generative = true;
   readonly quantizer: VectorQuantizer;
+  readonly singleThreadTraining?: string;
+  /** Training steps taken by this instance (a resumed run counts afresh, so it checks for dead codes at once). */
+  private trainingSteps = 0;
 
   constructor(config: VqvaeConfig, override readonly networks: VqvaeNetworks) {
     super(config, networks);
     this.quantizer = networks.quantizer.getLayer(QUANTIZER_LAYER) as VectorQuantizer;
+    // Each replica would reset codes from its own shard, and their codebooks would drift apart.
+    if (config.deadCodes === 'reset') this.singleThreadTraining = 'dead-code resets ({{deadCodes}} reset) change the codebook outside the optimizer';
   }
 
   static override buildNetworks(config: VqvaeConfig, rng: Rng): VqvaeNetworks {
@@ -52,6 +60,7 @@ export class Vqvae extends Ae<VqvaeConfig> {
   override forward(batch: Batch, ctx: ForwardContext): ModelOutput {
     return tf.tidy(() => {
       const ze = this.encoderOutputs(batch.x)[0] as tf.Tensor2D;
+      if (ctx.training) this.countStep(ze, ctx);
       const { indices, zq } = this.quantizer.quantise(ze);
       const z = straightThrough(ze, zq);
       const { perExample, output } = this.reconstructionLoss(this.decoderView.apply(z) as tf.Tensor2D, batch.x);
@@ -63,6 +72,12 @@ export class Vqvae extends Ae<VqvaeConfig> {
       const usage = perplexity(tf.sum(counts, 0) as tf.Tensor1D);
       return { loss, terms: { recon, codebook, commitment }, metrics: { perplexity: usage }, z, recon: output };
     });
+  }
+
+  /** Before the codebook is read: every RESET_EVERY training steps, starting with the first, reset the dead codes. */
+  private countStep(ze: tf.Tensor2D, ctx: ForwardContext): void {
+    if (this.config.deadCodes === 'reset' && this.trainingSteps % RESET_EVERY === 0) this.quantizer.resetDeadCodes(ze, ctx.rng.seed());
+    this.trainingSteps++;
   }
 
   /** z_q: the quantised code the decoder sees (decode(encode(x)) is the reconstruction). */

@@ -134,6 +134,9 @@ export function drawIndices(counts: Float32Array, groups: number, n: number, see
 /** Per step, the usage counts decay by this before the batch's are added: they weigh about the last 1/(1 − 0.995) = 200 steps. */
 export const USAGE_DECAY = 0.995;
 
+/** A code is dead when its decayed usage is below this: about no use in the last 1/(1 − decay) steps. */
+export const DEAD_USAGE = 1;
+
 export interface VectorQuantizerArgs extends LayerArgs {
   /** K: vectors in the codebook. */
   codebookSize: number;
@@ -202,6 +205,27 @@ export class VectorQuantizer extends tfl.layers.Layer {
       const indices = nearestCodes(groups, this.codebook());
       const zq = tf.reshape(lookupCodes(indices, this.codebook()), [b, latent]) as tf.Tensor2D;
       return { indices: tf.reshape(indices, [b, this.groups]) as tf.Tensor2D, zq };
+    });
+  }
+
+  /**
+   * Codes whose decayed usage, over all groups, is below {@link DEAD_USAGE}
+   * take the value of a random group of this batch's z_e [b, latent], so
+   * they are in use again. Before any training every code is unused, so the
+   * first reset starts the codebook at encoder outputs. Returns how many were reset.
+   */
+  resetDeadCodes(ze: tf.Tensor2D, seed: number): number {
+    return tf.tidy(() => {
+      const [b, latent] = ze.shape;
+      const rows = b * this.groups;
+      const dead = tf.less(tf.sum(this.usage(), 0), DEAD_USAGE); // [K]
+      const deadCount = tf.sum(tf.cast(dead, 'int32')).dataSync()[0];
+      if (deadCount === 0) return 0;
+      const rng = new Rng(seed);
+      const picks = tf.tensor1d(Int32Array.from({ length: this.codebookSize }, () => Math.floor(rng.next() * rows)), 'int32');
+      const replacements = tf.gather(tf.reshape(ze, [rows, latent / this.groups]), picks); // [K, d]
+      this.codebookWeight!.write(tf.where(tf.reshape(dead, [-1, 1]), replacements, this.codebook())); // [K, 1] broadcast over [K, d]
+      return deadCount;
     });
   }
 

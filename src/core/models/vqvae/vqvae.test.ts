@@ -5,6 +5,7 @@ import { disposeBatch, makeBatch } from '../../data/batches.js';
 import { loadDataset } from '../../data/load.js';
 import type { Dataset } from '../../data/types.js';
 import { FieldError } from '../../errors.js';
+import { createEngine } from '../../../node/parallel/engines.js';
 import { evaluateLoss } from '../../eval/loss.js';
 import { Rng } from '../../random.js';
 import type { RunConfig } from '../../run/config.js';
@@ -238,7 +239,7 @@ describe('the prior over indices', () => {
   });
 
   it('training steps add their batch counts to the decayed usage; evaluation leaves it alone', () => {
-    const model = build({ hidden: [16], latent: 4, codeGroups: 2, codebookSize: 8 }, 2);
+    const model = build({ hidden: [16], latent: 4, codeGroups: 2, codebookSize: 8, deadCodes: 'keep' }, 2);
     const x1 = tf.randomUniform([10, 784], 0, 1, 'float32', 1) as tf.Tensor2D;
     const x2 = tf.randomUniform([10, 784], 0, 1, 'float32', 2) as tf.Tensor2D;
     const histogram = (x: tf.Tensor2D) => {
@@ -254,6 +255,53 @@ describe('the prior over indices', () => {
     model.forward({ x: x2 }, { training: true, epoch: 0, rng: new Rng(0) });
     const usage = model.quantizer.usage().arraySync();
     c1.forEach((row, g) => row.forEach((c, k) => expect(usage[g][k]).toBeCloseTo(USAGE_DECAY * c + c2[g][k], 5)));
+    model.dispose();
+  });
+});
+
+describe('dead codes', () => {
+  it('codes used less than once lately restart at encoder outputs of the batch; the others stay', () => {
+    const layer = quantizerWith(CODES, 2);
+    // Pooled over the two groups: code 0 used 3.5 times, code 1 0.6 times (dead), code 2 not at all (dead).
+    layer.setWeights([tf.tensor2d(CODES), tf.tensor2d([[3, 0.4, 0], [0.5, 0.2, 0]])]);
+    const ze = tf.tensor2d([
+      [5, 6, 7, 8],
+      [9, 10, 11, 12],
+    ]);
+    expect(layer.resetDeadCodes(ze, 1)).toBe(2);
+    const codes = layer.codebook().arraySync();
+    const groupRows = [[5, 6], [7, 8], [9, 10], [11, 12]].map((r) => r.join());
+    expect(codes[0]).toEqual([0, 0]);
+    expect(groupRows).toContain(codes[1].join());
+    expect(groupRows).toContain(codes[2].join());
+    // All used: nothing to do.
+    layer.setWeights([tf.tensor2d(CODES), tf.ones([2, 3])]);
+    expect(layer.resetDeadCodes(ze, 1)).toBe(0);
+    expect(layer.codebook().arraySync()).toEqual(CODES);
+    disposeLayer(layer);
+  });
+
+  it('the first training step starts every code at an encoder output (reset), or leaves the codebook alone (keep)', () => {
+    const x = tf.randomUniform([6, 784], 0, 1, 'float32', 1) as tf.Tensor2D;
+    for (const deadCodes of ['reset', 'keep']) {
+      const model = build({ hidden: [16], latent: 4, codeGroups: 2, codebookSize: 5, deadCodes }, 3);
+      const initial = model.quantizer.codebook().arraySync();
+      const groupRows = (model.networks.encoder.apply(x) as tf.Tensor2D).arraySync().flatMap((r) => [r.slice(0, 2).join(), r.slice(2).join()]);
+      model.forward({ x }, { training: true, epoch: 0, rng: new Rng(0) });
+      const after = model.quantizer.codebook().arraySync();
+      if (deadCodes === 'reset') for (const code of after) expect(groupRows).toContain(code.join());
+      else expect(after).toEqual(initial);
+      expect(model.singleThreadTraining !== undefined).toBe(deadCodes === 'reset');
+      model.dispose();
+    }
+  });
+
+  it('with resets, training refuses more than one worker, naming the field', async () => {
+    const model = build({ hidden: [8], latent: 2 }, 0);
+    const optimizer = tf.train.adam(1e-3);
+    const request = { model, optimizer, batchSize: 8, dim: 784, lr: 1e-3, workers: 2 };
+    await expect(createEngine(request)).rejects.toMatchObject({ field: 'workers', message: /^workers must be 1 for this model: dead-code resets \(deadCodes reset\)/ });
+    optimizer.dispose();
     model.dispose();
   });
 });
