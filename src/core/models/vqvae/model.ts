@@ -12,7 +12,14 @@
  * Generation: the prior over indices is each group's categorical distribution
  * of the indices seen in training (decayed running counts, a saved weight of
  * the codebook layer), groups independent; samplePrior draws indices from it
- * and returns their codes.
+ * and returns their codes. (With --workers > 1, possible only with
+ * --dead-codes keep, the counts are those of the main thread's shard.)
+ *
+ * Dead codes: codes the encoder stops choosing get no gradient and stay
+ * unused; with --dead-codes reset (the default) every 100 training steps, and
+ * at the first, the codes used less than about once lately restart at
+ * encoder outputs of the batch. The first reset thus starts the whole
+ * codebook at encoder outputs.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -60,7 +67,7 @@ export class Vqvae extends Ae<VqvaeConfig> {
   override forward(batch: Batch, ctx: ForwardContext): ModelOutput {
     return tf.tidy(() => {
       const ze = this.encoderOutputs(batch.x)[0] as tf.Tensor2D;
-      if (ctx.training) this.countStep(ze, ctx);
+      if (ctx.training) this.beforeTrainingStep(ze, ctx);
       const { indices, zq } = this.quantizer.quantise(ze);
       const z = straightThrough(ze, zq);
       const { perExample, output } = this.reconstructionLoss(this.decoderView.apply(z) as tf.Tensor2D, batch.x);
@@ -75,7 +82,7 @@ export class Vqvae extends Ae<VqvaeConfig> {
   }
 
   /** Before the codebook is read: every RESET_EVERY training steps, starting with the first, reset the dead codes. */
-  private countStep(ze: tf.Tensor2D, ctx: ForwardContext): void {
+  private beforeTrainingStep(ze: tf.Tensor2D, ctx: ForwardContext): void {
     if (this.config.deadCodes === 'reset' && this.trainingSteps % RESET_EVERY === 0) this.quantizer.resetDeadCodes(ze, ctx.rng.seed());
     this.trainingSteps++;
   }
