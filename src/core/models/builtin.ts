@@ -12,7 +12,8 @@ import { definition as iwae } from './iwae/index.js';
 import { definition as sae } from './sae/index.js';
 import { definition as vae } from './vae/index.js';
 import { definition as vamp } from './vamp/index.js';
+import { definition as vqvae } from './vqvae/index.js';
 import { definition as wae } from './wae/index.js';
 import type { ModelDefinition } from './types.js';
 
-export const BUILTIN_MODELS: readonly ModelDefinition[] = [vae, iwae, btcvae, ae, dae, sae, cae, cvae, wae, vamp] as unknown as ModelDefinition[];
+export const BUILTIN_MODELS: readonly ModelDefinition[] = [vae, iwae, vamp, btcvae, ae, dae, sae, cae, cvae, wae, vqvae] as unknown as ModelDefinition[];
