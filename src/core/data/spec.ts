@@ -10,7 +10,7 @@ import { FieldError } from '../errors.js';
 import type { RunConfig } from '../run/config.js';
 import type { ScaleKind } from './csv/scaler.js';
 import { CSV_PREFIX } from './csv/table.js';
-import { imageOptionsOf, isImageFileDataset, refuseImageFields, type ImageReadOptions } from './image-options.js';
+import { imageOptionsOf, isImageFileDataset, labelByAttribute, refuseImageFields, type ImageReadOptions } from './image-options.js';
 import type { TableSchema } from './csv/schema.js';
 import { loadDataset, loadSplits, takeFirst, type LoadOptions, type Splits } from './load.js';
 import { selectClasses } from './select.js';
@@ -41,6 +41,11 @@ function select(ds: Dataset, classes: number[] | undefined, limit: number | unde
   return limit !== undefined && kept.n > limit ? takeFirst(kept, limit) : kept;
 }
 
+/** Labels from an attribute when `--label-attribute` names one. */
+function labelled(ds: Dataset, attribute: string | undefined): Dataset {
+  return attribute === undefined ? ds : labelByAttribute(ds, attribute);
+}
+
 function refuseTableFields(spec: DataSpec, dataset: string): void {
   const field = spec.labelColumn !== undefined ? 'labelColumn' : spec.ignoreColumns !== undefined ? 'ignoreColumns' : undefined;
   if (field) throw new FieldError(field, `applies to csv:<file> tables, not ${dataset}`);
@@ -57,7 +62,8 @@ export async function trainingSplits(spec: DataSpec & { dataset: string }, conte
   const { dataset, classes, limit } = spec;
   const csv = { labelColumn: spec.labelColumn, ignoreColumns: spec.ignoreColumns, scale: spec.scale, classes, schema: savedTable };
   refuseImageFields(spec, dataset);
-  const splits = await loadSplits(dataset, { ...context, dataDir: spec.dataDir, limit: classes ? undefined : limit, csv, images: imageOptionsOf(spec) });
+  const loaded = await loadSplits(dataset, { ...context, dataDir: spec.dataDir, limit: classes ? undefined : limit, csv, images: imageOptionsOf(spec) });
+  const splits = { ...loaded, trainSet: labelled(loaded.trainSet, spec.labelAttribute), testSet: labelled(loaded.testSet, spec.labelAttribute) };
   if (!isTable(splits.trainSet)) refuseTableFields(spec, dataset);
   if (isTable(splits.trainSet)) {
     return limit === undefined || splits.trainSet.n <= limit ? splits : { ...splits, trainSet: takeFirst(splits.trainSet, limit) };
@@ -103,14 +109,16 @@ export async function dataForRun(config: RunConfig, spec: DataSpec, context: Loa
   const table = schema !== undefined && dataset.startsWith(CSV_PREFIX);
   if (!schema && dataset.startsWith(CSV_PREFIX)) throw new FieldError('dataset', `${dataset} is a table, but this run was trained on ${config.data.dataset}, not a CSV table`);
   if (!table) refuseTableFields(spec, dataset);
-  const ds = await loadDataset(dataset, {
+  const images = readingImages(config, spec, dataset);
+  const loaded = await loadDataset(dataset, {
     ...context,
     split: spec.split ?? 'test',
     dataDir: spec.dataDir,
     limit: classes && !table ? undefined : limit,
     csv: schema ? { schema, classes, numClasses: config.data.numClasses } : undefined,
-    images: readingImages(config, spec, dataset),
+    images,
   });
+  const ds = labelled(loaded, images?.labelAttribute);
   const want = config.model.inputShape;
   if (ds.shape.join('×') !== want.join('×')) {
     const what = isTable(ds) ? `rows of ${ds.shape[1]} columns` : `${ds.shape.join('×')} images`;

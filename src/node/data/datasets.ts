@@ -1,12 +1,14 @@
 /**
  * The datasets Node serves from disk, registered with the core's loader when
  * this module is imported: `mnist` and `fashion-mnist` (a local folder, the
- * cache, or a download), `idx:<folder>` and `csv:<file>`.
+ * cache, or a download), `idx:<folder>`, `csv:<file>`, and image files
+ * (`images:<folder>`, `celeba:<folder>`).
  */
 import { CSV_PREFIX, csvPath, loadCsvSplits, loadCsvWithSchema } from '../../core/data/csv/table.js';
 import { CLASS_NAMES, registerDatasetSource, type DatasetSource, type LoadOptions } from '../../core/data/load.js';
 import { UsageError } from '../../core/errors.js';
 import { fileTextSource } from '../files/text.js';
+import { celebaSource, imageFolderSource } from './image-datasets.js';
 import { readIdxDataset } from './idx-files.js';
 import { locateDataset, type RemoteDatasetName } from './sources.js';
 
@@ -54,4 +56,4 @@ const csvSource: DatasetSource = {
   },
 };
 
-for (const source of [csvSource, idxSource, remoteSource('fashion-mnist'), remoteSource('mnist')]) registerDatasetSource(source);
+for (const source of [celebaSource, imageFolderSource, csvSource, idxSource, remoteSource('fashion-mnist'), remoteSource('mnist')]) registerDatasetSource(source);

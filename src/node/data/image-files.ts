@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import { FieldError, UsageError } from '../../core/errors.js';
 import { writeFileAtomic } from '../files/atomic.js';
 import { defaultCacheRoot } from './sources.js';
@@ -83,9 +83,9 @@ class BadImage extends Error {}
 
 const firstLine = (message: string) => message.split('\n')[0]!.trim();
 
-async function checkedMetadata(file: ImageFile): Promise<sharp.Metadata> {
+async function checkedMetadata(file: ImageFile): Promise<Metadata> {
   if (!OTHER_IMAGE_EXTENSIONS.has(path.extname(file.rel).toLowerCase()) && file.bytes === 0) throw new BadImage('it is empty (0 bytes)');
-  let meta: sharp.Metadata;
+  let meta: Metadata;
   try {
     meta = await sharp(file.file).metadata();
   } catch (err) {
