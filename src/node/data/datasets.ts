@@ -2,13 +2,16 @@
  * The datasets Node serves from disk, registered with the core's loader when
  * this module is imported: `mnist` and `fashion-mnist` (a local folder, the
  * cache, or a download), `idx:<folder>`, `csv:<file>`, and image files
- * (`images:<folder>`, `celeba:<folder>`).
+ * (`images:<folder>`, `celeba:<folder>`) and NumPy arrays (`npy:<file>`, `npz:<file>`).
  */
 import { CSV_PREFIX, csvPath, loadCsvSplits, loadCsvWithSchema } from '../../core/data/csv/table.js';
 import { CLASS_NAMES, registerDatasetSource, type DatasetSource, type LoadOptions } from '../../core/data/load.js';
 import { UsageError } from '../../core/errors.js';
 import { fileTextSource } from '../files/text.js';
 import { celebaSource, imageFolderSource } from './image-datasets.js';
+import { NPY_PREFIX, NPZ_PREFIX, npyDataset, parseNpy, parseNpz } from '../../core/data/npy.js';
+import { FieldError } from '../../core/errors.js';
+import * as fs from 'node:fs';
 import { readIdxDataset } from './idx-files.js';
 import { locateDataset, type RemoteDatasetName } from './sources.js';
 
@@ -56,4 +59,28 @@ const csvSource: DatasetSource = {
   },
 };
 
-for (const source of [celebaSource, imageFolderSource, csvSource, idxSource, remoteSource('fashion-mnist'), remoteSource('mnist')]) registerDatasetSource(source);
+/** Bytes of the file a dataset name points at (`npy:<file>`). */
+function datasetFile(name: string, prefix: string): Uint8Array {
+  const file = name.slice(prefix.length);
+  if (file === '') throw new FieldError('dataset', `${prefix} needs a file, e.g. ${prefix}./data/images${prefix === NPY_PREFIX ? '.npy' : '.npz'}`);
+  if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new FieldError('dataset', `${name}: the file ${file} does not exist`);
+  return fs.readFileSync(file);
+}
+
+const npySource: DatasetSource = {
+  label: `${NPY_PREFIX}<file>`,
+  matches: (name) => name.startsWith(NPY_PREFIX),
+  async load(name, options) {
+    return npyDataset(name, options.split, new Map([['x', parseNpy(datasetFile(name, NPY_PREFIX), name.slice(NPY_PREFIX.length))]]));
+  },
+};
+
+const npzSource: DatasetSource = {
+  label: `${NPZ_PREFIX}<file>`,
+  matches: (name) => name.startsWith(NPZ_PREFIX),
+  async load(name, options) {
+    return npyDataset(name, options.split, parseNpz(datasetFile(name, NPZ_PREFIX), name.slice(NPZ_PREFIX.length)));
+  },
+};
+
+for (const source of [npySource, npzSource, celebaSource, imageFolderSource, csvSource, idxSource, remoteSource('fashion-mnist'), remoteSource('mnist')]) registerDatasetSource(source);
