@@ -120,7 +120,10 @@ export const decompressRequest = z.strictObject({ ...runFields, input: described
 export const editRequest = z.strictObject({
   ...runFields,
   ...applyDataFields,
-  attribute: described(z.string().min(1), { arg: 'SPEC', description: 'label:L, factor:NAME (sprites) or column:NAME (csv); the vector is mean(z | attribute) − mean(z | not)' }),
+  attribute: described(z.string().min(1), {
+    arg: 'SPEC',
+    description: 'label:L, factor:NAME (sprites), column:NAME (csv), or an attribute NAME (celeba:, an --attributes table); the vector is mean(z | attribute) − mean(z | not); A,B adds the vectors of both',
+  }),
   alpha: described(z.array(z.number().min(-1e6).max(1e6)).min(1).max(100).default([-2, -1, 0, 1, 2]), { arg: 'LIST', description: 'multiples of the attribute vector to add, one picture row each' }),
   n: nImages(8),
 });
