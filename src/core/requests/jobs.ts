@@ -54,6 +54,7 @@ export const plotRequest = z.strictObject({
   n: count({ description: 'samples/reconstructions: images; latent: most points drawn' }, 10_000).optional(),
   seed,
   label: label.optional(),
+  colorBy: described(z.string().min(1), { arg: 'NAME', description: 'latent, pca-vs-ae: colour the points by this attribute (a factor, a celeba: attribute, an --attributes column) instead of the label; values other than 0/1 or small integers are split at their median' }).optional(),
   projection: described(z.enum(PROJECTIONS).default('pca'), { arg: 'METHOD', description: 'how codes larger than 2-D are projected' }),
   grid: described(z.int().min(1).max(100).default(20), { arg: 'N', description: 'manifold: N×N decoded points' }),
   ...interpolationFields,
