@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadDataset, type LoadOptions } from '../../core/data/load.js';
 import { trainingSplits } from '../../core/data/spec.js';
 import { generateSprites } from '../../core/data/sprites.js';
@@ -175,7 +175,11 @@ describe('images:<folder>', () => {
     expect(messages['text.png']).toMatch(/text\.png: not a readable image/);
     expect(messages['truncated.jpg']).toMatch(/truncated\.jpg: (cannot be decoded|not a readable image)/);
     for (const name of Object.keys(bad).concat('truncated.jpg')) fs.renameSync(path.join(root, 'bad', `.${name}`), path.join(root, 'bad', name));
-    const { train, test } = await both(`images:${root}`, { ...options, quiet: true, images: { ...options.images, skipBad: true } });
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const { train, test } = await both(`images:${root}`, { ...options, images: { ...options.images, skipBad: true } });
+    const said = stderr.mock.calls.map((c) => String(c[0])).join('');
+    stderr.mockRestore();
+    expect(said).toMatch(/skipped [1-4] unreadable image\(s\)/);
     expect(train.n + test.n).toBe(4);
     expect(train.classNames).toEqual(['bad', 'good']); // a folder name is a class even when its images are skipped
   });

@@ -35,7 +35,7 @@ function folderOf(name: string, prefix: string, example: string): string {
 }
 
 function decodeOptions(name: string, options: LoadOptions): DecodeOptions {
-  return { what: name, cacheDir: options.cacheDir, env: options.env, quiet: options.quiet, skipBad: options.images?.skipBad };
+  return { what: name, cacheDir: options.cacheDir, env: options.env, skipBad: options.images?.skipBad };
 }
 
 /** A number in [0, 2³²) from the relative path: the same on every machine and every run. */

@@ -41,7 +41,6 @@ export interface DecodeOptions {
   cacheDir?: string;
   env?: Record<string, string | undefined>;
   skipBad?: boolean;
-  quiet?: boolean;
   /** Names the dataset in messages (`images:./photos`). */
   what: string;
 }
@@ -230,7 +229,8 @@ export async function decodeImages(files: readonly ImageFile[], target: DecodeTa
   if (target.channels !== 1 && target.channels !== 3) throw new FieldError('channels', `must be 1 or 3, got ${String(target.channels)}`);
   const base = path.join(cacheFolder(options), cacheKey('pixels', files, { target, skipBad: options.skipBad ?? false }));
   const decoded = readCacheEntry(base, files, target) ?? (await decodeAndCache(files, target, options, base));
-  if (decoded.bad.length > 0 && !options.quiet) {
+  // Said even with --quiet: the data is not what the folder holds.
+  if (decoded.bad.length > 0) {
     const shown = decoded.bad.slice(0, 3).map((b) => `${b.rel} (${b.reason})`);
     process.stderr.write(`${options.what}: skipped ${decoded.bad.length} unreadable image(s): ${shown.join('; ')}${decoded.bad.length > 3 ? '; ...' : ''}\n`);
   }
