@@ -8,7 +8,8 @@
  * Images are N×H×W or N×H×W×C (C = 1 or 3) arrays of uint8 (0..255) or
  * floats in [0, 1]. Only what images and labels need is read: booleans,
  * integers and floats of either byte order, in C order; anything else is
- * refused with the file named.
+ * refused with the file named. (core/io/npy.ts writes, and reads back,
+ * the float32 codes latentkit itself saves; this reads what NumPy users bring.)
  */
 import { unzipSync } from 'fflate';
 import { FieldError, UsageError } from '../errors.js';
@@ -63,6 +64,7 @@ export function parseNpy(bytes: Uint8Array, name: string): NpyArray {
   if (major < 1 || major > 3) throw new UsageError(`${name}: .npy format version ${major} is not supported`);
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const start = major === 1 ? 10 : 12;
+  if (bytes.length < start + headerLength) throw new UsageError(`${name} is cut short inside its .npy header`);
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(start, start + headerLength));
   const descr = headerField(header, 'descr', name).slice(1, -1);
   if (headerField(header, 'fortran_order', name) === 'True') throw new UsageError(`${name}: Fortran-ordered arrays are not supported; save it with numpy.ascontiguousarray`);
@@ -72,6 +74,7 @@ export function parseNpy(bytes: Uint8Array, name: string): NpyArray {
     .map((s) => s.trim())
     .filter((s) => s !== '')
     .map(Number);
+  if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw new UsageError(`${name}: the .npy header has a malformed shape`);
   const m = /^([<>|=])([biuf])(\d)$/.exec(descr);
   const reader = m ? READERS[`${m[2]}${m[3]}`] : undefined;
   if (!m || !reader) throw new UsageError(`${name}: dtype '${descr}' is not supported; use uint8 images in 0..255 or floats in [0, 1], and integer labels`);

@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import fc from 'fast-check';
 import { zipSync } from 'fflate';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadDataset } from '../../core/data/load.js';
 import { parseNpy } from '../../core/data/npy.js';
+import { UsageError } from '../../core/errors.js';
 import { tempDir, usageMessage } from '../../../test/helpers.js';
 import './datasets.js';
 
@@ -56,6 +58,24 @@ describe('.npy parsing', () => {
     expect(usageMessage(() => parseNpy(npy('|O', [2], new Uint8Array(16)), 'o.npy'))).toMatch(/^o\.npy: dtype '\|O' is not supported/);
     expect(usageMessage(() => parseNpy(npy('<c8', [2], new Uint8Array(16)), 'c.npy'))).toMatch(/dtype '<c8' is not supported/);
     expect(usageMessage(() => parseNpy(npy('<f4', [4], new Uint8Array(8)), 't.npy'))).toMatch(/^t\.npy: the data is shorter than its shape \(4\) says/);
+    expect(usageMessage(() => parseNpy(npy('<f4', [-1 as number], new Uint8Array(8)), 's.npy'))).toMatch(/^s\.npy: the \.npy header has a malformed shape/);
+    expect(usageMessage(() => parseNpy(npy('<f4', [2], new Uint8Array(8)).subarray(0, 40), 'h.npy'))).toMatch(/^h\.npy is cut short inside its \.npy header/);
+  });
+
+  it('gives only its own usage error for damaged files (fuzzed)', () => {
+    const valid = npy('<f4', [2, 3], bytesOf(Float32Array.from([0, 0.1, 0.2, 0.3, 0.4, 0.5])));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }), fc.nat(valid.length), (edits, cut) => {
+        const bytes = valid.slice(0, cut);
+        for (const [at, value] of edits) if (at < bytes.length) bytes[at] = value;
+        try {
+          parseNpy(bytes, 'f.npy');
+        } catch (err) {
+          if (!(err instanceof UsageError)) throw err;
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 
