@@ -157,7 +157,7 @@ function cacheFolder(options: DecodeOptions): string {
 function cacheKey(kind: string, files: readonly ImageFile[], settings: unknown): string {
   const hash = createHash('sha256');
   hash.update(JSON.stringify({ format: 1, kind, settings }));
-  for (const f of files) hash.update(`\n${f.file}\t${f.bytes}\t${f.mtimeMs}`);
+  for (const f of files) hash.update(`\n${path.resolve(f.file)}\t${f.bytes}\t${f.mtimeMs}`);
   return hash.digest('hex').slice(0, 32);
 }
 
