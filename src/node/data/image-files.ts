@@ -83,7 +83,7 @@ class BadImage extends Error {}
 const firstLine = (message: string) => message.split('\n')[0]!.trim();
 
 async function checkedMetadata(file: ImageFile): Promise<Metadata> {
-  if (!OTHER_IMAGE_EXTENSIONS.has(path.extname(file.rel).toLowerCase()) && file.bytes === 0) throw new BadImage('it is empty (0 bytes)');
+  if (file.bytes === 0) throw new BadImage('it is empty (0 bytes)');
   let meta: Metadata;
   try {
     meta = await sharp(file.file).metadata();
