@@ -212,7 +212,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     { out: outFile(['.png', '.csv', '.npy'], 'decoded data to write'), json },
   ),
   simple(
-    { name: 'edit', summary: 'latent arithmetic: add α times an attribute vector to codes; a picture row per α', usage: 'latentkit edit --run RUN --attribute label:1|factor:scale|column:NAME [--alpha -2,-1,0,1,2] [--n 8] --out edit.png', load: () => import('./commands/edit.js') },
+    { name: 'edit', summary: 'latent arithmetic: add α times an attribute vector to codes; a picture row per α', usage: 'latentkit edit --run RUN --attribute label:1|factor:scale|column:NAME|NAME[,NAME] [--alpha -2,-1,0,1,2] [--n 8] --out edit.png', load: () => import('./commands/edit.js') },
     editRequest,
     { out: png, json },
   ),
