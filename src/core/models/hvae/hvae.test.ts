@@ -15,7 +15,7 @@ import type { HvaeConfig } from './config.js';
 import { drawNoise, type Hvae } from './model.js';
 
 beforeAll(async () => {
-  await setup('cpu');
+  await setup('wasm');
 });
 
 const mnist: DataInfo = { shape: [28, 28, 1], numClasses: 10 };
@@ -239,7 +239,7 @@ describe('hvae training signal', () => {
     expect(k50).toBeGreaterThan(k5);
     // The loss (top KL in closed form) and the mean log-weight (all Monte Carlo) estimate the same ELBO.
     const minusLoss = -[21, 22, 23, 24, 25].reduce((s, seed) => s + tf.tidy(() => model.forward(batch, { training: false, epoch: 2, rng: new Rng(seed) }).loss.dataSync()[0]), 0) / 5;
-    expect(Math.abs(minusLoss - elbo)).toBeLessThan(0.01 * Math.abs(elbo));
+    expect(Math.abs(minusLoss - elbo)).toBeLessThan(0.5);
     expect(minusLoss).toBeLessThan(k50);
     disposeBatch(batch);
     model.dispose();
