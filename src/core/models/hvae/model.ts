@@ -1,5 +1,5 @@
 /**
- * A VAE with two stochastic layers (Burda, Grosse & Salakhutdinov, 2016, §5:
+ * A VAE with two stochastic layers (Burda, Grosse & Salakhutdinov, 2016:
  * the bottom-up inference of their two-layer models, not the ladder variant).
  *
  *   generative  p(z2) = N(0, I),  p(z1|z2) = N(μ_p(z2), diag σ_p²(z2)),  p(x|z1) as the VAE's decoder
