@@ -21,7 +21,8 @@ beforeAll(async () => {
 const mnist: DataInfo = { shape: [28, 28, 1], numClasses: 10 };
 /** Six pixels: small enough to recompute every network by hand. */
 const tiny: DataInfo = { shape: [2, 3, 1], numClasses: 2 };
-const TINY = { hidden: [3], hidden2: [2], latent: 2, latent1: 3 };
+/** tanh, which the float64 reference recomputes. */
+const TINY = { hidden: [3], hidden2: [2], latent: 2, latent1: 3, activation: 'tanh' };
 
 function build(input: Record<string, unknown>, data: DataInfo, seed = 1): Hvae {
   const def = getModelDefinition('hvae');
@@ -93,7 +94,7 @@ describe('hvae settings', () => {
   it("defaults to Burda et al.'s two-layer MNIST network, z1 twice the code", () => {
     const def = getModelDefinition('hvae');
     const config = def.resolveConfig({}, mnist) as HvaeConfig;
-    expect(config).toMatchObject({ model: 'hvae', hidden: [200, 200], latent: 50, latent1: 100, hidden2: [100, 100], activation: 'tanh', beta: 1, decoder: 'bernoulli' });
+    expect(config).toMatchObject({ model: 'hvae', hidden: [200, 200], latent: 50, latent1: 100, hidden2: [100, 100], activation: 'relu', beta: 1, decoder: 'bernoulli' });
     expect(def.resolveConfig({ latent: 8 }, mnist)).toMatchObject({ latent: 8, latent1: 16 });
     const model = def.create(config, new Rng(0)) as Hvae;
     const params = model.trainableVariables().reduce((n, v) => n + v.size, 0);
@@ -226,7 +227,7 @@ describe('hvae training signal', () => {
     model.dispose();
   });
 
-  it('on sprites, training lowers the loss; then ELBO < IWAE(5) < IWAE(50), and −loss estimates the ELBO', async () => {
+  it('on sprites, training lowers the loss; then ELBO < IWAE(5) < IWAE(50), and −loss is the ELBO of the same draws up to the top KL', async () => {
     const trainSet = await loadDataset('sprites', { split: 'train', limit: 1000 });
     const testSet = await loadDataset('sprites', { split: 'test', limit: 200 });
     const model = build({ hidden: [64], hidden2: [32], latent: 4, latent1: 8 }, mnist, 2);
@@ -239,9 +240,12 @@ describe('hvae training signal', () => {
     const [elbo, k5, k50] = [at(1), at(5), at(50)];
     expect(k5).toBeGreaterThan(elbo);
     expect(k50).toBeGreaterThan(k5);
-    // The loss (top KL in closed form) and the mean log-weight (all Monte Carlo) estimate the same ELBO.
-    const minusLoss = -[21, 22, 23, 24, 25].reduce((s, seed) => s + tf.tidy(() => model.forward(batch, { training: false, epoch: 2, rng: new Rng(seed) }).loss.dataSync()[0]), 0) / 5;
-    expect(Math.abs(minusLoss - elbo)).toBeLessThan(0.5);
+    // With the same seed, forward and one importance weight use the same (z1, z2): they differ only in
+    // the top KL, closed form against log q(z2|z1) − log p(z2) at the draw, equal in expectation.
+    const seeds = [21, 22, 23, 24, 25];
+    const minusLoss = -seeds.reduce((s, seed) => s + tf.tidy(() => model.forward(batch, { training: false, epoch: 2, rng: new Rng(seed) }).loss.dataSync()[0]), 0) / seeds.length;
+    const sameDraws = seeds.reduce((s, seed) => s + bound(1, seed), 0) / seeds.length;
+    expect(Math.abs(minusLoss - sameDraws)).toBeLessThan(0.3);
     expect(minusLoss).toBeLessThan(k50);
     disposeBatch(batch);
     model.dispose();
