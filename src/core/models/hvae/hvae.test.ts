@@ -22,7 +22,7 @@ const mnist: DataInfo = { shape: [28, 28, 1], numClasses: 10 };
 /** Six pixels: small enough to recompute every network by hand. */
 const tiny: DataInfo = { shape: [2, 3, 1], numClasses: 2 };
 /** tanh, which the float64 reference recomputes. */
-const TINY = { hidden: [3], hidden2: [2], latent: 2, latent1: 3, activation: 'tanh' };
+const TINY = { hidden: [3], hidden2: [2], latent: 3, latent2: 2, activation: 'tanh' };
 
 function build(input: Record<string, unknown>, data: DataInfo, seed = 1): Hvae {
   const def = getModelDefinition('hvae');
@@ -91,11 +91,11 @@ const X = [
 ];
 
 describe('hvae settings', () => {
-  it("defaults to Burda et al.'s two-layer MNIST network, z1 twice the code", () => {
+  it("defaults to Burda et al.'s two-layer MNIST network, the code z1 and z2 half its size", () => {
     const def = getModelDefinition('hvae');
     const config = def.resolveConfig({}, mnist) as HvaeConfig;
-    expect(config).toMatchObject({ model: 'hvae', hidden: [200, 200], latent: 50, latent1: 100, hidden2: [100, 100], activation: 'relu', beta: 1, decoder: 'bernoulli' });
-    expect(def.resolveConfig({ latent: 8 }, mnist)).toMatchObject({ latent: 8, latent1: 16 });
+    expect(config).toMatchObject({ model: 'hvae', hidden: [200, 200], latent: 100, latent2: 50, hidden2: [100, 100], activation: 'relu', beta: 1, decoder: 'bernoulli' });
+    expect(def.resolveConfig({ latent: 7 }, mnist)).toMatchObject({ latent: 7, latent2: 4 });
     const model = def.create(config, new Rng(0)) as Hvae;
     const params = model.trainableVariables().reduce((n, v) => n + v.size, 0);
     const layer = (i: number, o: number) => i * o + o;
@@ -110,7 +110,7 @@ describe('hvae settings', () => {
 
   it('refuses bad settings with one message naming the field', () => {
     const def = getModelDefinition('hvae');
-    expect(() => def.resolveConfig({ latent1: 0 }, mnist)).toThrow(/^latent1 must be ≥ 1, got 0/);
+    expect(() => def.resolveConfig({ latent2: 0 }, mnist)).toThrow(/^latent2 must be ≥ 1, got 0/);
     expect(() => def.resolveConfig({ hidden2: [] }, mnist)).toThrow(/^hidden2 needs at least 1 item/);
     expect(() => def.resolveConfig({ hidden2: [100, 0] }, mnist)).toThrow(/^hidden2/);
     expect(() => def.resolveConfig({ reconWeight: 1000 }, mnist)).toThrow(/^reconWeight does not apply to model 'hvae'/);
@@ -169,20 +169,17 @@ describe('hvae densities, against a float64 recomputation of the networks', () =
     model.dispose();
   });
 
-  it('encode is the mean of q(z2|z1 = E[z1|x]); decode is the mean of p(x|z1 = E[z1|z2])', () => {
+  it('encode is the mean of q(z1|x); decode is the mean of p(x|z1)', () => {
     const model = build(TINY, tiny, 6);
-    const { encoder, encoder2, decoder2 } = model.networks;
-    const z2 = [
-      [0.4, -1.2],
-      [2.0, 0.3],
+    const z1 = [
+      [0.4, -1.2, 0.1],
+      [2.0, 0.3, -0.7],
     ];
-    const [codes, outputs] = tf.tidy(() => [rows(model.encode({ x: tf.tensor2d(X) })), rows(model.decode(tf.tensor2d(z2)))]);
+    const [codes, outputs] = tf.tidy(() => [rows(model.encode({ x: tf.tensor2d(X) })), rows(model.decode(tf.tensor2d(z1)))]);
     for (let i = 0; i < 2; i++) {
-      const mu1 = gaussianHeads(encoder, 'encoder', 'mu', 'log_var', X[i]).mu;
-      const code = gaussianHeads(encoder2, 'encoder2', 'encoder2_mu', 'encoder2_log_var', mu1).mu;
-      code.forEach((v, j) => expect(codes[i][j]).toBeCloseTo(v, 5));
-      const z1 = gaussianHeads(decoder2, 'decoder2', 'decoder2_mu', 'decoder2_log_var', z2[i]).mu;
-      const logits = dense(model.networks.decoder, 'decoder_preact', tanh(dense(model.networks.decoder, 'decoder_dense1', z1)));
+      const mu1 = gaussianHeads(model.networks.encoder, 'encoder', 'mu', 'log_var', X[i]).mu;
+      mu1.forEach((v, j) => expect(codes[i][j]).toBeCloseTo(v, 5));
+      const logits = dense(model.networks.decoder, 'decoder_preact', tanh(dense(model.networks.decoder, 'decoder_dense1', z1[i])));
       logits.forEach((l, j) => expect(outputs[i][j]).toBeCloseTo(1 / (1 + Math.exp(-l)), 5));
     }
     model.dispose();
@@ -230,7 +227,7 @@ describe('hvae training signal', () => {
   it('on sprites, training lowers the loss; then ELBO < IWAE(5) < IWAE(50), and −loss is the ELBO of the same draws up to the top KL', async () => {
     const trainSet = await loadDataset('sprites', { split: 'train', limit: 1000 });
     const testSet = await loadDataset('sprites', { split: 'test', limit: 200 });
-    const model = build({ hidden: [64], hidden2: [32], latent: 4, latent1: 8 }, mnist, 2);
+    const model = build({ hidden: [64], hidden2: [32], latent: 8, latent2: 4 }, mnist, 2);
     const result = await train(model, trainSet, testSet, { epochs: 2, batchSize: 100, lr: 3e-3, seed: 1 });
     expect(result.metrics[1].test_loss).toBeLessThan(result.metrics[0].test_loss);
     const batch = makeBatch(testSet, null, 0, 200);
@@ -253,29 +250,58 @@ describe('hvae training signal', () => {
 });
 
 describe('hvae sampling, saving and memory', () => {
-  it('ancestral sampling draws z1 from p(z1|z2): its mean and variance per dimension', () => {
-    const model = build(TINY, tiny, 7);
-    // Spread the prior's variances away from 1 so a wrong scale (σ² for σ, or no noise) shows.
+  /** A tiny model whose p(z1|z2) variances are spread away from 1, so a wrong scale (σ² for σ, no noise) shows. */
+  function spreadPrior(seed: number): Hvae {
+    const model = build(TINY, tiny, seed);
     const head = model.networks.decoder2.getLayer('decoder2_log_var');
     head.setWeights([head.getWeights()[0], tf.tensor1d([1.0, -1.5, 0.4])]);
+    return model;
+  }
+
+  /** Sample mean and variance of each column of [n, d] rows. */
+  function moments(values: number[][]): { mean: Vec; variance: Vec } {
+    const n = values.length;
+    const mean = values[0].map((_, j) => sum(values.map((r) => r[j])) / n);
+    const variance = mean.map((m, j) => sum(values.map((r) => (r[j] - m) ** 2)) / (n - 1));
+    return { mean, variance };
+  }
+
+  it('z1 ~ p(z1|z2) at temperature T has the mean of p(z1|z2) and T² times its variance', () => {
+    const model = spreadPrior(7);
     const n = 8000;
     const z2 = tf.tile(tf.tensor2d([[0.7, -0.3]]), [n, 1]) as tf.Tensor2D;
-    const z1 = rows(model.sampleZ1(z2, new Rng(3)));
     const p1 = gaussianHeads(model.networks.decoder2, 'decoder2', 'decoder2_mu', 'decoder2_log_var', [0.7, -0.3]);
-    for (let j = 0; j < 3; j++) {
-      const values = z1.map((r) => r[j]);
-      const m = sum(values) / n;
-      const variance = sum(values.map((v) => (v - m) ** 2)) / (n - 1);
-      const want = Math.exp(p1.logVar[j]);
-      // Five standard errors: σ/√n for the mean, σ²·√(2/n) for the variance.
-      expect(Math.abs(m - p1.mu[j]), `mean ${j}`).toBeLessThan(5 * Math.sqrt(want / n));
-      expect(Math.abs(variance - want), `variance ${j}`).toBeLessThan(5 * want * Math.sqrt(2 / n));
+    for (const T of [1, 0.5]) {
+      const { mean, variance } = moments(rows(model.sampleZ1(z2, new Rng(3), T)));
+      for (let j = 0; j < 3; j++) {
+        const want = T * T * Math.exp(p1.logVar[j]);
+        // Five standard errors: σ/√n for the mean, σ²·√(2/n) for the variance.
+        expect(Math.abs(mean[j] - p1.mu[j]), `T ${T}, mean ${j}`).toBeLessThan(5 * Math.sqrt(want / n));
+        expect(Math.abs(variance[j] - want), `T ${T}, variance ${j}`).toBeLessThan(5 * want * Math.sqrt(2 / n));
+      }
     }
-    const s = model.sampleAncestral(5, new Rng(1));
-    expect([s.z2.shape, s.z1.shape, s.x.shape]).toEqual([[5, 2], [5, 3], [5, 6]]);
-    const direct = model.networks.decoder.predict(s.z1) as tf.Tensor;
-    expect(Array.from(s.x.dataSync())).toEqual(Array.from(direct.dataSync()));
-    tf.dispose([z2, s.z1, s.z2, s.x, direct]);
+    z2.dispose();
+    model.dispose();
+  });
+
+  it('samplePrior draws codes ancestrally: the moments of ∫ p(z1|z2) N(z2; 0, I) dz2, and E[z1|z2 = 0] at T = 0', () => {
+    const model = spreadPrior(8);
+    const heads = (z2: Vec) => gaussianHeads(model.networks.decoder2, 'decoder2', 'decoder2_mu', 'decoder2_log_var', z2);
+    // The mixture's moments by float64 Monte Carlo over z2: mean E[μ], variance E[σ²] + Var[μ].
+    const rng = new Rng(77);
+    const M = 20_000;
+    const draws = Array.from({ length: M }, () => heads([rng.normal(), rng.normal()]));
+    const muMoments = moments(draws.map((d) => d.mu));
+    const wantVariance = muMoments.variance.map((v, j) => v + sum(draws.map((d) => Math.exp(d.logVar[j]))) / M);
+    const n = 20_000;
+    const got = moments(rows(model.samplePrior(n, 3, 1)));
+    for (let j = 0; j < 3; j++) {
+      const se = Math.sqrt(wantVariance[j] / n + muMoments.variance[j] / M);
+      expect(Math.abs(got.mean[j] - muMoments.mean[j]), `mean ${j}`).toBeLessThan(5 * se);
+      expect(Math.abs(got.variance[j] - wantVariance[j]), `variance ${j}`).toBeLessThan(6 * wantVariance[j] * Math.sqrt(2 / n));
+    }
+    const atZero = heads([0, 0]).mu;
+    for (const row of rows(model.samplePrior(4, 5, 0))) row.forEach((v, j) => expect(v).toBeCloseTo(atZero[j], 5));
     model.dispose();
   });
 
@@ -288,7 +314,7 @@ describe('hvae sampling, saving and memory', () => {
     const batch: Batch = { x: tf.tensor2d(X) };
     tf.tidy(() => {
       expect(Array.from(reloaded.logImportanceWeights(batch, 4, new Rng(2)).dataSync())).toEqual(Array.from(model.logImportanceWeights(batch, 4, new Rng(2)).dataSync()));
-      expect(Array.from(reloaded.sampleAncestral(3, new Rng(2)).x.dataSync())).toEqual(Array.from(model.sampleAncestral(3, new Rng(2)).x.dataSync()));
+      expect(Array.from(reloaded.samplePrior(3, 2, 0.8).dataSync())).toEqual(Array.from(model.samplePrior(3, 2, 0.8).dataSync()));
     });
     batch.x.dispose();
     model.dispose();
@@ -298,14 +324,13 @@ describe('hvae sampling, saving and memory', () => {
   it('leaves no tensors behind', () => {
     const model = build(TINY, tiny, 10);
     const batch: Batch = { x: tf.tensor2d(X) };
-    const z = tf.tensor2d([[0.1, 0.2]]);
+    const [z1, z2] = [tf.tensor2d([[0.1, 0.2, 0.3]]), tf.tensor2d([[0.1, 0.2]])];
     const before = tf.memory().numTensors;
     const out = model.forward(batch, { training: true, epoch: 0, rng: new Rng(1) });
     tf.dispose([out.loss, out.z, out.recon, ...Object.values(out.terms)]);
-    const s = model.sampleAncestral(2, new Rng(1));
-    tf.dispose([model.logImportanceWeights(batch, 3, new Rng(1)), model.encode(batch), model.decode(z), model.sampleZ1(z, new Rng(1)), s.z1, s.z2, s.x]);
+    tf.dispose([model.logImportanceWeights(batch, 3, new Rng(1)), model.encode(batch), model.decode(z1), model.sampleZ1(z2, new Rng(1)), model.samplePrior(2, 1, 1)]);
     expect(tf.memory().numTensors).toBe(before);
-    tf.dispose([batch.x, z]);
+    tf.dispose([batch.x, z1, z2]);
     model.dispose();
   });
 });

@@ -5,10 +5,14 @@
  *   generative  p(z2) = N(0, I),  p(z1|z2) = N(μ_p(z2), diag σ_p²(z2)),  p(x|z1) as the VAE's decoder
  *   inference   q(z1|x) = N(μ1(x), diag σ1²(x)),  q(z2|z1) = N(μ2(z1), diag σ2²(z1))
  *
- * The code z of the contract (size `latent`) is the top layer z2: encode(x)
- * is the mean of q(z2|z1 = E[z1|x]) and decode(z2) the mean of p(x|z1) at
- * z1 = E[z1|z2], so maps, search and interpolation work in z2 and samplers
- * that decode z2 ~ N(0, I) follow the generative order.
+ * The code z of the contract (size `latent`) is the lower layer z1, and z2
+ * (size `latent2`) is its learned prior p(z1) = ∫ p(z1|z2) p(z2) dz2:
+ * encode(x) is the mean of q(z1|x), decode(z1) the mean of p(x|z1), and
+ * samplePrior draws ancestrally, z2 ~ N(0, I) then z1 ~ p(z1|z2), so every
+ * sampler decodes draws of the whole generative model. With z2 as the code
+ * instead, decode(z2) could only pass z1 = E[z1|z2] to p(x|z1): what z1
+ * holds beyond z2 (most of the information, as the top layer of a two-layer
+ * VAE keeps few active units) would be lost to reconstructions, maps and samples.
  *
  * The loss is the negative ELBO from one joint draw z1 ~ q(z1|x), z2 ~ q(z2|z1):
  *   recon + β·(kl1 + kl2),  recon = −log p(x|z1),  kl1 = log q(z1|x) − log p(z1|z2),
@@ -20,7 +24,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { klStandardNormal, logNormalDiag, logStandardNormal, repeatRows } from '../../losses/index.js';
-import type { Rng } from '../../random.js';
+import { Rng } from '../../random.js';
 import { denseHead, denseStack } from '../shared/mlp.js';
 import { variablesOf } from '../shared/networks.js';
 import type { Activation, Batch, ForwardContext, ModelOutput } from '../types.js';
@@ -41,19 +45,19 @@ export type HvaeNetworks = {
 
 /** Standard normal noise of S joint draws per example; rows [jS, (j+1)S) belong to example j. */
 export interface Noise {
-  /** [b·S, latent1]. */
-  eps1: tf.Tensor2D;
   /** [b·S, latent]. */
+  eps1: tf.Tensor2D;
+  /** [b·S, latent2]. */
   eps2: tf.Tensor2D;
 }
 
 /** One joint draw z1 ~ q(z1|x), z2 ~ q(z2|z1) per row, with every density the bounds need. */
 export interface Draws {
-  /** [b·S, latent1]. */
-  z1: tf.Tensor2D;
   /** [b·S, latent]. */
+  z1: tf.Tensor2D;
+  /** [b·S, latent2]. */
   z2: tf.Tensor2D;
-  /** Parameters of q(z2|z1), [b·S, latent]. */
+  /** Parameters of q(z2|z1), [b·S, latent2]. */
   mu2: tf.Tensor2D;
   logVar2: tf.Tensor2D;
   /** Pre-activation decoder output at z1, [b·S, h·w·c]. */
@@ -67,10 +71,10 @@ export interface Draws {
 }
 
 /** The noise logImportanceWeights and forward draw from `rng`: ε1 first, then ε2. */
-export function drawNoise(config: Pick<HvaeConfig, 'latent' | 'latent1'>, batchSize: number, samples: number, rng: Rng): Noise {
+export function drawNoise(config: Pick<HvaeConfig, 'latent' | 'latent2'>, batchSize: number, samples: number, rng: Rng): Noise {
   const rows = batchSize * samples;
-  const eps1 = tf.randomNormal([rows, config.latent1], 0, 1, 'float32', rng.seed()) as tf.Tensor2D;
-  const eps2 = tf.randomNormal([rows, config.latent], 0, 1, 'float32', rng.seed()) as tf.Tensor2D;
+  const eps1 = tf.randomNormal([rows, config.latent], 0, 1, 'float32', rng.seed()) as tf.Tensor2D;
+  const eps2 = tf.randomNormal([rows, config.latent2], 0, 1, 'float32', rng.seed()) as tf.Tensor2D;
   return { eps1, eps2 };
 }
 
@@ -90,20 +94,20 @@ export class Hvae extends Vae<HvaeConfig> {
   }
 
   static buildNetworks(config: HvaeConfig, rng: Rng): HvaeNetworks {
-    // The x ↔ z1 pair is a VAE whose code is z1.
-    const { encoder, decoder } = Vae.create({ ...config, latent: config.latent1 }, rng);
-    const encoder2 = gaussianMlp('encoder2', config.latent1, config.hidden2, config.latent, config.activation, rng);
-    const decoder2 = gaussianMlp('decoder2', config.latent, [...config.hidden2].reverse(), config.latent1, config.activation, rng);
+    // The x ↔ z1 pair is the VAE's.
+    const { encoder, decoder } = Vae.create(config, rng);
+    const encoder2 = gaussianMlp('encoder2', config.latent, config.hidden2, config.latent2, config.activation, rng);
+    const decoder2 = gaussianMlp('decoder2', config.latent2, [...config.hidden2].reverse(), config.latent, config.activation, rng);
     return { encoder, encoder2, decoder2, decoder };
   }
 
-  /** q(z2|z1): mean and log σ², [rows, latent]. */
+  /** q(z2|z1): mean and log σ², [rows, latent2]. */
   posterior2(z1: tf.Tensor2D): { mu: tf.Tensor2D; logVar: tf.Tensor2D } {
     const [mu, logVar] = this.networks.encoder2.apply(z1) as tf.Tensor2D[];
     return { mu, logVar };
   }
 
-  /** p(z1|z2): mean and log σ², [rows, latent1]. */
+  /** p(z1|z2): mean and log σ², [rows, latent]. */
   prior1(z2: tf.Tensor2D): { mu: tf.Tensor2D; logVar: tf.Tensor2D } {
     const [mu, logVar] = this.networks.decoder2.apply(z2) as tf.Tensor2D[];
     return { mu, logVar };
@@ -112,7 +116,7 @@ export class Hvae extends Vae<HvaeConfig> {
   /** S joint draws per example from the given noise, and their log-densities (call inside a tidy). */
   jointDraws(batch: Batch, samples: number, noise: Noise): Draws {
     const q1 = this.posterior(batch);
-    // [b, latent1] → [b·S, latent1]: every draw of an example sees its own q(z1|x).
+    // [b, latent] → [b·S, latent]: every draw of an example sees its own q(z1|x).
     const mu1 = samples === 1 ? q1.mu : repeatRows(q1.mu, samples);
     const logVar1 = samples === 1 ? q1.logVar : repeatRows(q1.logVar, samples);
     const z1 = reparameterize(mu1, logVar1, noise.eps1) as tf.Tensor2D;
@@ -143,7 +147,7 @@ export class Hvae extends Vae<HvaeConfig> {
       const kl2 = tf.mean(klStandardNormal(d.mu2, d.logVar2)) as tf.Scalar;
       const kl = tf.add(kl1, kl2) as tf.Scalar;
       const loss = tf.add(recon, tf.mul(betaAt(this.config, ctx.epoch), kl)) as tf.Scalar;
-      return { loss, terms: { recon, kl, kl1, kl2 }, z: d.z2, recon: this.outputOf(d.preact) };
+      return { loss, terms: { recon, kl, kl1, kl2 }, z: d.z1, recon: this.outputOf(d.preact) };
     });
   }
 
@@ -158,30 +162,21 @@ export class Hvae extends Vae<HvaeConfig> {
     });
   }
 
-  /** The mean of q(z2|z1) at z1 = the mean of q(z1|x). */
-  override encode(batch: Batch): tf.Tensor2D {
-    return tf.tidy(() => this.posterior2(this.posterior(batch).mu).mu);
-  }
-
-  /** The mean of p(x|z1) at z1 = the mean of p(z1|z2). */
-  override decode(z2: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => super.decode(this.prior1(z2).mu));
-  }
-
-  /** z1 ~ p(z1|z2), one draw per row of z2. */
-  sampleZ1(z2: tf.Tensor2D, rng: Rng): tf.Tensor2D {
+  /** z1 ~ p(z1|z2) with its spread scaled by `temperature`, one draw per row of z2. */
+  sampleZ1(z2: tf.Tensor2D, rng: Rng, temperature = 1): tf.Tensor2D {
     return tf.tidy(() => {
       const { mu, logVar } = this.prior1(z2);
-      return reparameterize(mu, logVar, tf.randomNormal(mu.shape, 0, 1, 'float32', rng.seed())) as tf.Tensor2D;
+      const eps = tf.randomNormal(mu.shape, 0, temperature, 'float32', rng.seed());
+      return reparameterize(mu, logVar, eps) as tf.Tensor2D;
     });
   }
 
-  /** Ancestral draws z2 ~ N(0, I), z1 ~ p(z1|z2), and x̄ = the mean of p(x|z1). */
-  sampleAncestral(n: number, rng: Rng): { z2: tf.Tensor2D; z1: tf.Tensor2D; x: tf.Tensor2D } {
+  /** Codes from the learned prior, ancestrally: z2 ~ N(0, T²I), then z1 ~ p(z1|z2) at temperature T. [n, latent]. */
+  samplePrior(n: number, seed: number, temperature: number): tf.Tensor2D {
     return tf.tidy(() => {
-      const z2 = tf.randomNormal([n, this.config.latent], 0, 1, 'float32', rng.seed()) as tf.Tensor2D;
-      const z1 = this.sampleZ1(z2, rng);
-      return { z2, z1, x: super.decode(z1) };
+      const rng = new Rng(seed);
+      const z2 = tf.randomNormal([n, this.config.latent2], 0, temperature, 'float32', rng.seed()) as tf.Tensor2D;
+      return this.sampleZ1(z2, rng, temperature);
     });
   }
 
