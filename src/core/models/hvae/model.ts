@@ -11,8 +11,8 @@
  * samplePrior draws ancestrally, z2 ~ N(0, I) then z1 ~ p(z1|z2), so every
  * sampler decodes draws of the whole generative model. With z2 as the code
  * instead, decode(z2) could only pass z1 = E[z1|z2] to p(x|z1): what z1
- * holds beyond z2 (most of the information, as the top layer of a two-layer
- * VAE keeps few active units) would be lost to reconstructions, maps and samples.
+ * holds beyond z2 (often most of it: the top layer of a two-layer VAE tends
+ * to keep few active units) would be lost to reconstructions, maps and samples.
  *
  * The loss is the negative ELBO from one joint draw z1 ~ q(z1|x), z2 ~ q(z2|z1):
  *   recon + β·(kl1 + kl2),  recon = −log p(x|z1),  kl1 = log q(z1|x) − log p(z1|z2),
