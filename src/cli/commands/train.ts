@@ -23,6 +23,16 @@ function defaultOut(model: string, dataset: string): string {
   return out;
 }
 
+/** `text` as one shell word, quoted only when it needs to be, so the printed command can be pasted. */
+export function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command that continues an interrupted run; replicas are repeated because they decide the numbers. */
+function resumeCommand(out: string, workers: number): string {
+  return `latentkit train --resume ${shellWord(out)}${workers > 1 ? ` --workers ${workers}` : ''}`;
+}
+
 export async function run({ request, cli, io }: Invocation<TrainCall>): Promise<number> {
   const out = cli.resume ?? cli.out ?? defaultOut(request.model ?? 'vae', request.dataset ?? 'sprites');
   const progress = createProgress(io.stderr, { quiet: cli.quiet === true, epochs: request.epochs ?? 10 });
@@ -35,7 +45,7 @@ export async function run({ request, cli, io }: Invocation<TrainCall>): Promise<
   }
   result.model.dispose();
   if (result.interrupted) {
-    io.stderr.write(`latentkit: interrupted after ${result.epochsCompleted} complete epoch(s); ${out} holds the latest weights and a checkpoint; continue with: latentkit train --resume ${out}\n`);
+    io.stderr.write(`latentkit: interrupted after ${result.epochsCompleted} complete epoch(s); ${out} holds the latest weights and a checkpoint; continue with: ${resumeCommand(out, result.workers)}\n`);
     return 130;
   }
   const last = result.metrics.at(-1);

@@ -62,6 +62,23 @@ function readOptimizer(specsText: string, bytes: Uint8Array): NamedTensor[] {
   });
 }
 
+const isCount = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
+const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** state.json as the trainer wrote it; a torn or edited one would resume from the wrong place. */
+function parseState(text: string): TrainerState {
+  const state = JSON.parse(text) as TrainerState;
+  if (!isCount(state.epochsCompleted)) throw new Error('state.json has no epoch count');
+  if (!isFiniteNumber(state.rngState)) throw new Error('state.json has no random state');
+  const p = state.partial;
+  if (p === undefined) return state;
+  const termsOk = typeof p.totals?.terms === 'object' && p.totals.terms !== null && Object.values(p.totals.terms).every(isFiniteNumber);
+  if (!isCount(p.steps) || !isFiniteNumber(p.rngState) || !isFiniteNumber(p.seconds) || !isFiniteNumber(p.totals?.loss) || !isCount(p.totals?.examples) || !termsOk) {
+    throw new Error('state.json has an invalid partial epoch');
+  }
+  return state;
+}
+
 export interface LoadedCheckpoint {
   model: Autoencoder;
   optimizerWeights: NamedTensor[];
@@ -80,8 +97,7 @@ export async function loadCheckpoint(store: RunStore, config: RunConfig): Promis
   if (!stateBytes) throw new UsageError(`${store.name} has no checkpoint to resume from (no epoch completed yet?)`);
   let model: Autoencoder | undefined;
   try {
-    const state = JSON.parse(bytesText(stateBytes)) as TrainerState;
-    if (!Number.isInteger(state.epochsCompleted) || state.epochsCompleted < 0) throw new Error('state.json has no epoch count');
+    const state = parseState(bytesText(stateBytes));
     model = await restoreModel(config, store, RUN_FILES.checkpoint);
     const [specs, bytes] = [await read('optimizer.json'), await read('optimizer.bin')];
     if (!specs || !bytes) throw new Error('the optimizer state is missing');
