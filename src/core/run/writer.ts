@@ -36,8 +36,8 @@ export function runWriter(store: RunStore, options: RunWriterOptions): TrainHook
       await saveModel(store, model);
     },
     async epochEnd({ metrics, model, optimizer, state, testSet }) {
-      // Checkpoint before the metrics line: on resume, lines past the checkpoint are dropped.
-      await saveCheckpoint(store, model, optimizer, state);
+      // Checkpoint before the metrics line: on resume, lines past the checkpoint are dropped, and a line lost after it comes back from it.
+      await saveCheckpoint(store, model, optimizer, state, metrics);
       await appendMetrics(store, metrics);
       await saveModel(store, model);
       if (options.pictures !== false) await writePictures(store, model, testSet, state.epochsCompleted, options.seed);

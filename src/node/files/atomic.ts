@@ -108,6 +108,48 @@ export function resolveDirectory(target: string): string | undefined {
   return leftovers[0];
 }
 
+/** Whether process `pid` is alive (EPERM: alive, someone else's). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const LEFTOVER = /^(.+)\.(tmp|old)-(\d+)-\d+$/;
+
+/**
+ * Tidy what a killed process left in `dir` (and the folders in it, one level
+ * down): its unfinished temporaries are removed, and a folder it had moved
+ * aside (`<folder>.old-*`) goes back in place when the new one never arrived,
+ * or is removed when it did. Leftovers of processes still running are kept.
+ */
+export function sweepLeftovers(dir: string, depth = 1): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const full = path.join(dir, name);
+    const m = LEFTOVER.exec(name);
+    if (m && Number(m[3]) !== process.pid && !alive(Number(m[3]))) {
+      const target = path.join(dir, m[1]!);
+      try {
+        if (m[2] === 'old' && !fs.existsSync(target)) fs.renameSync(full, target);
+        else fs.rmSync(full, { recursive: true, force: true });
+      } catch {
+        // Best effort: a folder we cannot tidy is one we cannot write either, and that write reports it.
+      }
+    } else if (!m && depth > 0 && fs.statSync(full).isDirectory()) {
+      sweepLeftovers(full, depth - 1);
+    }
+  }
+}
+
 /** Append one line (JSON Lines); a crash can at worst leave a partial last line, which readers skip. */
 export function appendLine(target: string, line: string): void {
   try {
