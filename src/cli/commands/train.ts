@@ -5,6 +5,7 @@ import type { BackendChoice } from '../../core/backend/choices.js';
 import { resumeRun, trainRun } from '../../node/run/train-run.js';
 import type { Invocation } from '../commands.js';
 import { createProgress } from '../progress.js';
+import { shellWord } from '../shell-word.js';
 
 interface TrainCall {
   model?: string;
@@ -21,11 +22,6 @@ function defaultOut(model: string, dataset: string): string {
   let out = base;
   for (let i = 2; fs.existsSync(out); i++) out = `${base}-${i}`;
   return out;
-}
-
-/** `text` as one shell word, quoted only when it needs to be, so the printed command can be pasted. */
-export function shellWord(text: string): string {
-  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The command that continues an interrupted run; replicas are repeated because they decide the numbers. */

@@ -14,6 +14,39 @@ function tempName(target: string): string {
   return `${target}.tmp-${process.pid}-${counter}`;
 }
 
+/** Temporaries being written, removed when Ctrl-C ends a process that does not handle it itself. */
+const inFlight = new Set<string>();
+let guarding = false;
+
+function removeTemporariesAndExit(): void {
+  for (const tmp of inFlight) fs.rmSync(tmp, { recursive: true, force: true });
+  process.exit(130);
+}
+
+function unguard(): void {
+  if (!guarding || inFlight.size > 0) return;
+  process.off('SIGINT', removeTemporariesAndExit);
+  guarding = false;
+}
+
+/**
+ * Track `tmp` until the returned function is called. A process with no
+ * Ctrl-C handler of its own would die with the temporary left behind; for
+ * that while, Ctrl-C removes it and exits 130 instead.
+ */
+function track(tmp: string): () => void {
+  inFlight.add(tmp);
+  if (!guarding && process.listenerCount('SIGINT') === 0) {
+    guarding = true;
+    process.on('SIGINT', removeTemporariesAndExit);
+  }
+  return () => {
+    inFlight.delete(tmp);
+    // A signal that came during a synchronous write is handled in the next poll phase: keep the handler until one has passed.
+    if (inFlight.size === 0) setImmediate(() => setImmediate(unguard));
+  };
+}
+
 const CAUSES: Record<string, string> = {
   ENOSPC: 'no space left on the device',
   EDQUOT: 'disk quota exceeded',
@@ -52,6 +85,7 @@ export function fileError(err: unknown, file: string): unknown {
  */
 export function writeFileAtomic(target: string, data: string | Uint8Array): void {
   const tmp = tempName(target);
+  const untrack = track(tmp);
   try {
     fs.mkdirSync(path.dirname(target), { recursive: true });
     const fd = fs.openSync(tmp, 'w');
@@ -65,6 +99,8 @@ export function writeFileAtomic(target: string, data: string | Uint8Array): void
   } catch (err) {
     fs.rmSync(tmp, { force: true });
     throw fileError(err, target);
+  } finally {
+    untrack();
   }
 }
 
@@ -76,6 +112,15 @@ export function writeFileAtomic(target: string, data: string | Uint8Array): void
  */
 export async function replaceDirectoryAtomic(target: string, fill: (dir: string) => Promise<void> | void): Promise<void> {
   const tmp = tempName(target);
+  const untrack = track(tmp);
+  try {
+    await fillAndSwap(tmp, target, fill);
+  } finally {
+    untrack();
+  }
+}
+
+async function fillAndSwap(tmp: string, target: string, fill: (dir: string) => Promise<void> | void): Promise<void> {
   try {
     fs.mkdirSync(tmp, { recursive: true });
     await fill(tmp);
@@ -184,9 +229,13 @@ export function atomicWriter(target: string): AtomicWriter {
   } catch (err) {
     throw fileError(err, target);
   }
+  const untrack = track(tmp);
   let open = true;
   const close = () => {
-    if (open) fs.closeSync(fd);
+    if (open) {
+      fs.closeSync(fd);
+      untrack();
+    }
     open = false;
   };
   const abort = () => {
