@@ -76,7 +76,8 @@ export class FileSystemError extends Error {
 export function fileError(err: unknown, file: string): unknown {
   const code = (err as NodeJS.ErrnoException)?.code;
   if (err instanceof UsageError || err instanceof FileSystemError || typeof code !== 'string') return err;
-  return new FileSystemError(file, code, CAUSES[code] ?? (err as Error).message);
+  // The code too: it is what people search for, and what scripts match.
+  return new FileSystemError(file, code, CAUSES[code] ? `${CAUSES[code]} (${code})` : (err as Error).message);
 }
 
 /**
