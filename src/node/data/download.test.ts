@@ -200,3 +200,23 @@ describe('download proxies', () => {
     expect((result as { failures: string[] }).failures[0]).toMatch(/ECONNREFUSED/);
   });
 });
+
+describe('download progress', () => {
+  /** A stream that records what is written, a terminal or not. */
+  const recorder = (isTTY: boolean) => {
+    const out = { text: '' };
+    const stream = { isTTY, columns: 80, write: (t: string) => ((out.text += t), true), on: () => stream, removeListener: () => stream, cursorTo: () => true, clearLine: () => true, moveCursor: () => true } as unknown as NodeJS.WriteStream;
+    return { out, stream };
+  };
+
+  it('plain lines in a log (no carriage returns), nothing when quiet', async () => {
+    const ok = await serve(good);
+    const log = recorder(false);
+    await downloadVerified([ok()], MD5, target(), { env: {}, stream: log.stream });
+    expect(log.out.text).not.toMatch(/\r|\x1b/);
+    expect(log.out.text.trim().split('\n')).toEqual([`downloading ${ok()}: 0.0 MB (0%)`, `downloading ${ok()}: 0.0 MB (100%)`]);
+    const quiet = recorder(false);
+    await downloadVerified([ok()], MD5, target(), { env: {}, stream: quiet.stream, quiet: true });
+    expect(quiet.out.text).toBe('');
+  });
+});
