@@ -74,7 +74,7 @@ describe.skipIf(reason !== undefined)(`a full or read-only disk${reason ? ` (ski
     const r = latentkit(['train', '--epochs', '3', ...TINY, '--out', 'run'], disk);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/no space left on the device \(ENOSPC\)/);
+    expect(r.stderr).toMatch(/^latentkit: error: cannot write run\/\S+: no space left on the device \(ENOSPC\); run keeps its last checkpoint: make room, then latentkit train --resume run\n$/);
     const run = path.join(disk, 'run');
     const state = JSON.parse(fs.readFileSync(path.join(run, 'checkpoint/state.json'), 'utf8'));
     expect(state.epochsCompleted).toBeGreaterThanOrEqual(1);

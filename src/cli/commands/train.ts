@@ -1,5 +1,7 @@
 /** `latentkit train`: a new run into --out, or --resume RUN. */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RUN_FILES } from '../../core/run/run.js';
 import type { TrainJobResult } from '../../core/jobs/train.js';
 import type { BackendChoice } from '../../core/backend/choices.js';
 import { resumeRun, trainRun } from '../../node/run/train-run.js';
@@ -29,6 +31,16 @@ function resumeCommand(out: string, workers: number): string {
   return `latentkit train --resume ${shellWord(out)}${workers > 1 ? ` --workers ${workers}` : ''}`;
 }
 
+/**
+ * A disk that filled up (or a folder that became read-only) part way through
+ * leaves the run at its last checkpoint: say so, and how to go on, in the same line.
+ */
+function withResumeHint(err: unknown, out: string, workers: number): unknown {
+  if ((err as Error)?.name !== 'FileSystemError' || !fs.existsSync(path.join(out, RUN_FILES.checkpoint, 'state.json'))) return err;
+  (err as Error).message += `; ${out} keeps its last checkpoint: make room, then ${resumeCommand(out, workers)}`;
+  return err;
+}
+
 export async function run({ request, cli, io }: Invocation<TrainCall>): Promise<number> {
   const out = cli.resume ?? cli.out ?? defaultOut(request.model ?? 'vae', request.dataset ?? 'sprites');
   const progress = createProgress(io.stderr, { quiet: cli.quiet === true, epochs: request.epochs ?? 10 });
@@ -36,6 +48,8 @@ export async function run({ request, cli, io }: Invocation<TrainCall>): Promise<
   let result: TrainJobResult;
   try {
     result = cli.resume !== undefined ? await resumeRun(cli.resume, { ...hooks, epochs: request.epochs, workers: request.workers, backend: request.backend, threads: request.threads }) : await trainRun(request, { ...hooks, out });
+  } catch (err) {
+    throw withResumeHint(err, out, request.workers ?? 1);
   } finally {
     progress.stop();
   }
