@@ -121,6 +121,8 @@ class PermanentError extends Error {}
 /** The settings of {@link downloadVerified} with the environment's knobs applied. */
 interface Settings {
   fetch: typeof fetch;
+  /** Drops the proxy-aware dispatcher's connections once every body has been read (nothing with an injected fetch). */
+  close(): Promise<void>;
   timeoutMs: number;
   retries: number;
   backoffMs: number;
@@ -136,7 +138,7 @@ function envNumber(env: Record<string, string | undefined>, name: string, fallba
 }
 
 /** undici's fetch with a dispatcher that follows HTTP_PROXY, HTTPS_PROXY and NO_PROXY (read from `env`). */
-async function proxiedFetch(env: Record<string, string | undefined>): Promise<typeof fetch> {
+async function proxiedFetch(env: Record<string, string | undefined>): Promise<Pick<Settings, 'fetch' | 'close'>> {
   const undici = await import('undici');
   // Explicit values (empty when unset), so `env` alone decides, not whatever process.env holds.
   const dispatcher = new undici.EnvHttpProxyAgent({
@@ -144,7 +146,8 @@ async function proxiedFetch(env: Record<string, string | undefined>): Promise<ty
     httpsProxy: env.https_proxy ?? env.HTTPS_PROXY ?? '',
     noProxy: env.no_proxy ?? env.NO_PROXY ?? '',
   });
-  return ((input: string, init?: RequestInit) => undici.fetch(input, { ...(init as object), dispatcher })) as unknown as typeof fetch;
+  const proxied = ((input: string, init?: RequestInit) => undici.fetch(input, { ...(init as object), dispatcher })) as unknown as typeof fetch;
+  return { fetch: proxied, close: () => dispatcher.destroy() };
 }
 
 /** Resolve the options against the environment; a bad knob is a UsageError naming it. */
@@ -152,7 +155,8 @@ export async function downloadSettings(options: DownloadOptions): Promise<Settin
   const env = options.env ?? process.env;
   const timeout = options.timeout ?? envNumber(env, TIMEOUT_ENV, DEFAULT_TIMEOUT_S, false);
   const retries = options.retries ?? envNumber(env, RETRIES_ENV, DEFAULT_RETRIES, true);
-  return { fetch: options.fetch ?? (await proxiedFetch(env)), timeoutMs: timeout * 1000, retries, backoffMs: options.backoffMs ?? DEFAULT_BACKOFF_MS };
+  const transport = options.fetch ? { fetch: options.fetch, close: async () => undefined } : await proxiedFetch(env);
+  return { ...transport, timeoutMs: timeout * 1000, retries, backoffMs: options.backoffMs ?? DEFAULT_BACKOFF_MS };
 }
 
 /** Aborts `controller` when `kick` has not been called for `ms`; `stop` ends the watch. */
@@ -239,6 +243,14 @@ function describe(err: unknown): string {
  */
 export async function downloadVerified(urls: string[], md5: string, target: string, options: DownloadOptions = {}): Promise<{ ok: true; url: string } | { ok: false; failures: string[] }> {
   const settings = await downloadSettings(options);
+  try {
+    return await firstGoodMirror(urls, md5, target, options, settings);
+  } finally {
+    await settings.close();
+  }
+}
+
+async function firstGoodMirror(urls: string[], md5: string, target: string, options: DownloadOptions, settings: Settings): Promise<{ ok: true; url: string } | { ok: false; failures: string[] }> {
   const failures: string[] = [];
   for (const url of urls) {
     let bytes: Uint8Array;
