@@ -24,7 +24,8 @@ export async function searchIndexJob(input: z.input<typeof searchIndexRequest>, 
   const request = parseRequest(searchIndexRequest, input);
   return withRun(ctx, request.run, async ({ store, config, model }) => {
     const ds = await dataForRun(config, request, ctx.load);
-    const index = buildIndex(model, ds, request.metric, request.limit);
+    const onProgress = ctx.progress ? (done: number, total: number) => ctx.progress!({ what: 'encoding', done, total }) : undefined;
+    const index = buildIndex(model, ds, request.metric, request.limit, onProgress);
     const path = indexPath(ds.name, ds.split);
     await store.write(path, encodeIndex(index));
     return { path, index };

@@ -145,7 +145,7 @@ export async function resumeJob(store: RunStore, options: ResumeOptions = {}): P
       config.training.epochs = epochs;
       await writeStoredConfig(store, config);
     }
-    await truncateMetrics(store, checkpoint.state.epochsCompleted);
+    await truncateMetrics(store, checkpoint.state.epochsCompleted, checkpoint.metrics);
     const { batchSize, lr, seed } = config.training;
     const result = await train(checkpoint.model, splits.trainSet, splits.testSet, {
       epochs,

@@ -13,7 +13,7 @@ import './datasets.js';
 const realDataDir = process.env.LATENTKIT_DATA_DIR;
 
 const offline = (async () => {
-  throw new TypeError('fetch failed');
+  throw new TypeError('fetch failed', { cause: new Error('getaddrinfo ENOTFOUND mirror') });
 }) as typeof fetch;
 
 const dirs: string[] = [];
