@@ -61,6 +61,20 @@ describe('latentkit CLI', () => {
     const result = JSON.parse(evaluated.stdout);
     expect(result).toMatchObject({ model: 'vae', dataset: 'sprites', split: 'test', binarize: 'none' });
     expect(result.loss).toBeCloseTo(result.recon + result.kl, 3);
+    // Sprites have known factors, so eval scores disentanglement against them.
+    for (const key of ['mig', 'sap', 'dci_disentanglement', 'dci_completeness', 'dci_informativeness']) {
+      expect(result[key], key).toBeGreaterThanOrEqual(0);
+      expect(result[key], key).toBeLessThanOrEqual(1);
+    }
+    // Chance accuracy of 4 shapes and 20 bins of four continuous factors is about (¼ + 4/20)/5 = 0.09.
+    expect(result.dci_informativeness).toBeGreaterThan(0.09);
+  });
+
+  it('eval shows the disentanglement scores in its table', () => {
+    const table = cli(['eval', '--run', run, '--limit', '300'], cwd);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/^ {2}mig {18}\d\.\d{4}$/m);
+    expect(table.stdout).toMatch(/^ {2}dci_completeness {5}\d\.\d{4}$/m);
   });
 
   it('bad usage and bad input exit with code 2 and one line', () => {

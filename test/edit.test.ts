@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { attributeVector, drawnArea, editExamples, editImage, findAttribute, median, parseAlphas, parseAttributeSpec, shiftCodes, splitValues } from '../src/core/apps/edit/index.js';
+import { attributeVector, drawnArea, editExamples, editImage, findAttribute, median, parseAlphas, parseAttributeSpec, parseAttributeSpecs, shiftCodes, splitValues } from '../src/core/apps/edit/index.js';
 import { disposeBatch, makeBatch } from '../src/core/data/batches.js';
 import { loadDataset } from '../src/core/data/load.js';
 import type { Dataset } from '../src/core/data/types.js';
@@ -47,7 +47,13 @@ describe('attribute specs and vectors', () => {
     expect(parseAttributeSpec('label:3')).toEqual({ kind: 'label', label: 3 });
     expect(parseAttributeSpec('factor:scale')).toEqual({ kind: 'factor', name: 'scale' });
     expect(parseAttributeSpec('column:smoker')).toEqual({ kind: 'column', name: 'smoker' });
-    expect(usageMessage(() => parseAttributeSpec('scale'))).toMatch(/label:L, factor:NAME/);
+    expect(parseAttributeSpec('Smiling')).toEqual({ kind: 'name', name: 'Smiling' });
+    expect(parseAttributeSpecs('Smiling, label:2')).toEqual([
+      { kind: 'name', name: 'Smiling' },
+      { kind: 'label', label: 2 },
+    ]);
+    expect(usageMessage(() => parseAttributeSpecs('Smiling,,x'))).toMatch(/empty attribute/);
+    expect(usageMessage(() => parseAttributeSpec(' '))).toMatch(/label:L, factor:NAME/);
     expect(usageMessage(() => parseAttributeSpec('label:x'))).toMatch(/integer/);
     expect(usageMessage(() => parseAttributeSpec('colour:red'))).toMatch(/unknown kind 'colour'/);
     expect(usageMessage(() => parseAttributeSpec('factor:'))).toMatch(/not a valid attribute/);
@@ -101,6 +107,9 @@ describe('attribute specs and vectors', () => {
     expect(usageMessage(() => findAttribute(ds, { kind: 'factor', name: 'x' }))).toMatch(/no example has it/);
     expect(usageMessage(() => findAttribute(tinyDataset(), { kind: 'factor', name: 'scale' }))).toMatch(/no ground-truth factors/);
     expect(usageMessage(() => findAttribute(ds, { kind: 'column', name: 'age' }))).toMatch(/needs a csv dataset/);
+    // A bare name is the factor of that name.
+    expect(findAttribute(ds, { kind: 'name', name: 'scale' }).mask).toEqual(scale.mask);
+    expect(usageMessage(() => findAttribute(ds, { kind: 'name', name: 'Smiling' }))).toBe("attribute 'Smiling' is not an attribute of tiny; its attributes are scale, x");
   });
 
   it('finds csv columns in raw units (scaling undone), the label column too, and skips missing values', () => {
@@ -182,6 +191,18 @@ describe('edit on a small sprites VAE', () => {
     expect(area[2] - area[0]).toBeGreaterThan(0.4 * Math.min(2 * gap, area[2]));
   });
 
+  it('adds the vectors of several attributes, and edits the examples that have none of them', () => {
+    const scale = findAttribute(testSet, { kind: 'factor', name: 'scale' });
+    const square = findAttribute(testSet, { kind: 'label', label: 0 });
+    const both = editExamples(model, testSet, { attribute: 'scale,label:0', alphas: [1], n: 4 });
+    const codes = tf.tidy(() => model.encode(makeBatch(testSet, null, 0, testSet.n)).dataSync() as Float32Array);
+    const expected = attributeVector(codes, 4, scale.mask).vector.map((v, d) => v + attributeVector(codes, 4, square.mask).vector[d]!);
+    both.vector.forEach((v, d) => expect(v).toBeCloseTo(expected[d]!, 4));
+    expect(both.attribute).toBe('scale,label:0');
+    expect(both.rule).toBe(`${scale.rule} and ${square.rule}`);
+    for (const i of both.examples) expect([scale.mask[i], square.mask[i]]).toEqual([0, 0]);
+  });
+
   it('decodes a conditional model with each example its own label', () => {
     const definition = getModelDefinition('cvae');
     const config = definition.resolveConfig({ hidden: [16], latent: 3 }, { shape: [28, 28, 1], numClasses: 4 });
@@ -223,7 +244,7 @@ describe('edit on a small sprites VAE', () => {
     expect(text.stdout).toMatch(/\|v\| = \d/);
     for (const [bad, message] of [
       ['factor:colour', /no factor 'colour'/],
-      ['size', /not a valid attribute/],
+      ['size', /'size' is not an attribute of sprites; its attributes are shape, scale/],
     ] as const) {
       const e = cli(['edit', '--run', runDir, '--limit', '50', '--attribute', bad, '--out', 'bad.png'], cwd);
       expect(e.code).toBe(2);

@@ -106,7 +106,10 @@ describe('latentkit plot and report', () => {
     const r = cli(['report', '--run', run, '--out', out, '--limit', '400'], cwd);
     expect(r.code, r.stderr).toBe(0);
     const html = fs.readFileSync(out, 'utf8');
-    for (const section of ['Configuration', 'Metrics', 'Training curves', 'Samples', 'Latent manifold', 'Reconstructions']) expect(html).toContain(section);
+    for (const section of ['Configuration', 'Metrics', 'Training curves', 'Samples', 'Latent manifold', 'Disentanglement', 'Reconstructions']) expect(html).toContain(section);
+    // Sprites' factors, one row each in the per-factor table.
+    for (const factor of ['shape', 'scale', 'rotation', 'x', 'y']) expect(html).toContain(`<td>${factor}</td>`);
+    expect(html).toContain('<th>MIG</th>');
     expect((html.match(/src="data:image\/png;base64,/g) ?? []).length).toBeGreaterThanOrEqual(4);
     expect(html).not.toMatch(/(src|href)="https?:/);
   });

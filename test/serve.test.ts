@@ -126,7 +126,19 @@ describe('routes', () => {
     const bytes = encodePng(tileImages(image, 1, [28, 28, 1], { cols: 1, pad: 0 }));
     const byImage = await fetch(`${server.url}/v1/encode`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: Buffer.from(bytes) });
     expect(byImage.status).toBe(200);
-    expect(await byImage.json()).toEqual((await post(`${server.url}/v1/encode`, { inputs: [Array.from(image)] })).body);
+    const expected = (await post(`${server.url}/v1/encode`, { inputs: [Array.from(image)] })).body as { codes: number[][] };
+    expect(await byImage.json()).toEqual(expected);
+
+    // A lossless WebP of the same picture gives about the same code; a PNG of another size is resized, not refused.
+    const { default: sharp } = await import('sharp');
+    const webp = await sharp(Buffer.from(bytes)).webp({ lossless: true }).toBuffer();
+    const byWebp = await fetch(`${server.url}/v1/encode`, { method: 'POST', headers: { 'content-type': 'image/webp' }, body: webp });
+    expect(byWebp.status).toBe(200);
+    const webpCodes = ((await byWebp.json()) as { codes: number[][] }).codes[0]!;
+    webpCodes.forEach((z, d) => expect(Math.abs(z - expected.codes[0]![d]!)).toBeLessThan(0.05));
+    const big = await sharp(Buffer.from(bytes)).resize(56, 56).png().toBuffer();
+    const byBig = await fetch(`${server.url}/v1/encode`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: big });
+    expect(byBig.status).toBe(200);
   });
 });
 

@@ -85,6 +85,12 @@ export interface CommandSpec {
   schema(context: SchemaContext): z.ZodObject;
   /** The implementation, loaded only when the command runs (so --help never pays for TensorFlow.js). */
   load: () => Promise<{ run: CommandRun }>;
+  /**
+   * Whether this invocation handles Ctrl-C itself through `io.signal`
+   * (training saves a resumable state, a server finishes its requests).
+   * Every other command stops at once, its outputs written whole or not at all.
+   */
+  graceful?: (call: { positionals: readonly string[]; request: Record<string, unknown> }) => boolean;
 }
 
 const strict = (...shapes: Shape[]) => z.strictObject(Object.assign({}, ...shapes, commonCliFields) as Shape);
@@ -134,6 +140,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       return strict(trainRequestSchema(models).shape, { out: outFolder.optional() });
     },
     load: () => import('./commands/train.js'),
+    graceful: () => true,
   },
   simple({ name: 'sample', summary: 'decode z ~ N(0, I) into a grid of new images', usage: 'latentkit sample --run RUN [--n 64] [--label L] [--temperature 1] --out samples.png', load: () => import('./commands/sample.js') }, sampleRequest, { out: png }),
   simple({ name: 'reconstruct', summary: 'images beside their reconstructions', usage: 'latentkit reconstruct --run RUN [--dataset D] [--split test] [--n 32] --out recon.png', load: () => import('./commands/reconstruct.js') }, reconstructRequest, { out: png }),
@@ -177,6 +184,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       return strict(trainRequestSchema(models).shape, DETECT_FIT_OWN, { out: outFolder, json });
     },
     load: () => import('./commands/detect.js'),
+    // Only fit trains (and then stops like train does); scoring stops at once.
+    graceful: ({ positionals, request }) => positionals[0] !== 'score' && request.run === undefined,
   },
   simple(
     { name: 'denoise', summary: 'clean images or rows with a (denoising) autoencoder; PSNR before and after', usage: 'latentkit denoise --run RUN [--dataset D] [--corrupt gaussian:0.5] [--n 8] --out denoised.png|rows.csv', load: () => import('./commands/denoise.js') },
@@ -212,7 +221,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     { out: outFile(['.png', '.csv', '.npy'], 'decoded data to write'), json },
   ),
   simple(
-    { name: 'edit', summary: 'latent arithmetic: add α times an attribute vector to codes; a picture row per α', usage: 'latentkit edit --run RUN --attribute label:1|factor:scale|column:NAME [--alpha -2,-1,0,1,2] [--n 8] --out edit.png', load: () => import('./commands/edit.js') },
+    { name: 'edit', summary: 'latent arithmetic: add α times an attribute vector to codes; a picture row per α', usage: 'latentkit edit --run RUN --attribute label:1|factor:scale|column:NAME|NAME[,NAME] [--alpha -2,-1,0,1,2] [--n 8] --out edit.png', load: () => import('./commands/edit.js') },
     editRequest,
     { out: png, json },
   ),
@@ -222,12 +231,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     { out: png, json },
   ),
   simple(
-    { name: 'serve', summary: 'serve runs over HTTP: encode, decode, reconstruct, sample, score, impute, denoise, search, interpolate', usage: 'latentkit serve --run [NAME=]RUN [--run ...] [--port 8080] [--host 127.0.0.1] [--token T]', load: () => import('./commands/serve.js') },
+    { name: 'serve', summary: 'serve runs over HTTP: encode, decode, reconstruct, sample, score, impute, denoise, search, interpolate', usage: 'latentkit serve --run [NAME=]RUN [--run ...] [--port 8080] [--host 127.0.0.1] [--token T]', load: () => import('./commands/serve.js'), graceful: () => true },
     serveRequest,
     {},
   ),
   simple(
-    { name: 'lab', summary: 'open the browser lab: train and explore models in the page', usage: 'latentkit lab [--port 5173] [--runs DIR]', load: () => import('./commands/lab.js') },
+    { name: 'lab', summary: 'open the browser lab: train and explore models in the page', usage: 'latentkit lab [--port 5173] [--runs DIR]', load: () => import('./commands/lab.js'), graceful: () => true },
     labRequest,
     {},
   ),

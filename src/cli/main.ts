@@ -11,8 +11,15 @@ async function registeredModels(): Promise<ModelDefinition[]> {
   return listModelDefinitions();
 }
 
-function interruptSignal(io: Pick<CommandIO, 'stderr'>): { signal: AbortSignal; release: () => void } {
+/**
+ * Ctrl-C for commands that stop gracefully: the first asks the command to
+ * stop (it finishes its step and saves), the second quits at once. Other
+ * commands install nothing, so Ctrl-C ends them at once, even inside a long
+ * computation (a handler would only run after it).
+ */
+function interruptSignal(io: Pick<CommandIO, 'stderr'>, graceful: boolean): { signal: AbortSignal; release: () => void } {
   const controller = new AbortController();
+  if (!graceful) return { signal: controller.signal, release: () => undefined };
   const onSigint = () => {
     if (controller.signal.aborted) process.exit(130);
     io.stderr.write('\nlatentkit: interrupted; stopping after the current step (Ctrl-C again to quit at once)\n');
@@ -30,7 +37,7 @@ export function errorLine(err: UsageError): string {
 /** Run the CLI with `argv` (no node/script prefix); resolves to the exit code. */
 export async function main(argv: string[], io: Omit<CommandIO, 'signal'> = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const verbose = argv.includes('--verbose');
-  const { signal, release } = interruptSignal(io);
+  let release = (): void => undefined;
   try {
     const command = findCommand(argv[0] ?? '');
     const models = command?.models ? await registeredModels() : [];
@@ -44,7 +51,9 @@ export async function main(argv: string[], io: Omit<CommandIO, 'signal'> = { std
       return 0;
     }
     const { run } = await parsed.command.load();
-    return await run({ request: parsed.request as never, cli: parsed.cli, positionals: parsed.positionals, io: { ...io, signal } });
+    const interrupt = interruptSignal(io, parsed.command.graceful?.(parsed) ?? false);
+    release = interrupt.release;
+    return await run({ request: parsed.request as never, cli: parsed.cli, positionals: parsed.positionals, io: { ...io, signal: interrupt.signal } });
   } catch (err) {
     if (isUsageError(err)) {
       io.stderr.write(`latentkit: error: ${errorLine(err)}\n`);

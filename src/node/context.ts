@@ -7,6 +7,7 @@ import type { JobContext, JobProgress } from '../core/jobs/context.js';
 import { UsageError } from '../core/errors.js';
 import './backend/index.js';
 import './data/datasets.js';
+import { decodeUserImage } from './files/user-image.js';
 import { runFolder } from './run/run-folder.js';
 
 export interface NodeContextOptions {
@@ -32,6 +33,7 @@ export function nodeContext(options: NodeContextOptions = {}): JobContext {
   return {
     openStore: async (run) => runFolder(run),
     readFile: async (name) => readInputFile(name),
+    readImage: async (name, shape) => decodeUserImage(readInputFile(name), name, shape),
     load: { quiet: options.quiet },
     progress: options.progress,
     signal: options.signal,

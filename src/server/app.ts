@@ -13,12 +13,12 @@ import { Readable } from 'node:stream';
 import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { FieldError, UsageError } from '../core/errors.js';
-import { decodeImage } from '../core/io/image.js';
 import { parseCell, parseCsvText } from '../core/data/csv/parse.js';
 import { parseRequest } from '../core/requests/validate.js';
 import type { ServeLimits } from '../core/requests/serve.js';
 import type { ModelService } from '../core/serve/service.js';
 import { encodePng, tileImages } from '../core/viz/grid.js';
+import { decodeUserImage } from '../node/files/user-image.js';
 import { ServiceMetrics } from './metrics.js';
 import { openApiDocument, docsPage } from './openapi.js';
 import { OPERATIONS, Served, type Operation } from './operations.js';
@@ -65,11 +65,11 @@ function sameToken(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** The body of a rows route given as an image or a CSV table, as the JSON body it stands for. */
-function rowsFromBody(service: ModelService, contentType: string, body: unknown): unknown {
+/** The body of a rows route given as an image (PNG, JPEG, WebP; any size) or a CSV table, as the JSON body it stands for. */
+async function rowsFromBody(service: ModelService, contentType: string, body: unknown): Promise<unknown> {
   if (contentType.startsWith('image/')) {
     if (service.config.data.table) throw new HttpProblem(415, `model ${service.name} takes table rows, not images`, 'body');
-    const pixels = decodeImage(body as Uint8Array, 'the request body', service.model.config.inputShape);
+    const pixels = await decodeUserImage(body as Uint8Array, 'the request body', service.model.config.inputShape);
     return { inputs: [Array.from(pixels)] };
   }
   if (contentType.startsWith('text/csv')) {
@@ -96,7 +96,7 @@ function rowsFromBody(service: ModelService, contentType: string, body: unknown)
 }
 
 /** Body types of the routes that take rows. */
-const ROWS_TYPES = ['application/json', 'image/png', 'image/jpeg', 'text/csv'];
+const ROWS_TYPES = ['application/json', 'image/png', 'image/jpeg', 'image/webp', 'text/csv'];
 
 function wantsPng(request: FastifyRequest): boolean {
   return /\bimage\/png\b/.test(request.headers.accept ?? '');
@@ -110,7 +110,7 @@ export async function buildServer(services: readonly ModelService[], options: Se
   const app = Fastify({ bodyLimit: limits.bodyLimit, logger: false, return503OnClosing: true });
   let inFlight = 0;
 
-  app.addContentTypeParser(['image/png', 'image/jpeg'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(['image/png', 'image/jpeg', 'image/webp'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_req, body, done) => done(null, body));
   if (options.cors) await app.register(cors, { origin: options.cors });
 
@@ -172,7 +172,7 @@ export async function buildServer(services: readonly ModelService[], options: Se
       const contentType = String(request.headers['content-type'] ?? 'application/json');
       const accepted = operation.rowsIn ? ROWS_TYPES : ['application/json'];
       if (!accepted.some((t) => contentType.startsWith(t))) throw new HttpProblem(415, `${operation.name} takes ${accepted.join(', ')}, got ${contentType}`, 'content-type');
-      const body = parseRequest(operation.body, operation.rowsIn ? rowsFromBody(model.service, contentType, request.body ?? {}) : (request.body ?? {}));
+      const body = parseRequest(operation.body, operation.rowsIn ? await rowsFromBody(model.service, contentType, request.body ?? {}) : (request.body ?? {}));
       checkRows(body as { inputs?: unknown[]; codes?: unknown[] }, limits.maxRows);
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new HttpProblem(503, `the answer took longer than ${limits.timeoutMs} ms`, undefined, { 'Retry-After': '1' })), limits.timeoutMs);

@@ -18,6 +18,7 @@ function operationPath(operation: Operation) {
   if (operation.rowsIn) {
     content['image/png'] = { schema: { type: 'string', format: 'binary' }, description: 'one image, resized to the model input' };
     content['image/jpeg'] = { schema: { type: 'string', format: 'binary' } };
+    content['image/webp'] = { schema: { type: 'string', format: 'binary' } };
     content['text/csv'] = { schema: { type: 'string' }, description: 'a table with a header line naming the feature columns (table models)' };
   }
   const answers: Record<string, unknown> = { 'application/json': { schema: { type: 'object' } } };

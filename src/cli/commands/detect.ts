@@ -14,6 +14,7 @@ import { trainRun } from '../../node/run/train-run.js';
 import { atomicWriter } from '../../node/files/atomic.js';
 import type { CliFlags, CommandIO, Invocation } from '../commands.js';
 import { createProgress } from '../progress.js';
+import { shellWord } from '../shell-word.js';
 import { jobContext, printJson } from './context.js';
 
 type FitCall = Record<string, unknown> & { run?: string; epochs?: number };
@@ -30,7 +31,8 @@ async function trainForDetection(request: FitCall, cli: CliFlags, io: CommandIO)
     const result = await trainRun(training, { out, signal: io.signal, onStep: progress.step, onEpoch: progress.epoch, load: { quiet: cli.quiet } });
     result.model.dispose();
     if (!result.interrupted) return out;
-    io.stderr.write(`latentkit: interrupted after ${result.epochsCompleted} epoch(s); continue with: latentkit train --resume ${out}, then latentkit detect fit --run ${out}\n`);
+    const run = shellWord(out);
+    io.stderr.write(`latentkit: interrupted after ${result.epochsCompleted} epoch(s); continue with: latentkit train --resume ${run}${result.workers > 1 ? ` --workers ${result.workers}` : ''}, then latentkit detect fit --run ${run}\n`);
     return null;
   } finally {
     progress.stop();

@@ -1,10 +1,13 @@
 /** `latentkit train`: a new run into --out, or --resume RUN. */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RUN_FILES } from '../../core/run/run.js';
 import type { TrainJobResult } from '../../core/jobs/train.js';
 import type { BackendChoice } from '../../core/backend/choices.js';
 import { resumeRun, trainRun } from '../../node/run/train-run.js';
 import type { Invocation } from '../commands.js';
 import { createProgress } from '../progress.js';
+import { shellWord } from '../shell-word.js';
 
 interface TrainCall {
   model?: string;
@@ -23,6 +26,21 @@ function defaultOut(model: string, dataset: string): string {
   return out;
 }
 
+/** The command that continues an interrupted run; replicas are repeated because they decide the numbers. */
+function resumeCommand(out: string, workers: number): string {
+  return `latentkit train --resume ${shellWord(out)}${workers > 1 ? ` --workers ${workers}` : ''}`;
+}
+
+/**
+ * A disk that filled up (or a folder that became read-only) part way through
+ * leaves the run at its last checkpoint: say so, and how to go on, in the same line.
+ */
+function withResumeHint(err: unknown, out: string, workers: number): unknown {
+  if ((err as Error)?.name !== 'FileSystemError' || !fs.existsSync(path.join(out, RUN_FILES.checkpoint, 'state.json'))) return err;
+  (err as Error).message += `; ${out} keeps its last checkpoint: make room, then ${resumeCommand(out, workers)}`;
+  return err;
+}
+
 export async function run({ request, cli, io }: Invocation<TrainCall>): Promise<number> {
   const out = cli.resume ?? cli.out ?? defaultOut(request.model ?? 'vae', request.dataset ?? 'sprites');
   const progress = createProgress(io.stderr, { quiet: cli.quiet === true, epochs: request.epochs ?? 10 });
@@ -30,12 +48,14 @@ export async function run({ request, cli, io }: Invocation<TrainCall>): Promise<
   let result: TrainJobResult;
   try {
     result = cli.resume !== undefined ? await resumeRun(cli.resume, { ...hooks, epochs: request.epochs, workers: request.workers, backend: request.backend, threads: request.threads }) : await trainRun(request, { ...hooks, out });
+  } catch (err) {
+    throw withResumeHint(err, out, request.workers ?? 1);
   } finally {
     progress.stop();
   }
   result.model.dispose();
   if (result.interrupted) {
-    io.stderr.write(`latentkit: interrupted after ${result.epochsCompleted} complete epoch(s); ${out} holds the latest weights and a checkpoint; continue with: latentkit train --resume ${out}\n`);
+    io.stderr.write(`latentkit: interrupted after ${result.epochsCompleted} complete epoch(s); ${out} holds the latest weights and a checkpoint; continue with: ${resumeCommand(out, result.workers)}\n`);
     return 130;
   }
   const last = result.metrics.at(-1);

@@ -8,6 +8,7 @@ import { FieldError, UsageError } from '../errors.js';
 import type { ScaleKind } from './csv/scaler.js';
 import type { TableSchema } from './csv/schema.js';
 import type { TextSource } from './csv/stream.js';
+import type { ImageReadOptions } from './image-options.js';
 import { BINARIZE_MODES } from '../requests/jobs.js';
 import { mulberry32 } from './random.js';
 import { generateShapes, SHAPES_DEFAULT_SIZE, shapesSize } from './shapes.js';
@@ -42,6 +43,8 @@ export interface LoadOptions {
    * test) and scaled by a scaler fitted on its training rows; with a run's
    * `schema`, every row is read with it (`split` is then ignored).
    */
+  /** Image files (`images:`, `celeba:`): size, channels, attributes, labels, bad files. */
+  images?: ImageReadOptions;
   csv?: { labelColumn?: string; ignoreColumns?: string[]; scale?: ScaleKind; schema?: TableSchema; classes?: number[]; numClasses?: number };
 }
 

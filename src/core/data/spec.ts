@@ -10,13 +10,14 @@ import { FieldError } from '../errors.js';
 import type { RunConfig } from '../run/config.js';
 import type { ScaleKind } from './csv/scaler.js';
 import { CSV_PREFIX } from './csv/table.js';
+import { imageOptionsOf, isImageFileDataset, labelByAttribute, refuseImageFields, type ImageReadOptions } from './image-options.js';
 import type { TableSchema } from './csv/schema.js';
 import { loadDataset, loadSplits, takeFirst, type LoadOptions, type Splits } from './load.js';
 import { selectClasses } from './select.js';
 import type { Dataset, Split } from './types.js';
 
 /** The data fields of a request (see core/requests/data.ts). */
-export interface DataSpec {
+export interface DataSpec extends ImageReadOptions {
   dataset?: string;
   dataDir?: string;
   split?: Split;
@@ -40,6 +41,11 @@ function select(ds: Dataset, classes: number[] | undefined, limit: number | unde
   return limit !== undefined && kept.n > limit ? takeFirst(kept, limit) : kept;
 }
 
+/** Labels from an attribute when `--label-attribute` names one. */
+function labelled(ds: Dataset, attribute: string | undefined): Dataset {
+  return attribute === undefined ? ds : labelByAttribute(ds, attribute);
+}
+
 function refuseTableFields(spec: DataSpec, dataset: string): void {
   const field = spec.labelColumn !== undefined ? 'labelColumn' : spec.ignoreColumns !== undefined ? 'ignoreColumns' : undefined;
   if (field) throw new FieldError(field, `applies to csv:<file> tables, not ${dataset}`);
@@ -55,7 +61,9 @@ function refuseTableFields(spec: DataSpec, dataset: string): void {
 export async function trainingSplits(spec: DataSpec & { dataset: string }, context: LoadContext = {}, savedTable?: TableSchema): Promise<Splits> {
   const { dataset, classes, limit } = spec;
   const csv = { labelColumn: spec.labelColumn, ignoreColumns: spec.ignoreColumns, scale: spec.scale, classes, schema: savedTable };
-  const splits = await loadSplits(dataset, { ...context, dataDir: spec.dataDir, limit: classes ? undefined : limit, csv });
+  refuseImageFields(spec, dataset);
+  const loaded = await loadSplits(dataset, { ...context, dataDir: spec.dataDir, limit: classes ? undefined : limit, csv, images: imageOptionsOf(spec) });
+  const splits = { ...loaded, trainSet: labelled(loaded.trainSet, spec.labelAttribute), testSet: labelled(loaded.testSet, spec.labelAttribute) };
   if (!isTable(splits.trainSet)) refuseTableFields(spec, dataset);
   if (isTable(splits.trainSet)) {
     return limit === undefined || splits.trainSet.n <= limit ? splits : { ...splits, trainSet: takeFirst(splits.trainSet, limit) };
@@ -77,6 +85,19 @@ function readingSchema(config: RunConfig, spec: DataSpec): TableSchema | undefin
 }
 
 /**
+ * How to read image files for a run: the model's own size and channels, and
+ * (for the run's own dataset) the attributes, label and bad-file choice it
+ * was trained with, unless the request says otherwise.
+ */
+function readingImages(config: RunConfig, spec: DataSpec, dataset: string): ImageReadOptions | undefined {
+  refuseImageFields(spec, dataset);
+  if (!isImageFileDataset(dataset)) return undefined;
+  const [size, , channels] = config.model.inputShape;
+  const saved = dataset === config.data.dataset ? (config.data.images ?? {}) : {};
+  return { ...saved, imageSize: size, channels, ...imageOptionsOf(spec) };
+}
+
+/**
  * The data a trained run is applied to: `spec.dataset` (default the run's
  * own), one split (a table: every row, read with the run's columns and
  * scaler), `classes` then `limit`, checked against the model's input.
@@ -88,13 +109,16 @@ export async function dataForRun(config: RunConfig, spec: DataSpec, context: Loa
   const table = schema !== undefined && dataset.startsWith(CSV_PREFIX);
   if (!schema && dataset.startsWith(CSV_PREFIX)) throw new FieldError('dataset', `${dataset} is a table, but this run was trained on ${config.data.dataset}, not a CSV table`);
   if (!table) refuseTableFields(spec, dataset);
-  const ds = await loadDataset(dataset, {
+  const images = readingImages(config, spec, dataset);
+  const loaded = await loadDataset(dataset, {
     ...context,
     split: spec.split ?? 'test',
     dataDir: spec.dataDir,
     limit: classes && !table ? undefined : limit,
     csv: schema ? { schema, classes, numClasses: config.data.numClasses } : undefined,
+    images,
   });
+  const ds = labelled(loaded, images?.labelAttribute);
   const want = config.model.inputShape;
   if (ds.shape.join('×') !== want.join('×')) {
     const what = isTable(ds) ? `rows of ${ds.shape[1]} columns` : `${ds.shape.join('×')} images`;
@@ -109,5 +133,5 @@ export async function dataForRun(config: RunConfig, spec: DataSpec, context: Loa
  * distribution: imputation's starting means, a detector's calibration.
  */
 export function runTrainingSpec(config: RunConfig, spec: Pick<DataSpec, 'dataDir'> = {}): DataSpec {
-  return { dataset: config.data.dataset, dataDir: spec.dataDir, split: 'train', classes: config.data.classes, limit: config.data.limit ?? undefined };
+  return { ...config.data.images, dataset: config.data.dataset, dataDir: spec.dataDir, split: 'train', classes: config.data.classes, limit: config.data.limit ?? undefined };
 }

@@ -1,7 +1,8 @@
 /**
  * Everything `latentkit eval` reports about a model on a split: its own loss
- * terms, IWAE log-likelihood, active units, reconstruction quality, and the
- * representation probes beside a PCA baseline of the same size.
+ * terms, IWAE log-likelihood, active units, reconstruction quality, the
+ * representation probes beside a PCA baseline of the same size, and the
+ * disentanglement scores when the data has known factors.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { readInto } from '../backend/wasm/read.js';
@@ -11,6 +12,7 @@ import type { Autoencoder } from '../models/types.js';
 import { evaluateLoss } from './loss.js';
 import { iwaeLogLikelihood, type IwaeResult } from './iwae.js';
 import { activeUnits } from './metrics/activeUnits.js';
+import { DISENTANGLEMENT_MIN_EXAMPLES, disentanglementScores } from './metrics/disentanglement.js';
 import { batchPsnr, batchSsim } from './metrics/image.js';
 import { fitPca } from './metrics/pca.js';
 import { knnAccuracy, logisticRegressionAccuracy } from './metrics/probes.js';
@@ -35,6 +37,20 @@ export interface Evaluation {
   ssim?: number;
   iwae?: { samples: number; logLikelihood: number; elbo: number };
   probe?: { model: ProbeScores; pca: ProbeScores & { mse: number } };
+  /** MIG, SAP and DCI against the data's factors; absent without factors, below 10 examples or with a 1-D code. */
+  disentanglement?: Disentanglement;
+}
+
+/** Disentanglement scores of a code (see metrics/disentanglement.ts for the exact definitions). */
+export interface Disentanglement {
+  /** Examples scored: the first min(n, 10,000); the first two thirds of them fit SAP's and DCI's predictors. */
+  examples: number;
+  /** Factor names, the order of every per-factor list. */
+  factors: string[];
+  mig: number;
+  sap: number;
+  dci: { disentanglement: number; completeness: number; informativeness: number };
+  perFactor: { mig: number[]; sap: number[]; completeness: number[]; accuracy: number[] };
 }
 
 /** Codes E[z|x] and reconstructions decode(E[z|x]) of every example. */
@@ -81,6 +97,21 @@ export function representationProbes(model: Autoencoder, train: Dataset, test: D
   };
 }
 
+/** The scores of `codes` (n × latent) against `ds.factors`, or undefined when they do not apply. */
+export function disentanglementOf(codes: Float32Array, ds: Dataset, latent: number): Disentanglement | undefined {
+  const factors = ds.factors;
+  if (!factors || ds.n < DISENTANGLEMENT_MIN_EXAMPLES || latent < 2) return undefined;
+  const s = disentanglementScores(codes, factors.values, ds.n, latent, factors.names.length);
+  return {
+    examples: s.examples,
+    factors: factors.names,
+    mig: s.mig.mig,
+    sap: s.sap.sap,
+    dci: { disentanglement: s.dci.disentanglement, completeness: s.dci.completeness, informativeness: s.dci.informativeness },
+    perFactor: { mig: s.mig.perFactor, sap: s.sap.perFactor, completeness: s.dci.completenessPerFactor, accuracy: s.dci.accuracy },
+  };
+}
+
 export interface EvaluateOptions {
   seed?: number;
   /** IWAE samples per example; omit to skip. */
@@ -110,5 +141,7 @@ export function evaluateModel(model: Autoencoder, ds: Dataset, options: Evaluate
     result.iwae = { samples: r.samples, logLikelihood: r.meanLogLikelihood, elbo: r.meanElbo };
   }
   if (options.probeTrain) result.probe = representationProbes(model, options.probeTrain, ds, codes);
+  const disentanglement = disentanglementOf(codes, ds, model.config.latent);
+  if (disentanglement) result.disentanglement = disentanglement;
   return result;
 }

@@ -4,11 +4,12 @@ import { forEachBatch } from '../data/batches.js';
 import type { Dataset } from '../data/types.js';
 import type { Autoencoder } from '../models/types.js';
 import { Rng } from '../random.js';
+import { reportedScalars } from '../train/engine.js';
 
 export interface LossSummary {
   /** Per-example mean of the objective. */
   loss: number;
-  /** Per-example mean of each named term. */
+  /** Per-example mean of each named term (and of each metric the model reports beside them). */
   terms: Record<string, number>;
 }
 
@@ -23,8 +24,9 @@ export function evaluateLoss(model: Autoencoder, ds: Dataset, options: { batchSi
   forEachBatch(ds, options.batchSize ?? 500, (batch, start, end) => {
     tf.tidy(() => {
       const out = model.forward(batch, { training: false, epoch: options.epoch ?? Number.POSITIVE_INFINITY, rng });
-      const names = Object.keys(out.terms);
-      const values = tf.stack([out.loss, ...names.map((n) => out.terms[n])]).dataSync();
+      const reported = reportedScalars(out);
+      const names = Object.keys(reported);
+      const values = tf.stack([out.loss, ...names.map((n) => reported[n])]).dataSync();
       const b = end - start;
       lossSum += values[0] * b;
       names.forEach((n, i) => (sums[n] = (sums[n] ?? 0) + values[i + 1] * b));

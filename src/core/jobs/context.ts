@@ -7,6 +7,7 @@
 import { ensureBackend } from '../backend/init.js';
 import type { LoadContext } from '../data/spec.js';
 import { UsageError } from '../errors.js';
+import { decodeImage } from '../io/image.js';
 import type { Autoencoder } from '../models/types.js';
 import type { RunConfig } from '../run/config.js';
 import { loadStoredRun } from '../run/run.js';
@@ -31,6 +32,12 @@ export interface JobContext {
   openStore(run: string): Promise<RunStore>;
   /** Bytes of a file a request names; UsageError when missing. */
   readFile(name: string): Promise<Uint8Array>;
+  /**
+   * A user's picture (a query, a mask) as pixels of `shape`, from a file of
+   * any size in the formats the platform decodes; without it, a PNG of
+   * exactly that size (see `readUserImage`).
+   */
+  readImage?(name: string, shape: readonly [number, number, number]): Promise<Float32Array>;
   /** How datasets load (quiet downloads, an environment). */
   load?: LoadContext;
   progress?(p: JobProgress): void;
@@ -51,6 +58,12 @@ export function memoryContext(runs: Record<string, RunStore>, files: Record<stri
       return bytes;
     },
   };
+}
+
+/** A user's picture as pixels of `shape`: the platform's reader, else a PNG of exactly that size. */
+export async function readUserImage(ctx: JobContext, name: string, shape: readonly [number, number, number]): Promise<Float32Array> {
+  if (ctx.readImage) return ctx.readImage(name, shape);
+  return decodeImage(await ctx.readFile(name), name, shape);
 }
 
 /** The run a request names, its model loaded (starting a backend if none runs). */

@@ -5,12 +5,11 @@ import { featureMeans, imageMask, imputeDataset, parseMask, randomMask, repeatMa
 import { dataForRun, runTrainingSpec } from '../data/spec.js';
 import { featureSize, type Dataset } from '../data/types.js';
 import { FieldError } from '../errors.js';
-import { decodeImage } from '../io/image.js';
 import type { RunConfig } from '../run/config.js';
 import { denoiseRequest, imputeRequest } from '../requests/jobs.js';
 import { parseRequest } from '../requests/validate.js';
 import type { Picture } from '../viz/grid.js';
-import { withRun, type JobContext } from './context.js';
+import { readUserImage, withRun, type JobContext } from './context.js';
 
 /** What a table job gives back: rows in the file's units. */
 export interface RowsOutput {
@@ -60,7 +59,7 @@ async function hiddenEntries(spec: MaskSpec | undefined, ds: Dataset, seed: numb
   }
   if (spec.kind === 'fraction') return randomMask(ds.n, featureSize(ds), spec.fraction, seed, ds.shape[2]);
   if (ds.table) throw new FieldError('mask', 'FILE is for images; give a fraction of cells to hide in a table');
-  const pixels = decodeImage(await ctx.readFile(spec.file), spec.file, ds.shape);
+  const pixels = await readUserImage(ctx, spec.file, ds.shape);
   return repeatMask(imageMask(pixels, spec.file, ds.shape), ds.n);
 }
 

@@ -36,7 +36,8 @@ export async function detectFitJob(input: z.input<typeof detectFitRequest>, ctx:
     const limit = request.limit ?? (ownData ? (config.data.limit ?? undefined) : undefined);
     const classes = request.classes ?? (ownData ? config.data.classes : undefined);
     const ds = await dataForRun(config, { ...request, classes, limit }, ctx.load);
-    const { detector, scores } = calibrateDetector(model, ds, settings, rule, { classes: classes ?? null });
+    const onProgress = ctx.progress ? (done: number, total: number) => ctx.progress!({ what: `${settings.kind} scores`, done, total }) : undefined;
+    const { detector, scores } = calibrateDetector(model, ds, settings, rule, { classes: classes ?? null }, onProgress);
     await writeDetector(store, detector);
     return { detector, scores };
   });

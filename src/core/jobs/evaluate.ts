@@ -1,4 +1,4 @@
-/** A run's quality on data: loss terms, and on request IWAE log-likelihood and linear probes. */
+/** A run's quality on data: loss terms, disentanglement when the data has factors, and on request IWAE log-likelihood and linear probes. */
 import type { z } from 'zod';
 import { binarize } from '../data/load.js';
 import { dataForRun } from '../data/spec.js';
@@ -42,6 +42,15 @@ export function flattenEvaluation(e: Evaluation): Record<string, number | undefi
     ...(e.iwae ? { iwae_samples: e.iwae.samples, iwae_log_px: e.iwae.logLikelihood, iwae_elbo: e.iwae.elbo } : {}),
     ...(e.probe
       ? { probe_logistic: e.probe.model.logistic, probe_knn: e.probe.model.knn, pca_mse: e.probe.pca.mse, pca_probe_logistic: e.probe.pca.logistic, pca_probe_knn: e.probe.pca.knn }
+      : {}),
+    ...(e.disentanglement
+      ? {
+          mig: e.disentanglement.mig,
+          sap: e.disentanglement.sap,
+          dci_disentanglement: e.disentanglement.dci.disentanglement,
+          dci_completeness: e.disentanglement.dci.completeness,
+          dci_informativeness: e.disentanglement.dci.informativeness,
+        }
       : {}),
   };
 }

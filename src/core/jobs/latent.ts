@@ -1,6 +1,6 @@
 /** Walking the latent space: interpolation between two examples, and latent arithmetic along an attribute. */
 import type { z } from 'zod';
-import { editExamples, editImage, parseAttributeSpec, type EditResult } from '../apps/edit/index.js';
+import { editExamples, editImage, parseAttributeSpecs, type EditResult } from '../apps/edit/index.js';
 import { interpolateExamples, interpolateImage, type InterpolateResult } from '../apps/interpolate/index.js';
 import { dataForRun } from '../data/spec.js';
 import { editRequest, interpolateRequest } from '../requests/jobs.js';
@@ -33,7 +33,7 @@ export interface EditJobResult {
 export async function editJob(input: z.input<typeof editRequest>, ctx: JobContext): Promise<EditJobResult> {
   const request = parseRequest(editRequest, input);
   // A bad attribute fails before the model and data are loaded.
-  const attribute = parseAttributeSpec(request.attribute);
+  const attribute = parseAttributeSpecs(request.attribute);
   return withRun(ctx, request.run, async ({ config, model }) => {
     const ds = await dataForRun(config, request, ctx.load);
     const result = editExamples(model, ds, { attribute, alphas: request.alpha, n: request.n });

@@ -5,10 +5,12 @@
  * Vega loads only when a vector plot is drawn.
  */
 import type { z } from 'zod';
+import { median, splitValues } from '../apps/edit/attribute.js';
 import { interpolateExamples, interpolateImage } from '../apps/interpolate/index.js';
+import { factorValues, labelByAttribute } from '../data/image-options.js';
 import { dataForRun } from '../data/spec.js';
 import type { Dataset } from '../data/types.js';
-import { UsageError } from '../errors.js';
+import { FieldError, UsageError } from '../errors.js';
 import type { Autoencoder } from '../models/types.js';
 import { PLOT_KINDS, plotRequest, type PlotRequest } from '../requests/jobs.js';
 import { parseRequest } from '../requests/validate.js';
@@ -35,19 +37,41 @@ interface Loaded {
 
 const classNamesOf = (config: RunConfig, ds: Dataset) => config.data.classNames ?? ds.classNames;
 
+/** Most distinct integer values an attribute may have to colour by them as they are. */
+const MAX_COLOURS = 20;
+
+/**
+ * The points to draw and their class names: the dataset's labels, or with
+ * `--color-by NAME` classes from that attribute (0/1 or a few integers as
+ * they are, anything else split at its median).
+ */
+function colouring(config: RunConfig, ds: Dataset, colorBy: string | undefined): { ds: Dataset; classNames?: string[] } {
+  if (colorBy === undefined) return { ds, classNames: classNamesOf(config, ds) };
+  const values = factorValues(ds, colorBy, 'colorBy');
+  const distinct = new Set(values);
+  if ([...distinct].every((v) => Number.isInteger(v) && v >= 0) && distinct.size <= MAX_COLOURS) {
+    const relabelled = labelByAttribute(ds, colorBy, 'colorBy');
+    return { ds: relabelled, classNames: relabelled.classNames ?? Array.from({ length: relabelled.numClasses }, (_, k) => `${colorBy} = ${k}`) };
+  }
+  const m = Number(median(values).toPrecision(4));
+  const { mask } = splitValues(values, colorBy);
+  if (mask.includes(-1)) throw new FieldError('colorBy', `'${colorBy}' has missing values; colour by an attribute every example has`);
+  return { ds: { ...ds, labels: Int32Array.from(mask), numClasses: 2 }, classNames: [`${colorBy} ≤ ${m}`, `${colorBy} > ${m}`] };
+}
+
 type Draw = (loaded: Loaded) => Promise<Omit<PlotResult, 'kind'>>;
 
 const MODEL_KINDS: Record<Exclude<PlotKind, 'curves'>, Draw> = {
   async latent({ request, config, model, data }) {
     const { latentScatter } = await import('../viz/figures/latent.js');
-    const ds = await data();
-    const figure = await latentScatter(model, ds, { method: request.projection, seed: request.seed, maxPoints: request.n, classNames: classNamesOf(config, ds) });
+    const { ds, classNames } = colouring(config, await data(), request.colorBy);
+    const figure = await latentScatter(model, ds, { method: request.projection, seed: request.seed, maxPoints: request.n, classNames });
     return { svg: figure.svg, what: figure.title };
   },
   async 'pca-vs-ae'({ request, config, model, data }) {
     const { pcaVsAeFigure } = await import('../viz/figures/latent.js');
-    const ds = await data();
-    const figure = await pcaVsAeFigure(model, ds, { seed: request.seed, maxPoints: request.n, classNames: classNamesOf(config, ds) });
+    const { ds, classNames } = colouring(config, await data(), request.colorBy);
+    const figure = await pcaVsAeFigure(model, ds, { seed: request.seed, maxPoints: request.n, classNames });
     return { svg: figure.svg, what: figure.title };
   },
   async manifold({ request, config, model, data }) {

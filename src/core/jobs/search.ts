@@ -11,7 +11,7 @@ import { searchEvaluateRequest, searchIndexRequest, searchQueryRequest } from '.
 import { parseRequest } from '../requests/validate.js';
 import type { RunStore } from '../run/store.js';
 import { tileImages, type Picture } from '../viz/grid.js';
-import { withRun, type JobContext } from './context.js';
+import { readUserImage, withRun, type JobContext } from './context.js';
 
 export interface IndexResult {
   /** Where the index is kept in the run. */
@@ -24,7 +24,8 @@ export async function searchIndexJob(input: z.input<typeof searchIndexRequest>, 
   const request = parseRequest(searchIndexRequest, input);
   return withRun(ctx, request.run, async ({ store, config, model }) => {
     const ds = await dataForRun(config, request, ctx.load);
-    const index = buildIndex(model, ds, request.metric, request.limit);
+    const onProgress = ctx.progress ? (done: number, total: number) => ctx.progress!({ what: 'encoding', done, total }) : undefined;
+    const index = buildIndex(model, ds, request.metric, request.limit, onProgress);
     const path = indexPath(ds.name, ds.split);
     await store.write(path, encodeIndex(index));
     return { path, index };
@@ -74,7 +75,7 @@ export async function searchQueryJob(input: z.input<typeof searchQueryRequest>, 
       return indexed;
     };
     const sameSplit = request.split === index.split;
-    const queries = await readQuery(request.query, config.model.inputShape, () => (sameSplit ? loadIndexed() : dataForRun(config, request, ctx.load)), (f) => ctx.readFile(f));
+    const queries = await readQuery(request.query, config.model.inputShape, () => (sameSplit ? loadIndexed() : dataForRun(config, request, ctx.load)), (f) => ctx.readFile(f), (f, shape) => readUserImage(ctx, f, shape));
     const hits = queries.map((q) => {
       // A query that is itself an indexed example is not its own neighbour.
       const found = queryIndex(index, encodeOne(model, q.x), request.neighbors, sameSplit ? q.row : undefined);

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Dataset } from '../data/types.js';
 import { trainingSplits, type LoadContext } from '../data/spec.js';
 import { binarize, type BinarizeMode, type Splits } from '../data/load.js';
+import { imageOptionsOf, isImageFileDataset } from '../data/image-options.js';
 import { FieldError, UsageError } from '../errors.js';
 import { getModelDefinition, listModelDefinitions } from '../models/registry.js';
 import type { Autoencoder, DataInfo } from '../models/types.js';
@@ -87,6 +88,7 @@ export function createModel(request: TrainRequest, splits: Splits, backend: stri
       limit: request.limit ?? null,
       ...(request.classes ? { classes: request.classes } : {}),
       ...(splits.table ? { table: splits.table } : {}),
+      ...(isImageFileDataset(request.dataset) ? { images: { ...imageOptionsOf(request), imageSize: trainSet.shape[0], channels: trainSet.shape[2] } } : {}),
     },
     training: { epochs: request.epochs, batchSize: request.batchSize, lr: request.lr, seed: request.seed, backend, ...(request.binarize !== 'none' ? { binarize: request.binarize } : {}) },
     networks: Object.keys(model.networks),
@@ -135,14 +137,15 @@ export async function resumeJob(store: RunStore, options: ResumeOptions = {}): P
   if (!Number.isInteger(epochs) || epochs < 1) throw new FieldError('epochs', `must be a positive integer, got ${epochs}`);
   const { data } = config;
   const binarizeMode = config.training.binarize ?? 'none';
-  const splits = binarizedSplits(await trainingSplits({ dataset: data.dataset, limit: data.limit ?? undefined, classes: data.classes }, options.load, data.table), binarizeMode, config.training.seed);
+  const spec = { ...data.images, dataset: data.dataset, limit: data.limit ?? undefined, classes: data.classes };
+  const splits = binarizedSplits(await trainingSplits(spec, options.load, data.table), binarizeMode, config.training.seed);
   const checkpoint = await loadCheckpoint(store, config);
   try {
     if (epochs !== config.training.epochs) {
       config.training.epochs = epochs;
       await writeStoredConfig(store, config);
     }
-    await truncateMetrics(store, checkpoint.state.epochsCompleted);
+    await truncateMetrics(store, checkpoint.state.epochsCompleted, checkpoint.metrics);
     const { batchSize, lr, seed } = config.training;
     const result = await train(checkpoint.model, splits.trainSet, splits.testSet, {
       epochs,

@@ -11,11 +11,12 @@ import type { Dataset } from '../data/types.js';
 import type { Autoencoder } from './types.js';
 
 /** The code E[z|x] (`model.encode`) of every example of `ds`: [n, latent] row-major. */
-export function encodeCodes(model: Autoencoder, ds: Dataset, batchSize = 1000): Float32Array {
+export function encodeCodes(model: Autoencoder, ds: Dataset, batchSize = 1000, onProgress?: (done: number, total: number) => void): Float32Array {
   const latent = model.config.latent;
   const codes = new Float32Array(ds.n * latent);
-  forEachBatch(ds, batchSize, (batch, start) => {
+  forEachBatch(ds, batchSize, (batch, start, end) => {
     tf.tidy(() => readInto(model.encode(batch), codes, start * latent));
+    onProgress?.(end, ds.n);
   });
   return codes;
 }

@@ -70,6 +70,12 @@ export interface ModelOutput {
   loss: tf.Scalar;
   /** Named parts of the objective (`recon`, `kl`, `sparsity`, ...), unweighted. */
   terms: Record<string, tf.Scalar>;
+  /**
+   * Diagnostics that are not part of the objective (a codebook's perplexity).
+   * They are averaged and reported like the terms (train_<name>, test_<name>
+   * in metrics.jsonl) but never enter the loss.
+   */
+  metrics?: Record<string, tf.Scalar>;
   /** The code the decoder received, [batch, latent]. */
   z: tf.Tensor2D;
   /** Reconstruction in data space, [batch, h·w·c]. */
@@ -90,6 +96,12 @@ export interface Autoencoder<C extends CommonConfig = CommonConfig> {
    * scores measure reconstruction error the same way.
    */
   readonly likelihood: Likelihood;
+  /**
+   * Set (to the reason) when a training step changes weights outside the
+   * optimizer, as a codebook's dead-code resets do: data-parallel replicas
+   * would drift apart, so training runs on one thread.
+   */
+  readonly singleThreadTraining?: string;
   forward(batch: Batch, ctx: ForwardContext): ModelOutput;
   /** The deterministic code of x: μ for VAEs, the code layer for autoencoders. [batch, latent]. */
   encode(batch: Batch): tf.Tensor2D;

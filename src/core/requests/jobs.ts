@@ -54,6 +54,7 @@ export const plotRequest = z.strictObject({
   n: count({ description: 'samples/reconstructions: images; latent: most points drawn' }, 10_000).optional(),
   seed,
   label: label.optional(),
+  colorBy: described(z.string().min(1), { arg: 'NAME', description: 'latent, pca-vs-ae: colour the points by this attribute (a factor, a celeba: attribute, an --attributes column) instead of the label; values other than 0/1 or small integers are split at their median' }).optional(),
   projection: described(z.enum(PROJECTIONS).default('pca'), { arg: 'METHOD', description: 'how codes larger than 2-D are projected' }),
   grid: described(z.int().min(1).max(100).default(20), { arg: 'N', description: 'manifold: N×N decoded points' }),
   ...interpolationFields,
@@ -120,7 +121,10 @@ export const decompressRequest = z.strictObject({ ...runFields, input: described
 export const editRequest = z.strictObject({
   ...runFields,
   ...applyDataFields,
-  attribute: described(z.string().min(1), { arg: 'SPEC', description: 'label:L, factor:NAME (sprites) or column:NAME (csv); the vector is mean(z | attribute) − mean(z | not)' }),
+  attribute: described(z.string().min(1), {
+    arg: 'SPEC',
+    description: 'label:L, factor:NAME (sprites), column:NAME (csv), or an attribute NAME (celeba:, an --attributes table); the vector is mean(z | attribute) − mean(z | not); A,B adds the vectors of both',
+  }),
   alpha: described(z.array(z.number().min(-1e6).max(1e6)).min(1).max(100).default([-2, -1, 0, 1, 2]), { arg: 'LIST', description: 'multiples of the attribute vector to add, one picture row each' }),
   n: nImages(8),
 });

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '../errors.js';
 import type { Autoencoder } from '../models/types.js';
 import type { NamedTensor } from '../train/engine.js';
-import type { TrainerState } from '../train/trainer.js';
+import type { EpochMetrics, TrainerState } from '../train/trainer.js';
 import type { RunConfig } from './config.js';
 import { modelFiles, restoreModel, RUN_FILES } from './run.js';
 import { bytesText, textBytes, type RunStore } from './store.js';
@@ -38,10 +38,15 @@ async function optimizerFiles(optimizer: tf.Optimizer): Promise<[string, Uint8Ar
   ];
 }
 
-export async function saveCheckpoint(store: RunStore, model: Autoencoder, optimizer: tf.Optimizer, state: TrainerState): Promise<void> {
+/**
+ * Write the checkpoint. `metrics` is the row of the epoch it ends: the line
+ * appended to metrics.jsonl right after may be lost to a kill, and resuming
+ * puts it back from here.
+ */
+export async function saveCheckpoint(store: RunStore, model: Autoencoder, optimizer: tf.Optimizer, state: TrainerState, metrics?: EpochMetrics): Promise<void> {
   const files = await modelFiles(model);
   for (const [name, bytes] of await optimizerFiles(optimizer)) files.set(name, bytes);
-  files.set('state.json', textBytes(JSON.stringify(state)));
+  files.set('state.json', textBytes(JSON.stringify(metrics ? { ...state, metrics } : state)));
   await store.replaceFolder(RUN_FILES.checkpoint, files);
 }
 
@@ -62,10 +67,30 @@ function readOptimizer(specsText: string, bytes: Uint8Array): NamedTensor[] {
   });
 }
 
+const isCount = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
+const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** state.json as the trainer wrote it; a torn or edited one would resume from the wrong place. */
+function parseState(text: string): TrainerState & { metrics?: EpochMetrics } {
+  const state = JSON.parse(text) as TrainerState & { metrics?: EpochMetrics };
+  if (!isCount(state.epochsCompleted)) throw new Error('state.json has no epoch count');
+  if (!isFiniteNumber(state.rngState)) throw new Error('state.json has no random state');
+  if (state.metrics !== undefined && state.metrics?.epoch !== state.epochsCompleted) throw new Error('state.json holds the metrics of another epoch');
+  const p = state.partial;
+  if (p === undefined) return state;
+  const termsOk = typeof p.totals?.terms === 'object' && p.totals.terms !== null && Object.values(p.totals.terms).every(isFiniteNumber);
+  if (!isCount(p.steps) || !isFiniteNumber(p.rngState) || !isFiniteNumber(p.seconds) || !isFiniteNumber(p.totals?.loss) || !isCount(p.totals?.examples) || !termsOk) {
+    throw new Error('state.json has an invalid partial epoch');
+  }
+  return state;
+}
+
 export interface LoadedCheckpoint {
   model: Autoencoder;
   optimizerWeights: NamedTensor[];
   state: TrainerState;
+  /** The metrics row of the epoch the checkpoint ends (absent at epoch 0 and in older runs). */
+  metrics?: EpochMetrics;
 }
 
 /** Whether the run has a checkpoint to resume from. */
@@ -80,12 +105,11 @@ export async function loadCheckpoint(store: RunStore, config: RunConfig): Promis
   if (!stateBytes) throw new UsageError(`${store.name} has no checkpoint to resume from (no epoch completed yet?)`);
   let model: Autoencoder | undefined;
   try {
-    const state = JSON.parse(bytesText(stateBytes)) as TrainerState;
-    if (!Number.isInteger(state.epochsCompleted) || state.epochsCompleted < 0) throw new Error('state.json has no epoch count');
+    const { metrics, ...state } = parseState(bytesText(stateBytes));
     model = await restoreModel(config, store, RUN_FILES.checkpoint);
     const [specs, bytes] = [await read('optimizer.json'), await read('optimizer.bin')];
     if (!specs || !bytes) throw new Error('the optimizer state is missing');
-    return { model, optimizerWeights: readOptimizer(bytesText(specs), bytes), state };
+    return { model, optimizerWeights: readOptimizer(bytesText(specs), bytes), state, ...(metrics ? { metrics } : {}) };
   } catch (err) {
     model?.dispose();
     if (err instanceof UsageError) throw err;

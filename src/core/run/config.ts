@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { BINARIZE_MODES } from '../requests/jobs.js';
 import type { BinarizeMode } from '../data/load.js';
 import type { TableSchema } from '../data/csv/schema.js';
+import type { ImageReadOptions } from '../data/image-options.js';
 import { UsageError } from '../errors.js';
 import type { CommonConfig } from '../models/types.js';
 
@@ -32,6 +33,8 @@ export interface RunConfig {
     classes?: number[];
     /** csv datasets: the columns, label mapping and fitted scaler that read new rows the same way. */
     table?: TableSchema;
+    /** Image files (images:, celeba:): the size, channels, attributes, label attribute and bad-file choice they were read with. */
+    images?: ImageReadOptions;
   };
   training: {
     epochs: number;

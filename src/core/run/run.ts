@@ -123,9 +123,13 @@ export async function appendMetrics(store: RunStore, row: EpochMetrics): Promise
   await store.append(RUN_FILES.metrics, JSON.stringify(row));
 }
 
-/** Keep only the metrics of epochs ≤ `epochs` (when resuming). */
-export async function truncateMetrics(store: RunStore, epochs: number): Promise<void> {
+/**
+ * Keep only the metrics of epochs ≤ `epochs` (when resuming), adding `last`
+ * (the checkpoint's own row of epoch `epochs`) when a kill lost that line.
+ */
+export async function truncateMetrics(store: RunStore, epochs: number, last?: EpochMetrics): Promise<void> {
   const kept = (await readStoredMetrics(store)).filter((row) => row.epoch <= epochs);
+  if (last && !kept.some((row) => row.epoch === last.epoch)) kept.push(last);
   await store.write(RUN_FILES.metrics, textBytes(kept.map((r) => `${JSON.stringify(r)}\n`).join('')));
 }
 

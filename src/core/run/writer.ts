@@ -3,7 +3,7 @@
  * RunStore. At the start the initial weights and a checkpoint (so even a run
  * stopped in its first epoch resumes); after each epoch a checkpoint, a line
  * of metrics, the model and two pictures; on an early stop the latest weights
- * and a checkpoint that repeats the unfinished epoch.
+ * and a checkpoint that continues the unfinished epoch where it stopped.
  */
 import type { Dataset } from '../data/types.js';
 import type { Autoencoder } from '../models/types.js';
@@ -31,13 +31,13 @@ async function writePictures(store: RunStore, model: Autoencoder, test: Dataset,
 export function runWriter(store: RunStore, options: RunWriterOptions): TrainHooks {
   return {
     async started({ model, optimizer, state }) {
-      if (state.epochsCompleted > 0) return; // a resumed run already has both
+      if (state.epochsCompleted > 0 || state.partial) return; // a resumed run already has both
       await saveCheckpoint(store, model, optimizer, state);
       await saveModel(store, model);
     },
     async epochEnd({ metrics, model, optimizer, state, testSet }) {
-      // Checkpoint before the metrics line: on resume, lines past the checkpoint are dropped.
-      await saveCheckpoint(store, model, optimizer, state);
+      // Checkpoint before the metrics line: on resume, lines past the checkpoint are dropped, and a line lost after it comes back from it.
+      await saveCheckpoint(store, model, optimizer, state, metrics);
       await appendMetrics(store, metrics);
       await saveModel(store, model);
       if (options.pictures !== false) await writePictures(store, model, testSet, state.epochsCompleted, options.seed);

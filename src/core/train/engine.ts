@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchBuffer, disposeBatch } from '../data/batches.js';
-import type { Autoencoder } from '../models/types.js';
+import type { Autoencoder, ModelOutput } from '../models/types.js';
 import type { Rng } from '../random.js';
 
 /** A step's loss and named terms as numbers. */
@@ -52,6 +52,11 @@ export interface EngineRequest {
 
 export type EngineFactory = (request: EngineRequest) => Promise<StepEngine>;
 
+/** What a forward pass reports per step: its terms, then its metrics (which are not in the loss). */
+export function reportedScalars(out: ModelOutput): Record<string, tf.Scalar> {
+  return { ...out.terms, ...out.metrics };
+}
+
 /** The plain loop: minimize in this thread; the loss stays on the backend as [loss, ...terms]. */
 export class LocalEngine implements StepEngine {
   readonly workers = 1;
@@ -73,8 +78,9 @@ export class LocalEngine implements StepEngine {
       this.optimizer.minimize(
         () => {
           const out = this.model.forward(batch, { training: true, epoch, rng });
-          this.names = Object.keys(out.terms);
-          values = tf.keep(tf.stack([out.loss, ...this.names.map((n) => out.terms[n])]));
+          const reported = reportedScalars(out);
+          this.names = Object.keys(reported);
+          values = tf.keep(tf.stack([out.loss, ...this.names.map((n) => reported[n])]));
           return out.loss;
         },
         false,

@@ -16,12 +16,26 @@ import { createOptimizer } from './optimizer.js';
 import { stepSeed } from './seeds.js';
 import { mulberry32 } from '../data/random.js';
 
-/** Where the loop stands between epochs; with the model and optimizer, what a checkpoint holds. */
+/** An epoch stopped part way: enough to run its remaining steps exactly as an uninterrupted run would. */
+export interface PartialEpoch {
+  /** Steps of the epoch already run (the weights and optimizer include them). */
+  steps: number;
+  /** The trainer's Rng state after those steps (the epoch's shuffle comes from `TrainerState.rngState`). */
+  rngState: number;
+  /** The running sums behind the epoch's train_* metrics. */
+  totals: EpochTotals;
+  /** Time spent on those steps, so the epoch's speed stays meaningful. */
+  seconds: number;
+}
+
+/** Where the loop stands; with the model and optimizer, what a checkpoint holds. */
 export interface TrainerState {
   /** Epochs fully completed. */
   epochsCompleted: number;
-  /** The trainer's Rng state after the last completed epoch. */
+  /** The trainer's Rng state at the start of epoch `epochsCompleted + 1`. */
   rngState: number;
+  /** Set when training stopped inside epoch `epochsCompleted + 1`: where to pick it up. */
+  partial?: PartialEpoch;
 }
 
 /** What the epoch-end hook sees. */
@@ -43,8 +57,8 @@ export interface TrainHooks {
   /**
    * Training stopped before its last epoch (interrupted or out of steps).
    * The model and optimizer hold the latest weights, part way into epoch
-   * `state.epochsCompleted + 1`; `state` is where that epoch began, so a
-   * checkpoint of it resumes by running that epoch again from these weights.
+   * `state.epochsCompleted + 1`; `state.partial` says how far, so a
+   * checkpoint of it resumes with the next step, as if never stopped.
    */
   stopped?(info: { model: Autoencoder; optimizer: tf.Optimizer; state: TrainerState; reason: 'interrupted' | 'max-steps' }): Promise<void> | void;
 }
@@ -99,7 +113,7 @@ export interface TrainResult {
   workers: number;
 }
 
-interface EpochTotals {
+export interface EpochTotals {
   loss: number;
   terms: Record<string, number>;
   examples: number;
@@ -176,15 +190,38 @@ export function drawBernoulli(x: Float32Array, count: number, seed: number): voi
   for (let i = 0; i < count; i++) x[i] = rand() < x[i]! ? 1 : 0;
 }
 
+/** Where an epoch starts: at its first step, or where a stopped run left it. */
+interface EpochStart {
+  firstStep: number;
+  totals: EpochTotals;
+  /** Milliseconds already spent on the epoch. */
+  spent: number;
+}
+
+/**
+ * Shuffle the epoch's order from the Rng (at the epoch's start state), then
+ * move the Rng on to where a partial epoch stopped, so its remaining steps
+ * draw what they would have drawn without the stop.
+ */
+function beginEpoch(rng: Rng, n: number, partial: PartialEpoch | undefined): { order: Int32Array; start: EpochStart } {
+  const order = rng.permutation(n);
+  if (!partial) return { order, start: { firstStep: 0, totals: { loss: 0, terms: {}, examples: 0 }, spent: 0 } };
+  rng.setState(partial.rngState);
+  const totals = { loss: partial.totals.loss, terms: { ...partial.totals.terms }, examples: partial.totals.examples };
+  return { order, start: { firstStep: partial.steps, totals, spent: partial.seconds * 1000 } };
+}
+
 /** Train `model` on `train`, evaluating on `test` after each epoch. */
 export async function train(model: Autoencoder, trainSet: Dataset, testSet: Dataset, options: TrainOptions): Promise<TrainResult> {
   const rng = new Rng(options.seed);
   const optimizer = createOptimizer(options.lr);
   let firstEpoch = 1;
+  let partial: PartialEpoch | undefined;
   if (options.resume) {
     await optimizer.setWeights(options.resume.optimizerWeights);
     rng.setState(options.resume.state.rngState);
     firstEpoch = options.resume.state.epochsCompleted + 1;
+    partial = options.resume.state.partial;
   }
   const metrics: EpochMetrics[] = [];
   const steps = Math.ceil(trainSet.n / options.batchSize);
@@ -193,7 +230,7 @@ export async function train(model: Autoencoder, trainSet: Dataset, testSet: Data
   let interrupted = false;
   let stopped = false;
   let epochsCompleted = firstEpoch - 1;
-  let epochStart = rng.getState();
+  let stopState: TrainerState | undefined;
   let stepsRun = 0;
   let engine: StepEngine | undefined;
   try {
@@ -201,12 +238,14 @@ export async function train(model: Autoencoder, trainSet: Dataset, testSet: Data
     const restored = options.resume ? await optimizer.getWeights() : undefined;
     engine = await (options.engine ?? localEngine)({ model, optimizer, batchSize: options.batchSize, dim: featureSize(trainSet), lr: options.lr, workers: options.workers, optimizerWeights: restored });
     restored?.[0]?.tensor.dispose();
-    await options.hooks?.started?.({ model, optimizer, state: { epochsCompleted, rngState: rng.getState() } });
+    await options.hooks?.started?.({ model, optimizer, state: { epochsCompleted, rngState: rng.getState(), ...(partial ? { partial } : {}) } });
     for (let epoch = firstEpoch; epoch <= options.epochs && !interrupted && !stopped; epoch++) {
-      const started = performance.now();
-      epochStart = rng.getState();
-      const order = rng.permutation(trainSet.n);
-      const totals: EpochTotals = { loss: 0, terms: {}, examples: 0 };
+      const epochRngState = rng.getState();
+      const { order, start } = beginEpoch(rng, trainSet.n, partial);
+      partial = undefined;
+      const started = performance.now() - start.spent;
+      const totals = start.totals;
+      let done = start.firstStep;
       let pending: PendingStep[] = [];
       const drain = async () => {
         const values = await readSteps(pending, engine!.names);
@@ -222,12 +261,13 @@ export async function train(model: Autoencoder, trainSet: Dataset, testSet: Data
         await yieldToEvents();
       };
       try {
-        for (let step = 0; step < steps; step++) {
-          const start = step * options.batchSize;
-          const rows = engine.batch.fill(trainSet, order, start, Math.min(trainSet.n, start + options.batchSize));
+        for (let step = start.firstStep; step < steps; step++) {
+          const begin = step * options.batchSize;
+          const rows = engine.batch.fill(trainSet, order, begin, Math.min(trainSet.n, begin + options.batchSize));
           if (options.binarize === 'dynamic') drawBernoulli(engine.batch.x, rows * featureSize(trainSet), stepSeed(options.seed, epoch, step));
           pending.push({ step: step + 1, rows, values: await engine.step(rows, epoch - 1 + step / steps, rng, stepSeed(options.seed, epoch, step)) });
           stepsRun++;
+          done = step + 1;
           stopped = stepsRun >= maxSteps;
           if (pending.length >= READ_EVERY || step === steps - 1 || stopped) await drain();
           if (options.signal?.aborted) interrupted = true;
@@ -237,7 +277,11 @@ export async function train(model: Autoencoder, trainSet: Dataset, testSet: Data
       } finally {
         tf.dispose(pending.map((p) => p.values).filter((v): v is tf.Tensor => v instanceof tf.Tensor));
       }
-      if (interrupted || stopped) break;
+      if (interrupted || stopped) {
+        const seconds = (performance.now() - started) / 1000;
+        stopState = { epochsCompleted, rngState: epochRngState, partial: { steps: done, rngState: rng.getState(), totals, seconds } };
+        break;
+      }
       const seconds = (performance.now() - started) / 1000;
       const test = evaluateLoss(model, testView, { seed: options.seed + 1, epoch });
       checkTestFinite(test, epoch);
@@ -250,7 +294,7 @@ export async function train(model: Autoencoder, trainSet: Dataset, testSet: Data
       await yieldToEvents();
     }
     await engine.close();
-    if (interrupted || stopped) await options.hooks?.stopped?.({ model, optimizer, state: { epochsCompleted, rngState: epochStart }, reason: interrupted ? 'interrupted' : 'max-steps' });
+    if (stopState) await options.hooks?.stopped?.({ model, optimizer, state: stopState, reason: interrupted ? 'interrupted' : 'max-steps' });
   } finally {
     await engine?.close();
     optimizer.dispose();

@@ -13,7 +13,7 @@ import './datasets.js';
 const realDataDir = process.env.LATENTKIT_DATA_DIR;
 
 const offline = (async () => {
-  throw new TypeError('fetch failed');
+  throw new TypeError('fetch failed', { cause: new Error('getaddrinfo ENOTFOUND mirror') });
 }) as typeof fetch;
 
 const dirs: string[] = [];
@@ -61,8 +61,8 @@ function range(a: Float32Array): [number, number] {
 describe('loadDataset', () => {
   it('refuses an unknown name, listing the known ones', async () => {
     const err = await rejection(loadDataset('cifar', { split: 'train' }));
-    expect(err.message).toBe("dataset 'cifar' is unknown; known datasets: mnist, fashion-mnist, idx:<folder>, csv:<file>, sprites, shapes");
-    expect(datasetNames()).toEqual(['mnist', 'fashion-mnist', 'idx:<folder>', 'csv:<file>', 'sprites', 'shapes']);
+    expect(err.message).toBe("dataset 'cifar' is unknown; known datasets: mnist, fashion-mnist, idx:<folder>, csv:<file>, images:<folder>, celeba:<folder>, npz:<file>, npy:<file>, cifar10, sprites, shapes");
+    expect(datasetNames()).toEqual(['mnist', 'fashion-mnist', 'idx:<folder>', 'csv:<file>', 'images:<folder>', 'celeba:<folder>', 'npz:<file>', 'npy:<file>', 'cifar10', 'sprites', 'shapes']);
   });
 
   it.each([0, -3, 2.5, Number.NaN])('refuses limit %s', async (limit) => {

@@ -1,12 +1,21 @@
 /**
  * The datasets Node serves from disk, registered with the core's loader when
  * this module is imported: `mnist` and `fashion-mnist` (a local folder, the
- * cache, or a download), `idx:<folder>` and `csv:<file>`.
+ * cache, or a download), `cifar10` (its binary batches, found the same way),
+ * `idx:<folder>`, `csv:<file>`, image files (`images:<folder>`,
+ * `celeba:<folder>`) and NumPy arrays (`npy:<file>`, `npz:<file>`).
  */
 import { CSV_PREFIX, csvPath, loadCsvSplits, loadCsvWithSchema } from '../../core/data/csv/table.js';
 import { CLASS_NAMES, registerDatasetSource, type DatasetSource, type LoadOptions } from '../../core/data/load.js';
 import { UsageError } from '../../core/errors.js';
 import { fileTextSource } from '../files/text.js';
+import { celebaSource, imageFolderSource } from './image-datasets.js';
+import { NPY_PREFIX, NPZ_PREFIX, npyDataset, parseNpy, parseNpz } from '../../core/data/npy.js';
+import { FieldError } from '../../core/errors.js';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CIFAR10_FILES, readCifarBatches } from '../../core/data/cifar.js';
+import { locateCifar10 } from './cifar-files.js';
 import { readIdxDataset } from './idx-files.js';
 import { locateDataset, type RemoteDatasetName } from './sources.js';
 
@@ -54,4 +63,38 @@ const csvSource: DatasetSource = {
   },
 };
 
-for (const source of [csvSource, idxSource, remoteSource('fashion-mnist'), remoteSource('mnist')]) registerDatasetSource(source);
+/** Bytes of the file a dataset name points at (`npy:<file>`). */
+function datasetFile(name: string, prefix: string): Uint8Array {
+  const file = name.slice(prefix.length);
+  if (file === '') throw new FieldError('dataset', `${prefix} needs a file, e.g. ${prefix}./data/images${prefix === NPY_PREFIX ? '.npy' : '.npz'}`);
+  if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new FieldError('dataset', `${name}: the file ${file} does not exist`);
+  return fs.readFileSync(file);
+}
+
+const npySource: DatasetSource = {
+  label: `${NPY_PREFIX}<file>`,
+  matches: (name) => name.startsWith(NPY_PREFIX),
+  async load(name, options) {
+    return npyDataset(name, options.split, new Map([['x', parseNpy(datasetFile(name, NPY_PREFIX), name.slice(NPY_PREFIX.length))]]));
+  },
+};
+
+const npzSource: DatasetSource = {
+  label: `${NPZ_PREFIX}<file>`,
+  matches: (name) => name.startsWith(NPZ_PREFIX),
+  async load(name, options) {
+    return npyDataset(name, options.split, parseNpz(datasetFile(name, NPZ_PREFIX), name.slice(NPZ_PREFIX.length)));
+  },
+};
+
+const cifar10Source: DatasetSource = {
+  label: 'cifar10',
+  matches: (name) => name === 'cifar10',
+  async load(name, options) {
+    const folder = await locateCifar10(options.split, { dataDir: options.dataDir, cacheDir: options.cacheDir, fetch: options.fetch, quiet: options.quiet, env: options.env });
+    const batches = CIFAR10_FILES[options.split].map((f) => ({ file: path.join(folder, f), bytes: fs.readFileSync(path.join(folder, f)) }));
+    return readCifarBatches(name, options.split, batches, options.limit);
+  },
+};
+
+for (const source of [cifar10Source, npySource, npzSource, celebaSource, imageFolderSource, csvSource, idxSource, remoteSource('fashion-mnist'), remoteSource('mnist')]) registerDatasetSource(source);

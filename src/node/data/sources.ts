@@ -54,7 +54,7 @@ export const REMOTE_DATASETS: Record<RemoteDatasetName, RemoteDataset> = {
 export const DATA_DIR_ENV = 'LATENTKIT_DATA_DIR';
 
 /** Options of {@link locateDataset}. */
-export interface LocateOptions extends Pick<DownloadOptions, 'fetch' | 'quiet' | 'stream'> {
+export interface LocateOptions extends Pick<DownloadOptions, 'fetch' | 'quiet' | 'stream' | 'timeout' | 'retries' | 'backoffMs'> {
   /** Folder holding the IDX files, or holding a `<name>/` subfolder with them (`--data-dir`). */
   dataDir?: string;
   /** Replaces the cache root `$XDG_CACHE_HOME/latentkit/datasets` (the dataset goes in `<cacheDir>/<name>`). */

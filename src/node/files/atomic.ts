@@ -14,6 +14,39 @@ function tempName(target: string): string {
   return `${target}.tmp-${process.pid}-${counter}`;
 }
 
+/** Temporaries being written, removed when Ctrl-C ends a process that does not handle it itself. */
+const inFlight = new Set<string>();
+let guarding = false;
+
+function removeTemporariesAndExit(): void {
+  for (const tmp of inFlight) fs.rmSync(tmp, { recursive: true, force: true });
+  process.exit(130);
+}
+
+function unguard(): void {
+  if (!guarding || inFlight.size > 0) return;
+  process.off('SIGINT', removeTemporariesAndExit);
+  guarding = false;
+}
+
+/**
+ * Track `tmp` until the returned function is called. A process with no
+ * Ctrl-C handler of its own would die with the temporary left behind; for
+ * that while, Ctrl-C removes it and exits 130 instead.
+ */
+function track(tmp: string): () => void {
+  inFlight.add(tmp);
+  if (!guarding && process.listenerCount('SIGINT') === 0) {
+    guarding = true;
+    process.on('SIGINT', removeTemporariesAndExit);
+  }
+  return () => {
+    inFlight.delete(tmp);
+    // A signal that came during a synchronous write is handled in the next poll phase: keep the handler until one has passed.
+    if (inFlight.size === 0) setImmediate(() => setImmediate(unguard));
+  };
+}
+
 const CAUSES: Record<string, string> = {
   ENOSPC: 'no space left on the device',
   EDQUOT: 'disk quota exceeded',
@@ -43,7 +76,8 @@ export class FileSystemError extends Error {
 export function fileError(err: unknown, file: string): unknown {
   const code = (err as NodeJS.ErrnoException)?.code;
   if (err instanceof UsageError || err instanceof FileSystemError || typeof code !== 'string') return err;
-  return new FileSystemError(file, code, CAUSES[code] ?? (err as Error).message);
+  // The code too: it is what people search for, and what scripts match.
+  return new FileSystemError(file, code, CAUSES[code] ? `${CAUSES[code]} (${code})` : (err as Error).message);
 }
 
 /**
@@ -52,6 +86,7 @@ export function fileError(err: unknown, file: string): unknown {
  */
 export function writeFileAtomic(target: string, data: string | Uint8Array): void {
   const tmp = tempName(target);
+  const untrack = track(tmp);
   try {
     fs.mkdirSync(path.dirname(target), { recursive: true });
     const fd = fs.openSync(tmp, 'w');
@@ -65,6 +100,8 @@ export function writeFileAtomic(target: string, data: string | Uint8Array): void
   } catch (err) {
     fs.rmSync(tmp, { force: true });
     throw fileError(err, target);
+  } finally {
+    untrack();
   }
 }
 
@@ -76,6 +113,15 @@ export function writeFileAtomic(target: string, data: string | Uint8Array): void
  */
 export async function replaceDirectoryAtomic(target: string, fill: (dir: string) => Promise<void> | void): Promise<void> {
   const tmp = tempName(target);
+  const untrack = track(tmp);
+  try {
+    await fillAndSwap(tmp, target, fill);
+  } finally {
+    untrack();
+  }
+}
+
+async function fillAndSwap(tmp: string, target: string, fill: (dir: string) => Promise<void> | void): Promise<void> {
   try {
     fs.mkdirSync(tmp, { recursive: true });
     await fill(tmp);
@@ -106,6 +152,48 @@ export function resolveDirectory(target: string): string | undefined {
     .filter((name) => name.startsWith(`${base}.old-`))
     .map((name) => path.join(parent, name));
   return leftovers[0];
+}
+
+/** Whether process `pid` is alive (EPERM: alive, someone else's). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const LEFTOVER = /^(.+)\.(tmp|old)-(\d+)-\d+$/;
+
+/**
+ * Tidy what a killed process left in `dir` (and the folders in it, one level
+ * down): its unfinished temporaries are removed, and a folder it had moved
+ * aside (`<folder>.old-*`) goes back in place when the new one never arrived,
+ * or is removed when it did. Leftovers of processes still running are kept.
+ */
+export function sweepLeftovers(dir: string, depth = 1): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const full = path.join(dir, name);
+    const m = LEFTOVER.exec(name);
+    if (m && Number(m[3]) !== process.pid && !alive(Number(m[3]))) {
+      const target = path.join(dir, m[1]!);
+      try {
+        if (m[2] === 'old' && !fs.existsSync(target)) fs.renameSync(full, target);
+        else fs.rmSync(full, { recursive: true, force: true });
+      } catch {
+        // Best effort: a folder we cannot tidy is one we cannot write either, and that write reports it.
+      }
+    } else if (!m && depth > 0 && fs.statSync(full).isDirectory()) {
+      sweepLeftovers(full, depth - 1);
+    }
+  }
 }
 
 /** Append one line (JSON Lines); a crash can at worst leave a partial last line, which readers skip. */
@@ -142,9 +230,13 @@ export function atomicWriter(target: string): AtomicWriter {
   } catch (err) {
     throw fileError(err, target);
   }
+  const untrack = track(tmp);
   let open = true;
   const close = () => {
-    if (open) fs.closeSync(fd);
+    if (open) {
+      fs.closeSync(fd);
+      untrack();
+    }
     open = false;
   };
   const abort = () => {

@@ -79,6 +79,10 @@ export async function createEngine(request: EngineRequest): Promise<StepEngine> 
   const explicit = request.workers !== undefined;
   const local = () => localEngine(request);
   if (workers === 1) return local();
+  if (model.singleThreadTraining) {
+    if (explicit) throw new FieldError('workers', `must be 1 for this model: ${model.singleThreadTraining}`);
+    return local();
+  }
   if (!workerEntry()) {
     if (explicit) throw new UsageError('workers > 1 needs the compiled worker (run npm run build)');
     return local();

@@ -9,6 +9,7 @@ import { readInto } from '../../core/backend/wasm/read.js';
 import { BatchBuffer, disposeBatch } from '../../core/data/batches.js';
 import type { Autoencoder } from '../../core/models/types.js';
 import { Rng } from '../../core/random.js';
+import { reportedScalars } from '../../core/train/engine.js';
 import type { FusedAdamOptimizer } from '../../core/train/optimizers/adam.js';
 import { MAX_TERMS, shardRange, shardSeed, StepField, type SharedViews } from './shared.js';
 
@@ -52,9 +53,10 @@ export class Replica {
     try {
       const { value, grads } = tf.variableGrads(() => {
         const out = this.model.forward(batch, ctx);
-        this.names = Object.keys(out.terms);
+        const reported = reportedScalars(out);
+        this.names = Object.keys(reported);
         if (this.names.length > MAX_TERMS) throw new Error(`parallel training supports at most ${MAX_TERMS} loss terms`);
-        stacked = tf.keep(tf.stack([out.loss, ...this.names.map((n) => out.terms[n])]));
+        stacked = tf.keep(tf.stack([out.loss, ...this.names.map((n) => reported[n])]));
         return out.loss;
       }, this.vars);
       const slot = this.views.grads[this.k];

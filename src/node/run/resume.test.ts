@@ -144,3 +144,56 @@ describe('resuming data-parallel training', () => {
     for (const m of [straight.model, resumed.model]) m.dispose();
   });
 });
+
+describe('resuming inside an epoch', () => {
+  /** Train `epochs`, stopping (as Ctrl-C does) at the `stopAt`-th progress report; the metrics without timings. */
+  async function stoppedThenResumed(settings: Parameters<typeof trainRun>[0], stopAt: number, workers?: number): Promise<Record<string, number>[]> {
+    const dir = tempDir();
+    const controller = new AbortController();
+    let reports = 0;
+    const first = await trainRun(settings, { out: dir, signal: controller.signal, onStep: () => ++reports === stopAt && controller.abort() });
+    first.model.dispose();
+    expect(first.interrupted).toBe(true);
+    const state = JSON.parse(fs.readFileSync(path.join(dir, 'checkpoint/state.json'), 'utf8'));
+    expect(state.partial.steps).toBeGreaterThan(0);
+    (await resumeRun(dir, { workers, backend: 'wasm' })).model.dispose();
+    return strip(await readMetrics(dir));
+  }
+
+  it('continues a stopped epoch at the next step: the numbers are exactly those of the run never stopped (dynamic binarization too)', async () => {
+    // 40 steps per epoch: progress every 16 steps, so the 3rd report stops epoch 2 after its 16th step.
+    const settings = { ...SMALL, limit: 1000, batchSize: 25, epochs: 2, binarize: 'dynamic' as const };
+    const full = tempDir();
+    (await trainRun(settings, { out: full })).model.dispose();
+    expect(await stoppedThenResumed(settings, 3)).toEqual(strip(await readMetrics(full)));
+  });
+
+  it('with 2 workers as well, stopped after the last step of an epoch, before its evaluation', async () => {
+    // 24 steps per epoch: reports after steps 16 and 24, so the 2nd comes after epoch 1's last step.
+    const settings = { ...SMALL, limit: 600, batchSize: 25, epochs: 2, workers: 2 };
+    const full = tempDir();
+    (await trainRun(settings, { out: full })).model.dispose();
+    expect(await stoppedThenResumed(settings, 2, 2)).toEqual(strip(await readMetrics(full)));
+  });
+
+  it('a checkpoint whose partial epoch is damaged is refused as corrupt, naming the file', async () => {
+    const dir = tempDir();
+    const controller = new AbortController();
+    (await trainRun({ ...SMALL, limit: 1000, batchSize: 25, epochs: 1 }, { out: dir, signal: controller.signal, onStep: () => controller.abort() })).model.dispose();
+    const file = path.join(dir, 'checkpoint/state.json');
+    const state = JSON.parse(fs.readFileSync(file, 'utf8'));
+    fs.writeFileSync(file, JSON.stringify({ ...state, partial: { ...state.partial, steps: -1 } }));
+    await expect(resumeRun(dir, { backend: 'wasm' })).rejects.toThrow(`corrupt checkpoint in ${dir}/checkpoint: state.json has an invalid partial epoch`);
+  });
+
+  it('a metrics line lost to a kill after the checkpoint comes back on resume', async () => {
+    const dir = tempDir();
+    (await trainRun({ ...SMALL, limit: 600, epochs: 2 }, { out: dir })).model.dispose();
+    const full = strip(await readMetrics(dir));
+    // As if killed between writing epoch 2's checkpoint and appending its line.
+    const lines = fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n');
+    fs.writeFileSync(path.join(dir, 'metrics.jsonl'), `${lines[0]}\n${lines[1]!.slice(0, 20)}`);
+    (await resumeRun(dir, { epochs: 2, backend: 'wasm' })).model.dispose();
+    expect(strip(await readMetrics(dir))).toEqual(full);
+  });
+});

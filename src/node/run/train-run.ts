@@ -16,6 +16,7 @@ import '../data/datasets.js';
 import { createEngine } from '../parallel/engines.js';
 import { DirectoryRunStore } from './directory-store.js';
 import { runFolder } from './run-folder.js';
+import { sweepLeftovers } from '../files/atomic.js';
 
 export interface TrainRunOptions extends Omit<TrainJobOptions, 'store' | 'engine'> {
   /** The run folder to create. */
@@ -71,6 +72,8 @@ export interface ResumeRunOptions extends ResumeOptions {
 export async function resumeRun(dir: string, options: ResumeRunOptions = {}): Promise<TrainJobResult> {
   const store = runFolder(dir);
   if (!(await store.read(RUN_FILES.config))) throw new UsageError(`${dir} is not a latentkit run folder (no config.json)`);
+  // A run killed while writing left temporaries (and maybe a folder moved aside): tidy them before going on.
+  sweepLeftovers(dir);
   await useEngine(options);
   return resumeJob(store, { ...options, engine: createEngine });
 }

@@ -46,8 +46,9 @@ export function calibrateDetector(
   settings: ScoreSettings,
   rule: ThresholdRule,
   source: { classes?: number[] | null } = {},
+  onProgress?: (done: number, total: number) => void,
 ): { detector: DetectorFile; scores: Float64Array } {
-  const scores = scoreDataset(model, ds, settings);
+  const scores = scoreDataset(model, ds, settings, undefined, onProgress);
   const threshold = quantileOf(scores, rule.quantile);
   let sum = 0;
   let min = Infinity;

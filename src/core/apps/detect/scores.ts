@@ -93,11 +93,14 @@ export function createScorer(model: Autoencoder, settings: ScoreSettings): (batc
   };
 }
 
-/** The anomaly score of every example of `ds`, in order. */
-export function scoreDataset(model: Autoencoder, ds: Dataset, settings: ScoreSettings, batchSize = defaultBatchSize(settings)): Float64Array {
+/** The anomaly score of every example of `ds`, in order; `onProgress` hears after each batch. */
+export function scoreDataset(model: Autoencoder, ds: Dataset, settings: ScoreSettings, batchSize = defaultBatchSize(settings), onProgress?: (done: number, total: number) => void): Float64Array {
   const scorer = createScorer(model, settings);
   const scores = new Float64Array(ds.n);
-  forEachBatch(ds, batchSize, (batch, start) => scores.set(scorer(batch), start));
+  forEachBatch(ds, batchSize, (batch, start, end) => {
+    scores.set(scorer(batch), start);
+    onProgress?.(end, ds.n);
+  });
   return scores;
 }
 

@@ -1,6 +1,8 @@
 /**
  * Which examples have an attribute: `label:L`, `factor:NAME` (the sprites'
- * ground-truth factors) or `column:NAME` (a column of a csv dataset).
+ * ground-truth factors, CelebA's attributes, an --attributes table's
+ * columns), `column:NAME` (a column of a csv dataset), or a bare NAME: the
+ * factor or column of that name, whichever the dataset has.
  *
  * Continuous values are split at their median: the attribute is "above the
  * median", its absence "at or below it". Splitting at the median gives two
@@ -11,7 +13,7 @@
 import type { Dataset } from '../../data/types.js';
 import { FieldError, UsageError } from '../../errors.js';
 
-export type AttributeSpec = { kind: 'label'; label: number } | { kind: 'factor'; name: string } | { kind: 'column'; name: string };
+export type AttributeSpec = { kind: 'label'; label: number } | { kind: 'factor'; name: string } | { kind: 'column'; name: string } | { kind: 'name'; name: string };
 
 /** Per example: 1 has the attribute, 0 does not, -1 unknown (a missing csv value; left out of both groups). */
 export type AttributeMask = Int8Array;
@@ -23,11 +25,12 @@ export interface Attribute {
   rule: string;
 }
 
-const SPEC_HELP = 'use label:L, factor:NAME (sprites) or column:NAME (csv)';
+const SPEC_HELP = 'use label:L, factor:NAME, column:NAME (csv) or an attribute NAME';
 
-/** Parse `label:3`, `factor:scale`, `column:smoker`. */
+/** Parse `label:3`, `factor:scale`, `column:smoker`, `Smiling`. */
 export function parseAttributeSpec(text: string): AttributeSpec {
   const colon = text.indexOf(':');
+  if (colon < 0 && text.trim() !== '') return { kind: 'name', name: text.trim() };
   const kind = colon < 0 ? text : text.slice(0, colon);
   const value = colon < 0 ? '' : text.slice(colon + 1).trim();
   if (colon < 0 || value === '') throw new FieldError('attribute', `'${text}' is not a valid attribute; ${SPEC_HELP}`);
@@ -37,6 +40,13 @@ export function parseAttributeSpec(text: string): AttributeSpec {
   }
   if (kind === 'factor' || kind === 'column') return { kind, name: value };
   throw new FieldError('attribute', `'${text}': unknown kind '${kind}'; ${SPEC_HELP}`);
+}
+
+/** Parse a comma-separated list of attributes (`Smiling,Eyeglasses`), whose vectors are added. */
+export function parseAttributeSpecs(text: string): AttributeSpec[] {
+  const parts = text.split(',').map((p) => p.trim());
+  if (parts.some((p) => p === '')) throw new FieldError('attribute', `'${text}' has an empty attribute; separate attributes with single commas`);
+  return parts.map(parseAttributeSpec);
 }
 
 /** The median of the finite values (mean of the two middle ones for an even count). */
@@ -75,7 +85,7 @@ function labelAttribute(ds: Dataset, label: number): Omit<Attribute, 'spec'> {
 
 function factorAttribute(ds: Dataset, name: string): Omit<Attribute, 'spec'> {
   const factors = ds.factors;
-  if (!factors) throw new FieldError('attribute', `factor:${name}: ${ds.name} has no ground-truth factors (only sprites has them)`);
+  if (!factors) throw new FieldError('attribute', `factor:${name}: ${ds.name} has no ground-truth factors or attributes (sprites and celeba: have them; give images: an --attributes table)`);
   const k = factors.names.indexOf(name);
   if (k < 0) throw new FieldError('attribute', `factor:${name}: ${ds.name} has no factor '${name}'; its factors are ${factors.names.join(', ')}`);
   const columns = factors.names.length;
@@ -113,13 +123,22 @@ function columnAttribute(ds: Dataset, name: string): Omit<Attribute, 'spec'> {
   return splitValues(snapped, `column ${name}`);
 }
 
+/** A bare name: the dataset's factor of that name, else its column. */
+function namedAttribute(ds: Dataset, name: string): Omit<Attribute, 'spec'> {
+  if (ds.factors?.names.includes(name)) return factorAttribute(ds, name);
+  const table = ds.table;
+  if (table && (table.columns.includes(name) || table.labelColumn === name)) return columnAttribute(ds, name);
+  const known = [...(ds.factors?.names ?? []), ...(table ? [...table.columns, ...(table.labelColumn ? [table.labelColumn] : [])] : [])];
+  throw new FieldError('attribute', `'${name}' is not an attribute of ${ds.name}; ${known.length > 0 ? `its attributes are ${known.join(', ')}` : `it has none (${SPEC_HELP})`}`);
+}
+
 /**
  * Which examples of `ds` have the attribute. Throws a UsageError when the
  * dataset lacks the label, factor or column, or when either group is empty
  * (the vector would be undefined).
  */
 export function findAttribute(ds: Dataset, spec: AttributeSpec): Attribute {
-  const found = spec.kind === 'label' ? labelAttribute(ds, spec.label) : spec.kind === 'factor' ? factorAttribute(ds, spec.name) : columnAttribute(ds, spec.name);
+  const found = spec.kind === 'label' ? labelAttribute(ds, spec.label) : spec.kind === 'factor' ? factorAttribute(ds, spec.name) : spec.kind === 'column' ? columnAttribute(ds, spec.name) : namedAttribute(ds, spec.name);
   const { positives, negatives } = countGroups(found.mask);
   if (positives === 0 || negatives === 0) {
     const missing = positives === 0 ? 'no example has it' : 'every example has it';
@@ -139,5 +158,5 @@ export function countGroups(mask: AttributeMask): { positives: number; negatives
 }
 
 export function specText(spec: AttributeSpec): string {
-  return spec.kind === 'label' ? `label:${spec.label}` : `${spec.kind}:${spec.name}`;
+  return spec.kind === 'label' ? `label:${spec.label}` : spec.kind === 'name' ? spec.name : `${spec.kind}:${spec.name}`;
 }

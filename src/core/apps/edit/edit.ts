@@ -10,14 +10,14 @@ import type { Autoencoder } from '../../models/types.js';
 import { tileImages, type Picture } from '../../viz/grid.js';
 import { decodeCodes, encodeCodes } from '../../models/inference.js';
 import { takeRows } from '../../viz/figures/codes.js';
-import { findAttribute, parseAttributeSpec, specText, type AttributeSpec } from './attribute.js';
+import { countGroups, findAttribute, parseAttributeSpecs, specText, type Attribute, type AttributeSpec } from './attribute.js';
 import { attributeVector, drawnArea, shiftCodes } from './vector.js';
 
 export const DEFAULT_ALPHAS: readonly number[] = [-2, -1, 0, 1, 2];
 
 export interface EditOptions {
-  /** `label:L`, `factor:NAME`, `column:NAME`, or the parsed spec. */
-  attribute: string | AttributeSpec;
+  /** `label:L`, `factor:NAME`, `column:NAME`, `NAME`, a comma-separated list of them (their vectors are added), or the parsed spec(s). */
+  attribute: string | AttributeSpec | AttributeSpec[];
   /** Multiples of v to add; default −2, −1, 0, 1, 2 (α = 0 is the plain reconstruction). */
   alphas?: readonly number[];
   /** Examples to edit; default 8. */
@@ -104,7 +104,7 @@ function measureOf(ds: Dataset, spec: AttributeSpec): { what: string; perRow: (v
   const dim = featureSize(ds);
   const table = ds.table;
   if (!table) return { what: 'drawn area (values > 0.5)', perRow: (values) => Float64Array.from(drawnArea(values, dim)) };
-  const j = spec.kind === 'column' ? table.columns.indexOf(spec.name) : -1;
+  const j = spec.kind === 'column' || spec.kind === 'name' ? table.columns.indexOf(spec.name) : -1;
   if (j < 0) return null;
   const { offset, scale } = table.scaler;
   return { what: `column ${table.columns[j]} (raw units)`, perRow: (values) => Float64Array.from({ length: values.length / dim }, (_, i) => values[i * dim + j] * scale[j] + offset[j]) };
@@ -127,34 +127,63 @@ function measureEdit(ds: Dataset, spec: AttributeSpec, mask: Int8Array, edited: 
 }
 
 /**
+ * Several attributes as one: an example has them all (1), none (0), or
+ * some (-1, in neither group).
+ */
+function combinedMask(attributes: readonly Attribute[]): Int8Array {
+  const n = attributes[0]!.mask.length;
+  return Int8Array.from({ length: n }, (_, i) => {
+    const values = attributes.map((a) => a.mask[i]);
+    return values.every((v) => v === 1) ? 1 : values.every((v) => v === 0) ? 0 : -1;
+  });
+}
+
+function specsOf(attribute: EditOptions['attribute']): AttributeSpec[] {
+  if (typeof attribute === 'string') return parseAttributeSpecs(attribute);
+  return Array.isArray(attribute) ? attribute : [attribute];
+}
+
+/** The sum of the attributes' vectors (one attribute: its vector). */
+function summedVector(codes: Float32Array, latent: number, attributes: readonly Attribute[]): Float64Array {
+  const sum = new Float64Array(latent);
+  for (const a of attributes) attributeVector(codes, latent, a.mask).vector.forEach((v, d) => (sum[d] += v));
+  return sum;
+}
+
+/**
  * Encode every example of `ds`, compute the attribute vector from all of
- * them, and decode z + α·v for `n` examples and every α.
+ * them (several attributes: the sum of their vectors), and decode z + α·v
+ * for `n` examples and every α.
  *
  * @throws UsageError for a bad spec, an attribute the dataset lacks or that
  *   leaves a group empty, bad α values or n < 1
  */
 export function editExamples(model: Autoencoder, ds: Dataset, options: EditOptions): EditResult {
-  const spec = typeof options.attribute === 'string' ? parseAttributeSpec(options.attribute) : options.attribute;
+  const specs = specsOf(options.attribute);
   const alphas = [...(options.alphas ?? DEFAULT_ALPHAS)];
   const n = options.n ?? 8;
   checkAlphas(alphas);
   if (!Number.isInteger(n) || n < 1) throw new FieldError('n', `must be a positive integer, got ${n}`);
-  const attribute = findAttribute(ds, spec);
+  const attributes = specs.map((spec) => findAttribute(ds, spec));
+  const mask = attributes.length === 1 ? attributes[0]!.mask : combinedMask(attributes);
+  const spec = specs[0]!;
 
   const latent = model.config.latent;
   const dim = featureSize(ds);
   const codes = encodeCodes(model, ds);
-  const { vector, norm, positives, negatives } = attributeVector(codes, latent, attribute.mask);
+  const vector = summedVector(codes, latent, attributes);
+  const norm = Math.hypot(...vector);
+  const { positives, negatives } = countGroups(mask);
 
-  const rows = pickExamples(attribute.mask, n, options.pick ?? 'without');
+  const rows = pickExamples(mask, n, options.pick ?? 'without');
   const shifted = shiftCodes(takeRows(codes, latent, rows), latent, vector, alphas);
   const labels = Int32Array.from({ length: alphas.length * rows.length }, (_, k) => ds.labels[rows[k % rows.length]]);
   const edited = decodeWithLabels(model, shifted, labels);
-  const measure = measureEdit(ds, spec, attribute.mask, edited, alphas.length);
+  const measure = measureEdit(ds, spec, mask, edited, alphas.length);
 
   return {
-    attribute: specText(spec),
-    rule: attribute.rule,
+    attribute: specs.map(specText).join(','),
+    rule: attributes.map((a) => a.rule).join(' and '),
     positives,
     negatives,
     vector: Array.from(vector),

@@ -64,17 +64,27 @@ export function readCsvQueries(text: string, file: string, ds: Dataset): QueryIn
   });
 }
 
+/** Image files a query may be (decoding any but PNG needs the platform's `readImage`). */
+const IMAGE_QUERY_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp']);
+
 /**
- * Inputs of a query: example numbers of `ds`, a PNG file of the model's
- * image size, or (csv datasets) a CSV file of rows, one query each. `ds` is
- * loaded lazily (a PNG query of an image model does not need it); `read`
- * gives the bytes of a file.
+ * Inputs of a query: example numbers of `ds`, an image file (a PNG of the
+ * model's image size; with `readImage`, whatever it decodes and resizes),
+ * or (csv datasets) a CSV file of rows, one query each. `ds` is loaded
+ * lazily (an image query of an image model does not need it); `read` gives
+ * the bytes of a file.
  */
-export async function readQuery(query: string, shape: readonly [number, number, number], dataset: () => Promise<Dataset>, read: (file: string) => Promise<Uint8Array>): Promise<QueryInput[]> {
+export async function readQuery(
+  query: string,
+  shape: readonly [number, number, number],
+  dataset: () => Promise<Dataset>,
+  read: (file: string) => Promise<Uint8Array>,
+  readImage: (file: string, shape: readonly [number, number, number]) => Promise<Float32Array> = async (file) => decodeImage(await read(file), file, shape),
+): Promise<QueryInput[]> {
   const rows = parseExampleNumbers(query);
   if (rows) return examplesOf(await dataset(), rows);
   const ext = query.toLowerCase().slice(query.lastIndexOf('.'));
-  if (ext === '.png') return [{ name: baseName(query), x: decodeImage(await read(query), query, shape) }];
+  if (IMAGE_QUERY_EXTENSIONS.has(ext)) return [{ name: baseName(query), x: await readImage(query, shape) }];
   if (ext === '.csv') return readCsvQueries(new TextDecoder().decode(await read(query)), query, await dataset());
-  throw new FieldError('query', `must be an example number (e.g. 3 or 3,14), a .png image or a .csv file, got '${query}'`);
+  throw new FieldError('query', `must be an example number (e.g. 3 or 3,14), an image (.png, .jpg, .webp) or a .csv file, got '${query}'`);
 }

@@ -10,9 +10,9 @@ import type { SearchIndex } from './index-file.js';
 import { nearest, nearestBatch, normalizeRows, type Metric, type Neighbors } from './knn.js';
 
 /** Encode every example of `ds` into an index (codes unit length for cosine). */
-export function buildIndex(model: Autoencoder, ds: Dataset, metric: Metric, limit?: number): SearchIndex {
+export function buildIndex(model: Autoencoder, ds: Dataset, metric: Metric, limit?: number, onProgress?: (done: number, total: number) => void): SearchIndex {
   const d = model.config.latent;
-  const codes = encodeCodes(model, ds);
+  const codes = encodeCodes(model, ds, undefined, onProgress);
   return {
     metric,
     dataset: ds.name,

@@ -15,3 +15,22 @@ export {
   type LogisticRegressionModel,
 } from './probes.js';
 export { rocAuc, averagePrecision } from './auc.js';
+export {
+  mig,
+  sap,
+  dci,
+  dciFromImportance,
+  disentanglementScores,
+  histogramDiscretize,
+  discretizeFactor,
+  mutualInformation,
+  discreteEntropy,
+  DISENTANGLEMENT_BINS,
+  DISENTANGLEMENT_MAX_EXAMPLES,
+  type DisentanglementScores,
+  type MigResult,
+  type SapResult,
+  type DciResult,
+  type DciScores,
+  type DiscreteFactor,
+} from './disentanglement.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { FieldError } from '../../errors.js';
 import { described } from '../../requests/fields.js';
-import { COMMON_KEYS, parseOptions, rejectUnknownKeys, resolveCommon } from '../shared/config.js';
+import { COMMON_KEYS, parseOptions, rejectUnknownKeys, resolveCommon, type CommonDefaults } from '../shared/config.js';
 import type { CommonConfig, DataInfo } from '../types.js';
 
 export const DECODERS = ['bernoulli', 'gaussian'] as const;
@@ -34,10 +34,13 @@ export const VAE_OPTIONS = z.object({
 
 const VAE_KEYS = [...COMMON_KEYS, ...Object.keys(VAE_OPTIONS.shape)];
 
-/** Settings shared by the VAE and its conditional variant. */
-export function resolveVaeFields(model: string, input: Record<string, unknown>, data: DataInfo, extraKeys: readonly string[] = []): VaeConfig {
+/** Kingma & Welling's MNIST network: 784 → 400 → 20. */
+const VAE_DEFAULTS: CommonDefaults = { hidden: [400], latent: 20, activation: 'relu' };
+
+/** Settings shared by the VAE and the models built on it (conditional, hierarchical, ...). */
+export function resolveVaeFields(model: string, input: Record<string, unknown>, data: DataInfo, extraKeys: readonly string[] = [], defaults = VAE_DEFAULTS): VaeConfig {
   rejectUnknownKeys(input, [...VAE_KEYS, ...extraKeys], model);
-  const common = resolveCommon(model, input, data, { hidden: [400], latent: 20, activation: 'relu' });
+  const common = resolveCommon(model, input, data, defaults);
   const options = parseOptions(VAE_OPTIONS, input);
   // Real-valued data (standardized table columns) has no Bernoulli likelihood.
   const real = data.domain === 'real';

@@ -78,6 +78,11 @@ export class Vae<C extends VaeConfig = VaeConfig> implements Autoencoder<C> {
     return gaussianNll(preact, lv, target);
   }
 
+  /** log p(z) per code, [n] for z [n, latent]: N(0, I) here; models with a learned prior override it. */
+  protected logPrior(z: tf.Tensor2D): tf.Tensor1D {
+    return logStandardNormal(z) as tf.Tensor1D;
+  }
+
   /** The data-space output: the Bernoulli means σ(preact), or the Gaussian means. */
   protected outputOf(preact: tf.Tensor2D): tf.Tensor2D {
     return this.config.decoder === 'bernoulli' ? tf.sigmoid(preact) : preact;
@@ -128,8 +133,8 @@ export class Vae<C extends VaeConfig = VaeConfig> implements Autoencoder<C> {
       const logVarS = tf.tile(tf.expandDims(logVar, 1), [1, samples, 1]);
       const z = reparameterize(muS, logVarS, eps);
       const logQ = logNormalDiag(z, muS, logVarS); // [b, S]
-      const logPz = logStandardNormal(z); // [b, S]
-      const flatZ = tf.reshape(z, [b * samples, latent]) as tf.Tensor2D;
+      const flatZ = tf.reshape(z, [b * samples, latent]) as tf.Tensor2D; // row i·S + s is draw s of example i
+      const logPz = tf.reshape(this.logPrior(flatZ), [b, samples]);
       const labelsRep = batch.labels ? (tf.reshape(tf.tile(tf.expandDims(batch.labels, 1), [1, samples]), [-1]) as tf.Tensor1D) : undefined;
       const { preact, logVar: pixelLogVar } = this.decodeRaw(flatZ, labelsRep, args);
       const logPx = tf.neg(this.reconstructionNll(preact, batch.x, pixelLogVar, samples)); // [b·S]

@@ -1,13 +1,16 @@
 /**
- * One self-contained HTML report of a run: config, metrics, curves and every
- * picture that applies to the model. Images are embedded as data: URIs; the
+ * One self-contained HTML report of a run: config, metrics, curves, every
+ * picture that applies to the model, and disentanglement scores when the data
+ * has known factors. Images are embedded as data: URIs; the
  * page has no scripts and loads nothing.
  */
 import type { Dataset } from '../../data/types.js';
 import type { Autoencoder } from '../../models/types.js';
 import { interpolateExamples, interpolateImage } from '../../apps/interpolate/interpolate.js';
+import { disentanglementOf } from '../../eval/evaluate.js';
 import type { RunConfig } from '../../run/config.js';
 import { encodePng } from '../grid.js';
+import { encodeCodes } from './codes.js';
 import { VERSION } from '../../version.js';
 import { curvesPlot, lossTerms, type MetricsRow } from './curves.js';
 import { escapeHtml, formatValue, htmlTable, pngImg, svgImg } from './html.js';
@@ -110,6 +113,28 @@ function dataSections(run: ReportRun, ds: Dataset): Section[] {
   return sections;
 }
 
+/** MIG, SAP and DCI of the codes of `ds` against its factors, overall and per factor; none without factors. */
+function disentanglementSections(run: ReportRun, ds: Dataset): Section[] {
+  const d = disentanglementOf(encodeCodes(run.model, ds), ds, run.model.config.latent);
+  if (!d) return [];
+  const overall = htmlTable(
+    ['MIG', 'SAP', 'DCI disentanglement', 'DCI completeness', 'DCI informativeness'],
+    [[d.mig, d.sap, d.dci.disentanglement, d.dci.completeness, d.dci.informativeness].map(formatValue)],
+    'metrics',
+  );
+  const perFactor = htmlTable(
+    ['factor', 'MIG gap', 'SAP gap', 'DCI completeness', 'DCI accuracy'],
+    d.factors.map((name, k) => [name, ...[d.perFactor.mig[k], d.perFactor.sap[k], d.perFactor.completeness[k], d.perFactor.accuracy[k]].map(formatValue)]),
+    'metrics',
+  );
+  const note =
+    `<p>Codes E[z|x] of the first ${d.examples} ${escapeHtml(ds.split)} examples against the true factors (1 is best). ` +
+    'MIG: gap between the two code dimensions sharing most information with a factor, over its entropy (20 bins). ' +
+    'SAP: gap between the two dimensions that best predict it alone. DCI: from per-factor linear predictors fitted on the first two thirds, ' +
+    'whether each dimension serves one factor (disentanglement), each factor sits in one dimension (completeness), and their test accuracy (informativeness).</p>';
+  return [{ id: 'disentanglement', title: 'Disentanglement', body: `${overall}\n${perFactor}\n${note}` }];
+}
+
 const STYLE = `body{font-family:"DejaVu Sans",system-ui,sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;color:#222}
 h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
 table{border-collapse:collapse;font-size:.85em}th,td{border:1px solid #ddd;padding:.25em .6em;text-align:left}
@@ -145,7 +170,8 @@ ${body}
  * The report of `run` as one HTML string, with pictures made on `dataset`
  * (usually the test split): configuration, metrics table, training curves,
  * samples (generative models), manifold (2-D codes), latent scatter, PCA vs
- * the model, reconstructions and an interpolation.
+ * the model, disentanglement (data with known factors), reconstructions and
+ * an interpolation.
  */
 export async function buildReport(run: ReportRun, dataset: Dataset, options: ReportOptions = {}): Promise<string> {
   const seed = options.seed ?? 0;
@@ -153,6 +179,7 @@ export async function buildReport(run: ReportRun, dataset: Dataset, options: Rep
     ...(await trainingSections(run)),
     ...generativeSections(run, dataset, seed),
     ...(await latentSections(run, dataset, seed)),
+    ...disentanglementSections(run, dataset),
     ...dataSections(run, dataset),
   ];
   return page(run, dataset, sections);

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { described } from '../../requests/fields.js';
+import { parseOptions } from '../shared/config.js';
+import type { DataInfo } from '../types.js';
+import { resolveVaeFields, VAE_OPTIONS, type VaeConfig } from '../vae/config.js';
+
+/** How raw pseudo-input weights map to data space: σ keeps them in [0, 1] for unit-range data. */
+export const PSEUDO_INPUT_ACTIVATIONS = ['sigmoid', 'linear'] as const;
+export type PseudoInputActivation = (typeof PSEUDO_INPUT_ACTIVATIONS)[number];
+
+export interface VampConfig extends VaeConfig {
+  /** K: pseudo-inputs u_k, the components of the prior (1/K) Σ_k q(z|u_k). */
+  pseudoInputs: number;
+  /**
+   * 'sigmoid' for data in [0, 1] (u = σ(w), as the authors' code does for
+   * binary and grey images), 'linear' for real-valued (standardized) data.
+   * Fixed by the data when the run starts, then read back from config.json.
+   */
+  pseudoInputActivation: PseudoInputActivation;
+}
+
+/** K = 500, the paper's value for MNIST. */
+export const DEFAULT_PSEUDO_INPUTS = 500;
+
+export const VAMP_OPTIONS = VAE_OPTIONS.extend({
+  pseudoInputs: described(z.int().min(1).max(100_000).default(DEFAULT_PSEUDO_INPUTS), { arg: 'K', description: 'learned pseudo-inputs u_k; the prior is the mixture (1/K) Σ_k q(z|u_k) (VampPrior)' }),
+});
+
+/** The VAE's settings plus K, and the pseudo-inputs' range from the data. */
+export function resolveVampConfig(input: Record<string, unknown>, data: DataInfo): VampConfig {
+  const vae = resolveVaeFields('vamp', input, data, ['pseudoInputs', 'pseudoInputActivation']);
+  const saved = input.pseudoInputActivation;
+  const pseudoInputActivation = PSEUDO_INPUT_ACTIVATIONS.find((a) => a === saved) ?? (data.domain === 'real' ? 'linear' : 'sigmoid');
+  return { ...vae, model: 'vamp', pseudoInputs: parseOptions(VAMP_OPTIONS, input).pseudoInputs, pseudoInputActivation };
+}
