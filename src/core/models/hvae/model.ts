@@ -26,7 +26,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { klStandardNormal, logNormalDiag, logStandardNormal, repeatRows } from '../../losses/index.js';
 import { Rng } from '../../random.js';
 import { denseHead, denseStack } from '../shared/mlp.js';
-import { variablesOf } from '../shared/networks.js';
+import { inference, networkArgs, variablesOf, type NetworkArgs } from '../shared/networks.js';
 import type { Activation, Batch, ForwardContext, ModelOutput } from '../types.js';
 import { betaAt, reparameterize, Vae } from '../vae/model.js';
 import type { HvaeConfig } from './config.js';
@@ -113,9 +113,9 @@ export class Hvae extends Vae<HvaeConfig> {
     return { mu, logVar };
   }
 
-  /** S joint draws per example from the given noise, and their log-densities (call inside a tidy). */
-  jointDraws(batch: Batch, samples: number, noise: Noise): Draws {
-    const q1 = this.posterior(batch);
+  /** S joint draws per example from the given noise, and their log-densities (call inside a tidy); `args` as the VAE's. */
+  jointDraws(batch: Batch, samples: number, noise: Noise, args: NetworkArgs = inference()): Draws {
+    const q1 = this.posterior(batch, args);
     // [b, latent] → [b·S, latent]: every draw of an example sees its own q(z1|x).
     const mu1 = samples === 1 ? q1.mu : repeatRows(q1.mu, samples);
     const logVar1 = samples === 1 ? q1.logVar : repeatRows(q1.logVar, samples);
@@ -123,7 +123,7 @@ export class Hvae extends Vae<HvaeConfig> {
     const { mu: mu2, logVar: logVar2 } = this.posterior2(z1);
     const z2 = reparameterize(mu2, logVar2, noise.eps2) as tf.Tensor2D;
     const p1 = this.prior1(z2);
-    const { preact, logVar: pixelLogVar } = this.decodeRaw(z1);
+    const { preact, logVar: pixelLogVar } = this.decodeRaw(z1, undefined, args);
     return {
       z1,
       z2,
@@ -140,7 +140,7 @@ export class Hvae extends Vae<HvaeConfig> {
 
   override forward(batch: Batch, ctx: ForwardContext): ModelOutput {
     return tf.tidy(() => {
-      const d = this.jointDraws(batch, 1, drawNoise(this.config, batch.x.shape[0], 1, ctx.rng));
+      const d = this.jointDraws(batch, 1, drawNoise(this.config, batch.x.shape[0], 1, ctx.rng), networkArgs(this.config, ctx));
       const recon = tf.neg(tf.mean(d.logPx)) as tf.Scalar;
       // Monte Carlo: p(z1|z2) has no closed-form KL against q(z1|x) once z2 is drawn.
       const kl1 = tf.mean(tf.sub(d.logQz1, d.logPz1)) as tf.Scalar;

@@ -26,7 +26,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Rng } from '../../random.js';
 import { Ae, type AeNetworks } from '../ae/model.js';
-import { variablesOf } from '../shared/networks.js';
+import { networkArgs, variablesOf } from '../shared/networks.js';
 import type { Batch, ForwardContext, ModelOutput } from '../types.js';
 import type { VqvaeConfig } from './config.js';
 import { codeCounts, drawIndices, lookupCodes, perplexity, quantisationTerms, straightThrough, VectorQuantizer } from './quantizer.js';
@@ -66,11 +66,12 @@ export class Vqvae extends Ae<VqvaeConfig> {
 
   override forward(batch: Batch, ctx: ForwardContext): ModelOutput {
     return tf.tidy(() => {
-      const ze = this.encoderOutputs(batch.x)[0] as tf.Tensor2D;
+      const args = networkArgs(this.config, ctx);
+      const ze = this.encoderOutputs(batch.x, args)[0] as tf.Tensor2D;
       if (ctx.training) this.beforeTrainingStep(ze, ctx);
       const { indices, zq } = this.quantizer.quantise(ze);
       const z = straightThrough(ze, zq);
-      const { perExample, output } = this.reconstructionLoss(this.decoderView.apply(z) as tf.Tensor2D, batch.x);
+      const { perExample, output } = this.reconstructionLoss(this.decoderView.apply(z, args) as tf.Tensor2D, batch.x);
       const recon = tf.mean(perExample) as tf.Scalar;
       const { codebook, commitment } = quantisationTerms(ze, zq);
       const loss = tf.addN([recon, codebook, tf.mul(this.config.commitment, commitment)]) as tf.Scalar;
