@@ -47,17 +47,40 @@ export interface CommonDefaults {
   arch?: Architecture;
 }
 
-/** The shared fields, from user input over the model's defaults. */
+/**
+ * Each model's default code size and hidden widths are written for MNIST (784
+ * pixels), where they stay as they are. A smaller input would get a code as
+ * wide as the data (no bottleneck) and hidden layers wider than the input, so
+ * for an input of `features` values:
+ *   code    at most a quarter of the input: min(latent, max(1, ⌊features / 4⌋));
+ *   hidden  never wider than the input: every width times
+ *           min(1, features / first width), rounded, and not below the code.
+ * A 30-column table thus gets 30-30-15-7 from `ae` (512, 256, 32) and 30-30-7
+ * from `vae` (400, 20). What the user gives is kept as given.
+ */
+export function sizedLatent(latent: number, features: number): number {
+  return Math.min(latent, Math.max(1, Math.floor(features / 4)));
+}
+
+/** Default hidden widths for `features` inputs and a code of `latent` units; see {@link sizedLatent}. */
+export function sizedHidden(hidden: readonly number[], features: number, latent: number): number[] {
+  const scale = Math.min(1, features / hidden[0]!);
+  return hidden.map((w) => Math.max(latent, Math.round(w * scale)));
+}
+
+/** The shared fields, from user input over the model's defaults (sized to the input, see {@link sizedLatent}). */
 export function resolveCommon(model: string, input: Record<string, unknown>, data: DataInfo, defaults: CommonDefaults): CommonConfig {
   const given = parseRequest(commonSchema, pick(input, Object.keys(COMMON_FIELDS)));
   for (const d of data.shape) if (!Number.isInteger(d) || d < 1) throw new FieldError('inputShape', `must be positive integers, got ${data.shape.join('×')}`);
+  const features = data.shape[0] * data.shape[1] * data.shape[2];
+  const latent = given.latent ?? sizedLatent(defaults.latent, features);
   return {
     model,
     arch: given.arch ?? defaults.arch ?? 'mlp',
     inputShape: [...data.shape],
     numClasses: data.numClasses,
-    hidden: given.hidden ?? defaults.hidden,
-    latent: given.latent ?? defaults.latent,
+    hidden: given.hidden ?? sizedHidden(defaults.hidden, features, latent),
+    latent,
     activation: given.activation ?? defaults.activation,
   };
 }
