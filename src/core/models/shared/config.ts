@@ -13,8 +13,8 @@ import { ACTIVATIONS, ARCHITECTURES, type Activation, type Architecture, type Co
 /** The shared model fields of a training request; each model has its own defaults for them. */
 export const COMMON_FIELDS = {
   arch: described(z.enum(ARCHITECTURES), { arg: 'ARCH', description: 'network architecture: mlp, or conv (3×3 stride-2 convolutions)', defaultText: 'mlp' }),
-  hidden: described(z.array(z.int().min(1).max(100_000)).min(1).max(64), { arg: 'LIST', description: 'hidden layer widths of the encoder, comma separated (the decoder mirrors them)', defaultText: 'per model' }),
-  latent: count({ description: 'size of the code z', defaultText: 'per model' }, 100_000),
+  hidden: described(z.array(z.int().min(1).max(100_000)).min(1).max(64), { arg: 'LIST', description: 'hidden layer widths of the encoder, comma separated (the decoder mirrors them)', defaultText: 'per model, never wider than the input' }),
+  latent: count({ description: 'size of the code z', defaultText: 'per model, at most a quarter of the input' }, 100_000),
   activation: described(z.enum(ACTIVATIONS), { arg: 'NAME', description: 'hidden activation (leaky slope 0.2)', defaultText: 'per model' }),
 };
 
