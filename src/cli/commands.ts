@@ -117,7 +117,7 @@ function checkResume(given: ReadonlySet<string>): void {
  */
 function detectModel(models: readonly ModelDefinition[]): z.ZodType {
   const names = models.map((m) => m.name) as [string, ...string[]];
-  return described(z.enum(names), { arg: 'NAME', description: 'model to train (see the model list)', defaultText: 'fit: ae --loss mse' }).optional();
+  return described(z.enum(names), { arg: 'NAME', description: 'model to train (see the model list)', defaultText: 'fit: ae --loss mse (vae with --score elbo|iwae)' }).optional();
 }
 
 const DETECT_FIT_OWN = { score: detectFitRequest.shape.score, iwae: detectFitRequest.shape.iwae, contamination: detectFitRequest.shape.contamination, quantile: detectFitRequest.shape.quantile };

@@ -11,4 +11,10 @@ describe('detectorTrainingRequest', () => {
     expect(detectorTrainingRequest({ model: 'ae', dataset: 'mnist' })).toEqual({ model: 'ae', dataset: 'mnist' });
     expect(detectorTrainingRequest({ model: 'vae' })).toEqual({ model: 'vae' });
   });
+
+  it('trains the VAE for the likelihood scores, which need q(z|x)', () => {
+    expect(detectorTrainingRequest({ dataset: 'mnist' }, 'elbo')).toEqual({ model: 'vae', dataset: 'mnist' });
+    expect(detectorTrainingRequest({}, 'iwae')).toEqual({ model: 'vae' });
+    expect(detectorTrainingRequest({}, 'recon')).toEqual({ model: 'ae', loss: 'mse' });
+  });
 });

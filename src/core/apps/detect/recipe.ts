@@ -8,13 +8,18 @@
  * score is then squared error too, see reconMeasureFor) matches or beats PCA
  * reconstruction error, which a BCE-trained model does not.
  */
+import type { ScoreKind } from './scores.js';
 
 /** The detector's own model settings when no --model is given. */
 export const DETECTOR_MODEL_DEFAULTS: Readonly<Record<string, unknown>> = { model: 'ae', loss: 'mse' };
 
-/** The training request of `detect fit`: with no model named, the detector recipe under the settings the user gave. */
-export function detectorTrainingRequest(request: Record<string, unknown>): Record<string, unknown> {
+/**
+ * The training request of `detect fit`: with no model named, the detector
+ * recipe under the settings the user gave. The likelihood scores (elbo, iwae)
+ * need q(z|x), so for them it is the VAE, as for `train`.
+ */
+export function detectorTrainingRequest(request: Record<string, unknown>, score: ScoreKind = 'recon'): Record<string, unknown> {
   if (request.model !== undefined) return request;
   const given = Object.fromEntries(Object.entries(request).filter(([, v]) => v !== undefined));
-  return { ...DETECTOR_MODEL_DEFAULTS, ...given };
+  return { ...(score === 'recon' ? DETECTOR_MODEL_DEFAULTS : { model: 'vae' }), ...given };
 }
