@@ -96,7 +96,7 @@ describe('latentkit detect', () => {
     cwd = tempDir();
   });
 
-  it('fit trains a run and stores a threshold that flags the contamination fraction of the training data', () => {
+  it('fit trains a run and stores a threshold that flags the contamination fraction of the training data (a named model keeps its own loss)', () => {
     const r = cli(['detect', 'fit', '--model', 'ae', '--limit', '500', '--hidden', '64', '--latent', '4', '--epochs', '2', '--batch-size', '64', '--contamination', '0.1', '--out', run, '--quiet'], cwd);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/threshold .* flags 50;/);
@@ -152,6 +152,24 @@ describe('latentkit detect', () => {
     expect(lines[1].split(',')[0]).toBe('2'); // the first data row is line 2 of the file
     expect(lines[1].split(',')[2]).toBe('1'); // ... and an outlier
     expect(fs.readdirSync(cwd).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  }, 60_000);
+
+  it('fit with no model flags trains the detector recipe (ae, squared error) on one class, and on a narrow table', () => {
+    const fit = cli(['detect', 'fit', '--classes', '0', '--limit', '300', '--epochs', '1', '--out', 'runs/recipe', '--quiet', '--json'], cwd);
+    expect(fit.code, fit.stderr).toBe(0);
+    expect(JSON.parse(fit.stdout)).toMatchObject({ score: 'recon', classes: [0], dataset: 'sprites' });
+    const config = JSON.parse(fs.readFileSync(path.join(cwd, 'runs/recipe/config.json'), 'utf8'));
+    expect(config.model).toMatchObject({ model: 'ae', loss: 'mse', hidden: [512, 256], latent: 32 });
+    const detector = JSON.parse(fs.readFileSync(path.join(cwd, 'runs/recipe/detector.json'), 'utf8'));
+    expect(detector.score).toMatchObject({ kind: 'recon', measure: 'squared-error' });
+    expect(config.data).toMatchObject({ classes: [0], limit: 300 });
+
+    // 6 columns: the default code (32) would be wider than the data; sized defaults give 6-6-3-1.
+    writeTables(cwd);
+    const table = cli(['detect', 'fit', '--dataset', 'csv:normal.csv', '--epochs', '1', '--out', 'runs/table-recipe', '--quiet'], cwd);
+    expect(table.code, table.stderr).toBe(0);
+    const tableConfig = JSON.parse(fs.readFileSync(path.join(cwd, 'runs/table-recipe/config.json'), 'utf8'));
+    expect(tableConfig.model).toMatchObject({ model: 'ae', loss: 'mse', hidden: [6, 3], latent: 1 });
   }, 60_000);
 
   it('exits 2 with one line on bad flags', () => {

@@ -117,6 +117,15 @@ function checkResume(given: ReadonlySet<string>): void {
   if (other) throw new FieldError(other, 'does not apply with {{resume}}: a resumed run keeps its settings (only epochs, workers, backend and threads may be given)');
 }
 
+/**
+ * detect fit's --model has no default in the schema, so that the command can
+ * tell "not given" and train the detector recipe (see detectorTrainingRequest).
+ */
+function detectModel(models: readonly ModelDefinition[]): z.ZodType {
+  const names = models.map((m) => m.name) as [string, ...string[]];
+  return described(z.enum(names), { arg: 'NAME', description: 'model to train (see the model list)', defaultText: 'fit: ae --loss mse (vae with --score elbo|iwae)' }).optional();
+}
+
 const DETECT_FIT_OWN = { score: detectFitRequest.shape.score, iwae: detectFitRequest.shape.iwae, contamination: detectFitRequest.shape.contamination, quantile: detectFitRequest.shape.quantile };
 
 /** Training flags that only mean something when `detect fit` trains a new run. */
@@ -171,7 +180,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: 'latentkit detect fit [training flags --out RUN | --run RUN] [--contamination 0.01]\n       latentkit detect score --run RUN [--dataset D] [--anomaly-label L] --out scores.csv',
     positionals: [{ name: 'ACTION', choices: ['fit', 'score'] }],
     models: true,
-    shape: (models) => ({ ...trainShape(models), ...detectFitRequest.shape, ...detectScoreRequest.shape, out: z.string().meta({ arg: 'PATH', description: 'fit: the run folder to train; score: the scores CSV to write' }), json, ...commonCliFields }),
+    shape: (models) => ({ ...trainShape(models), model: detectModel(models), ...detectFitRequest.shape, ...detectScoreRequest.shape, out: z.string().meta({ arg: 'PATH', description: 'fit: the run folder to train; score: the scores CSV to write' }), json, ...commonCliFields }),
     schema({ positionals, given, models }) {
       if (positionals[0] === 'score') return strict(detectScoreRequest.shape, { out: outFile(['.csv'], 'scores to write'), json });
       if (given.has('run')) {
@@ -181,7 +190,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         return strict(detectFitRequest.shape, { json });
       }
       if (!given.has('out')) throw new FieldError('out', 'or {{run}} is needed: a run folder to train, or an existing run to calibrate');
-      return strict(trainRequestSchema(models).shape, DETECT_FIT_OWN, { out: outFolder, json });
+      return strict(trainRequestSchema(models).shape, { model: detectModel(models) }, DETECT_FIT_OWN, { out: outFolder, json });
     },
     load: () => import('./commands/detect.js'),
     // Only fit trains (and then stops like train does); scoring stops at once.

@@ -1,14 +1,15 @@
 /**
  * `latentkit detect fit|score`: anomaly detection with any trained model.
- *   fit    train a run like `train` (--out RUN) or take --run RUN, score its
- *          training data and store the threshold in RUN/detector.json;
+ *   fit    train a run like `train` (--out RUN; with no --model the detector
+ *          recipe, `ae --loss mse`; `vae` for --score elbo|iwae) or take --run RUN, score its training
+ *          data and store the threshold in RUN/detector.json;
  *   score  score data with the stored settings into a CSV of id, score,
  *          is_anomaly, with ROC-AUC / PR-AUC when --anomaly-label says which
  *          examples are anomalies.
  */
 import * as path from 'node:path';
 import { detectFitJob, detectScoreJob } from '../../core/jobs/detect.js';
-import { DETECTOR_FILE, type DetectorFile, type DetectionSummary } from '../../core/apps/detect/index.js';
+import { DETECTOR_FILE, detectorTrainingRequest, type DetectorFile, type DetectionSummary, type ScoreKind } from '../../core/apps/detect/index.js';
 import type { DetectScoreRequest } from '../../core/requests/jobs.js';
 import { trainRun } from '../../node/run/train-run.js';
 import { atomicWriter } from '../../node/files/atomic.js';
@@ -25,7 +26,7 @@ const FIT_KEYS = ['score', 'iwae', 'contamination', 'quantile'];
 /** Train a fresh run into --out, as `latentkit train` does; null when interrupted. */
 async function trainForDetection(request: FitCall, cli: CliFlags, io: CommandIO): Promise<string | null> {
   const out = cli.out!;
-  const training = Object.fromEntries(Object.entries(request).filter(([k]) => !FIT_KEYS.includes(k)));
+  const training = detectorTrainingRequest(Object.fromEntries(Object.entries(request).filter(([k]) => !FIT_KEYS.includes(k))), request.score as ScoreKind | undefined);
   const progress = createProgress(io.stderr, { quiet: cli.quiet === true, epochs: request.epochs ?? 10 });
   try {
     const result = await trainRun(training, { out, signal: io.signal, onStep: progress.step, onEpoch: progress.epoch, load: { quiet: cli.quiet } });

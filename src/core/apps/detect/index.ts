@@ -4,3 +4,5 @@ export { flagAnomalies, quantileOf, thresholdRule, DEFAULT_CONTAMINATION, type T
 export { calibrateDetector, DETECTOR_FILE, readDetector, writeDetector, DETECTOR_FORMAT, DETECTOR_FORMAT_VERSION, type DetectorFile } from './detector.js';
 export { anomalyTruth, parseAnomalyLabels, summarizeDetection, type DetectionSummary } from './summary.js';
 export { scoreCsvRows, type CsvScoreOptions, type CsvTruth } from './csv.js';
+export { detectorTrainingRequest, DETECTOR_MODEL_DEFAULTS } from './recipe.js';
+export { pcaScores, type PcaRows } from './pca.js';

@@ -13,8 +13,8 @@ import { ACTIVATIONS, ARCHITECTURES, type Activation, type Architecture, type Co
 /** The shared model fields of a training request; each model has its own defaults for them. */
 export const COMMON_FIELDS = {
   arch: described(z.enum(ARCHITECTURES), { arg: 'ARCH', description: 'network architecture: mlp, or conv (3×3 stride-2 convolutions)', defaultText: 'mlp' }),
-  hidden: described(z.array(z.int().min(1).max(100_000)).min(1).max(64), { arg: 'LIST', description: 'hidden layer widths of the encoder, comma separated (the decoder mirrors them)', defaultText: 'per model' }),
-  latent: count({ description: 'size of the code z', defaultText: 'per model' }, 100_000),
+  hidden: described(z.array(z.int().min(1).max(100_000)).min(1).max(64), { arg: 'LIST', description: 'hidden layer widths of the encoder, comma separated (the decoder mirrors them)', defaultText: 'per model, never wider than the input' }),
+  latent: count({ description: 'size of the code z', defaultText: 'per model, at most a quarter of the input' }, 100_000),
   activation: described(z.enum(ACTIVATIONS), { arg: 'NAME', description: 'hidden activation (leaky slope 0.2)', defaultText: 'per model' }),
   convFilters: described(z.array(z.int().min(1).max(4096)).min(1).max(8), {
     arg: 'LIST',
@@ -57,18 +57,41 @@ export interface CommonDefaults {
   arch?: Architecture;
 }
 
-/** The shared fields, from user input over the model's defaults. */
+/**
+ * Each model's default code size and hidden widths are written for MNIST (784
+ * pixels), where they stay as they are. A smaller input would get a code as
+ * wide as the data (no bottleneck) and hidden layers wider than the input, so
+ * for an input of `features` values:
+ *   code    at most a quarter of the input: min(latent, max(1, ⌊features / 4⌋));
+ *   hidden  never wider than the input: every width times
+ *           min(1, features / first width), rounded, and not below the code.
+ * A 30-column table thus gets 30-30-15-7 from `ae` (512, 256, 32) and 30-30-7
+ * from `vae` (400, 20). What the user gives is kept as given.
+ */
+export function sizedLatent(latent: number, features: number): number {
+  return Math.min(latent, Math.max(1, Math.floor(features / 4)));
+}
+
+/** Default hidden widths for `features` inputs and a code of `latent` units; see {@link sizedLatent}. */
+export function sizedHidden(hidden: readonly number[], features: number, latent: number): number[] {
+  const scale = Math.min(1, features / hidden[0]!);
+  return hidden.map((w) => Math.max(latent, Math.round(w * scale)));
+}
+
+/** The shared fields, from user input over the model's defaults (sized to the input, see {@link sizedLatent}). */
 export function resolveCommon(model: string, input: Record<string, unknown>, data: DataInfo, defaults: CommonDefaults): CommonConfig {
   const given = parseRequest(commonSchema, pick(input, Object.keys(COMMON_FIELDS)));
   for (const d of data.shape) if (!Number.isInteger(d) || d < 1) throw new FieldError('inputShape', `must be positive integers, got ${data.shape.join('×')}`);
   const arch = given.arch ?? defaults.arch ?? 'mlp';
+  const features = data.shape[0] * data.shape[1] * data.shape[2];
+  const latent = given.latent ?? sizedLatent(defaults.latent, features);
   return {
     model,
     arch,
     inputShape: [...data.shape],
     numClasses: data.numClasses,
-    hidden: given.hidden ?? defaults.hidden,
-    latent: given.latent ?? defaults.latent,
+    hidden: given.hidden ?? sizedHidden(defaults.hidden, features, latent),
+    latent,
     activation: given.activation ?? defaults.activation,
     ...convFields(arch, given),
   };
