@@ -228,7 +228,7 @@ describe('a trained DAE on sprites, library and CLI', () => {
     for (const [args, message] of [
       [['--mask', '1.5'], /hidden fraction must be > 0 and < 1/],
       [['--mask', '0'], /hidden fraction must be > 0 and < 1/],
-      [['--mask', 'small.png'], /10×10 pixels but the model expects 28×28/],
+      [['--mask', 'small.png'], /small.png has no white pixels/], // resized to the model's 28×28, still all black
       [['--mask', 'missing.png'], /does not exist/],
       [['--mask', '0.3', '--max-iter', '0'], /--max-iter must be ≥ 1, got 0/],
       [[], /--mask is needed for images/],
