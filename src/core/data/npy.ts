@@ -8,8 +8,8 @@
  * Images are N×H×W or N×H×W×C (C = 1 or 3) arrays of uint8 (0..255) or
  * floats in [0, 1]. Only what images and labels need is read: booleans,
  * integers and floats of either byte order, in C order; anything else is
- * refused with the file named. (core/io/npy.ts writes, and reads back,
- * the float32 codes latentkit itself saves; this reads what NumPy users bring.)
+ * refused with the file named. (core/io/npy.ts writes the float32 codes
+ * latentkit saves, and reads them back through this parser.)
  */
 import { unzipSync } from 'fflate';
 import { FieldError, UsageError } from '../errors.js';

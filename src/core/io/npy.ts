@@ -1,3 +1,4 @@
+import { parseNpy } from '../data/npy.js';
 import { UsageError } from '../errors.js';
 
 /** NumPy .npy (format 1.0) for float32 matrices, so codes load with np.load. */
@@ -17,16 +18,7 @@ export function encodeNpy(data: Float32Array, shape: readonly number[]): Uint8Ar
 
 /** Read back a float32 .npy written by {@link encodeNpy}; anything else is a UsageError naming the problem. */
 export function decodeNpy(bytes: Uint8Array, source = '.npy file'): { data: Float32Array; shape: number[] } {
-  if (bytes.length < 10 || bytes[0] !== 0x93 || String.fromCharCode(...bytes.subarray(1, 6)) !== 'NUMPY') throw new UsageError(`${source} is not a .npy file`);
-  const headerLength = new DataView(bytes.buffer, bytes.byteOffset).getUint16(8, true);
-  if (bytes.length < 10 + headerLength) throw new UsageError(`${source} is cut short inside its header`);
-  const header = new TextDecoder().decode(bytes.subarray(10, 10 + headerLength));
-  if (!header.includes("'<f4'")) throw new UsageError(`${source}: only little-endian float32 .npy is supported`);
-  const shape = (/\(([^)]*)\)/.exec(header)?.[1] ?? '').split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw new UsageError(`${source} has a malformed shape in its header`);
-  const start = 10 + headerLength;
-  const expected = shape.reduce((a, b) => a * b, 1) * 4;
-  if (bytes.length - start !== expected) throw new UsageError(`${source} holds ${bytes.length - start} data bytes; its shape (${shape.join(', ')}) needs ${expected}`);
-  const data = new Float32Array(Uint8Array.prototype.slice.call(bytes, start).buffer);
-  return { data, shape };
+  const { shape, dtype, values } = parseNpy(bytes, source);
+  if (!/^[<=]f4$/.test(dtype)) throw new UsageError(`${source}: only little-endian float32 .npy is supported, got dtype '${dtype}'`);
+  return { data: Float32Array.from(values), shape };
 }
