@@ -5,17 +5,16 @@
  * `idx:<folder>`, `csv:<file>`, image files (`images:<folder>`,
  * `celeba:<folder>`) and NumPy arrays (`npy:<file>`, `npz:<file>`).
  */
-import { CSV_PREFIX, csvPath, loadCsvSplits, loadCsvWithSchema } from '../../core/data/csv/table.js';
-import { CLASS_NAMES, registerDatasetSource, type DatasetSource, type LoadOptions } from '../../core/data/load.js';
-import { UsageError } from '../../core/errors.js';
-import { fileTextSource } from '../files/text.js';
-import { celebaSource, imageFolderSource } from './image-datasets.js';
-import { NPY_PREFIX, NPZ_PREFIX, npyDataset, parseNpy, parseNpz } from '../../core/data/npy.js';
-import { FieldError } from '../../core/errors.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CIFAR10_FILES, readCifarBatches } from '../../core/data/cifar.js';
+import { CSV_PREFIX, csvPath, loadCsvSplits, loadCsvWithSchema } from '../../core/data/csv/table.js';
+import { CLASS_NAMES, registerDatasetSource, type DatasetSource, type LoadOptions } from '../../core/data/load.js';
+import { NPY_PREFIX, NPZ_PREFIX, npyDataset, parseNpy, parseNpz } from '../../core/data/npy.js';
+import { FieldError, UsageError } from '../../core/errors.js';
+import { fileTextSource } from '../files/text.js';
 import { locateCifar10 } from './cifar-files.js';
+import { celebaSource, imageFolderSource } from './image-datasets.js';
 import { readIdxDataset } from './idx-files.js';
 import { locateDataset, type RemoteDatasetName } from './sources.js';
 
