@@ -119,6 +119,12 @@ export interface Autoencoder<C extends CommonConfig = CommonConfig> {
    * indices) draw from it here, and every sampler goes through this.
    */
   samplePrior?(n: number, seed: number, temperature: number): tf.Tensor2D;
+  /**
+   * A fresh run only, right after `create`: set initial weights from training
+   * examples (`examples` rows of `x`, [n, h·w·c] row-major) where the model
+   * starts from data (a VampPrior's pseudo-inputs as training images).
+   */
+  initialiseFromData?(x: Float32Array, examples: number, rng: Rng): void;
   /** Every trainable variable, in a fixed order (optimizer state relies on it). */
   trainableVariables(): tf.Variable[];
   dispose(): void;

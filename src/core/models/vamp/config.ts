@@ -8,6 +8,10 @@ import { resolveVaeFields, VAE_OPTIONS, type VaeConfig } from '../vae/config.js'
 export const PSEUDO_INPUT_ACTIVATIONS = ['sigmoid', 'linear'] as const;
 export type PseudoInputActivation = (typeof PSEUDO_INPUT_ACTIVATIONS)[number];
 
+/** Where pseudo-inputs start: near-uniform grey (the authors' default) or K random training examples (their --use_training_data_init). */
+export const PSEUDO_INITS = ['grey', 'data'] as const;
+export type PseudoInit = (typeof PSEUDO_INITS)[number];
+
 export interface VampConfig extends VaeConfig {
   /** K: pseudo-inputs u_k, the components of the prior (1/K) Σ_k q(z|u_k). */
   pseudoInputs: number;
@@ -17,6 +21,7 @@ export interface VampConfig extends VaeConfig {
    * Fixed by the data when the run starts, then read back from config.json.
    */
   pseudoInputActivation: PseudoInputActivation;
+  pseudoInit: PseudoInit;
 }
 
 /** K = 500, the paper's value for MNIST. */
@@ -24,12 +29,14 @@ export const DEFAULT_PSEUDO_INPUTS = 500;
 
 export const VAMP_OPTIONS = VAE_OPTIONS.extend({
   pseudoInputs: described(z.int().min(1).max(100_000).default(DEFAULT_PSEUDO_INPUTS), { arg: 'K', description: 'learned pseudo-inputs u_k; the prior is the mixture (1/K) Σ_k q(z|u_k) (VampPrior)' }),
+  pseudoInit: described(z.enum(PSEUDO_INITS).default('grey'), { arg: 'FROM', description: 'where the pseudo-inputs start: grey (near-uniform images) or data (K random training examples)' }),
 });
 
 /** The VAE's settings plus K, and the pseudo-inputs' range from the data. */
 export function resolveVampConfig(input: Record<string, unknown>, data: DataInfo): VampConfig {
-  const vae = resolveVaeFields('vamp', input, data, ['pseudoInputs', 'pseudoInputActivation']);
+  const vae = resolveVaeFields('vamp', input, data, ['pseudoInputs', 'pseudoInputActivation', 'pseudoInit']);
   const saved = input.pseudoInputActivation;
   const pseudoInputActivation = PSEUDO_INPUT_ACTIVATIONS.find((a) => a === saved) ?? (data.domain === 'real' ? 'linear' : 'sigmoid');
-  return { ...vae, model: 'vamp', pseudoInputs: parseOptions(VAMP_OPTIONS, input).pseudoInputs, pseudoInputActivation };
+  const options = parseOptions(VAMP_OPTIONS, input);
+  return { ...vae, model: 'vamp', pseudoInputs: options.pseudoInputs, pseudoInputActivation, pseudoInit: options.pseudoInit };
 }

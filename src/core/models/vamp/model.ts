@@ -17,7 +17,7 @@ import type { Batch, ForwardContext, ModelOutput } from '../types.js';
 import { betaAt, Vae } from '../vae/model.js';
 import type { VampConfig } from './config.js';
 import { logMixtureDensity, sampleMixture } from './prior.js';
-import { buildPseudoInputs, pseudoInputsOf } from './pseudo-inputs.js';
+import { buildPseudoInputs, pseudoInputsOf, setPseudoInputs } from './pseudo-inputs.js';
 
 /** A type, not an interface, so that it fits the contract's Record<string, LayersModel>. */
 export type VampNetworks = {
@@ -41,6 +41,20 @@ export class Vamp extends Vae<VampConfig> {
   /** The pseudo-inputs u_k in data space, [K, h·w·c]. */
   pseudoInputs(): tf.Tensor2D {
     return pseudoInputsOf(this.networks.pseudo_inputs);
+  }
+
+  /** With `--pseudo-init data`: u_k start as K training examples drawn without replacement (cycling when K > n). */
+  initialiseFromData(x: Float32Array, examples: number, rng: Rng): void {
+    if (this.config.pseudoInit !== 'data' || examples < 1) return;
+    const { pseudoInputs: k } = this.config;
+    const features = x.length / examples;
+    const order = rng.permutation(examples);
+    const u = new Float32Array(k * features);
+    for (let i = 0; i < k; i++) {
+      const row = order[i % examples]!;
+      u.set(x.subarray(row * features, (row + 1) * features), i * features);
+    }
+    tf.tidy(() => setPseudoInputs(this.networks.pseudo_inputs, tf.tensor2d(u, [k, features])));
   }
 
   /** The mixture's components q(z|u_k): μ_k and log σ²_k, each [K, latent]. */

@@ -53,6 +53,15 @@ export class PseudoInputs extends tfl.layers.Layer {
     this.built = true;
   }
 
+  /** Set the pseudo-inputs to `u` [count, features] in data space (inside (0, 1) for the sigmoid, which is inverted here). */
+  setPseudoInputs(u: tf.Tensor2D): void {
+    tf.tidy(() => {
+      // logit(u); pixels of exactly 0 or 1 would need an infinite weight, so they start at 0.01 or 0.99.
+      const clipped = tf.clipByValue(u, 0.01, 0.99);
+      this.raw!.write(this.activation === 'sigmoid' ? tf.sub(tf.log(clipped), tf.log1p(tf.neg(clipped))) : tf.clone(u));
+    });
+  }
+
   override computeOutputShape(): tfl.Shape {
     return [this.count, this.features];
   }
@@ -79,6 +88,11 @@ export function buildPseudoInputs(config: VampConfig, rng: Rng): tfl.LayersModel
   const input = tfl.input({ shape: [1], name: 'pseudo_inputs_idle' });
   const layer = new PseudoInputs({ count: config.pseudoInputs, features: h * w * c, activation: config.pseudoInputActivation, seed: rng.seed(), name: PSEUDO_INPUTS_LAYER });
   return tfl.model({ inputs: input, outputs: layer.apply(input) as tfl.SymbolicTensor, name: 'pseudo_inputs' });
+}
+
+/** Set u_k (data space, [K, h·w·c]) of the pseudo-inputs network. */
+export function setPseudoInputs(network: tfl.LayersModel, u: tf.Tensor2D): void {
+  (network.getLayer(PSEUDO_INPUTS_LAYER) as PseudoInputs).setPseudoInputs(u);
 }
 
 /** u_k in data space, [K, h·w·c]; differentiable in the raw weights. */

@@ -5,6 +5,7 @@ import { disposeBatch, makeBatch } from '../../data/batches.js';
 import { loadDataset } from '../../data/load.js';
 import type { Dataset } from '../../data/types.js';
 import { iwaeLogLikelihood } from '../../eval/iwae.js';
+import { createModel, parseTrainRequest } from '../../jobs/train.js';
 import { logNormalDiag } from '../../losses/index.js';
 import { Rng } from '../../random.js';
 import { restoreModel, saveModel } from '../../run/run.js';
@@ -314,6 +315,41 @@ describe('vamp settings', () => {
     expect(table.pseudoInputActivation).toBe('linear');
     // A saved run keeps its pseudo-inputs' range, whatever the data info says now.
     expect((def.resolveConfig({ pseudoInputActivation: 'linear' }, images) as VampConfig).pseudoInputActivation).toBe('linear');
+  });
+
+  it('--pseudo-init data starts the pseudo-inputs at K training examples (cycling when K > n); grey leaves them alone', () => {
+    const x = Float32Array.from({ length: 3 * 4 }, (_, i) => [0, 1, 0.25, 0.5, 0.7, 0.1, 0.9, 0.3, 0.6, 0.4, 0.8, 0.2][i]!);
+    const small: DataInfo = { shape: [2, 2, 1], numClasses: 1 };
+    const build = (pseudoInit: 'grey' | 'data', k: number) => def.create(def.resolveConfig({ hidden: [4], latent: 2, pseudoInputs: k, pseudoInit }, small), new Rng(0)) as unknown as Vamp;
+    const fromData = build('data', 5);
+    fromData.initialiseFromData(x, 3, new Rng(4));
+    const u = rows(fromData.pseudoInputs());
+    const order = Array.from(new Rng(4).permutation(3));
+    const clip = (v: number) => Math.min(0.99, Math.max(0.01, v));
+    u.forEach((row, k) => {
+      const example = Array.from(x.subarray(order[k % 3]! * 4, order[k % 3]! * 4 + 4), clip);
+      row.forEach((v, j) => expect(v).toBeCloseTo(example[j]!, 5));
+    });
+    const grey = build('grey', 5);
+    const before = rows(grey.pseudoInputs());
+    grey.initialiseFromData(x, 3, new Rng(4));
+    expect(rows(grey.pseudoInputs())).toEqual(before);
+    expect(before.flat().every((v) => Math.abs(v - 0.49) < 0.01)).toBe(true);
+    fromData.dispose();
+    grey.dispose();
+    expect(() => def.resolveConfig({ pseudoInit: 'zeros' }, images)).toThrow(/^pseudoInit/);
+  });
+
+  it('a new run with --pseudo-init data starts from its own training images', async () => {
+    const trainSet = await loadDataset('sprites', { split: 'train', limit: 20 });
+    const request = parseTrainRequest({ model: 'vamp', dataset: 'sprites', hidden: [8], latent: 2, pseudoInputs: 6, pseudoInit: 'data' });
+    const { model, config } = createModel(request, { trainSet, testSet: trainSet }, 'wasm');
+    expect((config.model as VampConfig).pseudoInit).toBe('data');
+    const u = rows((model as unknown as Vamp).pseudoInputs());
+    // Each pseudo-input is some training sprite (clipped to [0.01, 0.99]).
+    const sprites = Array.from({ length: 20 }, (_, i) => Array.from(trainSet.images.subarray(i * 784, (i + 1) * 784), (v) => Math.min(0.99, Math.max(0.01, v))));
+    for (const row of u) expect(sprites.some((sprite) => sprite.every((v, j) => Math.abs(v - row[j]!) < 1e-4))).toBe(true);
+    model.dispose();
   });
 
   it('refuses a bad K with a message naming the field', () => {
