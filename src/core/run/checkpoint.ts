@@ -54,6 +54,9 @@ export async function saveCheckpoint(store: RunStore, model: Autoencoder, optimi
 function readOptimizer(specsText: string, bytes: Uint8Array): NamedTensor[] {
   const specs = JSON.parse(specsText) as OptimizerSpec[];
   if (!Array.isArray(specs)) throw new Error('optimizer.json is not a list');
+  // Every entry is checked before the first tensor is made, so a bad one leaves none behind.
+  const valid = (s: OptimizerSpec) => typeof s === 'object' && s !== null && typeof s.name === 'string' && (s.dtype === 'float32' || s.dtype === 'int32') && Array.isArray(s.shape) && s.shape.every((d) => Number.isInteger(d) && d >= 0);
+  if (!specs.every(valid)) throw new Error('optimizer.json has an entry with a malformed name, shape or dtype');
   const total = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
   if (bytes.byteLength !== total * 4) throw new Error(`optimizer.bin is ${bytes.byteLength} bytes, expected ${total * 4}`);
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);

@@ -37,6 +37,22 @@ export async function networkFiles(model: tfl.LayersModel): Promise<NetworkFiles
   return files!;
 }
 
+/** A weights group of model.json as latentkit writes it: file paths, and float32 weights of whole-number shapes. */
+function isWeightGroup(group: unknown): boolean {
+  const g = group as tf.io.WeightsManifestConfig[number] | null;
+  if (typeof g !== 'object' || g === null || !Array.isArray(g.paths) || !g.paths.every((p: unknown) => typeof p === 'string') || !Array.isArray(g.weights)) return false;
+  return g.weights.every((w: tf.io.WeightsManifestEntry) => typeof w === 'object' && w !== null && typeof w.name === 'string' && /^[\w./-]+$/.test(w.name) && w.dtype === 'float32' && w.quantization === undefined && Array.isArray(w.shape) && w.shape.every((d: number) => Number.isInteger(d) && d >= 0));
+}
+
+/**
+ * A model that fails to load after its layers were built leaves their
+ * variables registered; dispose the ones created since `known`. (Loading is
+ * awaited one network at a time, so no other load registers variables meanwhile.)
+ */
+function disposeVariablesSince(known: ReadonlySet<string>): void {
+  for (const [name, variable] of Object.entries(tf.engine().registeredVariables)) if (!known.has(name)) variable.dispose();
+}
+
 /**
  * Load a network from its model.json text; `read` returns the bytes of a
  * weights file the manifest names (undefined when missing). `where` names
@@ -55,6 +71,8 @@ export async function loadNetworkFiles(modelJson: string, read: (path: string) =
   if (typeof json !== 'object' || json === null || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
     throw new UsageError(`corrupt model file ${where}/${MODEL_FILE} (not a TensorFlow.js layers model)`);
   }
+  // TensorFlow.js decodes weights one by one and leaves those it made when a later one is malformed.
+  if (!json.weightsManifest.every(isWeightGroup)) throw new UsageError(`corrupt model file ${where}/${MODEL_FILE} (a weight's name, shape or dtype is malformed)`);
   const handler: tf.io.IOHandler = {
     load: async () =>
       tf.io.getModelArtifactsForJSON(json, async (manifest) => {
@@ -71,9 +89,11 @@ export async function loadNetworkFiles(modelJson: string, read: (path: string) =
         return [specs, data];
       }),
   };
+  const known = new Set(Object.keys(tf.engine().registeredVariables));
   try {
     return await tfl.loadLayersModel(handler);
   } catch (err) {
+    disposeVariablesSince(known);
     if (err instanceof UsageError) throw err;
     throw new UsageError(`corrupt model in ${where}: ${(err as Error).message.split('\n')[0]}`);
   }

@@ -344,7 +344,7 @@ describe('vamp settings', () => {
     const trainSet = await loadDataset('sprites', { split: 'train', limit: 20 });
     const request = parseTrainRequest({ model: 'vamp', dataset: 'sprites', hidden: [8], latent: 2, pseudoInputs: 6, pseudoInit: 'data' });
     const { model, config } = createModel(request, { trainSet, testSet: trainSet }, 'wasm');
-    expect((config.model as VampConfig).pseudoInit).toBe('data');
+    expect((config.model as unknown as VampConfig).pseudoInit).toBe('data');
     const u = rows((model as unknown as Vamp).pseudoInputs());
     // Each pseudo-input is some training sprite (clipped to [0.01, 0.99]).
     const sprites = Array.from({ length: 20 }, (_, i) => Array.from(trainSet.images.subarray(i * 784, (i + 1) * 784), (v) => Math.min(0.99, Math.max(0.01, v))));
