@@ -1,6 +1,7 @@
 /**
  * How many threads latentkit's wasm kernels use (Node). Large matrix
- * products are shared out across helper threads (kernels/gemm/threads.ts);
+ * products are shared out across helper worker threads (the core's
+ * gemm-threads.ts, which runs gemm-helper.ts in each);
  * the default is every core, or $LATENTKIT_THREADS. The helpers start on
  * the first product that is large enough, not before.
  *
@@ -8,14 +9,14 @@
  * one replica each, so it sets this to 1 in every replica.
  */
 import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { UsageError } from '../../core/errors.js';
-import { GemmThreads } from './gemm-threads.js';
-import { setParallelGemm, type ParallelGemm } from '../../core/backend/kernels/MatMul.js';
+import { runGemmHelper } from '../../core/backend/gemm-helper.js';
+import { SharedProducts, type SpawnGemmHelper } from '../../core/backend/gemm-threads.js';
 
 let requested: number | undefined;
 /** The default as read when the backend started (process.env is slow to read once per product). */
 let startDefault: number | undefined;
-let pool: GemmThreads | null = null;
 
 /** $LATENTKIT_THREADS when set, otherwise every core the process may use. */
 export function defaultComputeThreads(env: Record<string, string | undefined> = process.env, cores = availableParallelism()): number {
@@ -31,37 +32,37 @@ export function setComputeThreads(n: number | undefined): number | undefined {
   if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw new UsageError(`threads must be a positive integer (got ${n})`);
   const previous = requested;
   requested = n;
-  dropStalePool();
+  sharedProducts.dropStale();
   return previous;
-}
-
-/** Close the helper threads when their number is no longer the setting (the next product starts new ones). */
-function dropStalePool(): void {
-  if (pool && pool.threads !== computeThreads()) {
-    void pool.close();
-    pool = null;
-  }
 }
 
 export function computeThreads(): number {
   return requested ?? startDefault ?? defaultComputeThreads();
 }
 
-const sharedProducts: ParallelGemm = {
-  accepts(m, n, k) {
-    const threads = computeThreads();
-    return threads >= 2 && GemmThreads.worthSharing(m, n, k, threads);
-  },
-  run(heap, p) {
-    pool ??= new GemmThreads(computeThreads());
-    pool.run(heap, p);
-  },
+/**
+ * A helper is a worker thread evaluating the helper loop's own source (the
+ * same function a page's Web Worker imports), so it runs from the sources
+ * under the test runner as from the build. Unref'd: it never keeps a
+ * process alive.
+ */
+const HELPER_SOURCE = `(${runGemmHelper.toString()})(require('node:worker_threads').workerData)`;
+const spawnHelper: SpawnGemmHelper = (init) => {
+  const worker = new Worker(HELPER_SOURCE, { eval: true, workerData: init });
+  worker.unref();
+  return worker;
 };
+
+const sharedProducts = new SharedProducts(computeThreads, spawnHelper);
+
+/** Panels of shared products computed by helper threads so far (what shows that the threads share the work). */
+export function helperPanels(): number {
+  return sharedProducts.helperPanels;
+}
 
 /** Let the wasm matrix-product kernels share large products out (called when the wasm backend starts). */
 export function installComputeThreads(): void {
   // A bad $LATENTKIT_THREADS fails here, when the backend starts, not at the first product.
   startDefault = defaultComputeThreads();
-  dropStalePool();
-  setParallelGemm(sharedProducts);
+  sharedProducts.install();
 }

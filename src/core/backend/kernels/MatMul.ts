@@ -25,7 +25,7 @@ import { gemm, scratchBytes, transposeMatrix, type GemmProblem } from './gemm/ge
 import { GemmActivation, simdGemmFor, type SimdGemm } from './gemm/simd_gemm.js';
 import { asWasmBackend, runWasmKernel, wasmMemory, wrapWasmKernel, type WasmBackendLike } from './wasm_util.js';
 
-/** The product on several threads (Node: gemm/threads.ts), installed by the backend module. */
+/** The product on several threads (../gemm-threads.ts), installed by the platform when the backend starts. */
 export interface ParallelGemm {
   /** Whether a product of this size is worth sharing out. */
   accepts(m: number, n: number, k: number): boolean;

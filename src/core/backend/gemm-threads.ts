@@ -1,11 +1,15 @@
 /**
- * The SIMD product on several threads (Node): the column panels of C are
- * shared out among the main thread and helper threads, which all run the
- * same generated module on one shared WebAssembly memory.
+ * The SIMD product on several threads, on any platform: the column panels
+ * of C are shared out among the calling thread and helper threads, which
+ * all run the same generated module on one shared WebAssembly memory. A
+ * platform only says how a helper starts (Node: a worker thread; a page: a
+ * module Web Worker) and how many threads to use; the helpers run
+ * gemm-helper.ts. The calling thread blocks on Atomics.wait, so it must be
+ * one that may (Node's main thread, a Web Worker; not a page's main thread).
  *
  * The tfjs wasm backend's own memory is not shared (its threaded build does
- * not start in Node), so operands are copied in and the result copied back:
- * ~0.2 ms for a 128×784·784×400 product, which then takes ~1 ms on two
+ * not start in Node, and the page runs its SIMD build), so operands are
+ * copied in and the result copied back: ~0.2 ms for a 128×784·784×400 product, which then takes ~1 ms on two
  * threads instead of ~1.8 ms on one.
  *
  * Panels are taken one at a time from a shared counter, not split in fixed
@@ -13,97 +17,22 @@
  * while it spins (its core is also where the system and V8's own threads
  * run), and with fixed shares the main thread waited that long for it on
  * every product. The helpers are woken before the operands are copied in,
- * spin briefly between products and then sleep on Atomics.wait; they are
- * unref'd, so they never keep a process alive.
+ * spin briefly between products and then sleep on Atomics.wait.
  */
-import { Worker } from 'node:worker_threads';
-import { prepareA, runPanels8, runTail, scratchBytes, type GemmProblem } from '../../core/backend/kernels/gemm/gemm.js';
-import { gemmModuleBytes, SHARED_MAXIMUM_PAGES, type SimdGemm } from '../../core/backend/kernels/gemm/simd_gemm.js';
+import { CLOSED, PENDING, SLOT as Slot, type GemmHelperInit } from './gemm-helper.js';
+import { prepareA, runPanels8, runTail, scratchBytes, type GemmProblem } from './kernels/gemm/gemm.js';
+import { gemmModuleBytes, SHARED_MAXIMUM_PAGES, type SimdGemm } from './kernels/gemm/simd_gemm.js';
+import { setParallelGemm, type ParallelGemm } from './kernels/MatMul.js';
 
-/** Int32 slots of the control block. */
-const enum Slot {
-  /** The number of the current product, bumped by the main thread to start one. */
-  Start = 0,
-  /** Panels the helpers finished in the current product (reset per product). */
-  Finished = 1,
-  /** Set by a helper that failed. */
-  Failed = 2,
-  // The product, in shared-memory byte offsets: packed A, B, C, bias (0: none).
-  A = 3,
-  B = 4,
-  C = 5,
-  Bias = 6,
-  M = 7,
-  N = 8,
-  K = 9,
-  Activation = 10,
-  /** Float32 bits of the LeakyReLU slope. */
-  Alpha = 11,
-  /** Panels of 8 columns in all. */
-  Panels = 12,
-  /** The next panel to take, as a ticket: (product number & 0x7fff) << 16 | panel. */
-  Next = 13,
-  /** 1 when A is compacted: the panels read step offsets at Idx and counts at Counts. */
-  Sparse = 14,
-  Idx = 15,
-  Counts = 16,
-  Size = 20,
+/** A started helper thread. */
+export interface GemmHelper {
+  terminate(): unknown;
 }
 
-/** The panel part of a ticket while a product's operands are copied in, and once it is closed: no panel is that high. */
-const PENDING = 0xfffe;
-const CLOSED = 0xffff;
+/** How a platform starts a helper that runs runGemmHelper(init) (Node: unref'd, so it never keeps a process alive). */
+export type SpawnGemmHelper = (init: GemmHelperInit) => GemmHelper;
+
 const ticket = (product: number, panel: number) => ((product & 0x7fff) << 16) | panel;
-
-/**
- * Runs in each helper. For every product: read its parameters, then take
- * panels one at a time from the shared ticket until none is left. A ticket
- * carries the product's number, so a helper that wakes late, or read the
- * parameters while the next product was being posted, takes nothing (its
- * compare-exchange fails or finds the product closed) and waits again.
- */
-const HELPER = `
-const { workerData } = require('node:worker_threads');
-const { module, memory, control, spinMs } = workerData;
-const fns = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const c = new Int32Array(control);
-const f = new Float32Array(control);
-// Products are counted from 0, so one posted while this thread was starting is not missed.
-let seen = 0;
-for (;;) {
-  const spinStart = performance.now();
-  while (Atomics.load(c, ${Slot.Start}) === seen && performance.now() - spinStart < spinMs) {
-    for (let spin = 0; spin < 1000 && Atomics.load(c, ${Slot.Start}) === seen; spin++);
-  }
-  while (Atomics.load(c, ${Slot.Start}) === seen) Atomics.wait(c, ${Slot.Start}, seen);
-  seen = Atomics.load(c, ${Slot.Start});
-  const tag = (seen & 0x7fff) << 16;
-  // Woken before the operands are copied in: wait for the product to open (or to be over).
-  let t = Atomics.load(c, ${Slot.Next});
-  for (const openStart = performance.now(); t === (tag | ${PENDING}); t = Atomics.load(c, ${Slot.Next})) {
-    if (performance.now() - openStart > spinMs) Atomics.wait(c, ${Slot.Next}, t);
-  }
-  if ((t & 0x7fff0000) !== tag) continue;
-  const n = c[${Slot.N}], panels = c[${Slot.Panels}], sparse = c[${Slot.Sparse}] === 1;
-  const a = c[${Slot.A}], b = c[${Slot.B}], cc = c[${Slot.C}], bias = c[${Slot.Bias}], k = c[${Slot.K}], m = c[${Slot.M}];
-  const act = c[${Slot.Activation}], alpha = f[${Slot.Alpha}], idx = c[${Slot.Idx}], counts = c[${Slot.Counts}];
-  for (;;) {
-    t = Atomics.load(c, ${Slot.Next});
-    if ((t & 0x7fff0000) !== tag || (t & 0xffff) >= panels) break;
-    if (Atomics.compareExchange(c, ${Slot.Next}, t, t + 1) !== t) continue;
-    try {
-      const j = 8 * (t & 0xffff);
-      const args = [a, b + 4 * j, cc + 4 * j, bias && bias + 4 * j, k, 0, 4 * n, 4 * n, act, alpha, m];
-      if (sparse) fns.panel8sparse(...args, idx, counts);
-      else fns.panel8(...args);
-    } catch (err) {
-      Atomics.store(c, ${Slot.Failed}, 1);
-    }
-    Atomics.add(c, ${Slot.Finished}, 1);
-    Atomics.notify(c, ${Slot.Finished});
-  }
-}
-`;
 
 /** The most the shared memory grows to for one product (operands, result, packed A). */
 const SHARED_BUDGET_BYTES = 256 * 2 ** 20;
@@ -118,19 +47,21 @@ export class GemmThreads {
   private readonly memory: WebAssembly.Memory;
   private readonly fns: SimdGemm;
   private readonly control = new Int32Array(new SharedArrayBuffer(4 * Slot.Size));
-  private readonly workers: Worker[] = [];
+  private readonly workers: GemmHelper[] = [];
+  /** Panels the helpers have computed, over all products (how much the threads share). */
+  helperPanels = 0;
 
   /** `threads` in all, counting the calling thread (≥ 2). */
-  constructor(readonly threads: number) {
+  constructor(
+    readonly threads: number,
+    spawn: SpawnGemmHelper,
+  ) {
     if (!(Number.isInteger(threads) && threads >= 2)) throw new Error(`GemmThreads: needs at least 2 threads, got ${threads}`);
     this.memory = new WebAssembly.Memory({ initial: 64, maximum: SHARED_MAXIMUM_PAGES, shared: true });
     const module = new WebAssembly.Module(gemmModuleBytes(true) as unknown as ArrayBuffer);
     this.fns = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as SimdGemm;
-    for (let h = 1; h < threads; h++) {
-      const worker = new Worker(HELPER, { eval: true, workerData: { module, memory: this.memory, control: this.control.buffer, spinMs: HELPER_SPIN_MS } });
-      worker.unref();
-      this.workers.push(worker);
-    }
+    const init: GemmHelperInit = { module, memory: this.memory, control: this.control.buffer as SharedArrayBuffer, spinMs: HELPER_SPIN_MS, slot: Slot, pending: PENDING };
+    for (let h = 1; h < threads; h++) this.workers.push(spawn(init));
   }
 
   /**
@@ -204,10 +135,12 @@ export class GemmThreads {
       }
     } finally {
       // Closed, so no helper takes a panel of this product once the next one is being
-      // posted (see HELPER); then wait for the panels the helpers took.
+      // posted (see runGemmHelper); then wait for the panels the helpers took.
       const last = Atomics.exchange(c, Slot.Next, ticket(product, CLOSED)) & 0xffff;
       Atomics.notify(c, Slot.Next);
-      this.waitForHelpers(Math.min(last, panels) - taken);
+      const helped = Math.min(last, panels) - taken;
+      this.waitForHelpers(helped);
+      this.helperPanels += helped;
     }
     new Uint8Array(heap).set(new Uint8Array(this.memory.buffer, at[2], sizes[2]), p.c);
   }
@@ -234,5 +167,51 @@ export class GemmThreads {
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()));
     this.workers.length = 0;
+  }
+}
+
+/**
+ * Large products shared out over `threads()` threads (read per product, so a
+ * new setting takes effect at the next one), helpers started by `spawn` on
+ * the first product worth sharing.
+ */
+export class SharedProducts implements ParallelGemm {
+  private pool: GemmThreads | null = null;
+  /** Panels the helpers of closed pools computed. */
+  private closedPanels = 0;
+
+  constructor(
+    readonly threads: () => number,
+    private readonly spawn: SpawnGemmHelper,
+  ) {}
+
+  accepts(m: number, n: number, k: number): boolean {
+    const threads = this.threads();
+    return threads >= 2 && GemmThreads.worthSharing(m, n, k, threads);
+  }
+
+  run(heap: ArrayBuffer, p: GemmProblem): void {
+    this.pool ??= new GemmThreads(this.threads(), this.spawn);
+    this.pool.run(heap, p);
+  }
+
+  /** Panels computed by helper threads so far (0 until a product was shared). */
+  get helperPanels(): number {
+    return this.closedPanels + (this.pool?.helperPanels ?? 0);
+  }
+
+  /** Close the helpers when their number is no longer the setting (the next product starts new ones). */
+  dropStale(): void {
+    if (this.pool && this.pool.threads !== this.threads()) {
+      this.closedPanels += this.pool.helperPanels;
+      void this.pool.close();
+      this.pool = null;
+    }
+  }
+
+  /** Let the wasm matrix-product kernels share large products out through this. */
+  install(): void {
+    this.dropStale();
+    setParallelGemm(this);
   }
 }

@@ -1,0 +1,74 @@
+/**
+ * The platform-independent threaded product: with Node's helpers (worker
+ * threads running the helper loop's source) the helpers do take panels and
+ * the result has one thread's bits; with helpers that never start (a
+ * platform whose workers fail to load) the calling thread does every panel
+ * and the result is the same.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-wasm';
+import { installLatentkitWasmKernels } from './kernels/register.js';
+import { enableRelaxedSimd } from '../../node/backend/index.js';
+import { helperPanels, installComputeThreads, setComputeThreads } from '../../node/backend/threads.js';
+import { SharedProducts } from './gemm-threads.js';
+import { setParallelGemm } from './kernels/MatMul.js';
+import { seeded } from './kernels/kernels.test-helpers.js';
+
+beforeAll(async () => {
+  enableRelaxedSimd({});
+  await tf.setBackend('wasm');
+  await tf.ready();
+  installLatentkitWasmKernels();
+});
+
+afterAll(() => {
+  setComputeThreads(1);
+  setParallelGemm(null);
+});
+
+/** A 128×784·784×400 product (the running example's first layer) and the same on one thread. */
+function operands() {
+  const a = tf.tensor2d(seeded(128 * 784, 1), [128, 784]);
+  const b = tf.tensor2d(seeded(784 * 400, 2), [784, 400]);
+  return { a, b, product: () => tf.tidy(() => tf.matMul(a, b).dataSync() as Float32Array) };
+}
+
+describe('products shared across helper threads', () => {
+  it("Node's helpers take panels, and every product has one thread's bits", async () => {
+    const before = tf.memory().numTensors;
+    const { a, b, product } = operands();
+    installComputeThreads();
+    setComputeThreads(1);
+    const alone = product();
+    setComputeThreads(2);
+    const start = helperPanels();
+    // The helpers start asynchronously: products until they have taken some panels (at most 20 s).
+    const deadline = Date.now() + 20_000;
+    let products = 0;
+    while (helperPanels() === start && Date.now() < deadline) {
+      expect(product()).toEqual(alone);
+      products++;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    expect(helperPanels()).toBeGreaterThan(start);
+    expect(product()).toEqual(alone);
+    expect(products).toBeGreaterThan(0);
+    tf.dispose([a, b]);
+    expect(tf.memory().numTensors).toBe(before);
+  }, 30_000);
+
+  it('helpers that never start leave every panel to the calling thread, with the same bits', () => {
+    const { a, b, product } = operands();
+    setParallelGemm(null);
+    const alone = product();
+    let spawned = 0;
+    const silent = new SharedProducts(() => 3, () => (spawned++, { terminate: () => undefined }));
+    silent.install();
+    expect(product()).toEqual(alone);
+    expect(spawned).toBe(2);
+    expect(silent.helperPanels).toBe(0);
+    setParallelGemm(null);
+    tf.dispose([a, b]);
+  });
+});
