@@ -19,6 +19,8 @@ export { Rng } from './core/random.js';
 // engine
 export { initBackend, ensureBackend, backendCandidates, setBackendPlatform, basePlatform, type BackendPlatform } from './core/backend/init.js';
 export { BACKEND_CHOICES, type BackendChoice, type BackendName } from './core/backend/choices.js';
+export { SharedProducts, GemmThreads, type SpawnGemmHelper, type GemmHelper } from './core/backend/gemm-threads.js';
+export { runGemmHelper, type GemmHelperInit } from './core/backend/gemm-helper.js';
 
 // requests: one schema per job (types, ranges, defaults; JSON Schema via zod)
 export * from './core/requests/index.js';

@@ -9,8 +9,8 @@
  * redraws 10,000 points in a few milliseconds.
  *
  * URL parameters: any training field (`?dataset=sprites&model=vae&latent=2&epochs=1`),
- * `autostart=1` to train without clicks, `backend=auto|wasm|cpu|webgl`, `data=URL` for
- * the MNIST files, `run=NAME` to open a run served by `latentkit lab --runs DIR`.
+ * `autostart=1` to train without clicks, `backend=auto|wasm|cpu|webgl`, `threads=N` for
+ * wasm's matrix products (default: every core), `data=URL` for the MNIST files, `run=NAME` to open a run served by `latentkit lab --runs DIR`.
  */
 import { zipSync } from 'fflate';
 import type { EpochView, FormField, FromWorker, ToWorker, Upload } from './protocol';
@@ -247,6 +247,7 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
   switch (m.type) {
     case 'backend':
       testId('backend').textContent = m.name;
+      testId('threads').textContent = m.name === 'wasm' ? `${m.threads} thread${m.threads === 1 ? '' : 's'}` : '';
       break;
     case 'form':
       fields = m.fields;
@@ -372,9 +373,19 @@ async function useService(client: ServiceClient): Promise<void> {
   };
 }
 
+/** ?threads=N, a positive integer (anything else is refused once, and the default used). */
+function threadsParam(): number | undefined {
+  const text = params.get('threads');
+  if (text === null) return undefined;
+  const n = Number(text);
+  if (Number.isInteger(n) && n >= 1) return n;
+  showError(`threads must be a positive integer, got '${text}'`);
+  return undefined;
+}
+
 setStatus('starting');
 void refreshSaved();
 void listServed();
 const service = params.get('service');
 if (service) void useService(new ServiceClient(service, params.get('serviceModel') ?? '')).catch((err: Error) => showError(`service: ${err.message}`));
-else send({ type: 'init', backend: (params.get('backend') as 'auto') ?? 'auto', dataUrl: new URL(params.get('data') ?? 'data', location.href).href, base: new URL(import.meta.env.BASE_URL, location.href).href });
+else send({ type: 'init', backend: (params.get('backend') as 'auto') ?? 'auto', threads: threadsParam(), dataUrl: new URL(params.get('data') ?? 'data', location.href).href, base: new URL(import.meta.env.BASE_URL, location.href).href });

@@ -2,7 +2,8 @@
 
 /** What the page asks of the worker. */
 export type ToWorker =
-  | { type: 'init'; backend: 'auto' | 'webgl' | 'wasm' | 'cpu'; dataUrl: string; base: string }
+  /** `threads`: for the products on wasm (default: every core, where the page is cross-origin isolated). */
+  | { type: 'init'; backend: 'auto' | 'webgl' | 'wasm' | 'cpu'; dataUrl: string; base: string; threads?: number }
   | { type: 'train'; request: Record<string, unknown> }
   | { type: 'pause' }
   | { type: 'resume' }
@@ -56,7 +57,8 @@ export interface FormField {
 
 /** What the worker tells the page. */
 export type FromWorker =
-  | { type: 'backend'; name: string }
+  /** The backend that runs, and on wasm the threads its matrix products are shared over. */
+  | { type: 'backend'; name: string; threads: number }
   | { type: 'form'; fields: FormField[]; models: { name: string; summary: string }[]; datasets: string[] }
   | { type: 'dataset'; name: string; detail: string }
   | { type: 'status'; status: 'loading' | 'training' | 'paused' | 'stopping' | 'done' | 'ready'; detail?: string }

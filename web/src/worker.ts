@@ -7,6 +7,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   FieldError,
   MemoryRunStore,
+  Rng,
+  adam,
+  getModelDefinition,
   detect,
   edit,
   encodeCodes,
@@ -27,12 +30,18 @@ import {
   type RunConfig,
   type StepEngine,
 } from 'latentkit/browser';
-import { installPageBackends } from './backend';
+import { installPageBackends, pageProducts, productThreads } from './backend';
 import { registerPageDatasets, registerUpload } from './data';
 import { formFields } from './form';
 import type { EpochView, FromWorker, ToWorker } from './protocol';
 
 const post = (message: FromWorker, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(message, transfer);
+
+/**
+ * For scripts driving the lab and for the console in this worker's context: TensorFlow.js and
+ * the library as the worker has them, and the shared products (their helper-panel count).
+ */
+Object.assign(self, { latentkitWorker: { tf, initBackend, getModelDefinition, Rng, adam, loadDataset, products: pageProducts } });
 
 /** Test examples on the map and behind hovering. */
 const MAP_POINTS = 10_000;
@@ -270,10 +279,11 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
   try {
     switch (message.type) {
       case 'init': {
-        installPageBackends(message.base);
+        installPageBackends(message.base, message.threads);
         registerPageDatasets(message.dataUrl);
         post({ type: 'form', ...formFields() });
-        post({ type: 'backend', name: await initBackend(message.backend) });
+        const name = await initBackend(message.backend);
+        post({ type: 'backend', name, threads: name === 'wasm' ? productThreads() : 1 });
         post({ type: 'status', status: 'ready' });
         return;
       }
