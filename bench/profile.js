@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // Where a training step of the default VAE spends its time, kernel by kernel.
 //
-//   node bench/profile.js [wasm|cpu] [--kernels] [--stock-adam] [--steps N]
+//   node bench/profile.js [wasm|cpu] [--kernels] [--stock-adam] [--steps N] [--decode | --iwae] [--threads N]
 //
+// --decode profiles decoding 1,000 codes instead, --iwae the IWAE bound with K=1000 of 16
+// images (what bench/run.js times); --threads sets the threads of the matrix products
+// (default: every core).
 // Runs optimizer.minimize(model.forward(...).loss) on a fixed batch of 128 MNIST
 // images (from LATENTKIT_DATA_DIR; random pixels without it, which run slower: the
 // matrix product skips the all-zero blocks of MNIST's background), the same work
@@ -11,12 +14,15 @@
 // lists calls and ms per step; the wrappers cost a little, so compare runs with
 // the same flags. --stock-adam uses tf.train.adam instead of latentkit's fused Adam.
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, getModelDefinition, loadDataset, Rng } from '../dist/index.js';
+import { initBackend, getModelDefinition, loadDataset, Rng, iwaeLogLikelihood } from '../dist/index.js';
+import { setComputeThreads } from '../dist/node/backend/threads.js';
 
 const args = process.argv.slice(2);
 const backend = await initBackend(args.find((a) => !a.startsWith('--') && Number.isNaN(Number(a))) ?? 'wasm');
 const stepsIndex = args.indexOf('--steps');
 const STEPS = stepsIndex >= 0 ? Number(args[stepsIndex + 1]) : 30;
+const threadsIndex = args.indexOf('--threads');
+if (threadsIndex >= 0) setComputeThreads(Number(args[threadsIndex + 1]));
 
 const def = getModelDefinition('vae');
 const model = def.create(def.resolveConfig({}, { shape: [28, 28, 1], numClasses: 10 }), new Rng(0));
@@ -55,11 +61,19 @@ if (args.includes('--kernels')) {
   }
 }
 
-const step = () => {
-  const loss = optimizer.minimize(() => model.forward(batch, { training: true, epoch: 1, rng }).loss, true, vars);
-  loss.dataSync();
-  loss.dispose();
-};
+const z = tf.randomNormal([1000, 20]);
+const few = mnist ? { ...mnist, n: 16 } : null;
+const what = args.includes('--decode') ? 'decode 1000 codes' : args.includes('--iwae') ? 'iwae K=1000 of 16 images' : 'train step vae 784-400-20 batch 128';
+if (what.startsWith('iwae') && !few) throw new Error('--iwae needs MNIST (LATENTKIT_DATA_DIR)');
+const step = {
+  'decode 1000 codes': () => model.decode(z).dispose(),
+  'iwae K=1000 of 16 images': () => iwaeLogLikelihood(model, few, { samples: 1000, seed: 0 }),
+  'train step vae 784-400-20 batch 128': () => {
+    const loss = optimizer.minimize(() => model.forward(batch, { training: true, epoch: 1, rng }).loss, true, vars);
+    loss.dataSync();
+    loss.dispose();
+  },
+}[what];
 for (let i = 0; i < 5; i++) step();
 times.clear();
 const t0 = performance.now();
@@ -67,5 +81,5 @@ for (let i = 0; i < STEPS; i++) step();
 const msPerStep = (performance.now() - t0) / STEPS;
 const kernels = [...times.entries()].sort((a, b) => b[1].ms - a[1].ms).map(([name, e]) => ({ kernel: name, calls: e.calls / STEPS, ms: +(e.ms / STEPS).toFixed(2) }));
 const kernelMs = kernels.reduce((s, k) => s + k.ms, 0);
-console.log(JSON.stringify({ name: 'profile train step vae 784-400-20 batch 128', backend, data: mnist ? 'mnist' : 'random', adam: args.includes('--stock-adam') ? 'tf.train.adam' : 'fused', ms_per_step: +msPerStep.toFixed(2), kernel_ms: +kernelMs.toFixed(2) }));
+console.log(JSON.stringify({ name: `profile ${what}`, backend, data: mnist ? 'mnist' : 'random', adam: args.includes('--stock-adam') ? 'tf.train.adam' : 'fused', ms_per_step: +msPerStep.toFixed(2), kernel_ms: +kernelMs.toFixed(2) }));
 if (kernels.length > 0) console.table(kernels);

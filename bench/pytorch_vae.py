@@ -15,6 +15,7 @@ depend on the pixel values).
 import argparse
 import gzip
 import json
+import math
 import os
 import resource
 import sys
@@ -87,12 +88,59 @@ def line(name, ms, examples, extra=None):
     print(json.dumps(row), flush=True)
 
 
+def iwae_log_likelihood(model, x, samples, chunk):
+    """log p̂_K(x) per example as latentkit computes it: K draws decoded `chunk` at a time, [b·chunk, 784] per product."""
+    h = F.relu(model.enc(x))
+    mu, log_var = model.mu(h), model.log_var(h)
+    b, latent = mu.shape
+    log_weights = []
+    for _ in range(0, samples, chunk):
+        eps = torch.randn(b, chunk, latent)
+        std = torch.exp(0.5 * log_var).unsqueeze(1)
+        z = mu.unsqueeze(1) + std * eps
+        log_q = -0.5 * (eps.pow(2) + log_var.unsqueeze(1) + math.log(2 * math.pi)).sum(-1)
+        log_pz = -0.5 * (z.pow(2) + math.log(2 * math.pi)).sum(-1)
+        logits = model.out(F.relu(model.dec(z.reshape(b * chunk, latent))))
+        target = x.repeat_interleave(chunk, dim=0)
+        log_px = -F.binary_cross_entropy_with_logits(logits, target, reduction="none").sum(-1).reshape(b, chunk)
+        log_weights.append(log_px + log_pz - log_q)
+    w = torch.cat(log_weights, 1)
+    return torch.logsumexp(w, 1) - math.log(samples)
+
+
+def timed_ms(fn, repeats, warmup):
+    for _ in range(warmup):
+        fn()
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        fn()
+    return (time.perf_counter() - t0) * 1000 / repeats
+
+
+def inference(model, images):
+    """Encode 10,000 images in batches of 1000, decode 1,000 codes, IWAE K=1000 of 16 images, as bench/run.js does."""
+    with torch.no_grad():
+        x = images[:10000]
+
+        def encode_all():
+            for start in range(0, 10000, 1000):
+                model.encode(x[start:start + 1000])
+
+        line("encode batch 1000", timed_ms(encode_all, 1, 1) / 10, 1000)
+        z = torch.randn(1000, 20)
+        line("decode batch 1000", timed_ms(lambda: model.decode(z), 20, 10), 1000)
+        few, samples = images[:16], 1000
+        ms = timed_ms(lambda: iwae_log_likelihood(model, few, samples, 250), 3, 1) / few.shape[0]
+        line(f"iwae K={samples} (ms per example)", ms, 1, {"decoded_per_second": round(samples * 1000 / ms)})
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--train-only", action="store_true", help="only the training measurement")
+    parser.add_argument("--inference-only", action="store_true", help="only encode, decode and IWAE (untrained weights)")
     parser.add_argument("--foreach", action="store_true", help="Adam(foreach=True): the multi-tensor update")
     parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
     args = parser.parse_args()
@@ -116,6 +164,9 @@ def main():
         opt.step()
         return loss
 
+    if args.inference_only:
+        inference(model, images)
+        return
     for i in range(args.warmup):
         step(i)
     t0 = time.perf_counter()
@@ -127,18 +178,7 @@ def main():
     if args.train_only:
         return
 
-    with torch.no_grad():
-        x = images[:10000]
-        t0 = time.perf_counter()
-        for start in range(0, 10000, 1000):
-            model.encode(x[start:start + 1000])
-        line("encode batch 1000", (time.perf_counter() - t0) * 1000 / 10, 1000)
-        z = torch.randn(10000, 20)
-        t0 = time.perf_counter()
-        for start in range(0, 10000, 1000):
-            model.decode(z[start:start + 1000])
-        line("decode batch 1000", (time.perf_counter() - t0) * 1000 / 10, 1000)
-
+    inference(model, images)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -3,6 +3,7 @@
 //
 //   npm run bench                      training step, encode, decode, IWAE, Adam update (wasm)
 //   npm run bench -- --torch           also PyTorch (bench/pytorch_vae.py), interleaved, and the ratio
+//                                      (training, then decode and IWAE: bench/inference_torch.js)
 //   npm run bench -- --scale           one epoch on 10k, 30k and 60k MNIST images; tensors across epochs
 //   npm run bench -- --backend cpu     another backend
 //   npm run bench -- --inference-only  encode, decode, IWAE and Adam only (no training rounds)
@@ -28,6 +29,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, getModelDefinition, loadDataset, train, iwaeLogLikelihood, forEachBatch, Rng, createEngine } from '../dist/index.js';
 import { setComputeThreads } from '../dist/node/backend/threads.js';
 import { adam } from '../dist/core/train/optimizers/adam.js';
+import { inferenceAgainstTorch } from './inference_torch.js';
 
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(`--${name}`);
@@ -259,5 +261,6 @@ if (!flag('train-only')) {
 }
 if (flag('scale')) await benchScale(trainSet, testSet);
 if (flag('torch') && !flag('train-only')) {
-  for (const threads of [1, availableParallelism()]) for (const row of runTorch(['--steps', '16', '--warmup', '4', '--foreach'], { threads, keepMemory: true }).slice(1)) console.log(JSON.stringify(row));
+  const data = testSet.n >= 1000 ? testSet : trainSet;
+  inferenceAgainstTorch({ buildVae, data, runTorch, threadsList: PARALLEL > 1 ? [1, PARALLEL] : [1], rounds: ROUNDS, backend });
 }

@@ -10,7 +10,7 @@ import { Rng } from '../../random.js';
 import { train } from '../../train/trainer.js';
 import { getModelDefinition } from '../registry.js';
 import type { Activation, Autoencoder, DataInfo } from '../types.js';
-import { contractivePenalty } from './jacobian.js';
+import { contractivePenalty, encodeWithSlopes, squaredJacobianNorms, type JacobianStrategy } from './jacobian.js';
 
 beforeAll(async () => {
   await setup('cpu');
@@ -23,10 +23,10 @@ const tiny: DataInfo = { shape: [2, 3, 1], numClasses: 1 };
  * are scaled up so that the Jacobian is far from zero (and well above float32
  * rounding in the finite differences) and the activations work in their curved range.
  */
-function tinyCae(activation: Activation, seed = 3): Autoencoder {
+function tinyCae(activation: Activation, seed = 3, hidden = [5, 4, 3]): Autoencoder {
   const gain = activation === 'sigmoid' ? 6 : 2.5; // σ' ≤ ¼: sigmoid layers need more gain
   const def = getModelDefinition('cae');
-  const model = def.create(def.resolveConfig({ hidden: [5, 4, 3], latent: 2, activation, contractiveWeight: 1 }, tiny), new Rng(seed));
+  const model = def.create(def.resolveConfig({ hidden, latent: 2, activation, contractiveWeight: 1 }, tiny), new Rng(seed));
   for (const layer of model.networks.encoder.layers) {
     if (layer.getClassName() === 'Dense') layer.setWeights(layer.getWeights().map((w, i) => (i === 0 ? tf.mul(w, gain) : w)));
   }
@@ -129,6 +129,90 @@ describe('the contractive penalty ‖∂f(x)/∂x‖²_F', () => {
     step();
     expect(tf.memory().numTensors).toBe(before);
     optimizer.dispose();
+    model.dispose();
+  });
+});
+
+/** σ and σ' in float64 of the encoder activations. */
+const FLOAT64_ACTIVATIONS: Record<string, [(a: number) => number, (a: number) => number]> = {
+  relu: [(a) => Math.max(a, 0), (a) => (a > 0 ? 1 : 0)],
+  tanh: [Math.tanh, (a) => 1 - Math.tanh(a) ** 2],
+  sigmoid: [(a) => 1 / (1 + Math.exp(-a)), (a) => Math.exp(-a) / (1 + Math.exp(-a)) ** 2],
+  'leaky-relu': [(a) => (a > 0 ? a : 0.2 * a), (a) => (a > 0 ? 1 : 0.2)],
+};
+
+/**
+ * ‖J‖²_F of each example in float64, J = ∂code/∂x carried forwards as an
+ * [input, width] matrix through every Dense kernel and activation slope
+ * (independent of jacobian.ts, and of TensorFlow.js beyond reading the weights).
+ */
+function float64JacobianNorms(encoder: tfl.LayersModel, activation: string, x: number[][]): number[] {
+  const [act, slope] = FLOAT64_ACTIVATIONS[activation];
+  return x.map((row) => {
+    let h = row;
+    let jac: number[][] = row.map((_, i) => row.map((__, j) => (i === j ? 1 : 0)));
+    for (const layer of encoder.layers) {
+      if (layer.getClassName() === 'Dense') {
+        const [w, b] = layer.getWeights().map((t) => t.arraySync()) as [number[][], number[]];
+        h = b.map((bj, j) => h.reduce((sum, hi, i) => sum + hi * w[i][j], bj));
+        jac = jac.map((r) => b.map((_, j) => r.reduce((sum, v, i) => sum + v * w[i][j], 0)));
+      } else if (layer.getClassName() !== 'InputLayer') {
+        jac = jac.map((r) => r.map((v, j) => v * slope(h[j])));
+        h = h.map(act);
+      }
+    }
+    return jac.flat().reduce((sum, v) => sum + v * v, 0);
+  });
+}
+
+describe('the penalty by the chain and through the Gram matrix of the first kernel', () => {
+  const strategies: JacobianStrategy[] = ['auto', 'chain', 'gram'];
+  const norms = (model: Autoencoder, x: tf.Tensor2D, strategy: JacobianStrategy) =>
+    tf.tidy(() => squaredJacobianNorms(model.networks.encoder, encodeWithSlopes(model.networks.encoder, x).slopes, strategy));
+
+  for (const activation of ['tanh', 'sigmoid', 'relu', 'leaky-relu'] as Activation[]) {
+    for (const hidden of [[5], [5, 4], [5, 4, 3]]) {
+      it(`${activation}, hidden ${hidden.join('-')}: every strategy equals float64, and their gradients agree`, () => {
+        const model = tinyCae(activation, hidden.length + 7, hidden);
+        const x = tf.tensor2d(inputs);
+        const expected = float64JacobianNorms(model.networks.encoder, activation, inputs);
+        expect(Math.min(...expected)).toBeGreaterThan(1e-3);
+        for (const strategy of strategies) {
+          const got = norms(model, x, strategy);
+          Array.from(got.dataSync()).forEach((v, i) => expect(Math.abs(v - expected[i]) / expected[i]).toBeLessThan(1e-5));
+          got.dispose();
+        }
+        // The gradients in every encoder weight, Gram against chain.
+        const weights = model.networks.encoder.trainableWeights.map((w) => w.read() as tf.Variable);
+        const gradients = (strategy: JacobianStrategy) => {
+          const { value, grads } = tf.variableGrads(() => tf.mean(norms(model, x, strategy)) as tf.Scalar, weights);
+          value.dispose();
+          return weights.map((w) => grads[w.name]);
+        };
+        const [chain, gram] = [gradients('chain'), gradients('gram')];
+        chain.forEach((g, i) => {
+          // The code layer's bias does not enter J: no gradient either way.
+          expect(g == null).toBe(gram[i] == null);
+          if (g == null) return;
+          const scale = Math.max(1e-6, tf.max(tf.abs(g)).dataSync()[0]);
+          const diff = tf.max(tf.abs(tf.sub(g, gram[i]))).dataSync()[0];
+          expect(diff).toBeLessThan(1e-5 * scale);
+        });
+        tf.dispose([...chain, ...gram].filter((g) => g != null));
+        x.dispose();
+        model.dispose();
+      });
+    }
+  }
+
+  it('leaves no tensors behind', () => {
+    const def = getModelDefinition('cae');
+    const model = def.create(def.resolveConfig({ hidden: [5, 4], latent: 2, activation: 'tanh' }, tiny), new Rng(1));
+    const x = tf.tensor2d(inputs);
+    const before = tf.memory().numTensors;
+    for (const strategy of strategies) norms(model, x, strategy).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
     model.dispose();
   });
 });

@@ -12,7 +12,9 @@
  * For f = A_n ∘ σ ∘ A_{n−1} ∘ … ∘ σ ∘ A_1 with A_k(h) = h·W_k + b_k, the
  * Jacobian of one example is J = W_nᵀ · diag σ'(a_{n−1}) · W_{n−1}ᵀ ⋯ diag σ'(a_1) · W_1ᵀ.
  * It is accumulated from the code backwards, so the widest intermediate is
- * [batch, latent, width] rather than [batch, input, width].
+ * [batch, latent, width] rather than [batch, input, width], and its last
+ * factor enters through a Gram matrix where that is cheaper
+ * (`squaredJacobianNorms`).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
@@ -115,34 +117,102 @@ export function encodeWithSlopes(encoder: LayersModel, x: tf.Tensor2D): { code: 
   return { code: h, slopes };
 }
 
+/** How the last factor, the kernels below the first activation, enters ‖J‖²_F. */
+export type JacobianStrategy = 'auto' | 'chain' | 'gram';
+
 /**
  * Per-example ‖∂f(x)/∂x‖²_F, [batch], from the slopes `encodeWithSlopes`
  * returned for that batch; [1] for a linear encoder, whose J is the same for
  * every example. Differentiable in the encoder's weights.
+ *
+ * Split J = G_x · D_x · Kᵀ at the first activation: K [input, w] is the
+ * product of the kernels below it (the same for every example), D_x =
+ * diag σ'(a_1) its slopes s, and G_x [latent, w] the chain above it, built
+ * from the code backwards as in `chainRows`. Then
+ *   ‖J‖²_F = tr(G D Q D Gᵀ) with Q = KᵀK [w, w],
+ * which never forms the [batch, latent, input] Jacobian:
+ *  - one activation (G the same for every example, R = GᵀG):
+ *    ‖J‖²_F = sᵀ (Q ⊙ R) s, O(w²) per example instead of O(latent·w·input)
+ *    (for a one-layer sigmoid code this is Σ_j (h_j(1−h_j))² Σ_i W_ij²);
+ *  - deeper encoders: Σ_l (G D)_l Q (G D)_lᵀ over the code units, when
+ *    w² per row plus the Gram's input·w² is less than the input·w of
+ *    multiplying by Kᵀ (`chain` otherwise, or when asked).
  */
-export function squaredJacobianNorms(encoder: LayersModel, slopes: readonly tf.Tensor2D[]): tf.Tensor1D {
+export function squaredJacobianNorms(encoder: LayersModel, slopes: readonly tf.Tensor2D[], strategy: JacobianStrategy = 'auto'): tf.Tensor1D {
   return tf.tidy(() => {
     const links = chainOf(encoder);
-    const latent = encoder.outputs[0].shape[1] as number;
-    let next = slopes.length;
-    // g = ∂code/∂(current layer), [b or 1, latent, width]: one row per code unit.
-    let g = tf.expandDims(tf.eye(latent), 0) as tf.Tensor3D;
-    for (let i = links.length - 1; i >= 0; i--) {
-      const link = links[i];
-      if (link.kind === 'affine') {
-        const kernel = link.kernel(); // [in, out]
-        const [b, , out] = g.shape;
-        const flat = tf.matMul(tf.reshape(g, [b * latent, out]), kernel, false, true);
-        g = tf.reshape(flat, [b, latent, kernel.shape[0]]);
-      } else {
-        const slope = slopes[--next];
-        if (!slope) throw new Error('contractive penalty: fewer slopes than activations in the encoder');
-        g = tf.mul(g, tf.expandDims(slope, 1));
-      }
+    const activations = links.filter((link) => link.kind === 'elementwise').length;
+    if (slopes.length !== activations) throw new Error(`contractive penalty: ${slopes.length} slopes for the ${activations} activations of the encoder`);
+    const first = links.findIndex((link) => link.kind === 'elementwise');
+    // No activation, or one on the input itself: no kernel below to take a Gram of.
+    if (first <= 0) return sumOfSquares(chainRows(encoder, links, slopes));
+    // ∂code/∂(output of the first activation), [b or 1, latent, w]
+    const above = chainRows(encoder, links.slice(first + 1), slopes.slice(1));
+    const s = slopes[0];
+    const below = kernelsBelow(links.slice(0, first)); // K, [input, w]
+    const [rows, latent, w] = above.shape;
+    const input = below.shape[0];
+    if (rows === 1 && strategy !== 'chain') {
+      const g = tf.reshape(above, [latent, w]);
+      const weights = tf.mul(gram(below), tf.matMul(g, g, true, false)); // Q ⊙ R, [w, w]
+      return tf.sum(tf.mul(tf.matMul(s, weights), s), 1) as tf.Tensor1D;
     }
-    if (next !== 0) throw new Error('contractive penalty: more slopes than activations in the encoder');
-    return tf.sum(tf.square(g), [1, 2]) as tf.Tensor1D;
+    const gs = tf.mul(above, tf.expandDims(s, 1)) as tf.Tensor3D; // G·D, [b, latent, w]
+    const b = s.shape[0];
+    const gramCheaper = w * (b * latent + input) < b * latent * input;
+    if (strategy === 'gram' || (strategy === 'auto' && gramCheaper)) {
+      const flat = tf.reshape(gs, [b * latent, w]) as tf.Tensor2D;
+      return tf.sum(tf.reshape(tf.mul(tf.matMul(flat, gram(below)), flat), [b, latent * w]), 1) as tf.Tensor1D;
+    }
+    return sumOfSquares(applyKernelT(gs, below));
   });
+}
+
+/**
+ * KᵀK, with the gradient K·(dQ + dQᵀ) as one product (differentiating the
+ * matMul takes two, each as large as the Gram itself).
+ */
+const gram = tf.customGrad(((k: tf.Tensor2D, save: tf.GradSaveFunc) => {
+  save([k]);
+  return {
+    value: tf.matMul(k, k, true, false),
+    gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) => tf.matMul(saved as tf.Tensor2D, tf.add(dy, tf.transpose(dy)) as tf.Tensor2D),
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (k: tf.Tensor2D) => tf.Tensor2D;
+
+/** Σ of squares over the last two axes of [b, latent, n]: one ‖·‖²_F per example. */
+const sumOfSquares = (g: tf.Tensor3D) => tf.sum(tf.square(g), [1, 2]) as tf.Tensor1D;
+
+/** g·kernelᵀ for every example: [b, latent, out] → [b, latent, in]. */
+function applyKernelT(g: tf.Tensor3D, kernel: tf.Tensor2D): tf.Tensor3D {
+  const [b, latent, out] = g.shape;
+  const flat = tf.matMul(tf.reshape(g, [b * latent, out]), kernel, false, true);
+  return tf.reshape(flat, [b, latent, kernel.shape[0]]) as tf.Tensor3D;
+}
+
+/** The kernels of consecutive affine links multiplied out: x·W_a·W_b = x·K. */
+function kernelsBelow(links: Link[]): tf.Tensor2D {
+  return links.map((link) => (link as Extract<Link, { kind: 'affine' }>).kernel()).reduce((k, next) => tf.matMul(k, next));
+}
+
+/**
+ * ∂code/∂(input of `links`), [b or 1, latent, width], from the code
+ * backwards: one row per code unit, times each kernel transposed and each
+ * activation's slopes (`slopes` are those of `links`, in order).
+ */
+function chainRows(encoder: LayersModel, links: Link[], slopes: readonly tf.Tensor2D[]): tf.Tensor3D {
+  const latent = encoder.outputs[0].shape[1] as number;
+  let next = slopes.length;
+  let g = tf.expandDims(tf.eye(latent), 0) as tf.Tensor3D;
+  for (let i = links.length - 1; i >= 0; i--) {
+    const link = links[i];
+    if (link.kind === 'affine') {
+      g = applyKernelT(g, link.kernel());
+    } else {
+      g = tf.mul(g, tf.expandDims(slopes[--next], 1));
+    }
+  }
+  return g;
 }
 
 /** Mean over the batch of ‖∂f(x)/∂x‖²_F for an MLP encoder f. */

@@ -69,7 +69,7 @@ interface DenseInternals {
 }
 
 /** True inside tf.grad / optimizer.minimize: operations are being recorded for backpropagation. */
-function recordingGradients(): boolean {
+export function recordingGradients(): boolean {
   return (tf.engine().state as unknown as { gradientDepth: number }).gradientDepth > 0;
 }
 

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { bceWithLogits, gaussianNll, klStandardNormal, logNormalDiag, logStandardNormal, repeatRows, sumSquaredError } from '../../losses/index.js';
 import type { Rng } from '../../random.js';
+import { recordingGradients } from '../shared/layers.js';
 import { buildDecoder, buildEncoder, decoderTrainingView, inference, networkArgs, variablesOf, type NetworkArgs } from '../shared/networks.js';
 import type { Autoencoder, Batch, ForwardContext, ModelOutput, Likelihood } from '../types.js';
 import type { VaeConfig } from './config.js';
@@ -127,10 +128,12 @@ export class Vae<C extends VaeConfig = VaeConfig> implements Autoencoder<C> {
       const [b, latent] = mu.shape;
       // [b, S, L]: S draws per example
       const eps = tf.randomNormal([b, samples, latent], 0, 1, 'float32', rng.seed());
-      // μ and log σ² repeated over the S draws, [b, S, L]: TensorFlow.js's squaredDifference
-      // gradient does not reduce a broadcast input, and training on this bound (iwae) needs it.
-      const muS = tf.tile(tf.expandDims(mu, 1), [1, samples, 1]);
-      const logVarS = tf.tile(tf.expandDims(logVar, 1), [1, samples, 1]);
+      // μ and log σ² over the S draws: broadcast from [b, 1, L] (the same values, element by
+      // element), but repeated to [b, S, L] while training on this bound (iwae), since
+      // TensorFlow.js's squaredDifference gradient does not reduce a broadcast input.
+      const repeat = recordingGradients();
+      const overDraws = (t: tf.Tensor2D) => (repeat ? tf.tile(tf.expandDims(t, 1), [1, samples, 1]) : tf.expandDims(t, 1));
+      const [muS, logVarS] = [overDraws(mu), overDraws(logVar)];
       const z = reparameterize(muS, logVarS, eps);
       const logQ = logNormalDiag(z, muS, logVarS); // [b, S]
       const flatZ = tf.reshape(z, [b * samples, latent]) as tf.Tensor2D; // row i·S + s is draw s of example i

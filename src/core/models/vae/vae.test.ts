@@ -90,6 +90,39 @@ describe('the VAE model', () => {
     model.dispose();
   });
 
+  it('log importance weights: broadcast μ, log σ² outside training give the repeated ones\' values, bit for bit, and a float64 hand computation', () => {
+    const def = getModelDefinition('vae');
+    const model = def.create(def.resolveConfig({ hidden: [8], latent: 2 }, data), new Rng(3));
+    const x = tf.randomUniform([3, 784], 0, 1, 'float32', 6) as tf.Tensor2D;
+    const before = tf.memory().numTensors;
+    const outside = model.logImportanceWeights!({ x }, 5, new Rng(2));
+    // While gradients are recorded the draws' μ and log σ² are tiled: the same numbers must come out.
+    const weights = model.trainableVariables();
+    let inside: Float32Array = new Float32Array();
+    const { value, grads } = tf.variableGrads(() => {
+      const w = model.logImportanceWeights!({ x }, 5, new Rng(2));
+      inside = w.dataSync() as Float32Array;
+      return tf.sum(w) as tf.Scalar;
+    }, weights);
+    expect(Array.from(inside)).toEqual(Array.from(outside.dataSync()));
+    tf.dispose([value, ...Object.values(grads)]);
+    // log w = log p(x|z) + log p(z) − log q(z|x) in float64 for draw 0 of example 1, from the same ε.
+    const { mu, logVar } = tf.tidy(() => (model as unknown as { posterior(b: { x: tf.Tensor2D }): { mu: tf.Tensor2D; logVar: tf.Tensor2D } }).posterior({ x }));
+    const eps = tf.randomNormal([3, 5, 2], 0, 1, 'float32', new Rng(2).seed());
+    const [m, lv, e] = [mu.arraySync()[1], logVar.arraySync()[1], (eps.arraySync() as number[][][])[1][0]];
+    const z = m.map((mi, i) => mi + Math.exp(0.5 * lv[i]) * e[i]);
+    const logQ = z.reduce((s, _, i) => s - 0.5 * (e[i] ** 2 + lv[i] + Math.log(2 * Math.PI)), 0);
+    const logPz = z.reduce((s, zi) => s - 0.5 * (zi ** 2 + Math.log(2 * Math.PI)), 0);
+    const logits = tf.tidy(() => (model as unknown as { decodeRaw(z: tf.Tensor2D): { preact: tf.Tensor2D } }).decodeRaw(tf.tensor2d([z])).preact.dataSync());
+    const xs = x.arraySync()[1];
+    // −BCE with logits: x·l − log(1 + e^l), stably.
+    const logPx = Array.from(logits).reduce((s, l, i) => s + xs[i] * l - Math.max(l, 0) - Math.log1p(Math.exp(-Math.abs(l))), 0);
+    expect(outside.arraySync()[1][0]).toBeCloseTo(logPx + logPz - logQ, 1);
+    tf.dispose([outside, mu, logVar, eps, x]);
+    expect(tf.memory().numTensors).toBe(before - 1);
+    model.dispose();
+  });
+
   it('a learned-σ Gaussian decoder trains its per-pixel log σ² and reloads through the registered custom layer', async () => {
     const def = getModelDefinition('vae');
     const model = def.create(def.resolveConfig({ hidden: [16], latent: 2, decoder: 'gaussian', sigma: 'learned' }, data), new Rng(2));
