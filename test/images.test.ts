@@ -69,6 +69,8 @@ describe('images:<folder> through the CLI', () => {
     const edited = JSON.parse(edit.stdout);
     expect(edited).toMatchObject({ attribute: 'big', rule: 'factor big = 1' });
     expect(edited.positives + edited.negatives).toBe(config.data.trainExamples);
+    expect(edited.files).toHaveLength(edited.examples.length);
+    for (const file of edited.files) expect(fs.existsSync(path.join(cwd, 'photos', file))).toBe(true);
 
     const plot = run(['plot', 'latent', '--run', 'run', '--split', 'train', '--color-by', 'scale', '--out', 'latent.svg']);
     expect(plot.code, plot.stderr).toBe(0);
@@ -104,6 +106,10 @@ describe('images:<folder> through the CLI', () => {
     for (const hit of answer.neighbors) expect(hit).toMatchObject({ file: files[hit.index], label: classOf(hit.file) });
     const text = run(['search', 'query', '--run', 'named', '--split', 'train', '--query', '4', '--neighbors', '3']).stdout;
     expect(text).toContain(`  ${answer.neighbors[0].file}\n`);
+
+    const between = run(['interpolate', '--run', 'named', '--split', 'train', '--from', '0', '--to', '3', '--steps', '2', '--out', 'path.png', '--json']);
+    expect(between.code, between.stderr).toBe(0);
+    expect(JSON.parse(between.stdout)).toMatchObject({ fromFile: files[0], toFile: files[3] });
 
     await setup('cpu');
     const service = await loadService({ name: 'named', dir: path.join(cwd, 'named') });
