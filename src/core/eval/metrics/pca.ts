@@ -407,6 +407,13 @@ function orthonormalRows(rows: Float64Array, l: number, dim: number, random: () 
 export type PcaSolver = 'auto' | 'covariance' | 'gram' | 'subspace';
 
 /**
+ * Up to this many rows or columns the exact routes are always taken: they
+ * take seconds there, and the covariance kernel skips zeros (MNIST's 784
+ * mostly-black pixels) where subspace iteration's passes are dense.
+ */
+export const EXACT_UP_TO = 1024;
+
+/**
  * The cheaper route by rough multiply-add counts: an exact one (the smaller
  * of the covariance and the Gram matrix, its eigen-decomposition ~4·m³), or
  * ~15 passes of subspace iteration at 2·n·dim·l each. The iteration's tiled
@@ -418,7 +425,7 @@ function chooseSolver(n: number, dim: number, k: number): Exclude<PcaSolver, 'au
   const exact = dual ? (n * n * dim) / 2 + 4 * n ** 3 : (n * dim * dim) / 2 + 4 * dim ** 3;
   const l = k + oversampling(k);
   const subspace = 15 * 2 * n * dim * l;
-  if (2 * l <= Math.min(n, dim) && subspace < exact) return 'subspace';
+  if (Math.min(n, dim) > EXACT_UP_TO && 2 * l <= Math.min(n, dim) && subspace < exact) return 'subspace';
   return dual ? 'gram' : 'covariance';
 }
 
