@@ -81,6 +81,7 @@ export * as interpolate from './core/apps/interpolate/index.js';
 
 
 // a run as operations on rows (the HTTP service's routes), and dynamic batching
-export { ModelService, type ModelInfo, type Rows, type ScoreAnswer, type SearchHit } from './core/serve/service.js';
+export { ModelService, type ModelInfo, type Rows, type ScoreAnswer } from './core/serve/service.js';
+export type { SearchHit } from './core/apps/search/search.js';
 export { Batcher, type BatcherOptions } from './core/serve/batcher.js';
 export { rowsBody, decodeBody, sampleBody, imputeBody, searchBody, interpolateBody, MAX_ROWS, type RowsBody, type DecodeBody, type SampleBody, type ImputeBody, type SearchBody, type InterpolateBody, type InputRow } from './core/serve/bodies.js';

@@ -7,7 +7,10 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateSprites } from '../src/core/data/sprites.js';
-import { BIN, tempDir } from './helpers.js';
+import { searchBody } from '../src/core/serve/bodies.js';
+import { parseRequest } from '../src/core/requests/validate.js';
+import { loadService } from '../src/server/runs.js';
+import { BIN, setup, tempDir } from './helpers.js';
 import { toBytes, writeLossy, writePng } from './image-files.js';
 
 let cwd: string;
@@ -66,10 +69,54 @@ describe('images:<folder> through the CLI', () => {
     const edited = JSON.parse(edit.stdout);
     expect(edited).toMatchObject({ attribute: 'big', rule: 'factor big = 1' });
     expect(edited.positives + edited.negatives).toBe(config.data.trainExamples);
+    expect(edited.files).toHaveLength(edited.examples.length);
+    for (const file of edited.files) expect(fs.existsSync(path.join(cwd, 'photos', file))).toBe(true);
 
     const plot = run(['plot', 'latent', '--run', 'run', '--split', 'train', '--color-by', 'scale', '--out', 'latent.svg']);
     expect(plot.code, plot.stderr).toBe(0);
     expect(fs.readFileSync(path.join(cwd, 'latent.svg'), 'utf8')).toMatch(/scale &gt; 0\.\d+|scale > 0\.\d+/);
+  });
+
+  it('encode, detect score, search query and the service name examples by their files', async () => {
+    const trained = run(['train', '--model', 'ae', '--dataset', 'images:photos', '--image-size', '8', '--epochs', '1', '--hidden', '8', '--latent', '2', '--workers', '1', '--out', 'named', '--quiet']);
+    expect(trained.code, trained.stderr).toBe(0);
+    // The class of a file is its folder (blue 0, red 1): a file column out of step with the rows would disagree with the labels.
+    const classOf = (file: string) => ['blue', 'red'].indexOf(file.split('/')[0]!);
+    const all = fs.readdirSync(path.join(cwd, 'photos'), { recursive: true, encoding: 'utf8' }).filter((f) => /\.(png|jpg)$/.test(f));
+
+    expect(run(['encode', '--run', 'named', '--split', 'train', '--out', 'codes.csv']).code).toBe(0);
+    const [head, ...rows] = fs.readFileSync(path.join(cwd, 'codes.csv'), 'utf8').trim().split('\n');
+    expect(head).toBe('file,label,z1,z2');
+    const files = rows.map((r) => r.split(',')[0]!);
+    expect(rows.map((r) => Number(r.split(',')[1]))).toEqual(files.map(classOf));
+    expect(new Set(files).size).toBe(files.length);
+    files.forEach((f) => expect(all).toContain(f));
+
+    expect(run(['detect', 'fit', '--run', 'named']).code).toBe(0);
+    const scored = run(['detect', 'score', '--run', 'named', '--split', 'train', '--out', 'scores.csv']);
+    expect(scored.code, scored.stderr).toBe(0);
+    const ids = fs.readFileSync(path.join(cwd, 'scores.csv'), 'utf8').trim().split('\n').slice(1).map((r) => r.split(',')[0]);
+    expect(ids).toEqual(files);
+
+    expect(run(['search', 'index', '--run', 'named', '--split', 'train']).code).toBe(0);
+    const query = run(['search', 'query', '--run', 'named', '--split', 'train', '--query', '4', '--neighbors', '3', '--json']);
+    expect(query.code, query.stderr).toBe(0);
+    const answer = JSON.parse(query.stdout).queries[0];
+    expect(answer).toMatchObject({ row: 4, file: files[4], query: `train example 4 (${files[4]})` });
+    for (const hit of answer.neighbors) expect(hit).toMatchObject({ file: files[hit.index], label: classOf(hit.file) });
+    const text = run(['search', 'query', '--run', 'named', '--split', 'train', '--query', '4', '--neighbors', '3']).stdout;
+    expect(text).toContain(`  ${answer.neighbors[0].file}\n`);
+
+    const between = run(['interpolate', '--run', 'named', '--split', 'train', '--from', '0', '--to', '3', '--steps', '2', '--out', 'path.png', '--json']);
+    expect(between.code, between.stderr).toBe(0);
+    expect(JSON.parse(between.stdout)).toMatchObject({ fromFile: files[0], toFile: files[3] });
+
+    await setup('cpu');
+    const service = await loadService({ name: 'named', dir: path.join(cwd, 'named') });
+    const dim = 8 * 8 * 3;
+    const first = Array.from({ length: dim }, (_, i) => (i % 7) / 7);
+    const served = service.search(parseRequest(searchBody, { inputs: [first], k: 5 }));
+    for (const hit of served.neighbors[0]!) expect(hit.file).toBe(files[hit.index]);
   });
 
   it('refuses a bad image before writing anything (exit 2, the file named), or skips it with --skip-bad', () => {

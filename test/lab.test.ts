@@ -210,6 +210,72 @@ describe('latentkit lab', () => {
     await page.close();
   }, 120_000);
 
+  it('trains a few steps on the colour shapes generated in the page', async () => {
+    const { page, errors } = await open(`${url}/?dataset=shapes&model=vae&latent=2&epochs=1&limit=192&batchSize=64&autostart=1`);
+    await waitStatus(page, 'done');
+    const choices = await page.locator('#form [name=dataset] option').evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value));
+    expect(choices).toEqual(expect.arrayContaining(['shapes', 'shapes:32']));
+    expect(Number(await text(page, 'test-loss'))).toBeGreaterThan(0);
+    // 64×64 colour tiles: the originals' row is as wide as 64-pixel images drawn twice, and coloured (shapes' backgrounds are never grey).
+    const { width, coloured } = await page.locator('[data-testid=reconstructions]').evaluate((c) => {
+      const canvas = c as HTMLCanvasElement;
+      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height / 2).data;
+      let count = 0;
+      for (let i = 0; i < data.length; i += 4) if (Math.max(data[i]!, data[i + 1]!, data[i + 2]!) - Math.min(data[i]!, data[i + 1]!, data[i + 2]!) > 40) count++;
+      return { width: canvas.width, coloured: count / (data.length / 4) };
+    });
+    expect(width % (64 * 2)).toBeLessThan(64);
+    expect(width).toBeGreaterThanOrEqual(64 * 2 * 16);
+    expect(coloured).toBeGreaterThan(0.5);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 180_000);
+
+  it('trains on a picked folder of colour images: a class per subfolder, centre squares at the chosen size', async () => {
+    // 24×16 images: green bands at the sides (outside the centre square), a red or blue 6×6 block inside it.
+    const { encodePng } = await import('../src/core/viz/grid.js');
+    const root = path.join(tempDir(), 'photos');
+    for (let i = 0; i < 40; i++) {
+      const colour = i % 2 === 0 ? 'red' : 'blue';
+      const rgba = new Uint8ClampedArray(24 * 16 * 4);
+      for (let y = 0; y < 16; y++) {
+        for (let x = 0; x < 24; x++) {
+          const o = 4 * (y * 24 + x);
+          const block = x >= 4 + (i % 10) && x < 10 + (i % 10) && y >= i % 10 && y < 6 + (i % 10);
+          rgba.set(x < 4 || x >= 20 ? [0, 255, 0, 255] : block ? (colour === 'red' ? [255, 0, 0, 255] : [0, 0, 255, 255]) : [0, 0, 0, 255], o);
+        }
+      }
+      fs.mkdirSync(path.join(root, colour), { recursive: true });
+      fs.writeFileSync(path.join(root, colour, `p${i}.png`), encodePng({ width: 24, height: 16, rgba }));
+    }
+    const { page, errors } = await open(`${url}/?model=ae&latent=2&epochs=1`);
+    await waitStatus(page, 'ready');
+    await page.selectOption('[data-testid=image-size]', '16');
+    await page.setInputFiles('[data-testid=data-folder]', root);
+    await page.waitForFunction(() => (document.querySelector('#form [name=dataset]') as HTMLSelectElement).value === 'upload');
+    expect(await page.locator('#status-detail').textContent()).toBe('data: 40 images 16×16×3, 2 classes');
+    await page.locator('[data-testid=train]').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent === 'training');
+    await waitStatus(page, 'done');
+    // The held-out originals: red and blue blocks on black, and none of the green bands the centre square leaves out.
+    const seen = await page.locator('[data-testid=reconstructions]').evaluate((c) => {
+      const canvas = c as HTMLCanvasElement;
+      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height / 2).data;
+      const count = { red: 0, blue: 0, green: 0 };
+      for (let i = 0; i < data.length; i += 4) {
+        if (data[i]! > 200 && data[i + 1]! < 50 && data[i + 2]! < 50) count.red++;
+        if (data[i + 2]! > 200 && data[i]! < 50 && data[i + 1]! < 50) count.blue++;
+        if (data[i + 1]! > 128 && data[i]! < 128) count.green++;
+      }
+      return count;
+    });
+    expect(seen.red).toBeGreaterThan(0);
+    expect(seen.blue).toBeGreaterThan(0);
+    expect(seen.green).toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
   it('calls a running latentkit serve instead of its worker when told to (?service=URL)', async () => {
     const { startServer } = await import('../src/server/serve.js');
     const { serveRequest } = await import('../src/core/requests/serve.js');

@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildIndex, checkIndexModel, compareSearch, decodeIndex, encodeIndex, nearest, nearestBatch, normalizeRows, precisionAtK, queryIndex, readCsvQueries, type Metric } from '../src/core/apps/search/index.js';
+import { crc32 } from '../src/core/apps/compress/crc32.js';
+import { buildIndex, checkIndexModel, compareSearch, decodeIndex, encodeIndex, hitsOf, nearest, nearestBatch, normalizeRows, precisionAtK, queryIndex, readCsvQueries, type Metric } from '../src/core/apps/search/index.js';
 import { loadDataset, takeFirst } from '../src/core/data/load.js';
 import type { Dataset } from '../src/core/data/types.js';
 import { UsageError } from '../src/core/errors.js';
@@ -109,6 +110,27 @@ describe('the index file', () => {
     expect(Array.from(back.codes)).toEqual(Array.from(index.codes));
     expect(Array.from(back.labels)).toEqual(Array.from(index.labels));
     expect(Array.from(back.modelId)).toEqual(Array.from(index.modelId));
+  });
+
+  it('keeps each example\'s file (image folders) and names hits by it; reads version 1 files, which have none', () => {
+    const sources = Array.from({ length: n }, (_, i) => (i === 3 ? 'red/a, "b".png' : `cat/é${i}.jpg`));
+    const named = decodeIndex(encodeIndex({ ...index, sources }));
+    expect(named.sources).toEqual(sources);
+    const z = randomPoints(1, d, 9);
+    const found = queryIndex(named, z, 4);
+    const hits = hitsOf(named, found);
+    expect(hits.map((h) => h.index)).toEqual(Array.from(found.indices));
+    expect(hits.map((h) => h.file)).toEqual(Array.from(found.indices, (i) => sources[i]));
+    expect(hitsOf(decodeIndex(bytes), queryIndex(index, z, 2)).every((h) => !('file' in h))).toBe(true);
+    // Version 1: the same bytes without the file-name length, version field 1, CRC over the rest.
+    const v1 = new Uint8Array(bytes.length - 4);
+    v1.set(bytes.subarray(0, bytes.length - 8));
+    new DataView(v1.buffer).setUint16(4, 1, true);
+    new DataView(v1.buffer).setUint32(v1.length - 4, crc32(v1.subarray(0, v1.length - 4)), true);
+    const old = decodeIndex(v1);
+    expect(old.sources).toBeUndefined();
+    expect(Array.from(old.codes)).toEqual(Array.from(index.codes));
+    expect(() => encodeIndex({ ...index, sources: sources.slice(1) })).toThrow(/sources do not match n/);
   });
 
   it('refuses truncated, flipped and foreign files', () => {

@@ -1,7 +1,8 @@
 /**
  * MNIST and Fashion-MNIST in the page: the IDX files fetched from `dataUrl`
  * (`latentkit lab` serves them from the local data folder or cache; a static
- * host can point anywhere), read by the core's IDX reader. Sprites are built in.
+ * host can point anywhere), read by the core's IDX reader. Sprites and shapes are
+ * built in (the core generates them in the worker).
  */
 import { CLASS_NAMES, CSV_PREFIX, UsageError, idxDataset, idxFileNames, loadCsvSplits, loadCsvWithSchema, registerDatasetSource, takeFirst, textSource, type Dataset, type Split } from 'latentkit/browser';
 import type { Upload } from './protocol';
@@ -103,7 +104,7 @@ export function registerUpload(upload: Upload): { name: string; detail: string }
   } else {
     const n = upload.labels.length;
     if (n < 10) throw new UsageError(`the images give ${n} examples; training needs at least 10 (every 10th is held out for testing)`);
-    ({ train, test } = splitEvery10({ name: 'upload', split: 'train', n, shape: [28, 28, 1], images: upload.pixels, labels: upload.labels, numClasses: Math.max(1, upload.classNames.length), classNames: upload.classNames }));
+    ({ train, test } = splitEvery10({ name: 'upload', split: 'train', n, shape: upload.shape, images: upload.pixels, labels: upload.labels, numClasses: Math.max(1, upload.classNames.length), classNames: upload.classNames }));
   }
   registerDatasetSource({
     label: 'upload',

@@ -32,7 +32,9 @@ export function formFields(): { fields: FormField[]; models: { name: string; sum
     }
   }
   const dataset = common.find((f) => f.key === 'dataset');
-  if (dataset) Object.assign(dataset, { type: 'enum', choices: ['sprites', 'mnist', 'fashion-mnist'].filter((d) => datasetNames().includes(d)), default: 'sprites' });
+  // shapes:32 is the colour dataset at a size that trains in seconds in a page.
+  const builtIn = ['sprites', 'shapes', 'shapes:32', 'mnist', 'fashion-mnist'];
+  if (dataset) Object.assign(dataset, { type: 'enum', choices: builtIn.filter((d) => datasetNames().includes(d.split(':')[0]!)), default: 'sprites' });
   const model = common.find((f) => f.key === 'model');
   if (model) Object.assign(model, { type: 'enum', choices: models.map((m) => m.name), default: 'vae' });
   return { fields: [...common, ...own.values()], models: models.map((m) => ({ name: m.name, summary: m.summary })), datasets: datasetNames() };

@@ -177,30 +177,53 @@ async function drawn(): Promise<void> {
 
 // --- the user's own data ---------------------------------------------------------------------
 
-/** Images decoded and resized to 28×28 grey in the page; a file's folder names its class. */
-async function decodeImages(files: File[]): Promise<Extract<Upload, { kind: 'images' }>> {
-  const classOf = (f: File) => f.webkitRelativePath.split('/').slice(-2, -1)[0] ?? '';
+/**
+ * A picked image's class, as torchvision's ImageFolder and the CLI's images:<folder> have it:
+ * the first folder below the picked one (one class when the images are not in subfolders).
+ */
+const classOf = (f: File) => {
+  const parts = f.webkitRelativePath.split('/');
+  return parts.length >= 3 ? parts[1]! : '';
+};
+
+/**
+ * Images decoded in the page as the CLI decodes image folders: the short side
+ * resized to `size`, the centre square kept, transparency over black; RGB when
+ * any image has colour, else grey.
+ */
+async function decodeImages(files: File[], size: number): Promise<Extract<Upload, { kind: 'images' }>> {
   const classNames = [...new Set(files.map(classOf))].sort();
-  const pixels = new Float32Array(files.length * 784);
-  const canvas = new OffscreenCanvas(28, 28);
+  const canvas = new OffscreenCanvas(size, size);
   const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+  const area = size * size;
+  const rgba = new Uint8ClampedArray(files.length * area * 4);
   for (const [i, file] of files.entries()) {
     const bitmap = await createImageBitmap(file);
-    ctx.clearRect(0, 0, 28, 28);
-    ctx.drawImage(bitmap, 0, 0, 28, 28);
-    const rgba = ctx.getImageData(0, 0, 28, 28).data;
-    for (let p = 0; p < 784; p++) pixels[i * 784 + p] = (rgba[4 * p]! + rgba[4 * p + 1]! + rgba[4 * p + 2]!) / 765;
+    const side = Math.min(bitmap.width, bitmap.height);
+    ctx.fillStyle = '#000';
+    ctx.fillRect(0, 0, size, size);
+    ctx.drawImage(bitmap, (bitmap.width - side) / 2, (bitmap.height - side) / 2, side, side, 0, 0, size, size);
+    bitmap.close();
+    rgba.set(ctx.getImageData(0, 0, size, size).data, i * area * 4);
   }
-  return { kind: 'images', pixels, labels: Int32Array.from(files, (f) => classNames.indexOf(classOf(f))), classNames };
+  let colour = false;
+  for (let p = 0; p < rgba.length && !colour; p += 4) colour = rgba[p] !== rgba[p + 1] || rgba[p + 1] !== rgba[p + 2];
+  const channels = colour ? 3 : 1;
+  const pixels = new Float32Array(files.length * area * channels);
+  for (let p = 0; p < files.length * area; p++) {
+    if (colour) for (let c = 0; c < 3; c++) pixels[p * 3 + c] = rgba[4 * p + c]! / 255;
+    else pixels[p] = rgba[4 * p]! / 255;
+  }
+  return { kind: 'images', pixels, shape: [size, size, channels], labels: Int32Array.from(files, (f) => classNames.indexOf(classOf(f))), classNames };
 }
 
 async function useFiles(list: File[]): Promise<void> {
   showError('');
   const csv = list.find((f) => f.name.endsWith('.csv'));
-  const images = list.filter((f) => /\.(png|jpe?g)$/i.test(f.name));
+  const images = list.filter((f) => /\.(png|jpe?g|webp)$/i.test(f.name));
   let upload: Upload;
   if (csv) upload = { kind: 'csv', name: csv.name, text: await csv.text() };
-  else if (images.length > 0) upload = await decodeImages(images);
+  else if (images.length > 0) upload = await decodeImages(images, Number($<HTMLSelectElement>('image-size').value));
   else upload = { kind: 'idx', files: await Promise.all(list.map(async (f) => [f.name, new Uint8Array(await f.arrayBuffer())] as [string, Uint8Array])) };
   send({ type: 'upload', upload });
 }

@@ -9,7 +9,7 @@ export type ToWorker =
   | { type: 'resume' }
   | { type: 'stop' }
   | { type: 'load-run'; name: string; files: [string, Uint8Array][] }
-  /** The user's own data: a CSV table, IDX files, or images already decoded to 28×28 grey. */
+  /** The user's own data: a CSV table, IDX files, or images already decoded in the page. */
   | { type: 'upload'; upload: Upload }
   /** Decode a point of the map, or with `raw` a latent code itself. */
   | { type: 'decode'; id: number; z: number[]; raw?: boolean }
@@ -25,7 +25,8 @@ export type ToWorker =
 export type Upload =
   | { kind: 'csv'; name: string; text: string }
   | { kind: 'idx'; files: [string, Uint8Array][] }
-  | { kind: 'images'; pixels: Float32Array; labels: Int32Array; classNames: string[] };
+  /** pixels: [n, h·w·c] in [0, 1]; a class per first-level subfolder. */
+  | { kind: 'images'; pixels: Float32Array; shape: [number, number, number]; labels: Int32Array; classNames: string[] };
 
 /** One epoch's pictures and map. Images are [n, h·w·c] in [0, 1]. */
 export interface EpochView {

@@ -7,11 +7,11 @@ import { jobContext, printJson, writePicture } from './context.js';
 const fmt = (x: number) => Number(x.toFixed(3)).toString();
 
 export async function run({ request, cli, io }: Invocation<EditRequest>): Promise<number> {
-  const { result, picture } = await editJob(request, await jobContext(io, request, cli));
+  const { result, picture, files } = await editJob(request, await jobContext(io, request, cli));
   writePicture(cli.out!, picture);
   const { originals: _o, edited: _e, ...summary } = result;
   if (cli.json) {
-    printJson(io, { ...summary, out: cli.out! });
+    printJson(io, { ...summary, ...(files ? { files } : {}), out: cli.out! });
     return 0;
   }
   io.stdout.write(`attribute ${result.attribute}: ${result.rule}; v from ${result.positives} examples with it and ${result.negatives} without, |v| = ${fmt(result.norm)}\n`);
@@ -21,5 +21,6 @@ export async function run({ request, cli, io }: Invocation<EditRequest>): Promis
     io.stdout.write(`(the data itself: ${fmt(m.data.without)} without the attribute, ${fmt(m.data.with)} with it)\n`);
   }
   io.stdout.write(`wrote ${result.examples.length} examples without the attribute (first row) and a row per α = ${result.alphas.join(', ')} to ${cli.out!}\n`);
+  if (files) io.stdout.write(`the examples: ${files.join(', ')}\n`);
   return 0;
 }

@@ -7,14 +7,15 @@ import { jobContext, printJson, writePicture } from './context.js';
 const fmt = (x: number) => Number(x.toFixed(3)).toString();
 
 export async function run({ request, cli, io }: Invocation<InterpolateRequest>): Promise<number> {
-  const { result, picture } = await interpolateJob(request, await jobContext(io, request, cli));
+  const { result, picture, files } = await interpolateJob(request, await jobContext(io, request, cli));
   writePicture(cli.out!, picture);
   if (cli.json) {
     const { codes: _c, images: _i, ...summary } = result;
-    printJson(io, { ...summary, out: cli.out! });
+    printJson(io, { ...summary, ...(files ? { fromFile: files.from, toFile: files.to } : {}), out: cli.out! });
     return 0;
   }
   io.stdout.write(`|z_to − z_from| = ${fmt(result.distance)} (|z_from| = ${fmt(result.normFrom)}, |z_to| = ${fmt(result.normTo)})\n`);
-  io.stdout.write(`wrote example ${request.from}, ${request.steps} decoded ${request.path} steps and example ${request.to} to ${cli.out!}\n`);
+  const named = (i: number, file?: string) => `example ${i}${file !== undefined ? ` (${file})` : ''}`;
+  io.stdout.write(`wrote ${named(request.from, files?.from)}, ${request.steps} decoded ${request.path} steps and ${named(request.to, files?.to)} to ${cli.out!}\n`);
   return 0;
 }

@@ -16,8 +16,10 @@ async function indexAction(request: SearchIndexRequest, cli: CliFlags, io: Comma
 function hitsTable(result: QueryResult, q: QueryInput, hits: Hit[]): string {
   const { index } = result;
   const head = `nearest ${hits.length} of ${index.n} ${index.dataset} ${index.split} codes to ${q.name}${q.label !== undefined ? ` (label ${q.label})` : ''}, ${index.metric}:`;
-  const rows = hits.map((h) => `  ${String(h.rank).padStart(4)}  ${String(h.index).padStart(7)}  ${String(h.label).padStart(5)}  ${h.distance.toFixed(4)}`);
-  return `${head}\n  rank    index  label  distance\n${rows.join('\n')}\n`;
+  // Files (image folders) go last: they vary in length.
+  const file = (h: Hit) => (h.file !== undefined ? `  ${h.file}` : '');
+  const rows = hits.map((h) => `  ${String(h.rank).padStart(4)}  ${String(h.index).padStart(7)}  ${String(h.label).padStart(5)}  ${h.distance.toFixed(4)}${file(h)}`);
+  return `${head}\n  rank    index  label  distance${index.sources ? '  file' : ''}\n${rows.join('\n')}\n`;
 }
 
 async function queryAction(request: SearchQueryRequest, cli: CliFlags, io: CommandIO): Promise<void> {
@@ -25,7 +27,7 @@ async function queryAction(request: SearchQueryRequest, cli: CliFlags, io: Comma
   if (cli.out) writePicture(cli.out!, hitsPicture(result, request.neighbors));
   const file = path.join(request.run, result.path);
   if (cli.json) {
-    printJson(io, { index: file, metric: result.index.metric, queries: result.queries.map((q, r) => ({ query: q.name, row: q.row, label: q.label, neighbors: result.hits[r] })) });
+    printJson(io, { index: file, metric: result.index.metric, queries: result.queries.map((q, r) => ({ query: q.name, row: q.row, file: q.file, label: q.label, neighbors: result.hits[r] })) });
     return;
   }
   io.stdout.write(result.queries.map((q, r) => hitsTable(result, q, result.hits[r]!)).join('\n'));

@@ -125,6 +125,7 @@ export function takeFirst(ds: Dataset, n: number): Dataset {
     out.factors = { names: ds.factors.names, values: ds.factors.values.slice(0, n * k) };
   }
   if (ds.table) out.table = { ...ds.table, missing: ds.table.missing.slice(0, n * dim), ...(ds.table.lines ? { lines: ds.table.lines.slice(0, n) } : {}) };
+  if (ds.sources) out.sources = ds.sources.slice(0, n);
   return out;
 }
 

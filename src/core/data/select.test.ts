@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../errors.js';
+import { exampleIds } from './examples.js';
+import { takeFirst } from './load.js';
 import { parseClassList, selectClasses } from './select.js';
 import { generateSprites } from './sprites.js';
 import type { Dataset } from './types.js';
@@ -32,6 +34,17 @@ describe('selectClasses', () => {
     expect(Array.from(ds.table!.missing)).toEqual([0, 0, 1, 0, 0, 1, 0, 0]);
     expect(Array.from(ds.table!.lines!)).toEqual([2, 3, 5, 6]);
     expect(ds.numClasses).toBe(3);
+  });
+
+  it('carries the files of image-folder examples along, and so does takeFirst (--limit)', () => {
+    const files = ['a/0.png', 'b/1.png', 'c/2.png', 'a/3.png', 'b/4.png', 'c/5.png'];
+    const ds = { ...tiny(), sources: files };
+    expect(selectClasses(ds, [2]).sources).toEqual(['c/2.png', 'c/5.png']);
+    expect(takeFirst(ds, 2).sources).toEqual(['a/0.png', 'b/1.png']);
+    expect(exampleIds(selectClasses(ds, [0]))).toEqual(['a/0.png', 'a/3.png']);
+    expect(exampleIds(selectClasses(tiny(), [0]))).toEqual([2, 5]);
+    const { table: _table, ...plain } = tiny();
+    expect(exampleIds(plain)).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
   it('carries ground-truth factors along', () => {

@@ -37,6 +37,7 @@ function pickRows(ds: Dataset, rows: number[]): Dataset {
   const dim = featureSize(ds);
   const out: Dataset = { ...ds, n: rows.length, images: copy(ds.images, dim), labels: Int32Array.from(rows, (r) => ds.labels[r]!) };
   if (ds.factors) out.factors = { names: ds.factors.names, values: copy(ds.factors.values, ds.factors.names.length) };
+  if (ds.sources) out.sources = rows.map((r) => ds.sources![r]!);
   if (ds.table) {
     const { lines } = ds.table;
     out.table = { ...ds.table, missing: copy(ds.table.missing, dim), ...(lines ? { lines: Int32Array.from(rows, (r) => lines[r]!) } : {}) };

@@ -29,6 +29,8 @@ export interface Dataset {
    * not pixels in [0, 1]; missing entries hold the scaled training mean.
    */
   table?: TableInfo;
+  /** Each example's file, relative to the dataset's folder (image folders, CelebA): outputs name examples by it. */
+  sources?: string[];
 }
 
 /** Per-column affine scaling fitted on training data: scaled = (raw − offset) / scale. */

@@ -9,7 +9,9 @@ import { calibrateDetector, readDetector, writeDetector, type DetectorFile } fro
 import { resolveScoreSettings, scoreDataset } from '../apps/detect/scores.js';
 import { anomalyTruth, parseAnomalyLabels, summarizeDetection, type DetectionSummary } from '../apps/detect/summary.js';
 import { flagAnomalies, thresholdRule } from '../apps/detect/threshold.js';
+import { csvField } from '../data/csv/field.js';
 import { tableSchemaOf } from '../data/csv/schema.js';
+import { exampleIds } from '../data/examples.js';
 import { datasetText } from '../data/load.js';
 import { dataForRun } from '../data/spec.js';
 import { FieldError } from '../errors.js';
@@ -80,9 +82,9 @@ export async function detectScoreJob(input: z.input<typeof detectScoreRequest>, 
     const ds = await dataForRun(config, request, ctx.load);
     const scores = scoreDataset(model, ds, detector.score);
     const flags = flagAnomalies(scores, detector.threshold);
-    const ids = ds.table?.lines ?? Int32Array.from({ length: ds.n }, (_, i) => i);
+    const ids = exampleIds(ds);
     const rows = ['id,score,is_anomaly'];
-    for (let i = 0; i < scores.length; i++) rows.push(`${ids[i]},${scores[i]},${flags[i]}`);
+    for (let i = 0; i < scores.length; i++) rows.push(`${csvField(String(ids[i]))},${scores[i]},${flags[i]}`);
     await write(`${rows.join('\n')}\n`);
     const known = truth && 'labels' in truth ? anomalyTruth(ds.labels, truth.labels) : undefined;
     return summarizeDetection(scores, flags.reduce((n, f) => n + f, 0), detector.threshold, known);

@@ -12,6 +12,8 @@ export interface InterpolateJobResult {
   result: InterpolateResult;
   /** Example `from`, the decoded path, example `to`. */
   picture: Picture;
+  /** The files of examples `from` and `to` (image folders). */
+  files?: { from: string; to: string };
 }
 
 export async function interpolateJob(input: z.input<typeof interpolateRequest>, ctx: JobContext): Promise<InterpolateJobResult> {
@@ -20,7 +22,8 @@ export async function interpolateJob(input: z.input<typeof interpolateRequest>, 
     // Only the examples up to the larger index are needed.
     const ds = await dataForRun(config, { ...request, limit: request.limit ?? Math.max(request.from, request.to) + 1 }, ctx.load);
     const result = interpolateExamples(model, ds, { from: request.from, to: request.to, steps: request.steps, path: request.path });
-    return { result, picture: interpolateImage(result, ds) };
+    const files = ds.sources ? { files: { from: ds.sources[request.from]!, to: ds.sources[request.to]! } } : {};
+    return { result, picture: interpolateImage(result, ds), ...files };
   });
 }
 
@@ -28,6 +31,8 @@ export interface EditJobResult {
   result: EditResult;
   /** The originals in the first row, then a row of decoded z + α·v per α. */
   picture: Picture;
+  /** The file of each edited example (image folders), as `result.examples`. */
+  files?: string[];
 }
 
 export async function editJob(input: z.input<typeof editRequest>, ctx: JobContext): Promise<EditJobResult> {
@@ -37,6 +42,7 @@ export async function editJob(input: z.input<typeof editRequest>, ctx: JobContex
   return withRun(ctx, request.run, async ({ config, model }) => {
     const ds = await dataForRun(config, request, ctx.load);
     const result = editExamples(model, ds, { attribute, alphas: request.alpha, n: request.n });
-    return { result, picture: editImage(result, ds.shape) };
+    const files = ds.sources ? { files: result.examples.map((i) => ds.sources![i]!) } : {};
+    return { result, picture: editImage(result, ds.shape), ...files };
   });
 }

@@ -3,7 +3,7 @@
  * k nearest neighbours, measure precision@k against pixels and PCA.
  */
 import type { z } from 'zod';
-import { buildIndex, checkIndexModel, compareSearch, decodeIndex, encodeIndex, encodeOne, indexPath, queryIndex, readQuery, type QueryInput, type SearchComparison, type SearchIndex } from '../apps/search/index.js';
+import { buildIndex, checkIndexModel, compareSearch, decodeIndex, encodeIndex, encodeOne, hitsOf, indexPath, queryIndex, readQuery, type QueryInput, type SearchComparison, type SearchHit, type SearchIndex } from '../apps/search/index.js';
 import { dataForRun } from '../data/spec.js';
 import { featureSize, type Dataset } from '../data/types.js';
 import { FieldError, UsageError } from '../errors.js';
@@ -42,11 +42,8 @@ export async function readIndex(store: RunStore, dataset: string): Promise<Index
   throw new UsageError(`no search index of ${dataset} in ${store.name}; build one first (latentkit search index --run ${store.name} --split train)`);
 }
 
-export interface Hit {
+export interface Hit extends SearchHit {
   rank: number;
-  index: number;
-  label: number;
-  distance: number;
 }
 
 export interface QueryResult {
@@ -79,7 +76,7 @@ export async function searchQueryJob(input: z.input<typeof searchQueryRequest>, 
     const hits = queries.map((q) => {
       // A query that is itself an indexed example is not its own neighbour.
       const found = queryIndex(index, encodeOne(model, q.x), request.neighbors, sameSplit ? q.row : undefined);
-      return Array.from(found.indices, (i, r): Hit => ({ rank: r + 1, index: i, label: index.labels[i]!, distance: found.distances[r]! }));
+      return hitsOf(index, found).map((hit, r): Hit => ({ rank: r + 1, ...hit }));
     });
     if (options.loadIndexed) await loadIndexed();
     return { path, index, queries, hits, indexed };

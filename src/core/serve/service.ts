@@ -9,7 +9,7 @@ import { createScorer } from '../apps/detect/scores.js';
 import type { DetectorFile } from '../apps/detect/detector.js';
 import { imputeIteratively } from '../apps/impute/iterate.js';
 import { interpolateExamples } from '../apps/interpolate/interpolate.js';
-import { queryIndex } from '../apps/search/search.js';
+import { hitsOf, queryIndex, type SearchHit } from '../apps/search/search.js';
 import type { SearchIndex } from '../apps/search/index-file.js';
 import { applyScaler, inverseScaler } from '../data/csv/scaler.js';
 import type { TableSchema } from '../data/csv/schema.js';
@@ -49,12 +49,6 @@ export interface ScoreAnswer {
   scores: number[];
   is_anomaly: boolean[];
   threshold: number;
-}
-
-export interface SearchHit {
-  index: number;
-  label: number;
-  distance: number;
 }
 
 const rowsOf = (flat: ArrayLike<number>, n: number, width: number): number[][] =>
@@ -261,7 +255,7 @@ export class ModelService {
     const k = Math.min(body.k, index.n);
     const neighbors = Array.from({ length: rows.n }, (_, i) => {
       const hits = queryIndex(index, codes.subarray(i * d, (i + 1) * d), k);
-      return Array.from(hits.indices, (j, r) => ({ index: j, label: index.labels[j]!, distance: hits.distances[r]! }));
+      return hitsOf(index, hits);
     });
     return { neighbors };
   }

@@ -88,7 +88,7 @@ function datasetOf(name: string, split: Split, decoded: DecodedImages, labels: I
   const { size, channels } = decoded.target;
   const images = new Float32Array(decoded.pixels.length);
   for (let i = 0; i < images.length; i++) images[i] = decoded.pixels[i]! / 255;
-  return { name, split, n: decoded.kept.length, shape: [size, size, channels], images, labels, numClasses, ...(classNames ? { classNames } : {}) };
+  return { name, split, n: decoded.kept.length, shape: [size, size, channels], images, labels, numClasses, ...(classNames ? { classNames } : {}), sources: [...decoded.kept] };
 }
 
 function withFactors(ds: Dataset, table: AttributeTable | undefined, kept: readonly string[], file: string): Dataset {

@@ -1,11 +1,8 @@
 /** Table rows the model produced, written back as CSV in the file's own units. */
+import { csvField as field } from '../../data/csv/field.js';
 import { inverseScaler } from '../../data/csv/scaler.js';
 import type { Dataset } from '../../data/types.js';
 
-/** A CSV field: quoted when it holds a comma, quote or line break (RFC 4180). */
-function field(text: string): string {
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
 
 /**
  * CSV text of `scaled` ([n, d] rows in the model's scaled units) for the rows

@@ -14,6 +14,8 @@ export interface QueryInput {
   x: Float32Array;
   /** Row of the query dataset, when the query is one of its examples. */
   row?: number;
+  /** That example's file (image folders). */
+  file?: string;
   label?: number;
 }
 
@@ -28,7 +30,8 @@ export function examplesOf(ds: Dataset, rows: number[]): QueryInput[] {
   const dim = featureSize(ds);
   return rows.map((row) => {
     if (row >= ds.n) throw new FieldError('query', `${row} is out of range: ${ds.name} ${ds.split} has ${ds.n} examples (0..${ds.n - 1})`);
-    return { name: `${ds.split} example ${row}`, x: ds.images.slice(row * dim, (row + 1) * dim), row, label: ds.labels[row] };
+    const file = ds.sources?.[row];
+    return { name: `${ds.split} example ${row}${file !== undefined ? ` (${file})` : ''}`, x: ds.images.slice(row * dim, (row + 1) * dim), row, ...(file !== undefined ? { file } : {}), label: ds.labels[row] };
   });
 }
 

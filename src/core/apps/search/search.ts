@@ -23,6 +23,7 @@ export function buildIndex(model: Autoencoder, ds: Dataset, metric: Metric, limi
     codes: metric === 'cosine' ? normalizeRows(codes, d) : codes,
     labels: ds.labels,
     modelId: modelId(model),
+    ...(ds.sources ? { sources: ds.sources } : {}),
   };
 }
 
@@ -42,6 +43,19 @@ export function encodeOne(model: Autoencoder, x: Float32Array): Float32Array {
 export function queryIndex(index: SearchIndex, z: Float32Array, k: number, exclude?: number): Neighbors {
   const query = index.metric === 'cosine' ? normalizeRows(z, index.d) : z;
   return nearest(index.codes, index.n, index.d, query, k, { metric: index.metric, exclude });
+}
+
+/** One neighbour found in an index: its example number, its file (image folders), label and distance. */
+export interface SearchHit {
+  index: number;
+  file?: string;
+  label: number;
+  distance: number;
+}
+
+/** The neighbours `found` as hits, closest first. */
+export function hitsOf(index: SearchIndex, found: Neighbors): SearchHit[] {
+  return Array.from(found.indices, (i, r) => ({ index: i, ...(index.sources ? { file: index.sources[i]! } : {}), label: index.labels[i]!, distance: found.distances[r]! }));
 }
 
 /**

@@ -1,6 +1,6 @@
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { describe, expect, it } from 'vitest';
-import { fitPca } from './pca.js';
+import { fitPca, RESIDUAL_TOLERANCE } from './pca.js';
 
 function random(length: number, seed: number): Float64Array {
   let state = seed >>> 0;
@@ -107,6 +107,53 @@ describe('fitPca', () => {
     expect(() => fitPca(x, 4, 3, 4)).toThrow(RangeError);
     expect(() => fitPca(x, 5, 3, 1)).toThrow(RangeError);
     expect(() => fitPca(x, 4, 3, 2).project(new Float32Array(5), 2)).toThrow(RangeError);
+  });
+
+  /** Eigenvalues (descending) and eigenvectors of the definitional covariance by ml-matrix, the reference. */
+  function exactEigen(x: ArrayLike<number>, n: number, dim: number): { values: number[]; vector: (c: number) => number[]; cov: number[][] } {
+    const cov = naiveCovariance(x, n, dim);
+    const evd = new EigenvalueDecomposition(new Matrix(cov), { assumeSymmetric: true });
+    const order = evd.realEigenvalues.map((_, i) => i).sort((p, q) => evd.realEigenvalues[q]! - evd.realEigenvalues[p]!);
+    return { values: order.map((i) => evd.realEigenvalues[i]!), vector: (c) => Array.from({ length: dim }, (_, j) => evd.eigenvectorMatrix.get(j, order[c]!)), cov };
+  }
+
+  it('subspace iteration meets its guarantee: residual ≤ 1e-6·λ₁, eigenvalues and directions of the exact decomposition', () => {
+    // Columns of decaying scale give a spread spectrum with gaps; a shift away from 0 tests the folded-in centring.
+    const [n, dim, k] = [400, 60, 4];
+    const x = random(n * dim, 21).map((v, i) => 5 + v * 3 * 0.8 ** (i % dim) + 0.3 * v ** 2);
+    const exact = exactEigen(x, n, dim);
+    const pca = fitPca(x, n, dim, k, { solver: 'subspace' });
+    const lambda1 = exact.values[0]!;
+    for (let c = 0; c < k; c++) {
+      const v = Array.from(pca.components.subarray(c * dim, (c + 1) * dim));
+      const theta = pca.explainedVariance[c]!;
+      const residual = Math.sqrt(exact.cov.reduce((s, row, r) => s + (row.reduce((t, value, j) => t + value * v[j]!, 0) - theta * v[r]!) ** 2, 0));
+      expect(residual).toBeLessThanOrEqual(RESIDUAL_TOLERANCE * lambda1);
+      expect(Math.abs(theta - exact.values[c]!)).toBeLessThanOrEqual(RESIDUAL_TOLERANCE * lambda1);
+      // Davis–Kahan: sin∠ ≤ residual / gap.
+      const gap = Math.min(exact.values[c]! - exact.values[c + 1]!, c > 0 ? exact.values[c - 1]! - exact.values[c]! : Infinity);
+      const cos = Math.abs(exact.vector(c).reduce((s, e, j) => s + e * v[j]!, 0));
+      expect(Math.sqrt(Math.max(0, 1 - cos * cos))).toBeLessThanOrEqual((RESIDUAL_TOLERANCE * lambda1) / gap + 1e-7);
+    }
+    const byCovariance = fitPca(x, n, dim, k, { solver: 'covariance' });
+    const codes = [pca.project(x, n), byCovariance.project(x, n)];
+    expect(meanSquaredError(codes[0]!, codes[1]!, n)).toBeLessThan(1e-8 * byCovariance.totalVariance);
+  });
+
+  it('subspace iteration on rank-deficient data (rank 5, a block of 11 directions) still finds the top eigenpairs', () => {
+    const [n, dim, rank, k] = [50, 80, 5, 3];
+    const a = random(n * rank, 31);
+    const b = random(rank * dim, 32).map((v, i) => v * (Math.floor(i / dim) + 1));
+    const x = Float64Array.from({ length: n * dim }, (_, p) => {
+      const [i, j] = [Math.floor(p / dim), p % dim];
+      let s = 0;
+      for (let r = 0; r < rank; r++) s += a[i * rank + r]! * b[r * dim + j]!;
+      return s;
+    });
+    const exact = exactEigen(x, n, dim);
+    const pca = fitPca(x, n, dim, k, { solver: 'subspace' });
+    for (let c = 0; c < k; c++) expect(Math.abs(pca.explainedVariance[c]! - exact.values[c]!)).toBeLessThanOrEqual(RESIDUAL_TOLERANCE * exact.values[0]!);
+    expect(() => fitPca(x, n, dim, n, { solver: 'subspace' })).toThrow(/subspace iteration needs k below min\(n, dim\) = 50/);
   });
 
   it('with fewer rows than dimensions (the Gram route) gives the covariance eigenpairs computed directly', () => {
