@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 // Where a training step of the default VAE spends its time, kernel by kernel.
 //
-//   node bench/profile.js [wasm|cpu] [--kernels] [--stock-adam] [--steps N]
+//   node bench/profile.js [wasm|cpu] [--kernels] [--stock-adam] [--steps N] [--conv | --faces]
+//
+// --conv profiles the conv VAE (--arch conv, 28×28×1 MNIST, batch 128) instead,
+// --faces the 64×64×3 one (--conv-filters 32,64,64,64 --latent 200, batch 32, on
+// the built-in shapes images).
 //
 // Runs optimizer.minimize(model.forward(...).loss) on a fixed batch of 128 MNIST
 // images (from LATENTKIT_DATA_DIR; random pixels without it, which run slower: the
@@ -18,13 +22,19 @@ const backend = await initBackend(args.find((a) => !a.startsWith('--') && Number
 const stepsIndex = args.indexOf('--steps');
 const STEPS = stepsIndex >= 0 ? Number(args[stepsIndex + 1]) : 30;
 
+const setup = args.includes('--faces')
+  ? { name: 'conv vae 64×64×3 32,64,64,64 latent 200 batch 32', config: { arch: 'conv', convFilters: [32, 64, 64, 64], latent: 200 }, data: 'shapes', shape: [64, 64, 3], batch: 32 }
+  : args.includes('--conv')
+    ? { name: 'conv vae 28×28×1 32,64 batch 128', config: { arch: 'conv' }, data: 'mnist', shape: [28, 28, 1], batch: 128 }
+    : { name: 'vae 784-400-20 batch 128', config: {}, data: 'mnist', shape: [28, 28, 1], batch: 128 };
 const def = getModelDefinition('vae');
-const model = def.create(def.resolveConfig({}, { shape: [28, 28, 1], numClasses: 10 }), new Rng(0));
+const model = def.create(def.resolveConfig(setup.config, { shape: setup.shape, numClasses: 10 }), new Rng(0));
 // Builds from before latentkit's fused Adam have only tf.train.adam.
 const optimizer = args.includes('--stock-adam') ? tf.train.adam(1e-3) : (await import('../dist/core/train/optimizers/adam.js')).adam(1e-3);
 const rng = new Rng(1);
-const mnist = await loadDataset('mnist', { split: 'train', limit: 128, quiet: true }).catch(() => null);
-const batch = { x: mnist ? tf.tensor2d(mnist.images, [128, 784]) : tf.randomUniform([128, 784]), labels: tf.zeros([128], 'int32') };
+const features = setup.shape[0] * setup.shape[1] * setup.shape[2];
+const mnist = await loadDataset(setup.data, { split: 'train', limit: setup.batch, quiet: true }).catch(() => null);
+const batch = { x: mnist ? tf.tensor2d(mnist.images, [setup.batch, features]) : tf.randomUniform([setup.batch, features]), labels: tf.zeros([setup.batch], 'int32') };
 const vars = model.trainableVariables();
 
 const times = new Map();
@@ -67,5 +77,5 @@ for (let i = 0; i < STEPS; i++) step();
 const msPerStep = (performance.now() - t0) / STEPS;
 const kernels = [...times.entries()].sort((a, b) => b[1].ms - a[1].ms).map(([name, e]) => ({ kernel: name, calls: e.calls / STEPS, ms: +(e.ms / STEPS).toFixed(2) }));
 const kernelMs = kernels.reduce((s, k) => s + k.ms, 0);
-console.log(JSON.stringify({ name: 'profile train step vae 784-400-20 batch 128', backend, data: mnist ? 'mnist' : 'random', adam: args.includes('--stock-adam') ? 'tf.train.adam' : 'fused', ms_per_step: +msPerStep.toFixed(2), kernel_ms: +kernelMs.toFixed(2) }));
+console.log(JSON.stringify({ name: `profile train step ${setup.name}`, backend, data: mnist ? setup.data : 'random', adam: args.includes('--stock-adam') ? 'tf.train.adam' : 'fused', ms_per_step: +msPerStep.toFixed(2), kernel_ms: +kernelMs.toFixed(2) }));
 if (kernels.length > 0) console.table(kernels);
