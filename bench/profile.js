@@ -13,7 +13,8 @@
 // as one step of train() without the data pipeline. With
 // --kernels every kernel of the backend is wrapped with a timer and the table
 // lists calls and ms per step; the wrappers cost a little, so compare runs with
-// the same flags. --stock-adam uses tf.train.adam instead of latentkit's fused Adam.
+// the same flags. --cpu measures process CPU time instead of wall time (steadier
+// on a loaded machine with LATENTKIT_THREADS=1). --stock-adam uses tf.train.adam instead of latentkit's fused Adam.
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, getModelDefinition, loadDataset, Rng } from '../dist/index.js';
 
@@ -37,6 +38,11 @@ const mnist = await loadDataset(setup.data, { split: 'train', limit: setup.batch
 const batch = { x: mnist ? tf.tensor2d(mnist.images, [setup.batch, features]) : tf.randomUniform([setup.batch, features]), labels: tf.zeros([setup.batch], 'int32') };
 const vars = model.trainableVariables();
 
+const cpuClock = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+const now = args.includes('--cpu') ? cpuClock : () => performance.now();
 const times = new Map();
 // Kernels that run other kernels directly (latentkit's Dense runs _FusedMatMul) are timed as
 // one: only the outermost call of a nest is recorded.
@@ -46,7 +52,7 @@ if (args.includes('--kernels')) {
     const inner = kernel.kernelFunc;
     tf.unregisterKernel(kernel.kernelName, backend);
     const kernelFunc = (a) => {
-      const t0 = performance.now();
+      const t0 = now();
       depth++;
       let out;
       try {
@@ -57,7 +63,7 @@ if (args.includes('--kernels')) {
       if (depth > 0) return out;
       const entry = times.get(kernel.kernelName) ?? { calls: 0, ms: 0 };
       entry.calls++;
-      entry.ms += performance.now() - t0;
+      entry.ms += now() - t0;
       times.set(kernel.kernelName, entry);
       return out;
     };
@@ -72,10 +78,10 @@ const step = () => {
 };
 for (let i = 0; i < 5; i++) step();
 times.clear();
-const t0 = performance.now();
+const t0 = now();
 for (let i = 0; i < STEPS; i++) step();
-const msPerStep = (performance.now() - t0) / STEPS;
+const msPerStep = (now() - t0) / STEPS;
 const kernels = [...times.entries()].sort((a, b) => b[1].ms - a[1].ms).map(([name, e]) => ({ kernel: name, calls: e.calls / STEPS, ms: +(e.ms / STEPS).toFixed(2) }));
 const kernelMs = kernels.reduce((s, k) => s + k.ms, 0);
-console.log(JSON.stringify({ name: `profile train step ${setup.name}`, backend, data: mnist ? setup.data : 'random', adam: args.includes('--stock-adam') ? 'tf.train.adam' : 'fused', ms_per_step: +msPerStep.toFixed(2), kernel_ms: +kernelMs.toFixed(2) }));
+console.log(JSON.stringify({ name: `profile train step ${setup.name}`, backend, data: mnist ? setup.data : 'random', adam: args.includes('--stock-adam') ? 'tf.train.adam' : 'fused', clock: args.includes('--cpu') ? 'cpu' : 'wall', ms_per_step: +msPerStep.toFixed(2), kernel_ms: +kernelMs.toFixed(2) }));
 if (kernels.length > 0) console.table(kernels);

@@ -129,7 +129,7 @@ function computeNHWC(
     for (let b0 = 0; b0 < batchSize; b0 += imagesPerChunk) {
       const nb = Math.min(imagesPerChunk, batchSize - b0);
       const M = nb * rowsPerImage;
-      fillPatches(heapF32(backend, x), heapF32(backend, patches), b0, nb, info, K);
+      fillPatches(new Float32Array(heapF32(backend, x).buffer), heapF32(backend, x).byteOffset >> 2, heapF32(backend, patches).byteOffset >> 2, b0, nb, info, K);
       // Rows b0·rows.. of dy as a [M, outC] matrix.
       const dyRows = heapF32(backend, dy).byteOffset + 4 * b0 * dyImageSize;
       const part = multiplyPatchesT(backend, product, patches, dyRows, M, K, outChannels);

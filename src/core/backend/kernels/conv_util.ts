@@ -14,8 +14,8 @@
  */
 import type { backend_util } from '@tensorflow/tfjs-core';
 
-/** Runs at least this long are copied by the engine (set/copyWithin), shorter ones value by value. */
-const LONG_RUN = 32;
+/** Runs at least this long are copied by copyWithin (a memmove), shorter ones value by value. */
+const LONG_RUN = 16;
 
 /** [lo, hi): the filter taps kw of a row starting at input column iw0 that fall inside the image. */
 function tapsInside(iw0: number, fW: number, inW: number): [number, number] {
@@ -23,19 +23,19 @@ function tapsInside(iw0: number, fW: number, inW: number): [number, number] {
 }
 
 /**
- * im2col of images [b0, b0 + nb) of NHWC `x` into `out` (row-major
- * [nb·outH·outW, K], K = fH·fW·inC, rows of `rowStride` ≥ K values; the
- * columns past K are left alone). `x` and `out` are views of one heap or of
- * separate buffers.
+ * im2col of images [b0, b0 + nb) of NHWC x (at element `x` of `heap`) into
+ * the patches at element `out` (row-major [nb·outH·outW, K], K = fH·fW·inC,
+ * rows of `rowStride` ≥ K values; the columns past K are left alone). One
+ * view for both, so runs copy with copyWithin and no subarray is made.
  */
-export function fillPatches(x: Float32Array, out: Float32Array, b0: number, nb: number, info: backend_util.Conv2DInfo, rowStride: number): void {
+export function fillPatches(heap: Float32Array, x: number, out: number, b0: number, nb: number, info: backend_util.Conv2DInfo, rowStride: number): void {
   const { inHeight: inH, inWidth: inW, inChannels: inC, outHeight: outH, outWidth: outW } = info;
   const { filterHeight: fH, filterWidth: fW, strideHeight: sH, strideWidth: sW } = info;
   const [padTop, padLeft] = [info.padInfo.top, info.padInfo.left];
   const xRow = inW * inC;
   const xImage = inH * xRow;
   const tapRow = fW * inC;
-  let row = 0;
+  let row = out;
   for (let b = b0; b < b0 + nb; b++) {
     for (let oh = 0; oh < outH; oh++) {
       const ih0 = oh * sH - padTop;
@@ -46,17 +46,17 @@ export function fillPatches(x: Float32Array, out: Float32Array, b0: number, nb: 
           const o = row + kh * tapRow;
           const ih = ih0 + kh;
           if (ih < 0 || ih >= inH || lo >= hi) {
-            out.fill(0, o, o + tapRow);
+            heap.fill(0, o, o + tapRow);
             continue;
           }
-          if (lo > 0) out.fill(0, o, o + lo * inC);
-          if (hi < fW) out.fill(0, o + hi * inC, o + tapRow);
+          if (lo > 0) heap.fill(0, o, o + lo * inC);
+          if (hi < fW) heap.fill(0, o + hi * inC, o + tapRow);
           // Taps lo..hi of this filter row: one run of the input row.
-          const src = b * xImage + ih * xRow + (iw0 + lo) * inC;
+          const src = x + b * xImage + ih * xRow + (iw0 + lo) * inC;
           const len = (hi - lo) * inC;
           const dst = o + lo * inC;
-          if (len >= LONG_RUN) out.set(x.subarray(src, src + len), dst);
-          else for (let i = 0; i < len; i++) out[dst + i] = x[src + i]!;
+          if (len >= LONG_RUN) heap.copyWithin(dst, src, src + len);
+          else for (let i = 0; i < len; i++) heap[dst + i] = heap[src + i]!;
         }
       }
     }
