@@ -96,7 +96,8 @@ function torchStepMs(setup, dataFile, keepMemory) {
 }
 
 async function benchSetup(setup) {
-  const trainSet = await images(setup, 'train', 4096);
+  // One epoch holds every measured step (train() counts steps within an epoch, and an epoch's end runs the test set).
+  const trainSet = await images(setup, 'train', setup.batch * (READ_EVERY + STEPS + 1));
   const testSet = await images(setup, 'test', 256);
   const dataFile = path.join(fs.mkdtempSync(path.join(tmpdir(), 'latentkit-conv-')), 'images.f32');
   fs.writeFileSync(dataFile, Buffer.from(trainSet.images.buffer, trainSet.images.byteOffset, trainSet.images.byteLength));

@@ -17,6 +17,11 @@ import type { backend_util } from '@tensorflow/tfjs-core';
 /** Runs at least this long are copied by copyWithin (a memmove), shorter ones value by value. */
 const LONG_RUN = 16;
 
+/** A float32 view of the whole heap a tensor's view lies on (fillPatches indexes it by element offsets). */
+export function wholeHeap(view: Float32Array): Float32Array {
+  return new Float32Array(view.buffer);
+}
+
 /** [lo, hi): the filter taps kw of a row starting at input column iw0 that fall inside the image. */
 function tapsInside(iw0: number, fW: number, inW: number): [number, number] {
   return [Math.max(0, -iw0), Math.min(fW, inW - iw0)];
