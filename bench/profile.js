@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 // Where a training step of the default VAE spends its time, kernel by kernel.
 //
-//   node bench/profile.js [wasm|cpu] [--kernels] [--stock-adam] [--steps N] [--decode | --iwae] [--threads N]
+//   node bench/profile.js [wasm|cpu] [--kernels] [--stock-adam] [--steps N] [--conv | --faces | --decode | --iwae] [--threads N] [--cpu]
+//
+// --conv profiles the conv VAE (--arch conv, 28×28×1 MNIST, batch 128) instead,
+// --faces the 64×64×3 one (--conv-filters 32,64,64,64 --latent 200, batch 32, on
+// the built-in shapes images).
 //
 // --decode profiles decoding 1,000 codes instead, --iwae the IWAE bound with K=1000 of 16
 // images (what bench/run.js times); --threads sets the threads of the matrix products
@@ -12,7 +16,8 @@
 // as one step of train() without the data pipeline. With
 // --kernels every kernel of the backend is wrapped with a timer and the table
 // lists calls and ms per step; the wrappers cost a little, so compare runs with
-// the same flags. --stock-adam uses tf.train.adam instead of latentkit's fused Adam.
+// the same flags. --cpu measures process CPU time instead of wall time (steadier
+// on a loaded machine with LATENTKIT_THREADS=1). --stock-adam uses tf.train.adam instead of latentkit's fused Adam.
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, getModelDefinition, loadDataset, Rng, iwaeLogLikelihood } from '../dist/index.js';
 import { setComputeThreads } from '../dist/node/backend/threads.js';
@@ -24,15 +29,26 @@ const STEPS = stepsIndex >= 0 ? Number(args[stepsIndex + 1]) : 30;
 const threadsIndex = args.indexOf('--threads');
 if (threadsIndex >= 0) setComputeThreads(Number(args[threadsIndex + 1]));
 
+const setup = args.includes('--faces')
+  ? { name: 'conv vae 64×64×3 32,64,64,64 latent 200 batch 32', config: { arch: 'conv', convFilters: [32, 64, 64, 64], latent: 200 }, data: 'shapes', shape: [64, 64, 3], batch: 32 }
+  : args.includes('--conv')
+    ? { name: 'conv vae 28×28×1 32,64 batch 128', config: { arch: 'conv' }, data: 'mnist', shape: [28, 28, 1], batch: 128 }
+    : { name: 'vae 784-400-20 batch 128', config: {}, data: 'mnist', shape: [28, 28, 1], batch: 128 };
 const def = getModelDefinition('vae');
-const model = def.create(def.resolveConfig({}, { shape: [28, 28, 1], numClasses: 10 }), new Rng(0));
+const model = def.create(def.resolveConfig(setup.config, { shape: setup.shape, numClasses: 10 }), new Rng(0));
 // Builds from before latentkit's fused Adam have only tf.train.adam.
 const optimizer = args.includes('--stock-adam') ? tf.train.adam(1e-3) : (await import('../dist/core/train/optimizers/adam.js')).adam(1e-3);
 const rng = new Rng(1);
-const mnist = await loadDataset('mnist', { split: 'train', limit: 128, quiet: true }).catch(() => null);
-const batch = { x: mnist ? tf.tensor2d(mnist.images, [128, 784]) : tf.randomUniform([128, 784]), labels: tf.zeros([128], 'int32') };
+const features = setup.shape[0] * setup.shape[1] * setup.shape[2];
+const mnist = await loadDataset(setup.data, { split: 'train', limit: setup.batch, quiet: true }).catch(() => null);
+const batch = { x: mnist ? tf.tensor2d(mnist.images, [setup.batch, features]) : tf.randomUniform([setup.batch, features]), labels: tf.zeros([setup.batch], 'int32') };
 const vars = model.trainableVariables();
 
+const cpuClock = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+const now = args.includes('--cpu') ? cpuClock : () => performance.now();
 const times = new Map();
 // Kernels that run other kernels directly (latentkit's Dense runs _FusedMatMul) are timed as
 // one: only the outermost call of a nest is recorded.
@@ -42,7 +58,7 @@ if (args.includes('--kernels')) {
     const inner = kernel.kernelFunc;
     tf.unregisterKernel(kernel.kernelName, backend);
     const kernelFunc = (a) => {
-      const t0 = performance.now();
+      const t0 = now();
       depth++;
       let out;
       try {
@@ -53,7 +69,7 @@ if (args.includes('--kernels')) {
       if (depth > 0) return out;
       const entry = times.get(kernel.kernelName) ?? { calls: 0, ms: 0 };
       entry.calls++;
-      entry.ms += performance.now() - t0;
+      entry.ms += now() - t0;
       times.set(kernel.kernelName, entry);
       return out;
     };
@@ -63,12 +79,13 @@ if (args.includes('--kernels')) {
 
 const z = tf.randomNormal([1000, 20]);
 const few = mnist ? { ...mnist, n: 16 } : null;
-const what = args.includes('--decode') ? 'decode 1000 codes' : args.includes('--iwae') ? 'iwae K=1000 of 16 images' : 'train step vae 784-400-20 batch 128';
+const TRAIN = `train step ${setup.name}`;
+const what = args.includes('--decode') ? 'decode 1000 codes' : args.includes('--iwae') ? 'iwae K=1000 of 16 images' : TRAIN;
 if (what.startsWith('iwae') && !few) throw new Error('--iwae needs MNIST (LATENTKIT_DATA_DIR)');
 const step = {
   'decode 1000 codes': () => model.decode(z).dispose(),
   'iwae K=1000 of 16 images': () => iwaeLogLikelihood(model, few, { samples: 1000, seed: 0 }),
-  'train step vae 784-400-20 batch 128': () => {
+  [TRAIN]: () => {
     const loss = optimizer.minimize(() => model.forward(batch, { training: true, epoch: 1, rng }).loss, true, vars);
     loss.dataSync();
     loss.dispose();
@@ -76,10 +93,10 @@ const step = {
 }[what];
 for (let i = 0; i < 5; i++) step();
 times.clear();
-const t0 = performance.now();
+const t0 = now();
 for (let i = 0; i < STEPS; i++) step();
-const msPerStep = (performance.now() - t0) / STEPS;
+const msPerStep = (now() - t0) / STEPS;
 const kernels = [...times.entries()].sort((a, b) => b[1].ms - a[1].ms).map(([name, e]) => ({ kernel: name, calls: e.calls / STEPS, ms: +(e.ms / STEPS).toFixed(2) }));
 const kernelMs = kernels.reduce((s, k) => s + k.ms, 0);
-console.log(JSON.stringify({ name: `profile ${what}`, backend, data: mnist ? 'mnist' : 'random', adam: args.includes('--stock-adam') ? 'tf.train.adam' : 'fused', ms_per_step: +msPerStep.toFixed(2), kernel_ms: +kernelMs.toFixed(2) }));
+console.log(JSON.stringify({ name: `profile ${what}`, backend, data: mnist ? setup.data : 'random', adam: args.includes('--stock-adam') ? 'tf.train.adam' : 'fused', clock: args.includes('--cpu') ? 'cpu' : 'wall', ms_per_step: +msPerStep.toFixed(2), kernel_ms: +kernelMs.toFixed(2) }));
 if (kernels.length > 0) console.table(kernels);

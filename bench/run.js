@@ -9,6 +9,7 @@
 //   npm run bench -- --inference-only  encode, decode, IWAE and Adam only (no training rounds)
 //   npm run bench -- --serve           the HTTP service under load against FastAPI + PyTorch (bench/serve.js)
 //   npm run bench -- --lab             training in the browser page against Node, time to first epoch (bench/lab.js)
+//   npm run bench -- --conv            the conv VAEs (28×28×1 and 64×64×3), --torch against PyTorch (bench/conv.js)
 //   options: --steps N (default 64, a multiple of 16), --rounds R (default 3), --python PATH,
 //            --threads N (the parallel lines: shared products, or N data-parallel workers; default: every core)
 //
@@ -37,8 +38,8 @@ const option = (name, fallback) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : fallback;
 };
-if (flag('serve') || flag('lab')) {
-  await import(flag('serve') ? './serve.js' : './lab.js');
+if (flag('serve') || flag('lab') || flag('conv')) {
+  await import(flag('serve') ? './serve.js' : flag('lab') ? './lab.js' : './conv.js');
   process.exit(0);
 }
 const backend = await initBackend(option('backend', 'wasm'));

@@ -6,14 +6,13 @@
  * dW[kh, kw, ci, co] = sum over (b, oh, ow) of
  *     x[b, oh*sh + kh - padTop, ow*sw + kw - padLeft, ci] * dy[b, oh, ow, co]
  *
- * Computed as an im2col GEMM so the heavy part runs in XNNPACK:
- *   1. patches P[M, K] (M = batch*outH*outW rows, K = kh*kw*inC columns)
- *      filled by a JS loop over the wasm heap (contiguous channel runs,
- *      zeros where the window hangs over the padding);
- *   2. P^T[K, M] with the wasm Transpose kernel;
- *   3. dW[K, outC] = P^T @ dy[M, outC] with the wasm BatchMatMul kernel.
- * BatchMatMul with transposeA=true takes a slow non-XNNPACK path on wasm
- * (~15x slower here), hence the explicit transpose.
+ * Computed as an im2col product:
+ *   1. patches P[M, K] (M = batch*outH*outW rows, K = kh*kw*inC columns),
+ *      see conv_util.ts;
+ *   2. dW[K, outC] = P^T @ dy[M, outC] on latentkit's SIMD product (shared
+ *      over threads in Node), which reads P^T in place. Without WebAssembly
+ *      SIMD: an explicit Transpose, then the wasm BatchMatMul kernel (whose
+ *      transposeA path is ~15x slower).
  *
  * Large inputs are processed in batch chunks (bounded patch memory) whose
  * partial filters are summed. Supports everything the cpu kernel supports:
@@ -30,6 +29,9 @@ import type {
   KernelFunc,
   TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { fillPatches, wholeHeap } from './conv_util.js';
+import { GemmActivation } from './gemm/simd_gemm.js';
+import { heapProduct } from './MatMul.js';
 import { asWasmBackend, assertNoDilation, heapF32, runWasmKernel, withShape } from './wasm_util.js';
 import type { WasmBackendLike } from './wasm_util.js';
 
@@ -79,7 +81,7 @@ export function conv2DBackpropFilter(args: {
 
   const temps: TensorInfo[] = [];
   try {
-    // Work in NHWC float32 (x may stay any numeric dtype: im2col converts).
+    // Work in NHWC float32.
     let xN = x;
     let dyN = dy;
     if (convInfo.dataFormat === 'channelsFirst') {
@@ -87,6 +89,10 @@ export function conv2DBackpropFilter(args: {
       temps.push(xN);
       dyN = runWasmKernel('Transpose', { x: dy }, backend, { perm: [0, 2, 3, 1] });
       temps.push(dyN);
+    }
+    if (xN.dtype !== 'float32') {
+      xN = runWasmKernel('Cast', { x: xN }, backend, { dtype: 'float32' });
+      temps.push(xN);
     }
     if (dyN.dtype !== 'float32') {
       dyN = runWasmKernel('Cast', { x: dyN }, backend, { dtype: 'float32' });
@@ -104,146 +110,65 @@ function computeNHWC(
   dy: TensorInfo,
   info: backend_util.Conv2DInfo,
 ): TensorInfo {
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
-  const { filterHeight, filterWidth, strideHeight, strideWidth } = info;
+  const { batchSize, outHeight, outWidth, outChannels, filterHeight, filterWidth, inChannels } = info;
   const filterShape = [filterHeight, filterWidth, inChannels, outChannels];
   const rowsPerImage = outHeight * outWidth;
   const K = filterHeight * filterWidth * inChannels;
-
-  if (batchSize * rowsPerImage === 0 || K === 0 || outChannels === 0) {
-    const out = backend.makeOutput(filterShape, 'float32');
-    heapF32(backend, out).fill(0);
-    return out;
-  }
+  const acc = backend.makeOutput(filterShape, 'float32');
+  heapF32(backend, acc).fill(0);
+  if (batchSize * rowsPerImage === 0 || K === 0 || outChannels === 0) return acc;
 
   const imagesPerChunk = Math.max(
     1,
     Math.min(batchSize, Math.floor(conv2DBackpropFilterTuning.maxPatchElements / (rowsPerImage * K))),
   );
   const dyImageSize = rowsPerImage * outChannels;
-
-  let acc: TensorInfo | null = null;
+  const product = heapProduct(backend);
+  const patches = backend.makeOutput([imagesPerChunk * rowsPerImage, K], 'float32');
   try {
     for (let b0 = 0; b0 < batchSize; b0 += imagesPerChunk) {
       const nb = Math.min(imagesPerChunk, batchSize - b0);
       const M = nb * rowsPerImage;
-
-      // Rows of dy for this chunk, as a [M, outC] matrix.
-      let dyChunk: TensorInfo;
-      let ownsDyChunk = false;
-      if (nb === batchSize) {
-        dyChunk = withShape(dy, [M, outChannels]);
-      } else {
-        dyChunk = backend.makeOutput([M, outChannels], 'float32');
-        ownsDyChunk = true;
-        const src = heapF32(backend, dy);
-        heapF32(backend, dyChunk).set(src.subarray(b0 * dyImageSize, (b0 + nb) * dyImageSize));
-      }
-
-      const patches = backend.makeOutput([M, K], 'float32');
-      let patchesT: TensorInfo | null = null;
-      let part: TensorInfo;
-      try {
-        fillPatches(
-          backend.typedArrayFromHeap(x),
-          heapF32(backend, patches),
-          b0,
-          nb,
-          inHeight,
-          inWidth,
-          inChannels,
-          outHeight,
-          outWidth,
-          filterHeight,
-          filterWidth,
-          strideHeight,
-          strideWidth,
-          info.padInfo.top,
-          info.padInfo.left,
-        );
-        patchesT = runWasmKernel('Transpose', { x: patches }, backend, { perm: [1, 0] });
-        part = runWasmKernel('BatchMatMul', { a: withShape(patchesT, [K, M]), b: dyChunk }, backend, {
-          transposeA: false,
-          transposeB: false,
-        });
-      } finally {
-        backend.disposeData(patches.dataId);
-        if (patchesT != null) backend.disposeData(patchesT.dataId);
-        if (ownsDyChunk) backend.disposeData(dyChunk.dataId);
-      }
-
-      if (acc == null) {
-        acc = part;
-      } else {
-        const a = heapF32(backend, acc);
-        const p = heapF32(backend, part);
-        for (let i = 0; i < a.length; i++) a[i] += p[i];
-        backend.disposeData(part.dataId);
-      }
+      fillPatches(wholeHeap(heapF32(backend, x)), heapF32(backend, x).byteOffset >> 2, heapF32(backend, patches).byteOffset >> 2, b0, nb, info, K);
+      // Rows b0·rows.. of dy as a [M, outC] matrix.
+      const dyRows = heapF32(backend, dy).byteOffset + 4 * b0 * dyImageSize;
+      const part = multiplyPatchesT(backend, product, patches, dyRows, M, K, outChannels);
+      const [a, p] = [heapF32(backend, acc), heapF32(backend, part)];
+      for (let i = 0; i < a.length; i++) a[i] += p[i]!;
+      backend.disposeData(part.dataId);
     }
   } catch (e) {
-    if (acc != null) backend.disposeData(acc.dataId);
+    backend.disposeData(acc.dataId);
     throw e;
+  } finally {
+    backend.disposeData(patches.dataId);
   }
-  return withShape(acc!, filterShape);
+  return acc;
 }
 
 /**
- * im2col for images [b0, b0+nb) of NHWC `x` into row-major `out[M, K]`,
- * row = (b, oh, ow), column = (kh, kw, ci).
+ * Pᵀ[K, M] · dy[M, outC] for the first M rows of `patches` and the [M, outC]
+ * rows of dy at byte offset `dyRows`: on latentkit's product, which reads Pᵀ
+ * without transposing it, or else through the wasm Transpose and
+ * BatchMatMul kernels (BatchMatMul with transposeA takes a slow path there).
  */
-function fillPatches(
-  x: Float32Array | Int32Array | Uint8Array,
-  out: Float32Array,
-  b0: number,
-  nb: number,
-  inH: number,
-  inW: number,
-  inC: number,
-  outH: number,
-  outW: number,
-  fH: number,
-  fW: number,
-  sH: number,
-  sW: number,
-  padTop: number,
-  padLeft: number,
-): void {
-  const xRowStride = inW * inC;
-  const xImageStride = inH * xRowStride;
-  const useSet = inC >= 16;
-  let o = 0;
-  for (let b = b0; b < b0 + nb; b++) {
-    const xImage = b * xImageStride;
-    for (let oh = 0; oh < outH; oh++) {
-      const ih0 = oh * sH - padTop;
-      for (let ow = 0; ow < outW; ow++) {
-        const iw0 = ow * sW - padLeft;
-        for (let kh = 0; kh < fH; kh++) {
-          const ih = ih0 + kh;
-          if (ih < 0 || ih >= inH) {
-            out.fill(0, o, o + fW * inC);
-            o += fW * inC;
-            continue;
-          }
-          const xRow = xImage + ih * xRowStride;
-          for (let kw = 0; kw < fW; kw++) {
-            const iw = iw0 + kw;
-            if (iw < 0 || iw >= inW) {
-              out.fill(0, o, o + inC);
-            } else {
-              const src = xRow + iw * inC;
-              if (useSet) {
-                out.set(x.subarray(src, src + inC), o);
-              } else {
-                for (let c = 0; c < inC; c++) out[o + c] = x[src + c];
-              }
-            }
-            o += inC;
-          }
-        }
-      }
-    }
+function multiplyPatchesT(backend: WasmBackendLike, product: ReturnType<typeof heapProduct>, patches: TensorInfo, dyRows: number, M: number, K: number, outC: number): TensorInfo {
+  if (product) {
+    const out = backend.makeOutput([K, outC], 'float32');
+    const [a, c] = [heapF32(backend, patches).byteOffset, heapF32(backend, out).byteOffset];
+    product({ a, b: dyRows, c, bias: 0, m: K, n: outC, k: M, transA: true, activation: GemmActivation.Linear, alpha: 0 });
+    return out;
+  }
+  const dyChunk = backend.makeOutput([M, outC], 'float32');
+  const heap = heapF32(backend, dyChunk);
+  heap.set(new Float32Array(heap.buffer, dyRows, M * outC));
+  const rows = withShape(patches, [M, K]);
+  const patchesT = runWasmKernel('Transpose', { x: rows }, backend, { perm: [1, 0] });
+  try {
+    return runWasmKernel('BatchMatMul', { a: patchesT, b: dyChunk }, backend, { transposeA: false, transposeB: false });
+  } finally {
+    backend.disposeData(patchesT.dataId);
+    backend.disposeData(dyChunk.dataId);
   }
 }
 

@@ -6,11 +6,12 @@
  * [128,7,7,64] -> [128,14,14,32] with a 3x3 filter it takes ~240-330 ms,
  * >10x the XNNPACK conv2d forward of the same layer. This version is a GEMM
  * plus col2im:
- *   1. cols[M, K] = dy[M, outC] @ W^T[outC, K] with the wasm BatchMatMul
- *      (XNNPACK); M = batch*outH*outW, K = fh*fw*inC, W viewed as [K, outC]
- *      and transposed with the wasm Transpose kernel (small);
+ *   1. cols[M, K] = dy[M, outC] @ W^T[outC, K] on latentkit's SIMD product
+ *      (shared over threads in Node; the wasm BatchMatMul kernel without
+ *      WebAssembly SIMD); M = batch*outH*outW, K = fh*fw*inC, W viewed as
+ *      [K, outC] and transposed by a small loop;
  *   2. dx[b, oh*sh + kh - padTop, ow*sw + kw - padLeft, ci] += cols[(b,oh,ow), (kh,kw,ci)]
- *      by a JS loop over the wasm heap (contiguous channel runs).
+ *      (col2im, conv_util.ts).
  * Batch chunks bound the size of `cols`. Supports NHWC and NCHW, strides and
  * 'same' / 'valid' / numeric / explicit padding like the cpu kernel;
  * dilations must be 1.
@@ -26,7 +27,10 @@ import type {
   KernelFunc,
   TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { asWasmBackend, assertNoDilation, heapF32, runWasmKernel, withShape } from './wasm_util.js';
+import { scatterColumns } from './conv_util.js';
+import { GemmActivation } from './gemm/simd_gemm.js';
+import { heapProduct } from './MatMul.js';
+import { asWasmBackend, assertNoDilation, heapF32, runWasmKernel } from './wasm_util.js';
 import type { WasmBackendLike } from './wasm_util.js';
 
 /** Tuning knobs (exported so tests can force the chunked path). */
@@ -106,7 +110,7 @@ function computeNHWC(
   info: backend_util.Conv2DInfo,
 ): TensorInfo {
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
-  const { filterHeight, filterWidth, strideHeight, strideWidth } = info;
+  const { filterHeight, filterWidth } = info;
   const rowsPerImage = outHeight * outWidth;
   const K = filterHeight * filterWidth * inChannels;
   const dxImageSize = inHeight * inWidth * inChannels;
@@ -116,38 +120,26 @@ function computeNHWC(
   heapF32(backend, dx).fill(0);
   if (batchSize * rowsPerImage === 0 || K === 0 || outChannels === 0) return dx;
 
+  const product = heapProduct(backend);
+  // The product's columns in panels of 4 and 8: Wᵀ padded with zero columns to a multiple
+  // of 4 keeps the last few (K = 9 for one input channel) off its scalar loop.
+  const stride = product ? 4 * Math.ceil(K / 4) : K;
   const imagesPerChunk = Math.max(
     1,
-    Math.min(batchSize, Math.floor(conv2DBackpropInputTuning.maxColumnElements / (rowsPerImage * K))),
+    Math.min(batchSize, Math.floor(conv2DBackpropInputTuning.maxColumnElements / (rowsPerImage * stride))),
   );
-
   let filterT: TensorInfo | null = null;
   try {
-    filterT = runWasmKernel('Transpose', { x: withShape(filter, [K, outChannels]) }, backend, { perm: [1, 0] });
+    filterT = transposedFilter(backend, filter, K, outChannels, stride);
     for (let b0 = 0; b0 < batchSize; b0 += imagesPerChunk) {
       const nb = Math.min(imagesPerChunk, batchSize - b0);
-      const M = nb * rowsPerImage;
-      let dyChunk: TensorInfo;
-      let ownsDyChunk = false;
-      if (nb === batchSize) {
-        dyChunk = withShape(dy, [M, outChannels]);
-      } else {
-        dyChunk = backend.makeOutput([M, outChannels], 'float32');
-        ownsDyChunk = true;
-        heapF32(backend, dyChunk).set(heapF32(backend, dy).subarray(b0 * dyImageSize, (b0 + nb) * dyImageSize));
-      }
-      let cols: TensorInfo | null = null;
+      const cols = columns(backend, product, dy, filterT, b0 * dyImageSize, nb * rowsPerImage, outChannels, stride);
       try {
-        cols = runWasmKernel('BatchMatMul', { a: dyChunk, b: withShape(filterT, [outChannels, K]) }, backend, {
-          transposeA: false,
-          transposeB: false,
-        });
         // Views fetched after the last allocation (heap growth detaches views).
         const out = heapF32(backend, dx).subarray(b0 * dxImageSize, (b0 + nb) * dxImageSize);
-        scatterColumns(heapF32(backend, withShape(cols, [M, K])), out, nb, info);
+        scatterColumns(heapF32(backend, cols), out, nb, info, stride);
       } finally {
-        if (cols != null) backend.disposeData(cols.dataId);
-        if (ownsDyChunk) backend.disposeData(dyChunk.dataId);
+        backend.disposeData(cols.dataId);
       }
     }
   } catch (e) {
@@ -159,39 +151,29 @@ function computeNHWC(
   return dx;
 }
 
-/** col2im: add row (b, oh, ow) of `cols[M, K]` into its receptive field of `dx` (images 0..nb of `dx`). */
-function scatterColumns(cols: Float32Array, dx: Float32Array, nb: number, info: backend_util.Conv2DInfo): void {
-  const { inHeight: inH, inWidth: inW, inChannels: inC, outHeight: outH, outWidth: outW } = info;
-  const { filterHeight: fH, filterWidth: fW, strideHeight: sH, strideWidth: sW } = info;
-  const padTop = info.padInfo.top;
-  const padLeft = info.padInfo.left;
-  const rowStride = inW * inC;
-  const imageStride = inH * rowStride;
-  let o = 0;
-  for (let b = 0; b < nb; b++) {
-    const image = b * imageStride;
-    for (let oh = 0; oh < outH; oh++) {
-      const ih0 = oh * sH - padTop;
-      for (let ow = 0; ow < outW; ow++) {
-        const iw0 = ow * sW - padLeft;
-        for (let kh = 0; kh < fH; kh++) {
-          const ih = ih0 + kh;
-          if (ih < 0 || ih >= inH) {
-            o += fW * inC;
-            continue;
-          }
-          const row = image + ih * rowStride;
-          for (let kw = 0; kw < fW; kw++) {
-            const iw = iw0 + kw;
-            if (iw >= 0 && iw < inW) {
-              const dst = row + iw * inC;
-              for (let c = 0; c < inC; c++) dx[dst + c]! += cols[o + c]!;
-            }
-            o += inC;
-          }
-        }
-      }
-    }
+/** Wᵀ [outC, stride]: the filter viewed as W [K, outC], transposed, columns K.. zero. */
+function transposedFilter(backend: WasmBackendLike, filter: TensorInfo, K: number, outC: number, stride: number): TensorInfo {
+  const out = backend.makeOutput([outC, stride], 'float32');
+  const [w, t] = [heapF32(backend, filter), heapF32(backend, out)];
+  t.fill(0);
+  for (let k = 0; k < K; k++) for (let c = 0; c < outC; c++) t[c * stride + k] = w[k * outC + c]!;
+  return out;
+}
+
+/** cols [M, stride] = dy[M, outC] (the M rows from element `dyStart`) · Wᵀ: latentkit's product, or else the wasm BatchMatMul kernel. */
+function columns(backend: WasmBackendLike, product: ReturnType<typeof heapProduct>, dy: TensorInfo, filterT: TensorInfo, dyStart: number, M: number, outC: number, stride: number): TensorInfo {
+  if (product) {
+    const cols = backend.makeOutput([M, stride], 'float32');
+    const [a, b, c] = [dy, filterT, cols].map((t) => heapF32(backend, t).byteOffset);
+    product({ a: a + 4 * dyStart, b, c, bias: 0, m: M, n: stride, k: outC, transA: false, activation: GemmActivation.Linear, alpha: 0 });
+    return cols;
+  }
+  const dyChunk = backend.makeOutput([M, outC], 'float32');
+  heapF32(backend, dyChunk).set(heapF32(backend, dy).subarray(dyStart, dyStart + M * outC));
+  try {
+    return runWasmKernel('BatchMatMul', { a: dyChunk, b: filterT }, backend, { transposeA: false, transposeB: false });
+  } finally {
+    backend.disposeData(dyChunk.dataId);
   }
 }
 

@@ -151,6 +151,29 @@ function multiply(backend: WasmBackendLike, fns: SimdGemm, memory: WebAssembly.M
   return out;
 }
 
+/**
+ * The product for other kernels (the convolutions): a function running
+ * C = act(op(A)·B + bias) on operands at byte offsets of the wasm heap, on
+ * the helper threads when the product is large enough; null where
+ * WebAssembly SIMD (or the heap) is missing.
+ */
+export function heapProduct(backend: unknown): ((p: GemmProblem) => void) | null {
+  const memory = wasmMemory(backend);
+  const fns = memory ? simdGemmFor(memory) : null;
+  if (fns == null || memory == null) return null;
+  const wasm = asWasmBackend(backend);
+  return (p) => {
+    if (p.m === 0 || p.n === 0) return;
+    if (parallel?.accepts(p.m, p.n, p.k)) return parallel.run(memory.buffer as ArrayBuffer, p);
+    const scratch = wasm.makeOutput([Math.max(1, scratchBytes(p.m, p.k) / 4)], 'float32');
+    try {
+      gemm(fns, memory, p, heapOffset(wasm, scratch));
+    } finally {
+      wasm.disposeData(scratch.dataId);
+    }
+  };
+}
+
 /** A kernelFunc that runs ours where it can and `original` otherwise. */
 function withFallback(original: KernelFunc, fused: boolean): KernelFunc {
   return (args) => {

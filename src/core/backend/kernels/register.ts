@@ -29,6 +29,7 @@ import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { installFastWasmMatMul } from './BatchMatMul.js';
 import { installSimdMatMul } from './MatMul.js';
+import { installSimdConv2D } from './Conv2D.js';
 import { installColumnSum } from './Sum.js';
 import { installSharedIdentity } from './Identity.js';
 import { adamUpdateCpuConfig, adamUpdateWasmConfig } from './AdamUpdate.js';
@@ -48,6 +49,8 @@ export interface RegisterWasmKernelsOptions {
   fastTransposedMatMul?: boolean;
   /** BatchMatMul and _FusedMatMul on latentkit's SIMD product, over whatever was registered before (default false). */
   simdMatMul?: boolean;
+  /** Conv2D and FusedConv2D as im2col on latentkit's SIMD product, over the wasm backend's (default false). */
+  simdConv2D?: boolean;
   /** Sum over leading axes as SIMD column sums (default false). */
   columnSum?: boolean;
   /** Identity (clone) shares the input's data instead of copying it (default false). */
@@ -91,6 +94,7 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): K
   if (options.simdMatMul) {
     for (const name of installSimdMatMul()) if (!report.replaced.includes(name)) report.replaced.push(name);
   }
+  if (options.simdConv2D) report.replaced.push(...installSimdConv2D());
   if (options.columnSum) report.replaced.push(...installColumnSum());
   if (options.sharedIdentity) report.replaced.push(...installSharedIdentity());
   return report;
@@ -124,5 +128,5 @@ export function registerAddedKernels(): string[] {
  */
 export function installLatentkitWasmKernels(): KernelRegistrationReport {
   registerAddedKernels();
-  return registerWasmKernels({ replaceConv2DBackpropInput: true, fastTransposedMatMul: true, simdMatMul: true, columnSum: true, sharedIdentity: true });
+  return registerWasmKernels({ replaceConv2DBackpropInput: true, fastTransposedMatMul: true, simdMatMul: true, simdConv2D: true, columnSum: true, sharedIdentity: true });
 }
