@@ -107,7 +107,9 @@ def latentkit_auc(folder, train, test, seed, flags):
     env = {**os.environ, "LATENTKIT_THREADS": "1"}
     fit = [*CLI, "detect", "fit", "--dataset", f"csv:{train}", "--label-column", "anomaly", "--seed", str(seed), "--out", run, "--quiet", *flags]
     subprocess.run(fit, check=True, env=env, cwd=folder, stdout=subprocess.DEVNULL)
-    score = [*CLI, "detect", "score", "--run", run, "--dataset", f"csv:{test}", "--anomaly-label", "1", "--out", os.path.join(folder, "scores.csv"), "--json", "--quiet"]
+    # detect score must be told the score the detector was calibrated with.
+    kind = flags[flags.index("--score") : flags.index("--score") + 2] if "--score" in flags else []
+    score = [*CLI, "detect", "score", "--run", run, *kind, "--dataset", f"csv:{test}", "--anomaly-label", "1", "--out", os.path.join(folder, "scores.csv"), "--json", "--quiet"]
     out = subprocess.run(score, check=True, env=env, cwd=folder, capture_output=True, text=True).stdout
     return json.loads(out)["rocAuc"]
 
