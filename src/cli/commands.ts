@@ -127,7 +127,7 @@ function detectModel(models: readonly ModelDefinition[]): z.ZodType {
 }
 
 /** detect fit's --epochs likewise has no default in the schema: without it the recipe counts steps (see detectorEpochs). */
-const detectEpochs = described(trainingFields.epochs.unwrap(), { arg: 'N', description: 'training epochs', defaultText: 'fit: 10, or enough for 400 optimizer steps on a small table' }).optional();
+const detectEpochs = described(trainingFields.epochs.unwrap(), { arg: 'N', description: 'training epochs', defaultText: 'fit: 10, or enough for 200 optimizer steps on a small table' }).optional();
 
 const DETECT_FIT_OWN = { score: detectFitRequest.shape.score, iwae: detectFitRequest.shape.iwae, contamination: detectFitRequest.shape.contamination, quantile: detectFitRequest.shape.quantile };
 

@@ -2,7 +2,7 @@
  * `latentkit detect fit|score`: anomaly detection with any trained model.
  *   fit    train a run like `train` (--out RUN; with no --model the detector
  *          recipe, `ae --loss mse`; `vae` for --score elbo|iwae; with no --epochs,
- *          at least 400 optimizer steps) or take --run RUN, score its training
+ *          at least 200 optimizer steps) or take --run RUN, score its training
  *          data and store the threshold in RUN/detector.json;
  *   score  score data with the stored settings into a CSV of id, score,
  *          is_anomaly, with ROC-AUC / PR-AUC when --anomaly-label says which

@@ -21,21 +21,21 @@ describe('detectorTrainingRequest', () => {
 
 describe('detectorEpochs', () => {
   it('trains a small table for DETECTOR_MIN_STEPS optimizer steps', () => {
-    // 148 rows in batches of 128: 2 steps an epoch, so 200 epochs make 400 steps.
-    expect(detectorEpochs(148, 128)).toBe(200);
-    // 399 rows: 4 steps an epoch (the last batch partial), 100 epochs.
-    expect(detectorEpochs(399, 128)).toBe(100);
+    // 148 rows in batches of 128: 2 steps an epoch, so 100 epochs make 200 steps.
+    expect(detectorEpochs(148, 128)).toBe(100);
+    // 399 rows: 4 steps an epoch (the last batch partial), 50 epochs.
+    expect(detectorEpochs(399, 128)).toBe(50);
     // 3 rows, one step an epoch.
     expect(detectorEpochs(3, 128)).toBe(DETECTOR_MIN_STEPS);
-    // 1000 rows in batches of 32: 32 steps an epoch, ⌈400 / 32⌉ = 13 epochs (416 steps).
-    expect(detectorEpochs(1000, 32)).toBe(13);
+    // 1000 rows in batches of 64: 16 steps an epoch, ⌈200 / 16⌉ = 13 epochs (208 steps).
+    expect(detectorEpochs(1000, 64)).toBe(13);
   });
 
   it('keeps the ten epochs of the training default when they already make DETECTOR_MIN_STEPS steps', () => {
     // One MNIST digit: the smallest class (5) has 5,421 training images, 43 steps an epoch.
     expect(detectorEpochs(5421, 128)).toBe(DETECTOR_MIN_EPOCHS);
-    expect(detectorEpochs(40 * 128, 128)).toBe(DETECTOR_MIN_EPOCHS);
-    expect(detectorEpochs(39 * 128, 128)).toBe(11);
+    expect(detectorEpochs(20 * 128, 128)).toBe(DETECTOR_MIN_EPOCHS);
+    expect(detectorEpochs(19 * 128, 128)).toBe(11);
     expect(detectorEpochs(36_000, 128)).toBe(DETECTOR_MIN_EPOCHS);
   });
 
