@@ -16,7 +16,7 @@
  * Ionosphere (two batches) rose from 0.89 ROC-AUC at 20 steps to 0.96-0.99 at
  * 200-400, while the breast-cancer table (three batches) fell from 0.96 at
  * 100 steps to 0.95 at 200 and 0.92 at 400; 200 is the compromise. One class
- * of MNIST (over 5,400 images, 43 batches) and any table of 2,433 rows or more
+ * of MNIST (over 5,400 images, 43 batches) and any table of 2,433 or more
  * training rows already take 200 steps in ten epochs, so they train exactly
  * as before.
  */
