@@ -126,6 +126,9 @@ function detectModel(models: readonly ModelDefinition[]): z.ZodType {
   return described(z.enum(names), { arg: 'NAME', description: 'model to train (see the model list)', defaultText: 'fit: ae --loss mse (vae with --score elbo|iwae)' }).optional();
 }
 
+/** detect fit's --epochs likewise has no default in the schema: without it the recipe counts steps (see detectorEpochs). */
+const detectEpochs = described(trainingFields.epochs.unwrap(), { arg: 'N', description: 'training epochs', defaultText: 'fit: 10, or enough for 200 optimizer steps on a small table' }).optional();
+
 const DETECT_FIT_OWN = { score: detectFitRequest.shape.score, iwae: detectFitRequest.shape.iwae, contamination: detectFitRequest.shape.contamination, quantile: detectFitRequest.shape.quantile };
 
 /** Training flags that only mean something when `detect fit` trains a new run. */
@@ -180,7 +183,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: 'latentkit detect fit [training flags --out RUN | --run RUN] [--contamination 0.01]\n       latentkit detect score --run RUN [--dataset D] [--anomaly-label L] --out scores.csv',
     positionals: [{ name: 'ACTION', choices: ['fit', 'score'] }],
     models: true,
-    shape: (models) => ({ ...trainShape(models), model: detectModel(models), ...detectFitRequest.shape, ...detectScoreRequest.shape, out: z.string().meta({ arg: 'PATH', description: 'fit: the run folder to train; score: the scores CSV to write' }), json, ...commonCliFields }),
+    shape: (models) => ({ ...trainShape(models), model: detectModel(models), epochs: detectEpochs, ...detectFitRequest.shape, ...detectScoreRequest.shape, out: z.string().meta({ arg: 'PATH', description: 'fit: the run folder to train; score: the scores CSV to write' }), json, ...commonCliFields }),
     schema({ positionals, given, models }) {
       if (positionals[0] === 'score') return strict(detectScoreRequest.shape, { out: outFile(['.csv'], 'scores to write'), json });
       if (given.has('run')) {
@@ -190,7 +193,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         return strict(detectFitRequest.shape, { json });
       }
       if (!given.has('out')) throw new FieldError('out', 'or {{run}} is needed: a run folder to train, or an existing run to calibrate');
-      return strict(trainRequestSchema(models).shape, { model: detectModel(models) }, DETECT_FIT_OWN, { out: outFolder, json });
+      return strict(trainRequestSchema(models).shape, { model: detectModel(models), epochs: detectEpochs }, DETECT_FIT_OWN, { out: outFolder, json });
     },
     load: () => import('./commands/detect.js'),
     // Only fit trains (and then stops like train does); scoring stops at once.

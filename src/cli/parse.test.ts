@@ -74,6 +74,16 @@ describe('parseCommandLine', () => {
     for (const [argv, message] of cases) expect(refusal(argv), argv.join(' ')).toMatch(message);
   });
 
+  it('detect fit leaves --model and --epochs unset when not given, so the detector recipe can choose them', () => {
+    const fit = parseCommandLine(['detect', 'fit', '--dataset', 'csv:t.csv', '--out', 'runs/d'], models).request;
+    expect(fit.model).toBeUndefined();
+    expect(fit.epochs).toBeUndefined();
+    expect(fit).toMatchObject({ batchSize: 128, dataset: 'csv:t.csv' });
+    expect(parseCommandLine(['detect', 'fit', '--epochs', '3', '--out', 'runs/d'], models).request.epochs).toBe(3);
+    expect(refusal(['detect', 'fit', '--epochs', '0', '--out', 'runs/d'])).toBe('--epochs must be ≥ 1, got 0');
+    expect(parseCommandLine(['train'], models).request.epochs).toBe(10);
+  });
+
   it('with --resume, refuses the flags a resumed run cannot change', () => {
     expect(parseCommandLine(['train', '--resume', 'runs/a', '--epochs', '20'], models).request).toEqual({ epochs: 20, backend: 'auto' });
     expect(refusal(['train', '--resume', 'runs/a', '--lr', '0.5'])).toMatch(/^--lr does not apply with --resume/);

@@ -1,7 +1,8 @@
 /**
  * `latentkit detect fit|score`: anomaly detection with any trained model.
  *   fit    train a run like `train` (--out RUN; with no --model the detector
- *          recipe, `ae --loss mse`; `vae` for --score elbo|iwae) or take --run RUN, score its training
+ *          recipe, `ae --loss mse`; `vae` for --score elbo|iwae; with no --epochs,
+ *          at least 200 optimizer steps) or take --run RUN, score its training
  *          data and store the threshold in RUN/detector.json;
  *   score  score data with the stored settings into a CSV of id, score,
  *          is_anomaly, with ROC-AUC / PR-AUC when --anomaly-label says which
@@ -9,7 +10,7 @@
  */
 import * as path from 'node:path';
 import { detectFitJob, detectScoreJob } from '../../core/jobs/detect.js';
-import { DETECTOR_FILE, detectorTrainingRequest, type DetectorFile, type DetectionSummary, type ScoreKind } from '../../core/apps/detect/index.js';
+import { DETECTOR_FILE, DETECTOR_MIN_EPOCHS, detectorEpochs, detectorTrainingRequest, type DetectorFile, type DetectionSummary, type ScoreKind } from '../../core/apps/detect/index.js';
 import type { DetectScoreRequest } from '../../core/requests/jobs.js';
 import { trainRun } from '../../node/run/train-run.js';
 import { atomicWriter } from '../../node/files/atomic.js';
@@ -27,9 +28,12 @@ const FIT_KEYS = ['score', 'iwae', 'contamination', 'quantile'];
 async function trainForDetection(request: FitCall, cli: CliFlags, io: CommandIO): Promise<string | null> {
   const out = cli.out!;
   const training = detectorTrainingRequest(Object.fromEntries(Object.entries(request).filter(([k]) => !FIT_KEYS.includes(k))), request.score as ScoreKind | undefined);
-  const progress = createProgress(io.stderr, { quiet: cli.quiet === true, epochs: request.epochs ?? 10 });
+  // Without --epochs the recipe picks them once the data is loaded; the progress line reads the count then.
+  const plan = { quiet: cli.quiet === true, epochs: request.epochs ?? DETECTOR_MIN_EPOCHS };
+  const epochsFor = request.epochs === undefined ? (examples: number, batchSize: number) => (plan.epochs = detectorEpochs(examples, batchSize)) : undefined;
+  const progress = createProgress(io.stderr, plan);
   try {
-    const result = await trainRun(training, { out, signal: io.signal, onStep: progress.step, onEpoch: progress.epoch, load: { quiet: cli.quiet } });
+    const result = await trainRun(training, { out, signal: io.signal, onStep: progress.step, onEpoch: progress.epoch, load: { quiet: cli.quiet }, epochsFor });
     result.model.dispose();
     if (!result.interrupted) return out;
     const run = shellWord(out);

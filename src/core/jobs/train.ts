@@ -38,6 +38,8 @@ export interface TrainJobOptions {
   pictures?: boolean;
   /** Examples of the test split evaluated per epoch (default all). */
   testLimit?: number;
+  /** Choose the epochs once the training split's size is known, in place of the request's (detect fit's recipe). */
+  epochsFor?: (trainExamples: number, batchSize: number) => number;
 }
 
 export interface TrainJobResult extends TrainResult {
@@ -101,8 +103,9 @@ export function createModel(request: TrainRequest, splits: Splits, backend: stri
 
 /** Train a new run. Everything is checked before the first file is written. */
 export async function trainJob(input: TrainRequestInput, options: TrainJobOptions = {}): Promise<TrainJobResult> {
-  const request = parseTrainRequest(input);
-  const splits = binarizedSplits(await trainingSplits(request, options.load), request.binarize, request.seed);
+  const parsed = parseTrainRequest(input);
+  const splits = binarizedSplits(await trainingSplits(parsed, options.load), parsed.binarize, parsed.seed);
+  const request = options.epochsFor ? { ...parsed, epochs: options.epochsFor(splits.trainSet.n, parsed.batchSize) } : parsed;
   const { model, config } = createModel(request, splits, tf.getBackend());
   const store = options.store ?? new MemoryRunStore(`${request.model}-${request.dataset}`);
   try {

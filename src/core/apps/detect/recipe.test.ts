@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectorTrainingRequest } from './recipe.js';
+import { DETECTOR_MIN_EPOCHS, DETECTOR_MIN_STEPS, detectorEpochs, detectorTrainingRequest } from './recipe.js';
 
 describe('detectorTrainingRequest', () => {
   it('fills ae with the squared-error loss when no model is named, under what the user gave', () => {
@@ -16,5 +16,38 @@ describe('detectorTrainingRequest', () => {
     expect(detectorTrainingRequest({ dataset: 'mnist' }, 'elbo')).toEqual({ model: 'vae', dataset: 'mnist' });
     expect(detectorTrainingRequest({}, 'iwae')).toEqual({ model: 'vae' });
     expect(detectorTrainingRequest({}, 'recon')).toEqual({ model: 'ae', loss: 'mse' });
+  });
+});
+
+describe('detectorEpochs', () => {
+  it('trains a small table for DETECTOR_MIN_STEPS optimizer steps', () => {
+    // 148 rows in batches of 128: 2 steps an epoch, so 100 epochs make 200 steps.
+    expect(detectorEpochs(148, 128)).toBe(100);
+    // 399 rows: 4 steps an epoch (the last batch partial), 50 epochs.
+    expect(detectorEpochs(399, 128)).toBe(50);
+    // 3 rows, one step an epoch.
+    expect(detectorEpochs(3, 128)).toBe(DETECTOR_MIN_STEPS);
+    // 1000 rows in batches of 64: 16 steps an epoch, ⌈200 / 16⌉ = 13 epochs (208 steps).
+    expect(detectorEpochs(1000, 64)).toBe(13);
+  });
+
+  it('keeps the ten epochs of the training default when they already make DETECTOR_MIN_STEPS steps', () => {
+    // One MNIST digit: the smallest class (5) has 5,421 training images, 43 steps an epoch.
+    expect(detectorEpochs(5421, 128)).toBe(DETECTOR_MIN_EPOCHS);
+    expect(detectorEpochs(20 * 128, 128)).toBe(DETECTOR_MIN_EPOCHS);
+    expect(detectorEpochs(19 * 128, 128)).toBe(11);
+    expect(detectorEpochs(36_000, 128)).toBe(DETECTOR_MIN_EPOCHS);
+  });
+
+  it('never trains fewer steps than asked, nor an epoch more than needed', () => {
+    for (const batch of [1, 7, 128, 1000]) {
+      for (const n of [1, 2, 50, 127, 128, 129, 999, 5000, 60_000]) {
+        const epochs = detectorEpochs(n, batch);
+        const steps = Math.ceil(n / batch);
+        expect(epochs).toBeGreaterThanOrEqual(DETECTOR_MIN_EPOCHS);
+        expect(epochs * steps).toBeGreaterThanOrEqual(DETECTOR_MIN_STEPS);
+        if (epochs > DETECTOR_MIN_EPOCHS) expect((epochs - 1) * steps).toBeLessThan(DETECTOR_MIN_STEPS);
+      }
+    }
   });
 });

@@ -1,0 +1,32 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { setup } from '../../../test/helpers.js';
+import { MemoryRunStore } from '../run/store.js';
+import { resumeJob, trainJob } from './train.js';
+
+beforeAll(async () => {
+  await setup('cpu');
+});
+
+describe('trainJob epochsFor', () => {
+  it('chooses the epochs from the loaded training split, and the run keeps the choice for a resume', async () => {
+    const before = tf.memory().numTensors;
+    const asked: [number, number][] = [];
+    const epochsFor = (n: number, batchSize: number) => {
+      asked.push([n, batchSize]);
+      return Math.ceil(4 / Math.ceil(n / batchSize)); // 64 rows in batches of 32: 2 epochs of 2 steps
+    };
+    const request = { model: 'ae', dataset: 'sprites', limit: 64, batchSize: 32, epochs: 9, hidden: [16], latent: 2 };
+    const result = await trainJob(request, { epochsFor, pictures: false });
+    expect(asked).toEqual([[64, 32]]);
+    expect(result.epochsCompleted).toBe(2);
+    expect(result.config.training.epochs).toBe(2);
+    result.model.dispose();
+
+    // The stored run says 2 epochs: a resume with no --epochs has nothing left to do.
+    const resumed = await resumeJob(result.store as MemoryRunStore, { pictures: false });
+    expect(resumed.epochsCompleted).toBe(2);
+    resumed.model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  }, 60_000);
+});
