@@ -8,6 +8,7 @@ import { tempDir } from '../../../test/helpers.js';
 import { CIFAR10_ARCHIVE, locateCifar10 } from './cifar-files.js';
 import { md5Hex } from './download.js';
 import './datasets.js';
+import { pixelRange } from '../../core/data/pixels.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -58,8 +59,8 @@ describe('cifar10', () => {
       [5, 17, 1],
       [31, 31, 2],
     ] as const) {
-      expect(train.images[3 * 3072 + (y * 32 + x) * 3 + c]).toBeCloseTo(at(2, 1, y, x, c), 6); // batch 2, record 1
-      expect(test.images[2 * 3072 + (y * 32 + x) * 3 + c]).toBeCloseTo(at(0, 2, y, x, c), 6);
+      expect(pixelRange(train)[3 * 3072 + (y * 32 + x) * 3 + c]).toBeCloseTo(at(2, 1, y, x, c), 6); // batch 2, record 1
+      expect(pixelRange(test)[2 * 3072 + (y * 32 + x) * 3 + c]).toBeCloseTo(at(0, 2, y, x, c), 6);
     }
     expect((await loadDataset('cifar10', { ...options, split: 'train', limit: 3 })).n).toBe(3);
   });
