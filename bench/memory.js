@@ -41,6 +41,7 @@ if (mode === 'train') {
     // A seed per chunk: distinct pictures without regenerating a growing prefix.
     const ds = generateShapes({ split: 'train', n: Math.min(chunk, count - start), seed: start / chunk });
     const dim = 64 * 64 * 3;
+    // An older build holds float images; either way the files get the same bytes.
     const bytes = ds.images ? Uint8Array.from(ds.images, (v) => Math.round(v * 255)) : ds.pixels.data;
     for (let i = 0; i < ds.n; i++) {
       const raw = sharp(Buffer.from(bytes.subarray(i * dim, (i + 1) * dim)), { raw: { width: 64, height: 64, channels: 3 } });

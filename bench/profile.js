@@ -11,7 +11,7 @@
 // lists calls and ms per step; the wrappers cost a little, so compare runs with
 // the same flags. --stock-adam uses tf.train.adam instead of latentkit's fused Adam.
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, getModelDefinition, loadDataset, Rng } from '../dist/index.js';
+import { initBackend, getModelDefinition, loadDataset, pixelRange, Rng } from '../dist/index.js';
 
 const args = process.argv.slice(2);
 const backend = await initBackend(args.find((a) => !a.startsWith('--') && Number.isNaN(Number(a))) ?? 'wasm');
@@ -24,7 +24,7 @@ const model = def.create(def.resolveConfig({}, { shape: [28, 28, 1], numClasses:
 const optimizer = args.includes('--stock-adam') ? tf.train.adam(1e-3) : (await import('../dist/core/train/optimizers/adam.js')).adam(1e-3);
 const rng = new Rng(1);
 const mnist = await loadDataset('mnist', { split: 'train', limit: 128, quiet: true }).catch(() => null);
-const batch = { x: mnist ? tf.tensor2d(mnist.images, [128, 784]) : tf.randomUniform([128, 784]), labels: tf.zeros([128], 'int32') };
+const batch = { x: mnist ? tf.tensor2d(pixelRange(mnist), [128, 784]) : tf.randomUniform([128, 784]), labels: tf.zeros([128], 'int32') };
 const vars = model.trainableVariables();
 
 const times = new Map();
