@@ -52,6 +52,7 @@ describe('shapes', () => {
     const ds = generateShapes({ split: 'train', n: 200 });
     expect(ds.shape).toEqual([64, 64, 3]);
     expect(pixelRange(ds).length).toBe(200 * 64 * 64 * 3);
+    expect(ds.pixels.data.byteLength).toBe(200 * 64 * 64 * 3); // one byte per pixel
     expect(ds.factors!.names).toEqual([...SHAPES_FACTORS]);
     expect(pixelRange(ds).every((v) => v >= 0 && v <= 1)).toBe(true);
     const k = SHAPES_FACTORS.length;

@@ -72,6 +72,7 @@ describe('sprites', () => {
     expect(train.n).toBe(12000);
     expect(test.n).toBe(2000);
     expect(train.shape).toEqual([28, 28, 1]);
+    expect(train.pixels.data.byteLength).toBe(12000 * 784); // one byte per pixel
     expect(train.numClasses).toBe(SPRITE_SHAPES.length);
     expect(train.classNames).toEqual(['square', 'ellipse', 'triangle', 'heart']);
     expect(train.factors!.names).toEqual(['shape', 'scale', 'rotation', 'x', 'y']);

@@ -10,7 +10,7 @@ import { UsageError } from '../../core/errors.js';
 import { hasMnist, tempDir } from '../../../test/helpers.js';
 import { toBytes, writeLossy, writePng } from '../../../test/image-files.js';
 import './datasets.js';
-import { examplePixels } from '../../core/data/pixels.js';
+import { bytesPerValue, examplePixels } from '../../core/data/pixels.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -60,6 +60,7 @@ describe('images:<folder>', () => {
     });
     const cacheDir = dir();
     const { train, test } = await both(`images:${root}`, { cacheDir });
+    expect([bytesPerValue(train), bytesPerValue(test)]).toEqual([1, 1]);
     expect(train.shape).toEqual([28, 28, 1]); // their own size; all grey
     expect(train.n + test.n).toBe(40);
     expect(test.n).toBeGreaterThan(0);

@@ -6,7 +6,7 @@ import { zipSync } from 'fflate';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadDataset } from '../../core/data/load.js';
 import { parseNpy } from '../../core/data/npy.js';
-import { pixelRange } from '../../core/data/pixels.js';
+import { bytesPerValue, pixelRange } from '../../core/data/pixels.js';
 import { UsageError } from '../../core/errors.js';
 import { tempDir, usageMessage } from '../../../test/helpers.js';
 import './datasets.js';
@@ -120,6 +120,7 @@ describe('npy:<file> and npz:<file>', () => {
     expect([ktrain.numClasses, ktest.numClasses]).toEqual([6, 6]);
     expect(Array.from(ktest.labels)).toEqual([5, 1]);
     expect(pixelRange(ktest)[0]).toBeCloseTo(20 / 255, 7);
+    expect(bytesPerValue(ktest)).toBe(1); // uint8 images stay bytes
 
     const bad = path.join(d, 'bad.npz');
     fs.writeFileSync(bad, zipSync({ 'images.npy': npy('<f4', [1, 1, 2], bytesOf(Float32Array.from([0.5, 2]))) }));
@@ -145,5 +146,6 @@ np.save('${d}/f.npy', np.linspace(0, 1, 12 * 2 * 2 * 3).reshape(12, 2, 2, 3))
     const f = await loadDataset(`npy:${d}/f.npy`, { split: 'test' });
     expect(f.shape).toEqual([2, 2, 3]);
     expect(pixelRange(f)[0]).toBeCloseTo((9 * 12) / (12 * 12 - 1), 6);
+    expect(bytesPerValue(f)).toBe(4); // float images stay float32
   });
 });

@@ -9,7 +9,7 @@ import { ColumnStats, fitScaler, applyScaler, inverseScaler } from './scaler.js'
 import { fileTextSource } from '../../../node/files/text.js';
 import { readCsvBatches } from './stream.js';
 import { labelClasses, loadCsvSplits, loadCsvWithSchema } from './table.js';
-import { pixelRange } from '../pixels.js';
+import { bytesPerValue, pixelRange } from '../pixels.js';
 
 function writeCsv(text: string): string {
   const file = path.join(tempDir('latentkit-csv-'), 'table.csv');
@@ -151,6 +151,7 @@ describe('loading a CSV file', () => {
     // y = 2i over training rows i = 1..19 without 10: min 2, max 38.
     expect(schema.scaler.offset[1]).toBe(2);
     expect(schema.scaler.scale[1]).toBe(36);
+    expect(bytesPerValue(trainSet)).toBe(4); // tables keep float32
     expect(Math.min(...pixelRange(trainSet))).toBe(0);
     expect(Math.max(...pixelRange(trainSet))).toBe(1);
     expect(pixelRange(testSet)[2 * 1 + 1]).toBeCloseTo((40 - 2) / 36, 6); // row 20: y = 40 > the training max
