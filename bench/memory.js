@@ -25,7 +25,7 @@ if (mode === 'train') {
   lib.registerDatasetSource({ label: 'shapes50k', matches: (name) => name === 'shapes50k', load: async (_name, o) => ({ ...generateShapes({ split: o.split, n: o.split === 'train' ? n : 1000 }), name: 'shapes50k' }) });
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-memory-'));
   const started = performance.now();
-  const result = await lib.trainRun({ model: 'vae', dataset: 'shapes50k', hidden: [64], latent: 4, epochs: 1, batchSize: 128, backend: 'wasm', seed: 0 }, { out, overwrite: true, quiet: true });
+  const result = await lib.trainRun({ model: 'vae', dataset: 'shapes50k', hidden: [64], latent: 4, epochs: 1, batchSize: 128, backend: 'wasm', seed: 0 }, { out, overwrite: true });
   console.log(JSON.stringify({ name: 'train one epoch, shapes 50000×64×64×3', seconds: Math.round((performance.now() - started) / 100) / 10, test_loss: result.metrics[0].test_loss, ...peak() }));
   fs.rmSync(out, { recursive: true, force: true });
 } else if (mode === 'folder') {

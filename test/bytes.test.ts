@@ -56,7 +56,7 @@ describe('training on byte storage', () => {
       { binarize: 'static', workers: 2, train_loss: 544.3070271809896, train_kl: 0.2232683983941873, test_loss: 535.2028900146485, test_kl: 0.5062969610095024 },
     ] as const;
     for (const { binarize, workers, ...expected } of recorded) {
-      const result = await trainRun({ model: 'vae', dataset: 'mnist', limit: 600, hidden: [32], latent: 4, seed: 7, epochs: 1, batchSize: 100, backend: 'wasm', binarize, workers }, { out: dir(), overwrite: true, quiet: true });
+      const result = await trainRun({ model: 'vae', dataset: 'mnist', limit: 600, hidden: [32], latent: 4, seed: 7, epochs: 1, batchSize: 100, backend: 'wasm', binarize, workers }, { out: dir(), overwrite: true });
       result.model.dispose();
       const m = result.metrics[0]!;
       expect({ train_loss: m.train_loss, train_kl: m.train_kl, test_loss: m.test_loss, test_kl: m.test_kl }).toEqual(expected);
