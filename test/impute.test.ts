@@ -7,6 +7,7 @@ import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { featureMeans, imageMask, imputeDataset, imputeIteratively, meanImpute, parseMask, randomMask, rmseWhere } from '../src/core/apps/impute/index.js';
 import { loadDataset } from '../src/core/data/load.js';
+import { floatPixels } from '../src/core/data/pixels.js';
 import type { Dataset } from '../src/core/data/types.js';
 import { UsageError } from '../src/core/errors.js';
 import { decodeImage } from '../src/core/io/image.js';
@@ -99,7 +100,7 @@ describe('masks', () => {
 
 describe('measuring', () => {
   it('means, mean imputation and RMSE on chosen entries match hand-computed values', () => {
-    const ds = { n: 2, shape: [1, 3, 1], images: Float32Array.from([1, 2, 3, 3, 6, 9]) } as unknown as Dataset;
+    const ds = { n: 2, shape: [1, 3, 1], pixels: floatPixels(Float32Array.from([1, 2, 3, 3, 6, 9])) } as unknown as Dataset;
     expect(Array.from(featureMeans(ds))).toEqual([2, 4, 6]);
     const filled = meanImpute(Float32Array.from([1, NaN, 3, NaN, 6, NaN]), Uint8Array.from([0, 1, 0, 1, 0, 1]), Float32Array.from([2, 4, 6]));
     expect(Array.from(filled)).toEqual([1, 4, 3, 2, 6, 6]);
