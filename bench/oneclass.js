@@ -17,7 +17,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initBackend, loadDataset } from '../dist/index.js';
+import { initBackend, loadDataset, pixelRange } from '../dist/index.js';
 import { fitPca, rocAuc } from '../dist/core/eval/metrics/index.js';
 import { pcaScores } from '../dist/core/apps/detect/index.js';
 import { selectClasses } from '../dist/core/data/select.js';
@@ -44,8 +44,8 @@ function latentkit(cliArgs) {
 
 async function pcaAuc(trainAll, test, digit) {
   const normal = selectClasses(trainAll, [digit]);
-  const pca = fitPca(normal.images, normal.n, 784, COMPONENTS);
-  const scores = pcaScores(pca, { x: test.images, n: test.n });
+  const pca = fitPca(pixelRange(normal), normal.n, 784, COMPONENTS);
+  const scores = pcaScores(pca, { x: pixelRange(test), n: test.n });
   return rocAuc(scores, Int32Array.from(test.labels, (l) => (l === digit ? 0 : 1)));
 }
 

@@ -19,7 +19,7 @@
 // the same flags. --cpu measures process CPU time instead of wall time (steadier
 // on a loaded machine with LATENTKIT_THREADS=1). --stock-adam uses tf.train.adam instead of latentkit's fused Adam.
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, getModelDefinition, loadDataset, Rng, iwaeLogLikelihood } from '../dist/index.js';
+import { initBackend, getModelDefinition, loadDataset, pixelRange, Rng, iwaeLogLikelihood } from '../dist/index.js';
 import { setComputeThreads } from '../dist/node/backend/threads.js';
 
 const args = process.argv.slice(2);
@@ -41,7 +41,7 @@ const optimizer = args.includes('--stock-adam') ? tf.train.adam(1e-3) : (await i
 const rng = new Rng(1);
 const features = setup.shape[0] * setup.shape[1] * setup.shape[2];
 const mnist = await loadDataset(setup.data, { split: 'train', limit: setup.batch, quiet: true }).catch(() => null);
-const batch = { x: mnist ? tf.tensor2d(mnist.images, [setup.batch, features]) : tf.randomUniform([setup.batch, features]), labels: tf.zeros([setup.batch], 'int32') };
+const batch = { x: mnist ? tf.tensor2d(pixelRange(mnist), [setup.batch, features]) : tf.randomUniform([setup.batch, features]), labels: tf.zeros([setup.batch], 'int32') };
 const vars = model.trainableVariables();
 
 const cpuClock = () => {

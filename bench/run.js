@@ -27,7 +27,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, getModelDefinition, loadDataset, train, iwaeLogLikelihood, forEachBatch, Rng, createEngine } from '../dist/index.js';
+import { initBackend, getModelDefinition, loadDataset, train, iwaeLogLikelihood, forEachBatch, Rng, createEngine, floatPixels } from '../dist/index.js';
 import { setComputeThreads } from '../dist/node/backend/threads.js';
 import { adam } from '../dist/core/train/optimizers/adam.js';
 import { inferenceAgainstTorch } from './inference_torch.js';
@@ -65,7 +65,7 @@ async function mnistOrRandom(split, n) {
     const images = new Float32Array(n * 784);
     const rng = new Rng(1);
     for (let i = 0; i < images.length; i++) images[i] = rng.next();
-    return { name: 'random', split, n, shape: [28, 28, 1], images, labels: new Int32Array(n), numClasses: 10 };
+    return { name: 'random', split, n, shape: [28, 28, 1], pixels: floatPixels(images), labels: new Int32Array(n), numClasses: 10 };
   }
 }
 

@@ -29,6 +29,7 @@ import { resolveScoreSettings, scoreDataset } from '../dist/core/apps/detect/ind
 import { averagePrecision, rocAuc } from '../dist/core/eval/metrics/auc.js';
 import { writeFileAtomic } from '../dist/node/files/atomic.js';
 import { encodeImageGrid } from '../dist/core/viz/grid.js';
+import { gatherRows, selectPixels } from '../dist/core/data/pixels.js';
 
 const { values } = parseArgs({
   options: {
@@ -54,19 +55,14 @@ function onlyDigit(ds, digit) {
   const dim = ds.shape[0] * ds.shape[1] * ds.shape[2];
   const rows = [];
   for (let i = 0; i < ds.n; i++) if (ds.labels[i] === digit) rows.push(i);
-  const images = new Float32Array(rows.length * dim);
-  rows.forEach((row, i) => images.set(ds.images.subarray(row * dim, (row + 1) * dim), i * dim));
-  return { ...ds, n: rows.length, images, labels: Int32Array.from(rows, (row) => ds.labels[row]) };
+  return { ...ds, n: rows.length, pixels: selectPixels(ds.pixels, dim, rows), labels: Int32Array.from(rows, (row) => ds.labels[row]) };
 }
 
 /** The 16 lowest- then the 16 highest-scoring test images, as one 8-column grid. */
 function extremesPicture(test, scores) {
-  const dim = test.shape[0] * test.shape[1] * test.shape[2];
   const order = Array.from(scores.keys()).sort((a, b) => scores[a] - scores[b]);
   const rows = [...order.slice(0, 16), ...order.slice(-16)];
-  const images = new Float32Array(rows.length * dim);
-  rows.forEach((row, i) => images.set(test.images.subarray(row * dim, (row + 1) * dim), i * dim));
-  return encodeImageGrid(images, rows.length, test.shape, { cols: 8, scale: 2 });
+  return encodeImageGrid(gatherRows(test, rows), rows.length, test.shape, { cols: 8, scale: 2 });
 }
 
 const backend = await initBackend(values.backend);

@@ -10,6 +10,7 @@ import { getModelDefinition } from '../src/core/models/registry.js';
 import { Rng } from '../src/core/random.js';
 import { train } from '../src/core/train/trainer.js';
 import { cli, setup, tempDir } from './helpers.js';
+import { pixelRange } from '../src/core/data/pixels.js';
 
 /** An image PNG's colour type (2 = RGB), size, and the fraction of clearly coloured pixels (channels apart by > 40 of 255). */
 function readPng(file: string): { colourType: number; width: number; height: number; coloured: number } {
@@ -141,9 +142,10 @@ describe('latent edits on shapes:16 move the decoded pixels along the factor', (
     // areas 12.8 … 31.2 for α = −2 … 2, so α 0 → 2 adds about 0.6 of the gap.
     const scales = Array.from({ length: testSet.n }, (_, i) => testSet.factors!.values[i * 7 + 3]!);
     const median = [...scales].sort((p, q) => p - q)[testSet.n >> 1]!;
+    const x = pixelRange(testSet);
     const half = (large: boolean) => {
       const rows = scales.map((s, i) => ((s > median) === large ? i : -1)).filter((i) => i >= 0);
-      return rows.reduce((s, i) => s + area(coverage(testSet.images, i)), 0) / rows.length;
+      return rows.reduce((s, i) => s + area(coverage(x, i)), 0) / rows.length;
     };
     const gap = half(true) - half(false);
     expect(gap).toBeGreaterThan(5);

@@ -12,6 +12,7 @@ import { fitPca } from '../src/core/eval/metrics/pca.js';
 import { getModelDefinition } from '../src/core/models/registry.js';
 import type { DataInfo } from '../src/core/models/types.js';
 import { tempDir, cli } from './helpers.js';
+import { pixelRange } from '../src/core/data/pixels.js';
 
 /**
  * `rows` rows of an id, 8 columns x = (A z + ε) · unit (z ~ N(0, I₂), ε ~ N(0, 0.1²),
@@ -53,10 +54,11 @@ describe('latentkit on a CSV table', () => {
 
     // The same split and scaling through the library: the best rank-2 linear reconstruction.
     const { trainSet, testSet } = await loadCsvSplits(`csv:${file}`, fileTextSource(file), { labelColumn: 'y', ignoreColumns: ['id'] });
-    const pca = fitPca(trainSet.images, trainSet.n, 8, 2);
-    const back = pca.reconstruct(pca.project(testSet.images, testSet.n), testSet.n);
+    const x = pixelRange(testSet);
+    const pca = fitPca(pixelRange(trainSet), trainSet.n, 8, 2);
+    const back = pca.reconstruct(pca.project(x, testSet.n), testSet.n);
     let pcaError = 0;
-    back.forEach((v, i) => (pcaError += (v - testSet.images[i]!) ** 2));
+    back.forEach((v, i) => (pcaError += (v - x[i]!) ** 2));
     pcaError /= testSet.n;
     const metrics = fs.readFileSync(path.join(cwd, 'ae/metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const aeError = metrics.at(-1).test_recon as number; // squared error summed over the 8 columns, per row

@@ -13,14 +13,13 @@ import type { Autoencoder } from '../src/core/models/types.js';
 import { Rng } from '../src/core/random.js';
 import { train } from '../src/core/train/trainer.js';
 import { hasMnist, setup, tempDir, cli } from './helpers.js';
+import { floatPixels, gatherRows, pixelRange } from '../src/core/data/pixels.js';
 
 /** The examples of `ds` with label `label` (copies). */
 function onlyLabel(ds: Dataset, label: number): Dataset {
   const dim = featureSize(ds);
   const rows = [...ds.labels.keys()].filter((i) => ds.labels[i] === label);
-  const images = new Float32Array(rows.length * dim);
-  rows.forEach((r, i) => images.set(ds.images.subarray(r * dim, (r + 1) * dim), i * dim));
-  return { ...ds, n: rows.length, images, labels: Int32Array.from(rows, (r) => ds.labels[r]) };
+  return { ...ds, n: rows.length, pixels: floatPixels(gatherRows(ds, rows)), labels: Int32Array.from(rows, (r) => ds.labels[r]) };
 }
 
 async function trainAe(trainSet: Dataset, epochs: number): Promise<Autoencoder> {
@@ -36,15 +35,17 @@ describe('detection quality on problems with known anomalies', () => {
 
   it('flags sprites with a stuck 4×4 white block (a "defect") after training on clean sprites', async () => {
     const model = await trainAe(await loadDataset('sprites', { split: 'train', limit: 2000 }), 3);
-    const test = await loadDataset('sprites', { split: 'test', limit: 400 });
+    const clean = await loadDataset('sprites', { split: 'test', limit: 400 });
+    const x = pixelRange(clean);
     // Every other test image gets the defect at a random place; those are the anomalies.
     const rng = new Rng(1);
-    const truth = new Int32Array(test.n);
-    for (let i = 1; i < test.n; i += 2) {
+    const truth = new Int32Array(clean.n);
+    for (let i = 1; i < clean.n; i += 2) {
       truth[i] = 1;
       const [row, col] = [Math.floor(rng.next() * 24), Math.floor(rng.next() * 24)];
-      for (let a = 0; a < 4; a++) for (let b = 0; b < 4; b++) test.images[i * 784 + (row + a) * 28 + col + b] = 1;
+      for (let a = 0; a < 4; a++) for (let b = 0; b < 4; b++) x[i * 784 + (row + a) * 28 + col + b] = 1;
     }
+    const test = { ...clean, pixels: floatPixels(x) };
     const before = tf.memory().numTensors;
     const scores = scoreDataset(model, test, resolveScoreSettings(model, { kind: 'recon' }));
     expect(tf.memory().numTensors).toBe(before);

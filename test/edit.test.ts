@@ -15,6 +15,7 @@ import type { Autoencoder } from '../src/core/models/types.js';
 import { mulberry32, Rng } from '../src/core/random.js';
 import { trainRun } from '../src/node/run/train-run.js';
 import { cli, readPicture, setup, tempDir } from './helpers.js';
+import { floatPixels, pixelRange } from '../src/core/data/pixels.js';
 
 /** A 4-example, 1×2×1 dataset with labels, factors and (optionally) a csv table. */
 function tinyDataset(extra: Partial<Dataset> = {}): Dataset {
@@ -23,7 +24,7 @@ function tinyDataset(extra: Partial<Dataset> = {}): Dataset {
     split: 'test',
     n: 4,
     shape: [1, 2, 1],
-    images: new Float32Array(8),
+    pixels: floatPixels(new Float32Array(8)),
     labels: Int32Array.from([0, 1, 1, 0]),
     numClasses: 3,
     ...extra,
@@ -123,7 +124,7 @@ describe('attribute specs and vectors', () => {
     const images = Float32Array.from(raw.flat().map((v, k) => (k % 2 === 0 ? (v - 0.5) / 0.5 : (v - 40) / 10)));
     const missing = Uint8Array.from([0, 0, 0, 1, 0, 0, 0, 0]);
     const table = { columns: ['smoker', 'age'], labelColumn: 'group', missing, scaler: { kind: 'standard' as const, offset: [0.5, 40], scale: [0.5, 10], mean: [0.5, 40] } };
-    const ds = tinyDataset({ images, table });
+    const ds = tinyDataset({ pixels: floatPixels(images), table });
     expect(Array.from(findAttribute(ds, { kind: 'column', name: 'smoker' }).mask)).toEqual([1, 0, 1, 0]);
     // Ages 30, (missing), 60, 20: median 30, so only 60 is above it.
     const age = findAttribute(ds, { kind: 'column', name: 'age' });
@@ -178,7 +179,7 @@ describe('edit on a small sprites VAE', () => {
     for (let a = 1; a < alphas.length; a++) expect(area[a], `area at α=${alphas[a]} vs ${alphas[a - 1]}: ${area}`).toBeGreaterThan(area[a - 1]);
     // The independent yardstick: the gap in mean drawn area between the true sprites above and below the median scale.
     const mask = findAttribute(testSet, { kind: 'factor', name: 'scale' }).mask;
-    const trueArea = drawnArea(testSet.images, 28 * 28);
+    const trueArea = drawnArea(pixelRange(testSet), 28 * 28);
     const meanOf = (group: number) => trueArea.filter((_, i) => mask[i] === group).reduce((s, x) => s + x, 0) / mask.filter((m) => m === group).length;
     const gap = meanOf(1) - meanOf(0);
     expect(result.measure!.data.with).toBeCloseTo(meanOf(1), 9);

@@ -12,6 +12,7 @@ import { parseRequest } from '../src/core/requests/validate.js';
 import { loadService } from '../src/server/runs.js';
 import { BIN, setup, tempDir } from './helpers.js';
 import { toBytes, writeLossy, writePng } from './image-files.js';
+import { examplePixels } from '../src/core/data/pixels.js';
 
 let cwd: string;
 let cache: string;
@@ -29,7 +30,7 @@ async function photoFolder(): Promise<void> {
   const scales = Array.from({ length: 60 }, (_, i) => sprites.factors!.values[i * 5 + 1]!);
   const median = [...scales].sort((a, b) => a - b)[30]!;
   for (let i = 0; i < 60; i++) {
-    const grey = toBytes(sprites.images.subarray(i * 784, (i + 1) * 784));
+    const grey = toBytes(examplePixels(sprites, i));
     const colour = i % 2 === 0 ? 'red' : 'blue';
     const rgb = new Uint8Array(784 * 3);
     grey.forEach((v, p) => (rgb[p * 3 + (colour === 'red' ? 0 : 2)] = v));

@@ -14,6 +14,7 @@ import { UsageError } from '../src/core/errors.js';
 import type { Autoencoder } from '../src/core/models/types.js';
 import { trainRun } from '../src/node/run/train-run.js';
 import { cli, readPicture, setup, tempDir } from './helpers.js';
+import { examplePixels } from '../src/core/data/pixels.js';
 
 const DIM = 28 * 28;
 
@@ -81,8 +82,9 @@ describe('interpolate on a small sprites VAE', () => {
     const png = readPicture(interpolateImage(r, ds));
     expect([png.width, png.height]).toEqual([6 * 30 + 2, 30 + 2]);
     // The first cell (pixels 2..29) holds example 2 itself: compare its grey levels.
+    const example = examplePixels(ds, 2);
     for (let y = 0; y < 28; y++) {
-      for (let x = 0; x < 28; x++) expect(png.data[((y + 2) * png.width + x + 2) * 4]).toBe(Math.round(255 * ds.images[2 * DIM + y * 28 + x]));
+      for (let x = 0; x < 28; x++) expect(png.data[((y + 2) * png.width + x + 2) * 4]).toBe(Math.round(255 * example[y * 28 + x]));
     }
   });
 

@@ -80,7 +80,7 @@ describe('WebGL against wasm in the lab', () => {
         if (start) setWeights(start);
         const weights = vars.map(values);
         const reset = () => setWeights(weights);
-        const x = tf.tensor2d(data.images.subarray(0, 64 * 784), [64, 784]);
+        const x = tf.tensor2d(L.gatherRows(data, Array.from({ length: 64 }, (_, i) => i)), [64, 784]);
         const lossOf = (rng: InstanceType<typeof L.Rng>) => () => model.forward({ x }, { training: true, epoch: 0, rng }).loss;
         const { value, grads } = tf.variableGrads(lossOf(new L.Rng(9)), vars);
         const gradients = vars.map((v) => values(grads[v.name]!));

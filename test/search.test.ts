@@ -12,6 +12,7 @@ import { getModelDefinition } from '../src/core/models/registry.js';
 import { mulberry32, Rng } from '../src/core/random.js';
 import { train } from '../src/core/train/trainer.js';
 import { hasMnist, setup, tempDir, cli } from './helpers.js';
+import { examplePixels } from '../src/core/data/pixels.js';
 
 /** The reference answer: every distance computed in float64, all sorted. */
 function bruteForce(points: Float32Array, n: number, d: number, query: Float32Array, k: number, metric: Metric, exclude?: number): number[] {
@@ -232,8 +233,9 @@ describe('latentkit search (CLI)', () => {
     // A PNG of training example 3 finds the same neighbours, plus example 3 itself first.
     const ds = await loadDataset('sprites', { split: 'train', limit: 4 });
     const png = new PNG({ width: 28, height: 28 });
+    const example = examplePixels(ds, 3);
     for (let p = 0; p < 784; p++) {
-      png.data.fill(Math.round(255 * ds.images[3 * 784 + p]!), 4 * p, 4 * p + 3);
+      png.data.fill(Math.round(255 * example[p]!), 4 * p, 4 * p + 3);
       png.data[4 * p + 3] = 255;
     }
     fs.writeFileSync(path.join(cwd, 'q.png'), PNG.sync.write(png));

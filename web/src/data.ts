@@ -4,7 +4,7 @@
  * host can point anywhere), read by the core's IDX reader. Sprites and shapes are
  * built in (the core generates them in the worker).
  */
-import { CLASS_NAMES, CSV_PREFIX, UsageError, idxDataset, idxFileNames, loadCsvSplits, loadCsvWithSchema, registerDatasetSource, takeFirst, textSource, type Dataset, type Split } from 'latentkit/browser';
+import { CLASS_NAMES, CSV_PREFIX, UsageError, floatPixels, idxDataset, idxFileNames, loadCsvSplits, loadCsvWithSchema, registerDatasetSource, selectPixels, takeFirst, textSource, type Dataset, type Split } from 'latentkit/browser';
 import type { Upload } from './protocol';
 
 const cache = new Map<string, Promise<Dataset>>();
@@ -52,9 +52,7 @@ function splitEvery10(all: Dataset): { train: Dataset; test: Dataset } {
   const dim = all.shape.reduce((a, b) => a * b, 1);
   const pick = (test: boolean): Dataset => {
     const rows = Array.from({ length: all.n }, (_, i) => i).filter((i) => (i % 10 === 9) === test);
-    const images = new Float32Array(rows.length * dim);
-    rows.forEach((r, k) => images.set(all.images.subarray(r * dim, (r + 1) * dim), k * dim));
-    return { ...all, split: test ? 'test' : 'train', n: rows.length, images, labels: Int32Array.from(rows, (r) => all.labels[r]!) };
+    return { ...all, split: test ? 'test' : 'train', n: rows.length, pixels: selectPixels(all.pixels, dim, rows), labels: Int32Array.from(rows, (r) => all.labels[r]!) };
   };
   return { train: pick(false), test: pick(true) };
 }
@@ -104,7 +102,7 @@ export function registerUpload(upload: Upload): { name: string; detail: string }
   } else {
     const n = upload.labels.length;
     if (n < 10) throw new UsageError(`the images give ${n} examples; training needs at least 10 (every 10th is held out for testing)`);
-    ({ train, test } = splitEvery10({ name: 'upload', split: 'train', n, shape: upload.shape, images: upload.pixels, labels: upload.labels, numClasses: Math.max(1, upload.classNames.length), classNames: upload.classNames }));
+    ({ train, test } = splitEvery10({ name: 'upload', split: 'train', n, shape: upload.shape, pixels: floatPixels(upload.pixels), labels: upload.labels, numClasses: Math.max(1, upload.classNames.length), classNames: upload.classNames }));
   }
   registerDatasetSource({
     label: 'upload',

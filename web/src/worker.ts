@@ -14,7 +14,9 @@ import {
   edit,
   encodeCodes,
   decodeCodes,
+  examplePixels,
   figures,
+  gatherRows,
   initBackend,
   interpolate,
   loadDataset,
@@ -23,6 +25,7 @@ import {
   metrics,
   projectTo2d,
   search,
+  takeFirst,
   trainJob,
   type Autoencoder,
   type Dataset,
@@ -41,7 +44,7 @@ const post = (message: FromWorker, transfer: Transferable[] = []) => (self as un
  * For scripts driving the lab and for the console in this worker's context: TensorFlow.js and
  * the library as the worker has them, and the shared products (their helper-panel count).
  */
-Object.assign(self, { latentkitWorker: { tf, initBackend, getModelDefinition, Rng, adam, loadDataset, products: pageProducts } });
+Object.assign(self, { latentkitWorker: { tf, initBackend, getModelDefinition, Rng, adam, loadDataset, gatherRows, products: pageProducts } });
 
 /** Test examples on the map and behind hovering. */
 const MAP_POINTS = 10_000;
@@ -101,7 +104,7 @@ function projection(codes: Float32Array, n: number, latent: number): Pick<Loaded
 
 function epochView(model: Autoencoder, testSet: Dataset, metricsRow: Record<string, number>): { view: EpochView; loaded: Pick<Loaded, 'codes' | 'project' | 'unproject'> } {
   const n = Math.min(MAP_POINTS, testSet.n);
-  const shown: Dataset = { ...testSet, n, images: testSet.images.subarray(0, n * testSet.shape.reduce((a, b) => a * b, 1)), labels: testSet.labels.subarray(0, n) };
+  const shown = takeFirst(testSet, n);
   const latent = model.config.latent;
   const codes = encodeCodes(model, shown);
   const proj = projection(codes, n, latent);
@@ -210,16 +213,14 @@ function answerOf(message: Extract<ToWorker, { id: number }>): Extract<FromWorke
       // Where the drawing falls among the test examples' scores: the share that score lower.
       const testScores = (need().testScores ??= detect.scoreDataset(model, testSet, settings));
       const below = testScores.filter((s) => s < score).length / testScores.length;
-      const dim = model.config.inputShape.reduce((a, b) => a * b, 1);
-      const neighborImages = new Float32Array(hits.length * dim);
-      hits.forEach((j, k) => neighborImages.set(testSet.images.subarray(j * dim, (j + 1) * dim), k * dim));
+      const neighborImages = gatherRows(testSet, hits);
       return { type: 'answer', id: message.id, images: recon, point: [point[0]!, point[1]!], codes: Array.from(z), neighbors: hits, neighborImages, score, threshold: below };
     }
     case 'example': {
       // A test example above its reconstruction (a UMAP map shows a subset: its point i is row rows[i]).
       const dim = model.config.inputShape.reduce((a, b) => a * b, 1);
       const row = need().umap?.rows[message.index] ?? message.index;
-      const x = testSet.images.slice(row * dim, (row + 1) * dim);
+      const x = examplePixels(testSet, row);
       const recon = decodeCodes(model, search.encodeOne(model, x), 1);
       const both = new Float32Array(2 * dim);
       both.set(x);

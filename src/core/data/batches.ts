@@ -2,23 +2,22 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Batch } from '../models/types.js';
 import { featureSize, type Dataset } from './types.js';
+import { copyValues } from './pixels.js';
 
 /** Rows `order[start..end)` of `ds` as a batch: x [b, dim] and labels [b]. */
 export function makeBatch(ds: Dataset, order: ArrayLike<number> | null, start: number, end: number): Batch {
   const dim = featureSize(ds);
   const b = end - start;
-  // Consecutive rows need no gathering: wasm and tfjs-node copy straight from the dataset (a fresh 3 MB
-  // array per batch of 1000 images cost a third of encoding it, in page faults on this VM). The cpu
-  // backend would keep the view itself as the tensor's data, so it gets a copy as before.
-  if (order == null && tf.getBackend() !== 'cpu') return { x: tf.tensor2d(ds.images.subarray(start * dim, end * dim), [b, dim]), labels: tf.tensor1d(ds.labels.subarray(start, end), 'int32') };
-  const x = new Float32Array(b * dim);
-  const labels = new Int32Array(b);
-  for (let i = 0; i < b; i++) {
-    const row = order ? order[start + i] : start + i;
-    x.set(ds.images.subarray(row * dim, (row + 1) * dim), i * dim);
-    labels[i] = ds.labels[row];
+  // Consecutive float rows need no gathering: wasm and tfjs-node copy straight from the dataset (a fresh
+  // 3 MB array per batch of 1000 images cost a third of encoding it, in page faults on this VM). The cpu
+  // backend would keep the view itself as the tensor's data, so it gets a copy as before; bytes are
+  // converted to float32 here, the only place a batch's values are made.
+  if (order == null && ds.pixels.kind === 'float32' && tf.getBackend() !== 'cpu') {
+    return { x: tf.tensor2d(ds.pixels.data.subarray(start * dim, end * dim), [b, dim]), labels: tf.tensor1d(ds.labels.subarray(start, end), 'int32') };
   }
-  return { x: tf.tensor2d(x, [b, dim]), labels: tf.tensor1d(labels, 'int32') };
+  const buffer = new BatchBuffer(b, dim);
+  buffer.fill(ds, order, start, end);
+  return { x: tf.tensor2d(buffer.x, [b, dim]), labels: tf.tensor1d(buffer.labels, 'int32') };
 }
 
 /**
@@ -48,8 +47,8 @@ export class BatchBuffer {
     if (b > this.capacity) throw new Error(`BatchBuffer: ${b} rows exceed capacity ${this.capacity}`);
     for (let i = 0; i < b; i++) {
       const row = order ? order[start + i] : start + i;
-      this.x.set(ds.images.subarray(row * dim, (row + 1) * dim), i * dim);
-      this.labels[i] = ds.labels[row];
+      copyValues(ds.pixels, row * dim, dim, this.x, i * dim);
+      this.labels[i] = ds.labels[row]!;
     }
     return b;
   }

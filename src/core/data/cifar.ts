@@ -5,6 +5,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { Dataset, Split } from './types.js';
+import { bytePixels } from './pixels.js';
 
 export const CIFAR10_CLASS_NAMES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 export const CIFAR_SIDE = 32;
@@ -30,7 +31,7 @@ export function readCifarBatches(name: string, split: Split, batches: readonly {
   }
   const total = batches.reduce((s, b) => s + b.bytes.length / CIFAR_RECORD, 0);
   const n = Math.min(total, limit);
-  const images = new Float32Array(n * 3 * PLANE);
+  const images = new Uint8Array(n * 3 * PLANE);
   const labels = new Int32Array(n);
   let i = 0;
   for (const { file, bytes } of batches) {
@@ -39,8 +40,8 @@ export function readCifarBatches(name: string, split: Split, batches: readonly {
       if (record[0]! > 9) throw new UsageError(`${file}: record ${r} has label ${record[0]}, not 0..9; not a CIFAR-10 batch`);
       labels[i] = record[0]!;
       // Planar RGB to interleaved pixels.
-      for (let p = 0; p < PLANE; p++) for (let c = 0; c < 3; c++) images[(i * PLANE + p) * 3 + c] = record[1 + c * PLANE + p]! / 255;
+      for (let p = 0; p < PLANE; p++) for (let c = 0; c < 3; c++) images[(i * PLANE + p) * 3 + c] = record[1 + c * PLANE + p]!;
     }
   }
-  return { name, split, n, shape: [CIFAR_SIDE, CIFAR_SIDE, 3], images, labels, numClasses: 10, classNames: CIFAR10_CLASS_NAMES };
+  return { name, split, n, shape: [CIFAR_SIDE, CIFAR_SIDE, 3], pixels: bytePixels(images), labels, numClasses: 10, classNames: CIFAR10_CLASS_NAMES };
 }

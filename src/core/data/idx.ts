@@ -7,6 +7,7 @@
 import { gunzipSync } from 'fflate';
 import { UsageError } from '../errors.js';
 import type { Dataset, Split } from './types.js';
+import { bytePixels } from './pixels.js';
 
 /** What an IDX file holds, decided by its magic number. */
 export type IdxKind = 'images' | 'labels';
@@ -137,7 +138,7 @@ export interface IdxFile {
 
 /**
  * One split of an MNIST-style dataset from its image and label files (each
- * raw or gzipped). Pixels become `value / 255` in a Float32Array; labels an
+ * raw or gzipped). Pixels stay bytes (value / 255, see pixels.ts); labels an
  * Int32Array.
  *
  * @throws UsageError when a file is truncated, corrupt, of the wrong size,
@@ -153,14 +154,12 @@ export function idxDataset(files: { images: IdxFile; labels: IdxFile }, split: S
     throw new UsageError(`${labels.file}: holds ${labels.array.dims[0]} labels but ${images.file} holds ${n} images`);
   }
   checkLabels(labels.file, labels.array.data, numClasses);
-  const pixels = new Float32Array(images.array.data.length);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = images.array.data[i]! / 255;
   return {
     name: options.name,
     split,
     n,
     shape: [h, w, 1],
-    images: pixels,
+    pixels: bytePixels(images.array.data),
     labels: Int32Array.from(labels.array.data),
     numClasses,
     ...(options.classNames ? { classNames: options.classNames } : {}),

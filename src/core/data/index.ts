@@ -1,6 +1,7 @@
 /** Public API of the data layer: datasets, their sources and helpers. */
-export type { Dataset, Split, TableInfo, Scaler } from './types.js';
+export type { Dataset, PixelStore, Split, TableInfo, Scaler } from './types.js';
 export { featureSize } from './types.js';
+export { examplePixels, gatherRows, pixelRange, bytePixels, floatPixels, quantizePixels, selectPixels, bytesPerValue, BYTE_VALUES } from './pixels.js';
 export { parseIdx, encodeIdx, idxDataset, idxFileNames, type IdxArray, type IdxFile, type IdxKind, type ReadIdxOptions } from './idx.js';
 export { generateSprites, renderSprite, SPRITE_SHAPES, SPRITE_FACTORS, SPRITE_SIZE, SPRITES_DEFAULT_SIZE, type SpriteParams, type SpriteShape, type SpritesOptions } from './sprites.js';
 export { generateShapes, renderShape, hsvToRgb, shapesSize, SHAPE_NAMES, SHAPES_FACTORS, SHAPES_SIZE, SHAPES_DEFAULT_SIZE, type ShapeParams, type ShapesOptions } from './shapes.js';

@@ -14,6 +14,7 @@ import { mulberry32 } from './random.js';
 import { generateShapes, SHAPES_DEFAULT_SIZE, shapesSize } from './shapes.js';
 import { generateSprites, SPRITES_DEFAULT_SIZE } from './sprites.js';
 import { featureSize, type Dataset, type Split } from './types.js';
+import { BYTE_VALUES, bytePixels, firstPixels, floatPixels } from './pixels.js';
 
 /** Class names of the datasets latentkit knows by name. */
 export const CLASS_NAMES: Readonly<Record<'mnist' | 'fashion-mnist', string[]>> = {
@@ -119,7 +120,7 @@ function checkLimit(limit: number | undefined): void {
 export function takeFirst(ds: Dataset, n: number): Dataset {
   if (n >= ds.n) return ds;
   const dim = featureSize(ds);
-  const out: Dataset = { ...ds, n, images: ds.images.slice(0, n * dim), labels: ds.labels.slice(0, n) };
+  const out: Dataset = { ...ds, n, pixels: firstPixels(ds.pixels, dim, n), labels: ds.labels.slice(0, n) };
   if (ds.factors) {
     const k = ds.factors.names.length;
     out.factors = { names: ds.factors.names, values: ds.factors.values.slice(0, n * k) };
@@ -171,15 +172,17 @@ export type BinarizeMode = (typeof BINARIZE_MODES)[number];
  */
 export function binarize(ds: Dataset, mode: BinarizeMode, seed = 0): Dataset {
   if (mode === 'none') return ds;
-  const src = ds.images;
-  const images = new Float32Array(src.length);
-  if (mode === 'static') {
-    for (let i = 0; i < src.length; i++) images[i] = src[i]! >= 0.5 ? 1 : 0;
-  } else if (mode === 'dynamic') {
-    const rand = mulberry32(seed);
-    for (let i = 0; i < src.length; i++) images[i] = rand() < src[i]! ? 1 : 0;
-  } else {
-    throw new UsageError(`unknown binarization '${String(mode)}'; use one of ${BINARIZE_MODES.join(', ')}`);
+  if (mode !== 'static' && mode !== 'dynamic') throw new UsageError(`unknown binarization '${String(mode)}'; use one of ${BINARIZE_MODES.join(', ')}`);
+  // Each value is read as float32 (a byte through its table), so bytes draw exactly as floats did.
+  // Images stay bytes (0 or 255), tables float32 (0 or 1).
+  const { data } = ds.pixels;
+  const table = ds.pixels.kind === 'uint8' ? BYTE_VALUES : undefined;
+  const out = table ? new Uint8Array(data.length) : new Float32Array(data.length);
+  const one = table ? 255 : 1;
+  const rand = mulberry32(seed);
+  for (let i = 0; i < data.length; i++) {
+    const v = table ? table[data[i]!]! : data[i]!;
+    if (mode === 'static' ? v >= 0.5 : rand() < v) out[i] = one;
   }
-  return { ...ds, images };
+  return { ...ds, pixels: out instanceof Uint8Array ? bytePixels(out) : floatPixels(out) };
 }

@@ -13,7 +13,8 @@
  */
 import { unzipSync } from 'fflate';
 import { FieldError, UsageError } from '../errors.js';
-import type { Dataset, Split } from './types.js';
+import type { Dataset, PixelStore, Split } from './types.js';
+import { bytePixels, floatPixels, selectPixels } from './pixels.js';
 
 export const NPY_PREFIX = 'npy:';
 export const NPZ_PREFIX = 'npz:';
@@ -104,20 +105,24 @@ export function parseNpz(bytes: Uint8Array, name: string): Map<string, NpyArray>
   return arrays;
 }
 
-/** Images of an array as pixels in [0, 1] and their [h, w, c] shape. */
-function imagesOf(array: NpyArray, what: string): { n: number; shape: [number, number, number]; images: Float32Array } {
+interface NpyImages {
+  n: number;
+  shape: [number, number, number];
+  pixels: PixelStore;
+}
+
+/** Images of an array (uint8 kept as bytes, floats in [0, 1] as float32) and their [h, w, c] shape. */
+function imagesOf(array: NpyArray, what: string): NpyImages {
   const s = array.shape;
   const channels = s.length === 4 ? s[3]! : 1;
   if ((s.length !== 3 && s.length !== 4) || (channels !== 1 && channels !== 3)) throw new UsageError(`${what}: images must be an N×H×W or N×H×W×C array with C = 1 or 3, got shape (${s.join(', ')})`);
   const integer = /[biu]/.test(array.dtype);
   if (integer && !/u1$/.test(array.dtype)) throw new UsageError(`${what}: integer images must be uint8 (0..255), got dtype '${array.dtype}'`);
-  const images = new Float32Array(array.values.length);
-  for (let i = 0; i < images.length; i++) {
-    const v = array.values[i]!;
-    if (!integer && !(v >= 0 && v <= 1)) throw new UsageError(`${what}: float images must lie in [0, 1], but value ${i} is ${v}`);
-    images[i] = integer ? v / 255 : v;
-  }
-  return { n: s[0]!, shape: [s[1]!, s[2]!, channels], images };
+  const shape: [number, number, number] = [s[1]!, s[2]!, channels];
+  if (array.values instanceof Uint8Array) return { n: s[0]!, shape, pixels: bytePixels(array.values) };
+  const bad = array.values.findIndex((v) => !(v >= 0 && v <= 1));
+  if (bad >= 0) throw new UsageError(`${what}: float images must lie in [0, 1], but value ${bad} is ${array.values[bad]}`);
+  return { n: s[0]!, shape, pixels: floatPixels(Float32Array.from(array.values)) };
 }
 
 function labelsOf(array: NpyArray | undefined, n: number, what: string): Int32Array | undefined {
@@ -128,11 +133,9 @@ function labelsOf(array: NpyArray | undefined, n: number, what: string): Int32Ar
   return Int32Array.from(array.values);
 }
 
-function rows(ds: { images: Float32Array; labels: Int32Array }, dim: number, keep: (i: number) => boolean, n: number): { images: Float32Array; labels: Int32Array; n: number } {
+function rows(ds: { pixels: PixelStore; labels: Int32Array }, dim: number, keep: (i: number) => boolean, n: number): { pixels: PixelStore; labels: Int32Array; n: number } {
   const kept = Array.from({ length: n }, (_, i) => i).filter(keep);
-  const images = new Float32Array(kept.length * dim);
-  kept.forEach((i, r) => images.set(ds.images.subarray(i * dim, (i + 1) * dim), r * dim));
-  return { images, labels: Int32Array.from(kept, (i) => ds.labels[i]!), n: kept.length };
+  return { pixels: selectPixels(ds.pixels, dim, kept), labels: Int32Array.from(kept, (i) => ds.labels[i]!), n: kept.length };
 }
 
 const first = (arrays: Map<string, NpyArray>, names: readonly string[]) => names.find((k) => arrays.has(k));
@@ -159,12 +162,12 @@ export function npyDataset(name: string, split: Split, arrays: Map<string, NpyAr
   const labels = labelsOf(labelKey ? arrays.get(labelKey) : undefined, all.n, `${name}:${labelKey}`);
   const dim = all.shape[0] * all.shape[1] * all.shape[2];
   const isTest = (i: number) => (i + 1) % NPY_TEST_EVERY === 0;
-  const part = rows({ images: all.images, labels: labels ?? new Int32Array(all.n) }, dim, (i) => isTest(i) === (split === 'test'), all.n);
-  return finish(name, split, { ...all, n: part.n, images: part.images }, labels ? part.labels : undefined, [labels]);
+  const part = rows({ pixels: all.pixels, labels: labels ?? new Int32Array(all.n) }, dim, (i) => isTest(i) === (split === 'test'), all.n);
+  return finish(name, split, { ...all, n: part.n, pixels: part.pixels }, labels ? part.labels : undefined, [labels]);
 }
 
-function finish(name: string, split: Split, images: { n: number; shape: [number, number, number]; images: Float32Array }, labels: Int32Array | undefined, allLabels: (Int32Array | undefined)[]): Dataset {
+function finish(name: string, split: Split, images: NpyImages, labels: Int32Array | undefined, allLabels: (Int32Array | undefined)[]): Dataset {
   // Both splits agree on the number of classes.
   const numClasses = labels ? Math.max(...allLabels.map((l) => (l ? l.reduce((m: number, v) => Math.max(m, v + 1), 1) : 1))) : 1;
-  return { name, split, n: images.n, shape: images.shape, images: images.images, labels: labels ?? new Int32Array(images.n), numClasses };
+  return { name, split, n: images.n, shape: images.shape, pixels: images.pixels, labels: labels ?? new Int32Array(images.n), numClasses };
 }

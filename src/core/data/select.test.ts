@@ -5,6 +5,7 @@ import { takeFirst } from './load.js';
 import { parseClassList, selectClasses } from './select.js';
 import { generateSprites } from './sprites.js';
 import type { Dataset } from './types.js';
+import { floatPixels, pixelRange } from './pixels.js';
 
 /** 6 examples of 2 pixels; example i has pixels (i, 10 + i) and label i % 3. */
 function tiny(): Dataset {
@@ -13,7 +14,7 @@ function tiny(): Dataset {
     split: 'train',
     n: 6,
     shape: [1, 2, 1],
-    images: Float32Array.from({ length: 12 }, (_, k) => (k % 2 === 0 ? k / 2 : 10 + (k - 1) / 2)),
+    pixels: floatPixels(Float32Array.from({ length: 12 }, (_, k) => (k % 2 === 0 ? k / 2 : 10 + (k - 1) / 2))),
     labels: Int32Array.from([0, 1, 2, 0, 1, 2]),
     numClasses: 3,
     table: {
@@ -30,7 +31,7 @@ describe('selectClasses', () => {
     const ds = selectClasses(tiny(), [1, 0]);
     expect(ds.n).toBe(4);
     expect(Array.from(ds.labels)).toEqual([0, 1, 0, 1]);
-    expect(Array.from(ds.images)).toEqual([0, 10, 1, 11, 3, 13, 4, 14]);
+    expect(Array.from(pixelRange(ds))).toEqual([0, 10, 1, 11, 3, 13, 4, 14]);
     expect(Array.from(ds.table!.missing)).toEqual([0, 0, 1, 0, 0, 1, 0, 0]);
     expect(Array.from(ds.table!.lines!)).toEqual([2, 3, 5, 6]);
     expect(ds.numClasses).toBe(3);

@@ -1,6 +1,7 @@
 /** Keeping only some classes of a dataset (`--classes`), e.g. one digit for one-class training. */
 import { FieldError, UsageError } from '../errors.js';
 import { featureSize, type Dataset } from './types.js';
+import { selectPixels } from './pixels.js';
 
 /** "3" or "1,7" as class numbers. */
 export function parseClassList(text: string): number[] {
@@ -35,7 +36,7 @@ function pickRows(ds: Dataset, rows: number[]): Dataset {
     return out;
   };
   const dim = featureSize(ds);
-  const out: Dataset = { ...ds, n: rows.length, images: copy(ds.images, dim), labels: Int32Array.from(rows, (r) => ds.labels[r]!) };
+  const out: Dataset = { ...ds, n: rows.length, pixels: selectPixels(ds.pixels, dim, rows), labels: Int32Array.from(rows, (r) => ds.labels[r]!) };
   if (ds.factors) out.factors = { names: ds.factors.names, values: copy(ds.factors.values, ds.factors.names.length) };
   if (ds.sources) out.sources = rows.map((r) => ds.sources![r]!);
   if (ds.table) {

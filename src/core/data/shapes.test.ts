@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FieldError } from '../errors.js';
 import { loadDataset } from './load.js';
 import { BACKGROUND_SV, generateShapes, hsvToRgb, OBJECT_SV, renderShape, SHAPES_FACTORS, shapesSize, type ShapeParams } from './shapes.js';
+import { pixelRange } from './pixels.js';
 
 function bytesOf(a: Float32Array | Int32Array): Buffer {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
@@ -36,12 +37,12 @@ describe('shapes', () => {
   it('is deterministic, differs by seed and split, and a prefix of a larger set equals a smaller set', () => {
     const a = generateShapes({ split: 'train', n: 40, seed: 3, size: 32 });
     const b = generateShapes({ split: 'train', n: 40, seed: 3, size: 32 });
-    expect(bytesOf(a.images).equals(bytesOf(b.images))).toBe(true);
+    expect(bytesOf(pixelRange(a)).equals(bytesOf(pixelRange(b)))).toBe(true);
     expect(bytesOf(a.factors!.values).equals(bytesOf(b.factors!.values))).toBe(true);
-    expect(bytesOf(generateShapes({ split: 'train', n: 40, seed: 4, size: 32 }).images).equals(bytesOf(a.images))).toBe(false);
-    expect(bytesOf(generateShapes({ split: 'test', n: 40, seed: 3, size: 32 }).images).equals(bytesOf(a.images))).toBe(false);
+    expect(bytesOf(pixelRange(generateShapes({ split: 'train', n: 40, seed: 4, size: 32 }))).equals(bytesOf(pixelRange(a)))).toBe(false);
+    expect(bytesOf(pixelRange(generateShapes({ split: 'test', n: 40, seed: 3, size: 32 }))).equals(bytesOf(pixelRange(a)))).toBe(false);
     const big = generateShapes({ split: 'train', n: 100, seed: 3, size: 32 });
-    expect(bytesOf(big.images.subarray(0, a.images.length)).equals(bytesOf(a.images))).toBe(true);
+    expect(bytesOf(pixelRange(big).subarray(0, pixelRange(a).length)).equals(bytesOf(pixelRange(a)))).toBe(true);
     expect(bytesOf(big.labels.subarray(0, 40)).equals(bytesOf(a.labels))).toBe(true);
     // The factors do not depend on the size.
     expect(bytesOf(generateShapes({ split: 'train', n: 40, seed: 3, size: 16 }).factors!.values).equals(bytesOf(a.factors!.values))).toBe(true);
@@ -50,9 +51,10 @@ describe('shapes', () => {
   it('is 64×64×3 in [0, 1] with labels equal to the shape factor and every factor in its range', () => {
     const ds = generateShapes({ split: 'train', n: 200 });
     expect(ds.shape).toEqual([64, 64, 3]);
-    expect(ds.images.length).toBe(200 * 64 * 64 * 3);
+    expect(pixelRange(ds).length).toBe(200 * 64 * 64 * 3);
+    expect(ds.pixels.data.byteLength).toBe(200 * 64 * 64 * 3); // one byte per pixel
     expect(ds.factors!.names).toEqual([...SHAPES_FACTORS]);
-    expect(ds.images.every((v) => v >= 0 && v <= 1)).toBe(true);
+    expect(pixelRange(ds).every((v) => v >= 0 && v <= 1)).toBe(true);
     const k = SHAPES_FACTORS.length;
     const column = (name: string) => Array.from({ length: ds.n }, (_, i) => ds.factors!.values[i * k + SHAPES_FACTORS.indexOf(name as never)]!);
     expect(column('shape')).toEqual(Array.from(ds.labels));
@@ -137,6 +139,6 @@ describe('shapes', () => {
     expect(ds.name).toBe('shapes:16');
     expect(ds.shape).toEqual([16, 16, 3]);
     expect(ds.n).toBe(5);
-    expect(bytesOf(ds.images).equals(bytesOf(generateShapes({ split: 'test', n: 5, seed: 1, size: 16 }).images))).toBe(true);
+    expect(bytesOf(pixelRange(ds)).equals(bytesOf(pixelRange(generateShapes({ split: 'test', n: 5, seed: 1, size: 16 }))))).toBe(true);
   });
 });

@@ -17,6 +17,7 @@ import { FieldError, UsageError } from '../errors.js';
 import { deriveSeed, mulberry32 } from './random.js';
 import { insideUnit, SPRITE_SHAPES } from './sprites.js';
 import type { Dataset, Split } from './types.js';
+import { bytePixels, quantizePixels } from './pixels.js';
 
 /** Class names, in label order (the sprites' shapes). */
 export const SHAPE_NAMES = SPRITE_SHAPES;
@@ -182,12 +183,14 @@ export function generateShapes(options: ShapesOptions): Dataset {
   // Streams 2 and 3: unrelated to the sprites' factors from the same seed.
   const rand = mulberry32(deriveSeed(options.seed ?? 0, options.split === 'train' ? 2 : 3));
   const dim = size * size * 3;
-  const images = new Float32Array(n * dim);
+  // Drawn in floats one picture at a time, kept as bytes like any image.
+  const images = new Uint8Array(n * dim);
+  const picture = new Float32Array(dim);
   const labels = new Int32Array(n);
   const values = new Float32Array(n * SHAPES_FACTORS.length);
   for (let i = 0; i < n; i++) {
     const p = drawParams(rand);
-    renderShape(p, size, images, i * dim);
+    quantizePixels(renderShape(p, size, picture), images, i * dim);
     labels[i] = p.shape;
     values.set([p.shape, p.objectHue, p.backgroundHue, p.scale, p.rotation, p.x, p.y], i * SHAPES_FACTORS.length);
   }
@@ -196,7 +199,7 @@ export function generateShapes(options: ShapesOptions): Dataset {
     split: options.split,
     n,
     shape: [size, size, 3],
-    images,
+    pixels: bytePixels(images),
     labels,
     numClasses: SHAPE_NAMES.length,
     classNames: [...SHAPE_NAMES],

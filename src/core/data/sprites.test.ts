@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../errors.js';
 import { generateSprites, renderSprite, SPRITE_SHAPES, SPRITE_SIZE, type SpriteParams } from './sprites.js';
+import { examplePixels, pixelRange } from './pixels.js';
 
 const S = SPRITE_SIZE;
 
@@ -41,28 +42,28 @@ function moments(img: Float32Array): { mass: number; cx: number; cy: number; ori
 
 function example(ds: ReturnType<typeof generateSprites>, i: number): { img: Float32Array; p: SpriteParams } {
   const v = ds.factors!.values.subarray(i * 5, i * 5 + 5);
-  return { img: ds.images.subarray(i * S * S, (i + 1) * S * S), p: { shape: v[0]!, scale: v[1]!, rotation: v[2]!, x: v[3]!, y: v[4]! } };
+  return { img: examplePixels(ds, i), p: { shape: v[0]!, scale: v[1]!, rotation: v[2]!, x: v[3]!, y: v[4]! } };
 }
 
 describe('sprites', () => {
   it('is deterministic: the same seed gives identical bytes', () => {
     const a = generateSprites({ split: 'train', n: 300, seed: 7 });
     const b = generateSprites({ split: 'train', n: 300, seed: 7 });
-    expect(bytesOf(a.images).equals(bytesOf(b.images))).toBe(true);
+    expect(bytesOf(pixelRange(a)).equals(bytesOf(pixelRange(b)))).toBe(true);
     expect(bytesOf(a.labels).equals(bytesOf(b.labels))).toBe(true);
     expect(bytesOf(a.factors!.values).equals(bytesOf(b.factors!.values))).toBe(true);
   });
 
   it('gives different data for another seed and for the other split', () => {
     const a = generateSprites({ split: 'train', n: 50, seed: 7 });
-    expect(bytesOf(generateSprites({ split: 'train', n: 50, seed: 8 }).images).equals(bytesOf(a.images))).toBe(false);
-    expect(bytesOf(generateSprites({ split: 'test', n: 50, seed: 7 }).images).equals(bytesOf(a.images))).toBe(false);
+    expect(bytesOf(pixelRange(generateSprites({ split: 'train', n: 50, seed: 8 }))).equals(bytesOf(pixelRange(a)))).toBe(false);
+    expect(bytesOf(pixelRange(generateSprites({ split: 'test', n: 50, seed: 7 }))).equals(bytesOf(pixelRange(a)))).toBe(false);
   });
 
   it('has a smaller set equal to the prefix of a larger one', () => {
     const small = generateSprites({ split: 'test', n: 40 });
     const big = generateSprites({ split: 'test', n: 120 });
-    expect(bytesOf(small.images).equals(bytesOf(big.images.subarray(0, small.images.length)))).toBe(true);
+    expect(bytesOf(pixelRange(small)).equals(bytesOf(pixelRange(big).subarray(0, pixelRange(small).length)))).toBe(true);
   });
 
   it('defaults to 12000 train and 2000 test examples, with every shape present', () => {
@@ -71,6 +72,7 @@ describe('sprites', () => {
     expect(train.n).toBe(12000);
     expect(test.n).toBe(2000);
     expect(train.shape).toEqual([28, 28, 1]);
+    expect(train.pixels.data.byteLength).toBe(12000 * 784); // one byte per pixel
     expect(train.numClasses).toBe(SPRITE_SHAPES.length);
     expect(train.classNames).toEqual(['square', 'ellipse', 'triangle', 'heart']);
     expect(train.factors!.names).toEqual(['shape', 'scale', 'rotation', 'x', 'y']);
@@ -92,8 +94,8 @@ describe('sprites', () => {
       for (let k = 0; k < S; k++) border += img[k]! + img[k * S]! + img[(S - 1) * S + k]! + img[k * S + S - 1]!;
       expect(border).toBe(0);
     }
-    expect(ds.images.reduce((a, b) => Math.min(a, b), Infinity)).toBe(0);
-    expect(ds.images.reduce((a, b) => Math.max(a, b), -Infinity)).toBe(1);
+    expect(pixelRange(ds).reduce((a, b) => Math.min(a, b), Infinity)).toBe(0);
+    expect(pixelRange(ds).reduce((a, b) => Math.max(a, b), -Infinity)).toBe(1);
   });
 
   it('is antialiased: edge pixels take intermediate grey levels', () => {

@@ -12,6 +12,7 @@
 import { UsageError } from '../errors.js';
 import type { Dataset, Split } from './types.js';
 import { deriveSeed, mulberry32 } from './random.js';
+import { bytePixels, quantizePixels } from './pixels.js';
 
 /** Class names, in label order. */
 export const SPRITE_SHAPES = ['square', 'ellipse', 'triangle', 'heart'] as const;
@@ -157,12 +158,14 @@ export function generateSprites(options: SpritesOptions): Dataset {
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`sprites: the number of examples must be a positive integer (got ${n})`);
   const rand = mulberry32(deriveSeed(options.seed ?? 0, options.split === 'train' ? 0 : 1));
   const dim = SPRITE_SIZE * SPRITE_SIZE;
-  const images = new Float32Array(n * dim);
+  // Drawn in floats one sprite at a time, kept as bytes like any image.
+  const images = new Uint8Array(n * dim);
+  const picture = new Float32Array(dim);
   const labels = new Int32Array(n);
   const values = new Float32Array(n * SPRITE_FACTORS.length);
   for (let i = 0; i < n; i++) {
     const p = drawParams(rand);
-    renderSprite(p, images, i * dim);
+    quantizePixels(renderSprite(p, picture.fill(0)), images, i * dim);
     labels[i] = p.shape;
     values.set([p.shape, p.scale, p.rotation, p.x, p.y], i * SPRITE_FACTORS.length);
   }
@@ -171,7 +174,7 @@ export function generateSprites(options: SpritesOptions): Dataset {
     split: options.split,
     n,
     shape: [SPRITE_SIZE, SPRITE_SIZE, 1],
-    images,
+    pixels: bytePixels(images),
     labels,
     numClasses: SPRITE_SHAPES.length,
     classNames: [...SPRITE_SHAPES],

@@ -16,6 +16,7 @@ import { DISENTANGLEMENT_MIN_EXAMPLES, disentanglementScores } from './metrics/d
 import { batchPsnr, batchSsim } from './metrics/image.js';
 import { fitPca } from './metrics/pca.js';
 import { knnAccuracy, logisticRegressionAccuracy } from './metrics/probes.js';
+import { pixelRange } from '../data/pixels.js';
 
 export interface ProbeScores {
   /** Accuracy of multinomial logistic regression trained on training-set codes. */
@@ -87,13 +88,14 @@ function probeScores(trainX: Float32Array, train: Dataset, testX: Float32Array, 
 export function representationProbes(model: Autoencoder, train: Dataset, test: Dataset, testCodes: Float32Array): NonNullable<Evaluation['probe']> {
   const latent = model.config.latent;
   const trainCodes = codesAndReconstructions(model, train).codes;
-  const pca = fitPca(train.images, train.n, featureSize(train), latent);
-  const pcaTrain = Float32Array.from(pca.project(train.images, train.n));
-  const pcaTest = Float32Array.from(pca.project(test.images, test.n));
+  const [x, xTest] = [pixelRange(train), pixelRange(test)];
+  const pca = fitPca(x, train.n, featureSize(train), latent);
+  const pcaTrain = Float32Array.from(pca.project(x, train.n));
+  const pcaTest = Float32Array.from(pca.project(xTest, test.n));
   const pcaRecon = Float32Array.from(pca.reconstruct(pcaTest, test.n));
   return {
     model: probeScores(trainCodes, train, testCodes, test, latent),
-    pca: { ...probeScores(pcaTrain, train, pcaTest, test, latent), mse: meanSquaredError(pcaRecon, test.images) },
+    pca: { ...probeScores(pcaTrain, train, pcaTest, test, latent), mse: meanSquaredError(pcaRecon, xTest) },
   };
 }
 
@@ -125,16 +127,17 @@ export function evaluateModel(model: Autoencoder, ds: Dataset, options: Evaluate
   const { loss, terms } = evaluateLoss(model, ds, { seed: options.seed });
   const { codes, recons } = codesAndReconstructions(model, ds);
   const [h, w, c] = ds.shape;
+  const originals = pixelRange(ds);
   const result: Evaluation = {
     examples: ds.n,
     loss,
     terms,
     activeUnits: activeUnits(codes, ds.n, model.config.latent).count,
-    mse: meanSquaredError(recons, ds.images),
+    mse: meanSquaredError(recons, originals),
   };
   if (!ds.table) {
-    result.psnr = batchPsnr(recons, ds.images, ds.n, h * w * c).mean;
-    result.ssim = batchSsim(recons, ds.images, ds.n, h, w, { channels: c }).mean;
+    result.psnr = batchPsnr(recons, originals, ds.n, h * w * c).mean;
+    result.ssim = batchSsim(recons, originals, ds.n, h, w, { channels: c }).mean;
   }
   if (options.iwae !== undefined) {
     const r: IwaeResult = iwaeLogLikelihood(model, ds, { samples: options.iwae, seed: options.seed, onProgress: options.onIwaeProgress });

@@ -10,6 +10,7 @@ import { denoiseRequest, imputeRequest } from '../requests/jobs.js';
 import { parseRequest } from '../requests/validate.js';
 import type { Picture } from '../viz/grid.js';
 import { readUserImage, withRun, type JobContext } from './context.js';
+import { pixelRange } from '../data/pixels.js';
 
 /** What a table job gives back: rows in the file's units. */
 export interface RowsOutput {
@@ -37,8 +38,9 @@ export async function denoiseJob(input: z.input<typeof denoiseRequest>, ctx: Job
     const ds = await dataForRun(config, request, ctx.load);
     const result = denoiseDataset(model, ds, { corrupt, seed: request.seed });
     if (ds.table) return { result, dataset: ds.name, output: { kind: 'rows', csv: tableRowsCsv(ds, result.cleaned) } };
-    const versions = result.quality ? [result.noisy, result.cleaned, ds.images] : [result.noisy, result.cleaned];
-    return { result, dataset: ds.name, output: { kind: 'picture', picture: stackedVersions(versions, Math.min(request.n, ds.n), ds.shape) } };
+    const count = Math.min(request.n, ds.n);
+    const versions = result.quality ? [result.noisy, result.cleaned, pixelRange(ds, 0, count)] : [result.noisy, result.cleaned];
+    return { result, dataset: ds.name, output: { kind: 'picture', picture: stackedVersions(versions, count, ds.shape) } };
   });
 }
 
@@ -79,8 +81,8 @@ export async function imputeJob(input: z.input<typeof imputeRequest>, ctx: JobCo
     const result = imputeDataset(model, ds, hide, await trainingMeans(config, ds, ctx, request.dataDir), { maxIter: request.maxIter, tol: request.tol });
     if (ds.table) return { result, n: ds.n, output: { kind: 'rows', csv: tableRowsCsv(ds, result.filled) } };
     const count = Math.min(request.n, ds.n);
-    const shown = ds.images.slice(0, count * featureSize(ds));
+    const shown = pixelRange(ds, 0, count);
     for (let i = 0; i < shown.length; i++) if (result.missing[i]) shown[i] = 0.5;
-    return { result, n: ds.n, output: { kind: 'picture', picture: stackedVersions([shown, result.meanFilled, result.filled, ds.images], count, ds.shape) } };
+    return { result, n: ds.n, output: { kind: 'picture', picture: stackedVersions([shown, result.meanFilled, result.filled, pixelRange(ds, 0, count)], count, ds.shape) } };
   });
 }

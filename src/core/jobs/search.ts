@@ -12,6 +12,7 @@ import { parseRequest } from '../requests/validate.js';
 import type { RunStore } from '../run/store.js';
 import { tileImages, type Picture } from '../viz/grid.js';
 import { readUserImage, withRun, type JobContext } from './context.js';
+import { examplePixels } from '../data/pixels.js';
 
 export interface IndexResult {
   /** Where the index is kept in the run. */
@@ -92,7 +93,7 @@ export function hitsPicture(result: QueryResult, k: number): Picture {
   const cells = new Float32Array(result.queries.length * cols * dim).fill(Number.NaN);
   result.queries.forEach((q, r) => {
     cells.set(q.x, r * cols * dim);
-    result.hits[r]!.forEach((h, c) => cells.set(indexed.images.subarray(h.index * dim, (h.index + 1) * dim), (r * cols + c + 1) * dim));
+    result.hits[r]!.forEach((h, c) => cells.set(examplePixels(indexed, h.index), (r * cols + c + 1) * dim));
   });
   return tileImages(cells, result.queries.length * cols, indexed.shape, { cols, scale: 2 });
 }

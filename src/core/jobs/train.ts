@@ -77,7 +77,7 @@ export function createModel(request: TrainRequest, splits: Splits, backend: stri
   const modelConfig = definition.resolveConfig(modelInputOf(request), dataInfoOf(trainSet));
   const model = definition.create(modelConfig, new Rng(request.seed));
   // Its own stream, so a model that starts from data does not shift the draws of the others.
-  model.initialiseFromData?.(trainSet.images, trainSet.n, new Rng(request.seed + 0x9e3779b9));
+  model.initialiseFromData?.(trainSet, new Rng(request.seed + 0x9e3779b9));
   const config: RunConfig = {
     format: RUN_FORMAT,
     formatVersion: RUN_FORMAT_VERSION,

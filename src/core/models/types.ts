@@ -7,6 +7,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { z } from 'zod';
 import type { Rng } from '../random.js';
+import type { Dataset } from '../data/types.js';
 
 export const ACTIVATIONS = ['relu', 'leaky-relu', 'tanh', 'sigmoid', 'linear'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
@@ -121,10 +122,10 @@ export interface Autoencoder<C extends CommonConfig = CommonConfig> {
   samplePrior?(n: number, seed: number, temperature: number): tf.Tensor2D;
   /**
    * A fresh run only, right after `create`: set initial weights from training
-   * examples (`examples` rows of `x`, [n, h·w·c] row-major) where the model
-   * starts from data (a VampPrior's pseudo-inputs as training images).
+   * examples where the model starts from data (a VampPrior's pseudo-inputs as
+   * training images).
    */
-  initialiseFromData?(x: Float32Array, examples: number, rng: Rng): void;
+  initialiseFromData?(data: Dataset, rng: Rng): void;
   /** Every trainable variable, in a fixed order (optimizer state relies on it). */
   trainableVariables(): tf.Variable[];
   dispose(): void;

@@ -20,6 +20,7 @@ import type { Autoencoder } from '../models/types.js';
 import type { RunConfig } from '../run/config.js';
 import { sampleImages } from '../viz/figures/images.js';
 import type { DecodeBody, ImputeBody, InputRow, InterpolateBody, RowsBody, SampleBody, SearchBody } from './bodies.js';
+import { floatPixels } from '../data/pixels.js';
 
 /** Rows checked and in the model's units: [n, features] row-major. */
 export interface Rows {
@@ -134,7 +135,7 @@ export class ModelService {
 
   /** Rows as a Dataset, so the dataset functions of the applications apply. */
   dataset(rows: Rows): Dataset {
-    const ds: Dataset = { name: this.name, split: 'test', n: rows.n, shape: this.model.config.inputShape, images: rows.x, labels: rows.labels ?? new Int32Array(rows.n), numClasses: this.model.config.numClasses };
+    const ds: Dataset = { name: this.name, split: 'test', n: rows.n, shape: this.model.config.inputShape, pixels: floatPixels(rows.x), labels: rows.labels ?? new Int32Array(rows.n), numClasses: this.model.config.numClasses };
     if (this.table) ds.table = { columns: this.table.columns, missing: rows.missing, scaler: this.table.scaler };
     return ds;
   }

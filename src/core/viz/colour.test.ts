@@ -6,6 +6,7 @@ import { editImage, type EditResult } from '../apps/edit/edit.js';
 import { randomMask } from '../apps/impute/mask.js';
 import { interpolateImage, type InterpolateResult } from '../apps/interpolate/interpolate.js';
 import type { Dataset } from '../data/types.js';
+import { floatPixels } from '../data/pixels.js';
 import { hitsPicture, type QueryResult } from '../jobs/search.js';
 import { encodePng, tileImages, type Picture } from './grid.js';
 
@@ -101,7 +102,7 @@ describe('figures keep colour', () => {
   });
 
   it('interpolation rows and search hits: the dataset images and the decoded ones in colour', () => {
-    const ds = { n: 3, shape, images: solid([RED, GREEN, BLUE]) } as unknown as Dataset;
+    const ds = { n: 3, shape, pixels: floatPixels(solid([RED, GREEN, BLUE])) } as unknown as Dataset;
     const path = { from: 2, to: 0, steps: 2, images: solid([ORANGE, TEAL]) } as unknown as InterpolateResult;
     const row = interpolateImage(path, ds);
     expect([0, 1, 2, 3].map((c) => tileColour(row, 0, c))).toEqual([BLUE, ORANGE, TEAL, RED]);

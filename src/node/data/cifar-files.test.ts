@@ -8,6 +8,7 @@ import { tempDir } from '../../../test/helpers.js';
 import { CIFAR10_ARCHIVE, locateCifar10 } from './cifar-files.js';
 import { md5Hex } from './download.js';
 import './datasets.js';
+import { bytesPerValue, pixelRange } from '../../core/data/pixels.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -48,6 +49,7 @@ describe('cifar10', () => {
     const train = await loadDataset('cifar10', { ...options, split: 'train' });
     const test = await loadDataset('cifar10', { ...options, split: 'test' });
     expect([train.n, test.n]).toEqual([10, 3]);
+    expect([bytesPerValue(train), bytesPerValue(test)]).toEqual([1, 1]);
     expect(train.shape).toEqual([32, 32, 3]);
     expect(train.classNames).toEqual(CIFAR10_CLASS_NAMES);
     expect(Array.from(train.labels)).toEqual([1, 2, 2, 3, 3, 4, 4, 5, 5, 6]);
@@ -58,8 +60,8 @@ describe('cifar10', () => {
       [5, 17, 1],
       [31, 31, 2],
     ] as const) {
-      expect(train.images[3 * 3072 + (y * 32 + x) * 3 + c]).toBeCloseTo(at(2, 1, y, x, c), 6); // batch 2, record 1
-      expect(test.images[2 * 3072 + (y * 32 + x) * 3 + c]).toBeCloseTo(at(0, 2, y, x, c), 6);
+      expect(pixelRange(train)[3 * 3072 + (y * 32 + x) * 3 + c]).toBeCloseTo(at(2, 1, y, x, c), 6); // batch 2, record 1
+      expect(pixelRange(test)[2 * 3072 + (y * 32 + x) * 3 + c]).toBeCloseTo(at(0, 2, y, x, c), 6);
     }
     expect((await loadDataset('cifar10', { ...options, split: 'train', limit: 3 })).n).toBe(3);
   });

@@ -9,6 +9,7 @@ import { binarize, datasetNames, loadDataset } from '../../core/data/load.js';
 import { generateSprites } from '../../core/data/sprites.js';
 import type { Dataset } from '../../core/data/types.js';
 import './datasets.js';
+import { pixelRange } from '../../core/data/pixels.js';
 
 const realDataDir = process.env.LATENTKIT_DATA_DIR;
 
@@ -77,7 +78,7 @@ describe('loadDataset', () => {
     expect(ds.classNames).toHaveLength(10);
     const first = await loadDataset('mnist', { split: 'train', dataDir: dir, env: {}, fetch: offline, quiet: true, limit: 2 });
     expect(first.n).toBe(2);
-    expect(same(first.images, ds.images.subarray(0, 2 * 784))).toBe(true);
+    expect(same(pixelRange(first), pixelRange(ds).subarray(0, 2 * 784))).toBe(true);
     expect(Array.from(first.labels)).toEqual([5, 0]);
     const all = await loadDataset('mnist', { split: 'test', dataDir: dir, env: {}, fetch: offline, quiet: true, limit: 100 });
     expect(all.n).toBe(3);
@@ -101,7 +102,7 @@ describe('loadDataset', () => {
     const ds = await loadDataset('sprites', { split: 'train', limit: 30, seed: 4 });
     const ref = generateSprites({ split: 'train', n: 60, seed: 4 });
     expect(ds.n).toBe(30);
-    expect(same(ds.images, ref.images.subarray(0, 30 * 784))).toBe(true);
+    expect(same(pixelRange(ds), pixelRange(ref).subarray(0, 30 * 784))).toBe(true);
     expect(same(ds.factors!.values, ref.factors!.values.subarray(0, 30 * 5))).toBe(true);
   });
 
@@ -118,16 +119,16 @@ describe('loadDataset', () => {
     const opts = { env: process.env, fetch: offline, quiet: true, cacheDir: path.join(os.tmpdir(), 'latentkit-never-used') };
     const train = await loadDataset('mnist', { split: 'train', ...opts });
     expect(train.n).toBe(60000);
-    expect(train.images.length).toBe(60000 * 784);
+    expect(pixelRange(train).length).toBe(60000 * 784);
     expect(train.labels[0]).toBe(5);
-    expect(range(train.images)).toEqual([0, 1]);
+    expect(range(pixelRange(train))).toEqual([0, 1]);
     const counts = new Array<number>(10).fill(0);
     for (const l of train.labels) counts[l]! += 1;
     expect(Math.min(...counts)).toBeGreaterThan(5000);
     const test = await loadDataset('mnist', { split: 'test', ...opts });
     expect(test.n).toBe(10000);
     expect(test.labels[0]).toBe(7);
-    expect(range(test.images)).toEqual([0, 1]);
+    expect(range(pixelRange(test))).toEqual([0, 1]);
   });
 });
 
@@ -139,26 +140,27 @@ describe('binarize', () => {
   });
 
   it('static thresholds at 0.5, deterministically, without touching the input', () => {
-    const before = ds.images.slice();
+    const before = pixelRange(ds).slice();
     const b = binarize(ds, 'static', 1);
-    expect(same(ds.images, before)).toBe(true);
-    expect(same(b.images, ds.images.map((v) => (v >= 0.5 ? 1 : 0)))).toBe(true);
-    expect(same(binarize(ds, 'static', 2).images, b.images)).toBe(true);
+    expect(same(pixelRange(ds), before)).toBe(true);
+    expect(same(pixelRange(b), before.map((v) => (v >= 0.5 ? 1 : 0)))).toBe(true);
+    expect(same(pixelRange(binarize(ds, 'static', 2)), pixelRange(b))).toBe(true);
   });
 
   it('dynamic samples each pixel with probability = intensity, reproducibly per seed', () => {
     const a = binarize(ds, 'dynamic', 11);
-    expect(same(binarize(ds, 'dynamic', 11).images, a.images)).toBe(true);
-    expect(same(binarize(ds, 'dynamic', 12).images, a.images)).toBe(false);
-    expect(a.images.every((v) => v === 0 || v === 1)).toBe(true);
+    expect(same(pixelRange(binarize(ds, 'dynamic', 11)), pixelRange(a))).toBe(true);
+    expect(same(pixelRange(binarize(ds, 'dynamic', 12)), pixelRange(a))).toBe(false);
+    expect(pixelRange(a).every((v) => v === 0 || v === 1)).toBe(true);
     let on = 0;
     let expected = 0;
     let impossible = 0;
-    for (let i = 0; i < ds.images.length; i++) {
-      const p = ds.images[i]!;
+    const [x, drawn] = [pixelRange(ds), pixelRange(a)];
+    for (let i = 0; i < x.length; i++) {
+      const p = x[i]!;
       // Black pixels never light up, white ones always do.
-      if ((p === 0 && a.images[i] !== 0) || (p === 1 && a.images[i] !== 1)) impossible++;
-      on += a.images[i]!;
+      if ((p === 0 && drawn[i] !== 0) || (p === 1 && drawn[i] !== 1)) impossible++;
+      on += drawn[i]!;
       expected += p;
     }
     expect(impossible).toBe(0);

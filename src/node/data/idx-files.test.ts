@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { idxImageFile, idxLabelFile, usageMessage } from '../../../test/helpers.js';
 import { readIdxDataset } from './idx-files.js';
+import { bytesPerValue, pixelRange } from '../../core/data/pixels.js';
 
 describe('readIdxDataset', () => {
   const dirs: string[] = [];
@@ -26,10 +27,11 @@ describe('readIdxDataset', () => {
     });
     const ds = readIdxDataset(dir, 'train', { name: 'mnist', classNames: ['a'] });
     expect(ds).toMatchObject({ name: 'mnist', split: 'train', n: 4, shape: [28, 28, 1], numClasses: 10, classNames: ['a'] });
-    expect(ds.images).toBeInstanceOf(Float32Array);
-    expect(ds.images.length).toBe(4 * 784);
-    expect(ds.images[1]).toBeCloseTo(7 / 255, 6);
-    expect(Math.max(...ds.images)).toBeLessThanOrEqual(1);
+    expect(pixelRange(ds)).toBeInstanceOf(Float32Array);
+    expect(bytesPerValue(ds)).toBe(1);
+    expect(pixelRange(ds).length).toBe(4 * 784);
+    expect(pixelRange(ds)[1]).toBeCloseTo(7 / 255, 6);
+    expect(Math.max(...pixelRange(ds))).toBeLessThanOrEqual(1);
     expect(Array.from(ds.labels)).toEqual([5, 0, 4, 9]);
   });
 

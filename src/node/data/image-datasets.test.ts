@@ -10,6 +10,7 @@ import { UsageError } from '../../core/errors.js';
 import { hasMnist, tempDir } from '../../../test/helpers.js';
 import { toBytes, writeLossy, writePng } from '../../../test/image-files.js';
 import './datasets.js';
+import { bytesPerValue, examplePixels } from '../../core/data/pixels.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -43,7 +44,7 @@ async function both(name: string, options: Omit<LoadOptions, 'split'>): Promise<
 
 function rowsOf(ds: Dataset): Uint8Array[] {
   const dim = ds.shape[0] * ds.shape[1] * ds.shape[2];
-  return Array.from({ length: ds.n }, (_, i) => toBytes(ds.images.subarray(i * dim, (i + 1) * dim)));
+  return Array.from({ length: ds.n }, (_, i) => toBytes(examplePixels(ds, i)));
 }
 
 describe('images:<folder>', () => {
@@ -53,12 +54,13 @@ describe('images:<folder>', () => {
     const names = source.classNames ?? Array.from({ length: source.numClasses }, (_, k) => `class-${k}`);
     const expected = new Map<string, string>(); // pixels -> class name
     source.labels.forEach((label, i) => {
-      const pixels = toBytes(source.images.subarray(i * 784, (i + 1) * 784));
+      const pixels = toBytes(examplePixels(source, i));
       expected.set(key(pixels), names[label]!);
       writePng(path.join(root, names[label]!, `img-${i}.png`), pixels, 28, 28, 1);
     });
     const cacheDir = dir();
     const { train, test } = await both(`images:${root}`, { cacheDir });
+    expect([bytesPerValue(train), bytesPerValue(test)]).toEqual([1, 1]);
     expect(train.shape).toEqual([28, 28, 1]); // their own size; all grey
     expect(train.n + test.n).toBe(40);
     expect(test.n).toBeGreaterThan(0);
@@ -234,7 +236,7 @@ describe('celeba:<folder>', () => {
     expect(train.shape).toEqual([8, 8, 3]);
     expect([train.n, test.n]).toEqual([4, 2]);
     expect(train.factors!.names).toEqual(['Smiling', 'Eyeglasses', 'Male']);
-    const source = (ds: Dataset, r: number) => Math.round((ds.images[r * 192]! * 255) / 40);
+    const source = (ds: Dataset, r: number) => Math.round((examplePixels(ds, r)[0]! * 255) / 40);
     expect(Array.from({ length: 4 }, (_, r) => source(train, r))).toEqual([0, 2, 3, 5]);
     expect(Array.from({ length: 2 }, (_, r) => source(test, r))).toEqual([1, 4]);
     for (const [ds, rows] of [

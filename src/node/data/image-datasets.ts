@@ -19,6 +19,7 @@ import type { DatasetSource, LoadOptions } from '../../core/data/load.js';
 import type { Dataset, Split } from '../../core/data/types.js';
 import { FieldError, UsageError } from '../../core/errors.js';
 import { decodeImages, DEFAULT_IMAGE_SIZE, listImageFiles, resolveTarget, type DecodedImages, type DecodeOptions, type ImageFile } from './image-files.js';
+import { bytePixels } from '../../core/data/pixels.js';
 
 export const IMAGES_PREFIX = 'images:';
 export const CELEBA_PREFIX = 'celeba:';
@@ -83,12 +84,10 @@ function readAttributeTable(file: string): AttributeTable {
   return parseAttributeTable(text, file);
 }
 
-/** The decoded pixels as a dataset (pixels scaled to [0, 1]). */
+/** The decoded pixels as a dataset (kept as bytes: value / 255). */
 function datasetOf(name: string, split: Split, decoded: DecodedImages, labels: Int32Array, numClasses: number, classNames?: string[]): Dataset {
   const { size, channels } = decoded.target;
-  const images = new Float32Array(decoded.pixels.length);
-  for (let i = 0; i < images.length; i++) images[i] = decoded.pixels[i]! / 255;
-  return { name, split, n: decoded.kept.length, shape: [size, size, channels], images, labels, numClasses, ...(classNames ? { classNames } : {}), sources: [...decoded.kept] };
+  return { name, split, n: decoded.kept.length, shape: [size, size, channels], pixels: bytePixels(decoded.pixels), labels, numClasses, ...(classNames ? { classNames } : {}), sources: [...decoded.kept] };
 }
 
 function withFactors(ds: Dataset, table: AttributeTable | undefined, kept: readonly string[], file: string): Dataset {

@@ -117,13 +117,13 @@ function badImageError(what: string, file: ImageFile, reason: string): UsageErro
 }
 
 /** Run `fn` over `items` with at most `width` at a time (sharp decodes on libuv's threads). */
-async function mapLimited<T, R>(items: readonly T[], width: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+async function mapLimited<T, R>(items: readonly T[], width: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
       const i = next++;
-      out[i] = await fn(items[i]!);
+      out[i] = await fn(items[i]!, i);
     }
   };
   await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
@@ -238,14 +238,21 @@ export async function decodeImages(files: readonly ImageFile[], target: DecodeTa
 }
 
 async function decodeAndCache(files: readonly ImageFile[], target: DecodeTarget, options: DecodeOptions, base: string): Promise<DecodedImages> {
-  const outcomes = await mapLimited(files, 8, (f) => attempt(() => decodeFile(f, target)));
-  refuseBad(files, outcomes, options);
   const dim = target.size * target.size * target.channels;
-  const good = outcomes.flatMap((o, i) => (o.ok ? [{ rel: files[i]!.rel, data: o.value }] : []));
-  const pixels = new Uint8Array(good.length * dim);
-  good.forEach((g, i) => pixels.set(g.data, i * dim));
+  // Each picture goes straight to its place, so decoding holds the pixels once (about a byte per pixel).
+  const all = new Uint8Array(files.length * dim);
+  const outcomes = await mapLimited(files, 8, (f, i) => attempt(async () => all.set(await decodeFile(f, target), i * dim)));
+  refuseBad(files, outcomes, options);
+  // Close the gaps of bad files.
+  const kept: string[] = [];
+  outcomes.forEach((o, i) => {
+    if (!o.ok) return;
+    if (kept.length !== i) all.copyWithin(kept.length * dim, i * dim, (i + 1) * dim);
+    kept.push(files[i]!.rel);
+  });
+  const pixels = all.subarray(0, kept.length * dim);
   const bad = outcomes.flatMap((o, i) => (o.ok ? [] : [{ rel: files[i]!.rel, reason: o.reason }]));
-  const entry: CacheEntry = { target, kept: good.map((g) => g.rel), bad };
+  const entry: CacheEntry = { target, kept, bad };
   // Pixels first: an entry is only read when its JSON exists and the pixel file has the right length.
   writeCache(`${base}.u8`, pixels);
   writeCache(`${base}.json`, JSON.stringify(entry));

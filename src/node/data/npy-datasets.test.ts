@@ -6,6 +6,7 @@ import { zipSync } from 'fflate';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadDataset } from '../../core/data/load.js';
 import { parseNpy } from '../../core/data/npy.js';
+import { bytesPerValue, pixelRange } from '../../core/data/pixels.js';
 import { UsageError } from '../../core/errors.js';
 import { tempDir, usageMessage } from '../../../test/helpers.js';
 import './datasets.js';
@@ -91,8 +92,8 @@ describe('npy:<file> and npz:<file>', () => {
     expect([train.n, test.n]).toEqual([18, 2]);
     expect(train.shape).toEqual([3, 2, 1]);
     // Test examples 9 and 19; train the rest, in order.
-    expect(Array.from(test.images.subarray(0, 6), (v) => Math.round(v * 255))).toEqual(Array.from(pixels.subarray(9 * 6, 10 * 6)));
-    expect(Array.from(train.images.subarray(9 * 6, 10 * 6), (v) => Math.round(v * 255))).toEqual(Array.from(pixels.subarray(10 * 6, 11 * 6)));
+    expect(Array.from(pixelRange(test).subarray(0, 6), (v) => Math.round(v * 255))).toEqual(Array.from(pixels.subarray(9 * 6, 10 * 6)));
+    expect(Array.from(pixelRange(train).subarray(9 * 6, 10 * 6), (v) => Math.round(v * 255))).toEqual(Array.from(pixels.subarray(10 * 6, 11 * 6)));
     expect(train.numClasses).toBe(1);
   });
 
@@ -108,7 +109,7 @@ describe('npy:<file> and npz:<file>', () => {
     expect(train.n).toBe(9);
     expect(Array.from(train.labels)).toEqual([0, 1, 2, 3, 0, 1, 2, 3, 0]);
     expect(train.numClasses).toBe(4);
-    expect(Array.from(train.images.subarray(0, 12))).toEqual(Array.from(images.subarray(0, 12)));
+    expect(Array.from(pixelRange(train).subarray(0, 12))).toEqual(Array.from(images.subarray(0, 12)));
 
     const keras = path.join(d, 'keras.npz');
     const x = (k: number, v: number) => npy('|u1', [k, 2, 2], new Uint8Array(k * 4).fill(v));
@@ -118,7 +119,8 @@ describe('npy:<file> and npz:<file>', () => {
     expect([ktrain.n, ktest.n]).toEqual([3, 2]);
     expect([ktrain.numClasses, ktest.numClasses]).toEqual([6, 6]);
     expect(Array.from(ktest.labels)).toEqual([5, 1]);
-    expect(ktest.images[0]).toBeCloseTo(20 / 255, 7);
+    expect(pixelRange(ktest)[0]).toBeCloseTo(20 / 255, 7);
+    expect(bytesPerValue(ktest)).toBe(1); // uint8 images stay bytes
 
     const bad = path.join(d, 'bad.npz');
     fs.writeFileSync(bad, zipSync({ 'images.npy': npy('<f4', [1, 1, 2], bytesOf(Float32Array.from([0.5, 2]))) }));
@@ -140,9 +142,10 @@ np.save('${d}/f.npy', np.linspace(0, 1, 12 * 2 * 2 * 3).reshape(12, 2, 2, 3))
     expect(train.shape).toEqual([4, 5, 1]);
     expect(train.n).toBe(11);
     expect(Array.from(train.labels)).toEqual([0, 1, 2, 0, 1, 2, 0, 1, 2, 1, 2]); // example 9 is a test example
-    expect(Math.round(train.images[21]! * 255)).toBe((21 * 3) % 256);
+    expect(Math.round(pixelRange(train)[21]! * 255)).toBe((21 * 3) % 256);
     const f = await loadDataset(`npy:${d}/f.npy`, { split: 'test' });
     expect(f.shape).toEqual([2, 2, 3]);
-    expect(f.images[0]).toBeCloseTo((9 * 12) / (12 * 12 - 1), 6);
+    expect(pixelRange(f)[0]).toBeCloseTo((9 * 12) / (12 * 12 - 1), 6);
+    expect(bytesPerValue(f)).toBe(4); // float images stay float32
   });
 });

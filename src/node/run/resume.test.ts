@@ -11,6 +11,7 @@ import { train } from '../../core/train/trainer.js';
 import { DirectoryRunStore } from './directory-store.js';
 import { loadRun, readMetrics, readRunConfig } from './run-folder.js';
 import { resumeRun, trainRun } from './train-run.js';
+import { floatPixels, pixelRange } from '../../core/data/pixels.js';
 
 const BIN = path.resolve(__dirname, '../../../bin/latentkit.js');
 const SMALL = { model: 'vae', hidden: [48], latent: 4, dataset: 'sprites', limit: 1500, batchSize: 100, seed: 3, backend: 'wasm' as const };
@@ -50,8 +51,11 @@ describe('checkpoints and resuming', () => {
     (await trainRun({ ...SMALL, epochs: 1 }, { out: dir })).model.dispose();
     const store = new DirectoryRunStore(dir);
     const checkpoint = await loadCheckpoint(store, await readRunConfig(dir));
-    const poisoned = await loadDataset('sprites', { split: 'train', limit: 1500 });
-    poisoned.images[5 * 784 + 300] = Number.NaN;
+    const loaded = await loadDataset('sprites', { split: 'train', limit: 1500 });
+    // A NaN is no byte: the poisoned copy holds floats.
+    const x = pixelRange(loaded);
+    x[5 * 784 + 300] = Number.NaN;
+    const poisoned = { ...loaded, pixels: floatPixels(x) };
     const testSet = await loadDataset('sprites', { split: 'test', limit: 200 });
     const attempt = train(checkpoint.model, poisoned, testSet, {
       epochs: 3,

@@ -8,6 +8,7 @@ import type { Autoencoder } from '../../models/types.js';
 import { decodeLkz, encodeLkz, labelBitsFor, type CompressedCodes } from './format.js';
 import { hex, modelId, sameId } from './model-id.js';
 import { dequantize, fitQuantizer, quantize } from './quantize.js';
+import { examplePixels, pixelRange } from '../../data/pixels.js';
 
 /**
  * Quantise codes ([n, d]) to `bits` per dimension and pack them into a .lkz
@@ -80,8 +81,9 @@ export function compressDataset(model: Autoencoder, ds: Dataset, bits: number): 
   const exact = decodeCodes(model, codes, ds.n, labels);
   const lossy = decodeCodes(model, back.codes, ds.n, labels);
   let png = 0;
-  for (let i = 0; i < ds.n; i++) png += pngSize(ds.images.subarray(i * dim, (i + 1) * dim), ds.shape);
+  for (let i = 0; i < ds.n; i++) png += pngSize(examplePixels(ds, i), ds.shape);
   const bytesPerImage = bytes.length / ds.n;
+  const originals = pixelRange(ds);
   return {
     bytes,
     report: {
@@ -93,8 +95,8 @@ export function compressDataset(model: Autoencoder, ds: Dataset, bits: number): 
       codeBytesPerImage: (model.config.latent * bits) / 8,
       pngBytesPerImage: png / ds.n,
       ratio: png / ds.n / bytesPerImage,
-      psnr: batchPsnr(lossy, ds.images, ds.n, dim).mean,
-      psnrUnquantized: batchPsnr(exact, ds.images, ds.n, dim).mean,
+      psnr: batchPsnr(lossy, originals, ds.n, dim).mean,
+      psnrUnquantized: batchPsnr(exact, originals, ds.n, dim).mean,
     },
   };
 }

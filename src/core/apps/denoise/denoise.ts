@@ -12,6 +12,7 @@ import { batchPsnr } from '../../eval/metrics/image.js';
 import { corruptBatch, parseNoise, type NoiseSpec } from '../../models/dae/noise.js';
 import type { Autoencoder } from '../../models/types.js';
 import { Rng } from '../../random.js';
+import { pixelRange } from '../../data/pixels.js';
 
 export interface DenoiseOptions {
   /** Corrupt the clean inputs with this noise first (a demonstration with a known answer). */
@@ -91,6 +92,6 @@ export function denoiseDataset(model: Autoencoder, ds: Dataset, options: Denoise
       readInto(output, cleaned, start * dim);
     });
   });
-  const quality = options.corrupt ? denoiseQuality(ds.images.subarray(0, ds.n * dim), noisy, cleaned, ds.n, { psnr: !ds.table }) : undefined;
+  const quality = options.corrupt ? denoiseQuality(pixelRange(ds), noisy, cleaned, ds.n, { psnr: !ds.table }) : undefined;
   return { n: ds.n, dim, noisy, cleaned, quality };
 }

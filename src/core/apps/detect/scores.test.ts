@@ -7,6 +7,7 @@ import type { Autoencoder, Batch } from '../../models/types.js';
 import { Rng } from '../../random.js';
 import { setup } from '../../../../test/helpers.js';
 import { reconMeasureFor, resolveScoreSettings, scoreDataset } from './scores.js';
+import { floatPixels, pixelRange } from '../../data/pixels.js';
 
 const DIM = 6;
 
@@ -41,7 +42,7 @@ function fakeModel(output: number, withWeights: boolean, likelihood: 'bernoulli'
 
 function dataset(n: number): Dataset {
   const images = Float32Array.from({ length: n * DIM }, (_, i) => ((i * 7) % 11) / 10);
-  return { name: 'fake', split: 'test', n, shape: [1, DIM, 1], images, labels: new Int32Array(n), numClasses: 1 };
+  return { name: 'fake', split: 'test', n, shape: [1, DIM, 1], pixels: floatPixels(images), labels: new Int32Array(n), numClasses: 1 };
 }
 
 describe('anomaly scores', () => {
@@ -59,9 +60,10 @@ describe('anomaly scores', () => {
     const ds = dataset(4);
     const model = fakeModel(0, false, 'gaussian');
     const scores = scoreDataset(model, ds, resolveScoreSettings(model, {}), 3);
+    const x = pixelRange(ds);
     for (let i = 0; i < ds.n; i++) {
       let expected = 0;
-      for (let p = 0; p < DIM; p++) expected += ds.images[i * DIM + p] ** 2;
+      for (let p = 0; p < DIM; p++) expected += x[i * DIM + p] ** 2;
       expect(scores[i]).toBeCloseTo(expected, 5);
     }
   });

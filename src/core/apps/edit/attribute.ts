@@ -12,6 +12,7 @@
  */
 import type { Dataset } from '../../data/types.js';
 import { FieldError, UsageError } from '../../errors.js';
+import { pixelRange } from '../../data/pixels.js';
 
 export type AttributeSpec = { kind: 'label'; label: number } | { kind: 'factor'; name: string } | { kind: 'column'; name: string } | { kind: 'name'; name: string };
 
@@ -117,7 +118,8 @@ function columnAttribute(ds: Dataset, name: string): Omit<Attribute, 'spec'> {
   }
   const d = table.columns.length;
   const { offset, scale } = table.scaler;
-  const values = Float64Array.from({ length: ds.n }, (_, i) => (table.missing[i * d + j] ? NaN : ds.images[i * d + j] * scale[j] + offset[j]));
+  const x = pixelRange(ds);
+  const values = Float64Array.from({ length: ds.n }, (_, i) => (table.missing[i * d + j] ? NaN : x[i * d + j] * scale[j] + offset[j]));
   // Undoing the scaling in float32 leaves 0.99999994 where the file said 1.
   const snapped = values.map((v) => (Math.abs(v - Math.round(v)) < 1e-4 ? Math.round(v) : v));
   return splitValues(snapped, `column ${name}`);

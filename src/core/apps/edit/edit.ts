@@ -12,6 +12,7 @@ import { decodeCodes, encodeCodes } from '../../models/inference.js';
 import { takeRows } from '../../viz/figures/codes.js';
 import { countGroups, findAttribute, parseAttributeSpecs, specText, type Attribute, type AttributeSpec } from './attribute.js';
 import { attributeVector, drawnArea, shiftCodes } from './vector.js';
+import { gatherRows, pixelRange } from '../../data/pixels.js';
 
 export const DEFAULT_ALPHAS: readonly number[] = [-2, -1, 0, 1, 2];
 
@@ -123,7 +124,7 @@ function measureEdit(ds: Dataset, spec: AttributeSpec, mask: Int8Array, edited: 
   const n = perRow.length / alphaCount;
   const perAlpha = Array.from({ length: alphaCount }, (_, a) => mean(perRow.subarray(a * n, (a + 1) * n)));
   // A measured column is the attribute's own, so its missing values are already out of both groups (mask -1).
-  return { what: measured.what, perAlpha, data: groupMeans(measured.perRow(ds.images), mask) };
+  return { what: measured.what, perAlpha, data: groupMeans(measured.perRow(pixelRange(ds)), mask) };
 }
 
 /**
@@ -190,7 +191,7 @@ export function editExamples(model: Autoencoder, ds: Dataset, options: EditOptio
     norm,
     alphas,
     examples: Array.from(rows),
-    originals: takeRows(ds.images, dim, rows),
+    originals: gatherRows(ds, rows),
     edited,
     measure,
   };

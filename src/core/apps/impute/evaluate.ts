@@ -6,12 +6,16 @@
 import { featureSize, type Dataset, type Scaler } from '../../data/types.js';
 import type { Autoencoder } from '../../models/types.js';
 import { imputeIteratively, type ImputeOptions, type ImputeResult } from './iterate.js';
+import { examplePixels, pixelRange } from '../../data/pixels.js';
 
 /** Per-feature mean of a dataset's rows (float64 sums), as the model sees them. */
 export function featureMeans(ds: Dataset): Float32Array {
   const dim = featureSize(ds);
   const sums = new Float64Array(dim);
-  for (let i = 0; i < ds.n; i++) for (let j = 0; j < dim; j++) sums[j] += ds.images[i * dim + j];
+  for (let i = 0; i < ds.n; i++) {
+    const x = examplePixels(ds, i);
+    for (let j = 0; j < dim; j++) sums[j] += x[j]!;
+  }
   return Float32Array.from(sums, (s) => s / ds.n);
 }
 
@@ -64,7 +68,7 @@ export interface DatasetImputation extends ImputeResult {
  */
 export function imputeDataset(model: Autoencoder, ds: Dataset, hide: Uint8Array | null, means: Float32Array, options: ImputeOptions = {}): DatasetImputation {
   const dim = featureSize(ds);
-  const truth = ds.images.subarray(0, ds.n * dim);
+  const truth = pixelRange(ds);
   const alreadyMissing = ds.table?.missing;
   const missing = new Uint8Array(ds.n * dim);
   const scored = new Uint8Array(ds.n * dim);

@@ -12,6 +12,7 @@ import type { Autoencoder } from '../../models/types.js';
 import { tileImages, type Picture } from '../../viz/grid.js';
 import { decodingLabels } from '../../viz/figures/images.js';
 import { interpolationPath, type PathKind } from '../../viz/figures/paths.js';
+import { examplePixels } from '../../data/pixels.js';
 
 export interface InterpolateOptions {
   /** Index of the first example; default 0. */
@@ -118,8 +119,8 @@ export function interpolateExamples(model: Autoencoder, ds: Dataset, options: In
 export function interpolateImage(result: InterpolateResult, ds: Dataset): Picture {
   const dim = featureSize(ds);
   const row = new Float32Array((result.steps + 2) * dim);
-  row.set(ds.images.subarray(result.from * dim, (result.from + 1) * dim));
+  row.set(examplePixels(ds, result.from));
   row.set(result.images, dim);
-  row.set(ds.images.subarray(result.to * dim, (result.to + 1) * dim), (result.steps + 1) * dim);
+  row.set(examplePixels(ds, result.to), (result.steps + 1) * dim);
   return tileImages(row, result.steps + 2, ds.shape, { cols: result.steps + 2 });
 }

@@ -3,6 +3,7 @@ import { parseCell, parseCsvText } from '../../data/csv/parse.js';
 import { featureSize, type Dataset } from '../../data/types.js';
 import { FieldError, UsageError } from '../../errors.js';
 import { decodeImage } from '../../io/image.js';
+import { examplePixels } from '../../data/pixels.js';
 
 /** The last part of a path, for messages. */
 const baseName = (file: string) => file.split(/[\\/]/).pop() ?? file;
@@ -31,7 +32,7 @@ export function examplesOf(ds: Dataset, rows: number[]): QueryInput[] {
   return rows.map((row) => {
     if (row >= ds.n) throw new FieldError('query', `${row} is out of range: ${ds.name} ${ds.split} has ${ds.n} examples (0..${ds.n - 1})`);
     const file = ds.sources?.[row];
-    return { name: `${ds.split} example ${row}${file !== undefined ? ` (${file})` : ''}`, x: ds.images.slice(row * dim, (row + 1) * dim), row, ...(file !== undefined ? { file } : {}), label: ds.labels[row] };
+    return { name: `${ds.split} example ${row}${file !== undefined ? ` (${file})` : ''}`, x: examplePixels(ds, row), row, ...(file !== undefined ? { file } : {}), label: ds.labels[row] };
   });
 }
 

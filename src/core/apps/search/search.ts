@@ -8,6 +8,7 @@ import type { Autoencoder } from '../../models/types.js';
 import { hex, modelId, sameId } from '../compress/model-id.js';
 import type { SearchIndex } from './index-file.js';
 import { nearest, nearestBatch, normalizeRows, type Metric, type Neighbors } from './knn.js';
+import { pixelRange } from '../../data/pixels.js';
 
 /** Encode every example of `ds` into an index (codes unit length for cosine). */
 export function buildIndex(model: Autoencoder, ds: Dataset, metric: Metric, limit?: number, onProgress?: (done: number, total: number) => void): SearchIndex {
@@ -97,8 +98,9 @@ export function compareSearch(model: Autoencoder, indexed: Dataset, queries: Dat
   const d = model.config.latent;
   const dim = featureSize(indexed);
   const codes = precisionAtK(encodeCodes(model, indexed), indexed.labels, encodeCodes(model, queries), queries.labels, d, k, metric);
-  const pixels = precisionAtK(indexed.images, indexed.labels, queries.images, queries.labels, dim, k, metric);
-  const pca = fitPca(indexed.images, indexed.n, dim, d);
-  const pcaPrecision = precisionAtK(Float32Array.from(pca.project(indexed.images, indexed.n)), indexed.labels, Float32Array.from(pca.project(queries.images, queries.n)), queries.labels, d, k, metric);
+  const [x, q] = [pixelRange(indexed), pixelRange(queries)];
+  const pixels = precisionAtK(x, indexed.labels, q, queries.labels, dim, k, metric);
+  const pca = fitPca(x, indexed.n, dim, d);
+  const pcaPrecision = precisionAtK(Float32Array.from(pca.project(x, indexed.n)), indexed.labels, Float32Array.from(pca.project(q, queries.n)), queries.labels, d, k, metric);
   return { k, metric, indexed: indexed.n, queries: queries.n, latent: d, codes, pixels, pca: pcaPrecision };
 }

@@ -9,6 +9,7 @@ import { ColumnStats, fitScaler, applyScaler, inverseScaler } from './scaler.js'
 import { fileTextSource } from '../../../node/files/text.js';
 import { readCsvBatches } from './stream.js';
 import { labelClasses, loadCsvSplits, loadCsvWithSchema } from './table.js';
+import { bytesPerValue, pixelRange } from '../pixels.js';
 
 function writeCsv(text: string): string {
   const file = path.join(tempDir('latentkit-csv-'), 'table.csv');
@@ -140,7 +141,7 @@ describe('loading a CSV file', () => {
     expect(Array.from(trainSet.labels.slice(0, 4))).toEqual([1, 2, 0, 1]);
     // Row 5 has x missing: marked, and filled with the scaled mean (0).
     expect(trainSet.table!.missing[4 * 2]).toBe(1);
-    expect(trainSet.images[4 * 2]).toBeCloseTo(0, 6);
+    expect(pixelRange(trainSet)[4 * 2]).toBeCloseTo(0, 6);
   });
 
   it('minmax maps the training rows onto [0, 1] (a test row may fall outside)', async () => {
@@ -150,9 +151,10 @@ describe('loading a CSV file', () => {
     // y = 2i over training rows i = 1..19 without 10: min 2, max 38.
     expect(schema.scaler.offset[1]).toBe(2);
     expect(schema.scaler.scale[1]).toBe(36);
-    expect(Math.min(...trainSet.images)).toBe(0);
-    expect(Math.max(...trainSet.images)).toBe(1);
-    expect(testSet.images[2 * 1 + 1]).toBeCloseTo((40 - 2) / 36, 6); // row 20: y = 40 > the training max
+    expect(bytesPerValue(trainSet)).toBe(4); // tables keep float32
+    expect(Math.min(...pixelRange(trainSet))).toBe(0);
+    expect(Math.max(...pixelRange(trainSet))).toBe(1);
+    expect(pixelRange(testSet)[2 * 1 + 1]).toBeCloseTo((40 - 2) / 36, 6); // row 20: y = 40 > the training max
   });
 
   it('applies --classes before --limit', async () => {
@@ -204,7 +206,7 @@ describe('readCsvBatches', () => {
     for await (const b of readCsvBatches(fileTextSource(file), schema, 10)) batches.push(b);
     expect(batches.map((b) => b.n)).toEqual([10, 10, 5]);
     expect(batches.map((b) => b.firstLine)).toEqual([2, 12, 22]);
-    expect(Array.from(batches[1]!.x)).toEqual(Array.from(all.images.slice(20, 40)));
+    expect(Array.from(batches[1]!.x)).toEqual(Array.from(pixelRange(all).slice(20, 40)));
     expect(Array.from(batches[2]!.labels!)).toEqual(Array.from(all.labels.slice(20)));
   });
 

@@ -9,6 +9,7 @@ import type { Dataset, Scaler, Split } from '../types.js';
 import { ColumnStats, applyScaler, fitScaler, type ScaleKind } from './scaler.js';
 import { BadRows, headerNames, integerLabel, layoutForTraining, readFeatures, type TableSchema } from './schema.js';
 import { csvRecords, readCsvBatches, type CsvBatch, type TextSource } from './stream.js';
+import { floatPixels } from '../pixels.js';
 
 /** Prefix of a CSV dataset name: `csv:path/to/file.csv`. */
 export const CSV_PREFIX = 'csv:';
@@ -131,7 +132,7 @@ function rowsOf(table: RawTable, rows: number[], d: number, name: string, split:
     split,
     n: rows.length,
     shape: [1, d, 1], // a row is a 1 × d × 1 "image"
-    images,
+    pixels: floatPixels(images),
     labels: Int32Array.from(rows, (r) => labels[r]!),
     numClasses,
     ...(classNames ? { classNames } : {}),
@@ -216,7 +217,7 @@ export async function loadCsvWithSchema(name: string, source: TextSource, schema
     split: 'test',
     n,
     shape: [1, d, 1],
-    images,
+    pixels: floatPixels(images),
     labels,
     numClasses,
     ...(labelNames && hasLabels ? { classNames: labelNames } : {}),

@@ -7,6 +7,7 @@ import { Rng } from '../../random.js';
 import { train } from '../../train/trainer.js';
 import { getModelDefinition } from '../registry.js';
 import type { Autoencoder } from '../types.js';
+import { floatPixels, pixelRange } from '../../data/pixels.js';
 
 beforeAll(async () => {
   await setup('wasm');
@@ -28,14 +29,15 @@ function lowRankData(n: number, seed: number): Dataset {
       images[i * dim + p] = v;
     }
   }
-  return { name: 'low-rank', split: 'train', n, shape: [8, 8, 1], images, labels: new Int32Array(n), numClasses: 1 };
+  return { name: 'low-rank', split: 'train', n, shape: [8, 8, 1], pixels: floatPixels(images), labels: new Int32Array(n), numClasses: 1 };
 }
 
 /** Orthonormal basis (columns) of the top-k principal directions, by SVD of the centred data. */
 function principalBasis(ds: Dataset, k: number): Matrix {
-  const dim = ds.images.length / ds.n;
+  const values = pixelRange(ds);
+  const dim = values.length / ds.n;
   const x = new Matrix(ds.n, dim);
-  for (let i = 0; i < ds.n; i++) for (let p = 0; p < dim; p++) x.set(i, p, ds.images[i * dim + p]);
+  for (let i = 0; i < ds.n; i++) for (let p = 0; p < dim; p++) x.set(i, p, values[i * dim + p]);
   const centred = x.clone().subRowVector(x.mean('column'));
   const v = new SingularValueDecomposition(centred).rightSingularVectors;
   return v.subMatrix(0, dim - 1, 0, k - 1);

@@ -13,6 +13,7 @@ import { train } from '../../train/trainer.js';
 import { getModelDefinition } from '../registry.js';
 import type { Autoencoder, Batch, CommonConfig, DataInfo } from '../types.js';
 import { buildDecoder, buildEncoder, hasRunningStatistics } from './networks.js';
+import { pixelRange } from '../../data/pixels.js';
 
 beforeAll(async () => {
   await setup('wasm');
@@ -242,7 +243,8 @@ describe('a colour VAE on shapes:16', () => {
     await train(vae, trainSet, testSet, { epochs: 6, batchSize: 32, lr: 5e-3, seed: 1 });
     const dim = 16 * 16 * 3;
     const mean = new Float64Array(dim);
-    for (let i = 0; i < trainSet.n; i++) for (let p = 0; p < dim; p++) mean[p]! += trainSet.images[i * dim + p]! / trainSet.n;
+    const [trainX, testX] = [pixelRange(trainSet), pixelRange(testSet)];
+    for (let i = 0; i < trainSet.n; i++) for (let p = 0; p < dim; p++) mean[p]! += trainX[i * dim + p]! / trainSet.n;
     const batch = makeBatch(testSet, null, 0, testSet.n);
     const recon = tf.tidy(() => vae.decode(vae.encode(batch)).dataSync());
     disposeBatch(batch);
@@ -250,7 +252,7 @@ describe('a colour VAE on shapes:16', () => {
     let meanError = 0;
     for (let i = 0; i < testSet.n; i++) {
       for (let p = 0; p < dim; p++) {
-        const x = testSet.images[i * dim + p]!;
+        const x = testX[i * dim + p]!;
         vaeError += (recon[i * dim + p]! - x) ** 2;
         meanError += (mean[p]! - x) ** 2;
       }

@@ -18,6 +18,8 @@ import { betaAt, Vae } from '../vae/model.js';
 import type { VampConfig } from './config.js';
 import { logMixtureDensity, sampleMixture } from './prior.js';
 import { buildPseudoInputs, pseudoInputsOf, setPseudoInputs } from './pseudo-inputs.js';
+import { gatherRows } from '../../data/pixels.js';
+import { featureSize, type Dataset } from '../../data/types.js';
 
 /** A type, not an interface, so that it fits the contract's Record<string, LayersModel>. */
 export type VampNetworks = {
@@ -44,17 +46,12 @@ export class Vamp extends Vae<VampConfig> {
   }
 
   /** With `--pseudo-init data`: u_k start as K training examples drawn without replacement (cycling when K > n). */
-  initialiseFromData(x: Float32Array, examples: number, rng: Rng): void {
-    if (this.config.pseudoInit !== 'data' || examples < 1) return;
+  initialiseFromData(data: Dataset, rng: Rng): void {
+    if (this.config.pseudoInit !== 'data' || data.n < 1) return;
     const { pseudoInputs: k } = this.config;
-    const features = x.length / examples;
-    const order = rng.permutation(examples);
-    const u = new Float32Array(k * features);
-    for (let i = 0; i < k; i++) {
-      const row = order[i % examples]!;
-      u.set(x.subarray(row * features, (row + 1) * features), i * features);
-    }
-    tf.tidy(() => setPseudoInputs(this.networks.pseudo_inputs, tf.tensor2d(u, [k, features])));
+    const order = rng.permutation(data.n);
+    const u = gatherRows(data, Array.from({ length: k }, (_, i) => order[i % data.n]!));
+    tf.tidy(() => setPseudoInputs(this.networks.pseudo_inputs, tf.tensor2d(u, [k, featureSize(data)])));
   }
 
   /** The mixture's components q(z|u_k): μ_k and log σ²_k, each [K, latent]. */

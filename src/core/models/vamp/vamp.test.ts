@@ -16,6 +16,7 @@ import type { DataInfo } from '../types.js';
 import type { VampConfig } from './config.js';
 import type { Vamp } from './model.js';
 import { componentLogDensities, logMixtureDensity } from './prior.js';
+import { examplePixels, floatPixels } from '../../data/pixels.js';
 
 beforeAll(async () => {
   await setup('wasm');
@@ -242,7 +243,7 @@ describe('the VampPrior of a model', () => {
     const out = model.forward({ x }, { training: false, epoch: 1, rng: new Rng(21) });
     expect(tf.mean(logW).dataSync()[0]).toBeCloseTo(-out.loss.dataSync()[0]!, 4);
     // The IWAE estimate with 2000 draws against the ELBO estimated from the same draws.
-    const ds: Dataset = { name: 'tiny', split: 'test', images: x.dataSync() as Float32Array, labels: new Int32Array(3), n: 3, shape: [2, 2, 1], numClasses: 1 };
+    const ds: Dataset = { name: 'tiny', split: 'test', pixels: floatPixels(x.dataSync() as Float32Array), labels: new Int32Array(3), n: 3, shape: [2, 2, 1], numClasses: 1 };
     const result = iwaeLogLikelihood(model, ds, { samples: 2000, chunk: 500, seed: 1 });
     for (let i = 0; i < 3; i++) expect(result.logLikelihood[i]).toBeGreaterThan(result.elbo[i]!);
     // The ELBO of eval matches the training loss averaged over draws (E[log w] = −loss).
@@ -320,9 +321,10 @@ describe('vamp settings', () => {
   it('--pseudo-init data starts the pseudo-inputs at K training examples (cycling when K > n); grey leaves them alone', () => {
     const x = Float32Array.from({ length: 3 * 4 }, (_, i) => [0, 1, 0.25, 0.5, 0.7, 0.1, 0.9, 0.3, 0.6, 0.4, 0.8, 0.2][i]!);
     const small: DataInfo = { shape: [2, 2, 1], numClasses: 1 };
+    const examples: Dataset = { name: 'tiny', split: 'train', n: 3, shape: [2, 2, 1], pixels: floatPixels(x), labels: new Int32Array(3), numClasses: 1 };
     const build = (pseudoInit: 'grey' | 'data', k: number) => def.create(def.resolveConfig({ hidden: [4], latent: 2, pseudoInputs: k, pseudoInit }, small), new Rng(0)) as unknown as Vamp;
     const fromData = build('data', 5);
-    fromData.initialiseFromData(x, 3, new Rng(4));
+    fromData.initialiseFromData(examples, new Rng(4));
     const u = rows(fromData.pseudoInputs());
     const order = Array.from(new Rng(4).permutation(3));
     const clip = (v: number) => Math.min(0.99, Math.max(0.01, v));
@@ -332,7 +334,7 @@ describe('vamp settings', () => {
     });
     const grey = build('grey', 5);
     const before = rows(grey.pseudoInputs());
-    grey.initialiseFromData(x, 3, new Rng(4));
+    grey.initialiseFromData(examples, new Rng(4));
     expect(rows(grey.pseudoInputs())).toEqual(before);
     expect(before.flat().every((v) => Math.abs(v - 0.49) < 0.01)).toBe(true);
     fromData.dispose();
@@ -347,7 +349,7 @@ describe('vamp settings', () => {
     expect((config.model as unknown as VampConfig).pseudoInit).toBe('data');
     const u = rows((model as unknown as Vamp).pseudoInputs());
     // Each pseudo-input is some training sprite (clipped to [0.01, 0.99]).
-    const sprites = Array.from({ length: 20 }, (_, i) => Array.from(trainSet.images.subarray(i * 784, (i + 1) * 784), (v) => Math.min(0.99, Math.max(0.01, v))));
+    const sprites = Array.from({ length: 20 }, (_, i) => Array.from(examplePixels(trainSet, i), (v) => Math.min(0.99, Math.max(0.01, v))));
     for (const row of u) expect(sprites.some((sprite) => sprite.every((v, j) => Math.abs(v - row[j]!) < 1e-4))).toBe(true);
     model.dispose();
   });

@@ -12,6 +12,7 @@ import { decodeCodes, encodeCodes } from '../../models/inference.js';
 import type { Autoencoder } from '../../models/types.js';
 import { tileImages, type Picture } from '../grid.js';
 import { inverseNormalCdf } from './normal.js';
+import { pixelRange } from '../../data/pixels.js';
 
 /** A figure's count argument in range, or a FieldError naming it. */
 function checkCount(field: string, value: number, min: number, max = Infinity): void {
@@ -80,7 +81,7 @@ export function reconstructImages(model: Autoencoder, ds: Dataset, n: number): {
   const batch = makeBatch(ds, null, 0, count);
   try {
     const recons = tf.tidy(() => model.decode(model.encode(batch), batch.labels).dataSync() as Float32Array);
-    return { originals: ds.images.slice(0, recons.length), recons };
+    return { originals: pixelRange(ds, 0, count), recons };
   } finally {
     disposeBatch(batch);
   }

@@ -1,9 +1,10 @@
 /** Scatter figures of the latent space: codes coloured by class, and PCA of pixels beside the autoencoder's code. */
-import type { Dataset } from '../../data/types.js';
+import { featureSize, type Dataset } from '../../data/types.js';
 import type { Autoencoder } from '../../models/types.js';
 import { scatterPlot, scatterSpec, sideBySide } from '../plots/index.js';
 import { encodeCodes } from './codes.js';
 import { projectTo2d, type ProjectOptions, type Projected } from './projection.js';
+import { pixelRange } from '../../data/pixels.js';
 
 export interface LatentScatterOptions extends ProjectOptions {
   /** Legend names of the classes; default the dataset's, else the label numbers. */
@@ -70,9 +71,10 @@ export interface PcaVsAeOptions {
  * examples in the same class colours.
  */
 export async function pcaVsAeFigure(model: Autoencoder, ds: Dataset, options: PcaVsAeOptions = {}): Promise<Figure> {
-  const dim = ds.images.length / ds.n;
+  const dim = featureSize(ds);
   const subset = { maxPoints: options.maxPoints ?? 5000, seed: options.seed ?? 0 };
-  const pixels = projectTo2d(ds.images, ds.n, dim, { ...subset, method: 'pca', subject: 'pixels' });
+  // PCA is fitted on every example, so they are all read as floats here.
+  const pixels = projectTo2d(pixelRange(ds), ds.n, dim, { ...subset, method: 'pca', subject: 'pixels' });
   const codes = projectTo2d(encodeCodes(model, ds), ds.n, model.config.latent, { ...subset, method: 'pca' });
   const labels = labelsOf(ds, pixels.rows);
   const panel = (projected: Projected, title: string) =>
