@@ -21,7 +21,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, getModelDefinition, loadDataset, train, createEngine, Rng } from '../dist/index.js';
+import { initBackend, getModelDefinition, loadDataset, floatPixels, pixelRange, train, createEngine, Rng } from '../dist/index.js';
 import { setComputeThreads } from '../dist/node/backend/threads.js';
 
 const args = process.argv.slice(2);
@@ -60,7 +60,7 @@ async function images(setup, split, n) {
     const values = new Float32Array(n * features);
     const rng = new Rng(1);
     for (let i = 0; i < values.length; i++) values[i] = rng.next();
-    return { name: 'random', split, n, shape: setup.shape, images: values, labels: new Int32Array(n), numClasses: 10 };
+    return { name: 'random', split, n, shape: setup.shape, pixels: floatPixels(values), labels: new Int32Array(n), numClasses: 10 };
   }
 }
 
@@ -100,7 +100,8 @@ async function benchSetup(setup) {
   const trainSet = await images(setup, 'train', setup.batch * (READ_EVERY + STEPS + 1));
   const testSet = await images(setup, 'test', 256);
   const dataFile = path.join(fs.mkdtempSync(path.join(tmpdir(), 'latentkit-conv-')), 'images.f32');
-  fs.writeFileSync(dataFile, Buffer.from(trainSet.images.buffer, trainSet.images.byteOffset, trainSet.images.byteLength));
+  const values = pixelRange(trainSet);
+  fs.writeFileSync(dataFile, Buffer.from(values.buffer, values.byteOffset, values.byteLength));
   const variants = [
     { key: 'latentkit 1 thread', threads: 1, run: () => trainStepMs(setup, trainSet, testSet, 1) },
     ...(PARALLEL > 1 ? [{ key: `latentkit ${PARALLEL} threads`, threads: PARALLEL, run: () => trainStepMs(setup, trainSet, testSet, PARALLEL) }] : []),

@@ -7,13 +7,15 @@
 //   npx tsc -p tsconfig.build.json && node bench/pca.js [ROWS=6000] [K=16] [--exact]
 import { generateShapes } from '../dist/core/data/shapes.js';
 import { fitPca } from '../dist/core/eval/metrics/pca.js';
+import { pixelRange } from '../dist/core/data/pixels.js';
 
 const [rows = 6000, k = 16] = process.argv.slice(2).filter((a) => !a.startsWith('--')).map(Number);
 const ds = generateShapes({ split: 'train', n: rows });
-const dim = ds.images.length / ds.n;
+const values = pixelRange(ds);
+const dim = values.length / ds.n;
 const timed = (solver) => {
   const start = process.cpuUsage();
-  const pca = fitPca(ds.images, ds.n, dim, k, { solver });
+  const pca = fitPca(values, ds.n, dim, k, { solver });
   const used = process.cpuUsage(start);
   return { pca, seconds: (used.user + used.system) / 1e6 };
 };
