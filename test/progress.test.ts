@@ -25,14 +25,14 @@ class Capture extends Writable {
   }
 }
 
-const step = (s: number) => ({ epoch: 1, step: s, steps: 8, loss: 100 - s, samplesPerSecond: 1000 });
+const step = (s: number) => ({ epoch: 1, epochs: 2, step: s, steps: 8, loss: 100 - s, samplesPerSecond: 1000 });
 const epochRow = { epoch: 1, train_loss: 90, test_loss: 91, test_recon: 80, test_kl: 11, seconds: 1, samples_per_second: 1000 };
 
 describe('progress reporters', () => {
   it('training: a bar on a terminal, a few plain lines in a log, nothing when quiet', () => {
     const outputs = [new Capture(true), new Capture(false), new Capture(false)];
     outputs.forEach((stream, i) => {
-      const p = createProgress(stream, { epochs: 2, quiet: i === 2 });
+      const p = createProgress(stream, { quiet: i === 2 });
       for (let s = 1; s <= 8; s++) p.step(step(s));
       p.epoch(epochRow);
       p.stop();

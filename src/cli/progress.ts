@@ -16,7 +16,7 @@ function formatEpoch(m: EpochMetrics): string {
   return `epoch ${m.epoch}: train loss ${m.train_loss.toFixed(2)}, test loss ${m.test_loss.toFixed(2)} (${terms}), ${m.seconds.toFixed(1)} s, ${Math.round(m.samples_per_second)} samples/s`;
 }
 
-export function createProgress(stream: NodeJS.WritableStream & { isTTY?: boolean }, options: { quiet?: boolean; epochs: number }): ProgressReporter {
+export function createProgress(stream: NodeJS.WritableStream & { isTTY?: boolean }, options: { quiet?: boolean }): ProgressReporter {
   if (options.quiet) return { step() {}, epoch() {}, stop() {} };
   if (!stream.isTTY) {
     let lastQuarter = -1;
@@ -25,7 +25,7 @@ export function createProgress(stream: NodeJS.WritableStream & { isTTY?: boolean
         const quarter = Math.floor((4 * p.step) / p.steps);
         if (quarter !== lastQuarter && quarter < 4 && p.step > 1) {
           lastQuarter = quarter;
-          stream.write(`epoch ${p.epoch}/${options.epochs} step ${p.step}/${p.steps}: loss ${p.loss.toFixed(2)}, ${Math.round(p.samplesPerSecond)} samples/s\n`);
+          stream.write(`epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.steps}: loss ${p.loss.toFixed(2)}, ${Math.round(p.samplesPerSecond)} samples/s\n`);
         }
       },
       epoch(m) {
@@ -42,7 +42,7 @@ export function createProgress(stream: NodeJS.WritableStream & { isTTY?: boolean
   let active = false;
   return {
     step(p) {
-      const payload = { epoch: p.epoch, epochs: options.epochs, loss: p.loss.toFixed(2), speed: Math.round(p.samplesPerSecond) };
+      const payload = { epoch: p.epoch, epochs: p.epochs, loss: p.loss.toFixed(2), speed: Math.round(p.samplesPerSecond) };
       if (!active) {
         bar.start(p.steps, p.step, payload);
         active = true;

@@ -10,7 +10,7 @@
  */
 import * as path from 'node:path';
 import { detectFitJob, detectScoreJob } from '../../core/jobs/detect.js';
-import { DETECTOR_FILE, DETECTOR_MIN_EPOCHS, detectorEpochs, detectorTrainingRequest, type DetectorFile, type DetectionSummary, type ScoreKind } from '../../core/apps/detect/index.js';
+import { DETECTOR_FILE, detectorEpochs, detectorTrainingRequest, type DetectorFile, type DetectionSummary, type ScoreKind } from '../../core/apps/detect/index.js';
 import type { DetectScoreRequest } from '../../core/requests/jobs.js';
 import { trainRun } from '../../node/run/train-run.js';
 import { atomicWriter } from '../../node/files/atomic.js';
@@ -28,10 +28,9 @@ const FIT_KEYS = ['score', 'iwae', 'contamination', 'quantile'];
 async function trainForDetection(request: FitCall, cli: CliFlags, io: CommandIO): Promise<string | null> {
   const out = cli.out!;
   const training = detectorTrainingRequest(Object.fromEntries(Object.entries(request).filter(([k]) => !FIT_KEYS.includes(k))), request.score as ScoreKind | undefined);
-  // Without --epochs the recipe picks them once the data is loaded; the progress line reads the count then.
-  const plan = { quiet: cli.quiet === true, epochs: request.epochs ?? DETECTOR_MIN_EPOCHS };
-  const epochsFor = request.epochs === undefined ? (examples: number, batchSize: number) => (plan.epochs = detectorEpochs(examples, batchSize)) : undefined;
-  const progress = createProgress(io.stderr, plan);
+  // Without --epochs the recipe picks them once the data is loaded.
+  const epochsFor = request.epochs === undefined ? detectorEpochs : undefined;
+  const progress = createProgress(io.stderr, { quiet: cli.quiet === true });
   try {
     const result = await trainRun(training, { out, signal: io.signal, onStep: progress.step, onEpoch: progress.epoch, load: { quiet: cli.quiet }, epochsFor });
     result.model.dispose();

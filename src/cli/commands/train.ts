@@ -43,7 +43,7 @@ function withResumeHint(err: unknown, out: string, workers: number): unknown {
 
 export async function run({ request, cli, io }: Invocation<TrainCall>): Promise<number> {
   const out = cli.resume ?? cli.out ?? defaultOut(request.model ?? 'vae', request.dataset ?? 'sprites');
-  const progress = createProgress(io.stderr, { quiet: cli.quiet === true, epochs: request.epochs ?? 10 });
+  const progress = createProgress(io.stderr, { quiet: cli.quiet === true });
   const hooks = { signal: io.signal, onStep: progress.step, onEpoch: progress.epoch, load: { quiet: cli.quiet } };
   let result: TrainJobResult;
   try {

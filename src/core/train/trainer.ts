@@ -94,6 +94,8 @@ export interface TrainOptions {
 
 export interface StepProgress {
   epoch: number;
+  /** Epochs in all, counting those of earlier sessions of a resumed run. */
+  epochs: number;
   step: number;
   steps: number;
   loss: number;
@@ -256,7 +258,7 @@ export async function train(model: Autoencoder, trainSet: Dataset, testSet: Data
         const last = pending[pending.length - 1];
         pending = [];
         const elapsed = (performance.now() - started) / 1000;
-        options.onStep?.({ epoch, step: last.step, steps, loss: totals.loss / totals.examples, samplesPerSecond: totals.examples / elapsed });
+        options.onStep?.({ epoch, epochs: options.epochs, step: last.step, steps, loss: totals.loss / totals.examples, samplesPerSecond: totals.examples / elapsed });
         // Let a pending interrupt (SIGINT, a Stop button) reach its handler.
         await yieldToEvents();
       };

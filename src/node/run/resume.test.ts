@@ -35,6 +35,17 @@ describe('checkpoints and resuming', () => {
     expect((await readRunConfig(split)).training.epochs).toBe(4);
   });
 
+  it("progress of a resumed run counts against the run's own epochs when none are given", async () => {
+    const dir = tempDir();
+    (await trainRun({ ...SMALL, limit: 300, epochs: 1 }, { out: dir })).model.dispose();
+    const config = await readRunConfig(dir);
+    config.training.epochs = 3;
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+    const seen = new Set<string>();
+    (await resumeRun(dir, { backend: 'wasm', onStep: (p) => seen.add(`${p.epoch}/${p.epochs}`) })).model.dispose();
+    expect([...seen]).toEqual(['2/3', '3/3']);
+  });
+
   it('a colour conv run with batch normalisation and dropout resumes exactly (moving statistics from the checkpoint, masks from the step seeds)', async () => {
     const conv = { model: 'vae', arch: 'conv' as const, convFilters: [8, 8], batchNorm: true, dropout: 0.2, hidden: [16], latent: 4, dataset: 'shapes:16', limit: 96, batchSize: 32, seed: 3, workers: 1, backend: 'wasm' as const };
     const full = tempDir();
