@@ -10,6 +10,7 @@ export { trainingSplits, dataForRun, runTrainingSpec, type DataSpec, type LoadCo
 export { makeBatch, forEachBatch, disposeBatch, BatchBuffer } from './batches.js';
 export { mulberry32, deriveSeed } from './random.js';
 export { selectClasses, parseClassList } from './select.js';
+export { layoutImageFolder, pathHash, IMAGE_TEST_EVERY, type FolderImage, type FolderLayout } from './image-folder.js';
 export {
   readCsvBatches,
   csvRecords,

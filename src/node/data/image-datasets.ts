@@ -1,18 +1,18 @@
 /**
  * Datasets of image files:
  *
- * - `images:<folder>`: every PNG, JPEG and WebP under the folder. Images in
- *   first-level subfolders are labelled by the subfolder's name (torchvision's
- *   ImageFolder convention); with `train/` and `test/` subfolders those are
- *   the splits, else about every tenth image (by a hash of its relative
- *   path, so the split is the same on every run) is a test image.
+ * - `images:<folder>`: every PNG, JPEG and WebP under the folder, split and
+ *   labelled by the rule the lab shares (core/data/image-folder.ts): class
+ *   subfolders as torchvision's ImageFolder has them; `train/` and `test/`
+ *   subfolders as the splits, else a held-out tenth chosen by a hash of each
+ *   image's path, so the split is the same on every run.
  * - `celeba:<folder>`: CelebA as distributed: img_align_celeba/,
  *   list_attr_celeba.txt (its 40 attributes become factors) and
  *   list_eval_partition.txt (0 and 1, train and valid, are the train split; 2 is test).
  */
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { layoutImageFolder } from '../../core/data/image-folder.js';
 import { joinAttributes, parseAttributeTable, type AttributeTable } from '../../core/data/attributes.js';
 import type { ImageReadOptions } from '../../core/data/image-options.js';
 import type { DatasetSource, LoadOptions } from '../../core/data/load.js';
@@ -24,9 +24,6 @@ import { bytePixels } from '../../core/data/pixels.js';
 export const IMAGES_PREFIX = 'images:';
 export const CELEBA_PREFIX = 'celeba:';
 
-/** About one image in this many is a test image (when the folder has no train/ and test/). */
-export const IMAGE_TEST_EVERY = 10;
-
 function folderOf(name: string, prefix: string, example: string): string {
   const folder = name.slice(prefix.length);
   if (folder === '') throw new FieldError('dataset', `${prefix} needs a folder, e.g. ${prefix}${example}`);
@@ -37,41 +34,6 @@ function folderOf(name: string, prefix: string, example: string): string {
 
 function decodeOptions(name: string, options: LoadOptions): DecodeOptions {
   return { what: name, cacheDir: options.cacheDir, env: options.env, skipBad: options.images?.skipBad };
-}
-
-/** A number in [0, 2³²) from the relative path: the same on every machine and every run. */
-function pathHash(rel: string): number {
-  return createHash('md5').update(rel).digest().readUInt32BE(0);
-}
-
-interface LaidOut {
-  file: ImageFile;
-  split: Split;
-  /** The first folder below the split's root, when the image is in one. */
-  folder?: string;
-}
-
-/** Each image's split and class folder. */
-function layout(root: string): LaidOut[] {
-  const isDir = (d: string) => fs.existsSync(path.join(root, d)) && fs.statSync(path.join(root, d)).isDirectory();
-  const classFolder = (rel: string) => (rel.includes('/') ? rel.slice(0, rel.indexOf('/')) : undefined);
-  if (isDir('train') && isDir('test')) {
-    return (['train', 'test'] as const).flatMap((split) =>
-      listImageFiles(path.join(root, split)).map((f) => ({ file: { ...f, rel: `${split}/${f.rel}` }, split, folder: classFolder(f.rel) })),
-    );
-  }
-  const files = listImageFiles(root);
-  const hashes = files.map((f) => pathHash(f.rel));
-  const test = hashes.map((h) => h % IMAGE_TEST_EVERY === 0);
-  // A small folder may hash no image into the test split; the smallest hash then goes there.
-  if (files.length >= 2 && !test.includes(true)) test[hashes.indexOf(Math.min(...hashes))] = true;
-  return files.map((f, i) => ({ file: f, split: test[i] ? 'test' : 'train', folder: classFolder(f.rel) }));
-}
-
-/** Class names (sorted subfolder names) when every image is in a subfolder. */
-function classNamesOf(laid: readonly LaidOut[]): string[] | undefined {
-  if (laid.some((l) => l.folder === undefined)) return undefined;
-  return [...new Set(laid.map((l) => l.folder!))].sort();
 }
 
 function readAttributeTable(file: string): AttributeTable {
@@ -100,11 +62,12 @@ async function loadImageFolder(name: string, options: LoadOptions): Promise<Data
   const root = folderOf(name, IMAGES_PREFIX, './photos');
   const images: ImageReadOptions = options.images ?? {};
   const table = images.attributes !== undefined ? readAttributeTable(images.attributes) : undefined;
-  const laid = layout(root);
+  const files = listImageFiles(root);
+  const { images: laid, classNames } = layoutImageFolder(files.map((f) => f.rel));
   if (laid.length === 0) throw new FieldError('dataset', `${name}: no PNG, JPEG or WebP images under ${root}`);
   const decode = decodeOptions(name, options);
   const target = await resolveTarget(
-    laid.map((l) => l.file),
+    laid.map((l) => files[l.index]!),
     { size: images.imageSize, channels: images.channels },
     decode,
   );
@@ -113,13 +76,12 @@ async function loadImageFolder(name: string, options: LoadOptions): Promise<Data
     options.limit,
   );
   const decoded = await decodeImages(
-    chosen.map((l) => l.file),
+    chosen.map((l) => files[l.index]!),
     target,
     decode,
   );
-  const classNames = classNamesOf(laid);
-  const folderByRel = new Map(chosen.map((l) => [l.file.rel, l.folder]));
-  const labels = Int32Array.from(decoded.kept, (rel) => (classNames ? classNames.indexOf(folderByRel.get(rel)!) : 0));
+  const labelOf = new Map(chosen.map((l) => [l.rel, l.label]));
+  const labels = Int32Array.from(decoded.kept, (rel) => labelOf.get(rel)!);
   const ds = datasetOf(name, options.split, decoded, labels, classNames?.length ?? 1, classNames);
   return withFactors(ds, table, decoded.kept, images.attributes ?? '');
 }
