@@ -10,6 +10,8 @@ import type { FastifyInstance } from 'fastify';
 import { unzipSync } from 'fflate';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadDataset } from '../src/core/data/load.js';
+import { pixelRange } from '../src/core/data/pixels.js';
 import { SPRITE_SHAPES } from '../src/core/data/sprites.js';
 import { decodeCodes } from '../src/core/models/inference.js';
 import { loadRun } from '../src/node/run/run-folder.js';
@@ -253,11 +255,14 @@ describe('latentkit lab', () => {
     await page.selectOption('[data-testid=image-size]', '16');
     await page.setInputFiles('[data-testid=data-folder]', root);
     await page.waitForFunction(() => (document.querySelector('#form [name=dataset]') as HTMLSelectElement).value === 'upload');
-    expect(await page.locator('#status-detail').textContent()).toBe('data: 40 images 16×16×3, 2 classes');
+    // The split the CLI makes of the same folder (images:<folder>): the same rule, so the same sizes.
+    const cliSplit = await Promise.all((['train', 'test'] as const).map((split) => loadDataset(`images:${root}`, { split, cacheDir: tempDir() })));
+    expect(cliSplit[1].n).toBeGreaterThan(0);
+    expect(await page.locator('#status-detail').textContent()).toBe(`data: 40 images 16×16×3, 2 classes (blue, red); ${cliSplit[0].n} train, ${cliSplit[1].n} test held out`);
     await page.locator('[data-testid=train]').click();
     await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent === 'training');
     await waitStatus(page, 'done');
-    // The held-out originals: red and blue blocks on black, and none of the green bands the centre square leaves out.
+    // The held-out originals: coloured blocks on black, and none of the green bands the centre square leaves out.
     const seen = await page.locator('[data-testid=reconstructions]').evaluate((c) => {
       const canvas = c as HTMLCanvasElement;
       const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height / 2).data;
@@ -269,9 +274,65 @@ describe('latentkit lab', () => {
       }
       return count;
     });
-    expect(seen.red).toBeGreaterThan(0);
-    expect(seen.blue).toBeGreaterThan(0);
+    // The held-out classes are the CLI's (blue is class 0, red class 1).
+    expect(seen.red + seen.blue).toBeGreaterThan(0);
+    expect(seen.red > 0).toBe(cliSplit[1].labels.includes(1));
+    expect(seen.blue > 0).toBe(cliSplit[1].labels.includes(0));
     expect(seen.green).toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it('follows train/ and test/ subfolders of a picked folder as the CLI does: the same splits, classes and pixels', async () => {
+    // 16×16 images, each with a 4×4 block at its own place: red in cat/, blue in dog/.
+    const { encodePng } = await import('../src/core/viz/grid.js');
+    const root = path.join(tempDir(), 'pets');
+    const write = (rel: string, i: number) => {
+      const rgba = new Uint8ClampedArray(16 * 16 * 4);
+      for (let p = 0; p < 16 * 16; p++) rgba.set([0, 0, 0, 255], 4 * p);
+      const colour = rel.includes('/cat/') ? [255, 0, 0, 255] : [0, 0, 255, 255];
+      for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) rgba.set(colour, 4 * ((y + (i % 12)) * 16 + x + Math.floor(i / 12) * 4));
+      fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+      fs.writeFileSync(path.join(root, rel), encodePng({ width: 16, height: 16, rgba }));
+    };
+    const counts = { 'train/cat': 5, 'train/dog': 4, 'test/cat': 2, 'test/dog': 1, 'val/cat': 2 };
+    let i = 0;
+    for (const [folder, n] of Object.entries(counts)) for (let k = 0; k < n; k++) write(`${folder}/${k}.png`, i++);
+    write('stray.png', i++); // outside train/ and test/: left out, as the CLI leaves it
+
+    const { page, errors } = await open(`${url}/?model=ae&latent=2&epochs=1&batchSize=4`);
+    await waitStatus(page, 'ready');
+    await page.selectOption('[data-testid=image-size]', '16');
+    await page.setInputFiles('[data-testid=data-folder]', root);
+    await page.waitForFunction(() => (document.querySelector('#form [name=dataset]') as HTMLSelectElement).value === 'upload');
+    expect(await page.locator('#status-detail').textContent()).toBe('data: 12 images 16×16×3, 2 classes (cat, dog); 9 train, 3 test from train/ and test/');
+
+    // What training reads in the worker, against what the CLI reads of the same folder.
+    const worker = page.workers().find((w) => /\/worker-[\w-]+\.js$/.test(w.url()))!;
+    const inPage = await worker.evaluate(async () => {
+      type Lib = Pick<typeof import('../src/browser.js'), 'loadDataset' | 'gatherRows'>;
+      const L = (self as unknown as { latentkitWorker: Lib }).latentkitWorker;
+      const out: Record<string, { n: number; classNames?: string[]; labels: number[]; pixels: number[] }> = {};
+      for (const split of ['train', 'test'] as const) {
+        const ds = await L.loadDataset('upload', { split });
+        const rows = Array.from({ length: ds.n }, (_, r) => r);
+        out[split] = { n: ds.n, classNames: ds.classNames, labels: Array.from(ds.labels), pixels: Array.from(L.gatherRows(ds, rows), (v) => Math.round(v * 255)) };
+      }
+      return out;
+    });
+    for (const split of ['train', 'test'] as const) {
+      const cliSet = await loadDataset(`images:${root}`, { split, cacheDir: tempDir() });
+      expect(inPage[split]!.n).toBe(split === 'train' ? 9 : 3);
+      expect(inPage[split]!.classNames).toEqual(['cat', 'dog']);
+      expect(cliSet.classNames).toEqual(['cat', 'dog']);
+      expect(inPage[split]!.labels).toEqual(Array.from(cliSet.labels));
+      expect(inPage[split]!.labels).toEqual(cliSet.sources!.map((rel) => (rel.includes('/cat/') ? 0 : 1)));
+      expect(inPage[split]!.pixels).toEqual(Array.from(pixelRange(cliSet), (v) => Math.round(v * 255)));
+    }
+
+    await page.locator('[data-testid=train]').click();
+    await waitStatus(page, 'done');
+    expect(Number(await text(page, 'test-loss'))).toBeGreaterThan(0);
     expect(errors).toEqual([]);
     await page.close();
   }, 120_000);

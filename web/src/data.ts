@@ -47,14 +47,35 @@ export function registerPageDatasets(dataUrl: string): void {
 const tables = new Map<string, string>();
 let csvRegistered = false;
 
-/** Every 10th example is held out for testing, as the CLI does for tables. */
-function splitEvery10(all: Dataset): { train: Dataset; test: Dataset } {
+/** The examples `isTest` picks held out, the others for training. */
+function splitRows(all: Dataset, isTest: (row: number) => boolean): { train: Dataset; test: Dataset } {
   const dim = all.shape.reduce((a, b) => a * b, 1);
   const pick = (test: boolean): Dataset => {
-    const rows = Array.from({ length: all.n }, (_, i) => i).filter((i) => (i % 10 === 9) === test);
+    const rows = Array.from({ length: all.n }, (_, i) => i).filter((i) => isTest(i) === test);
     return { ...all, split: test ? 'test' : 'train', n: rows.length, pixels: selectPixels(all.pixels, dim, rows), labels: Int32Array.from(rows, (r) => all.labels[r]!) };
   };
   return { train: pick(false), test: pick(true) };
+}
+
+/** Every 10th example is held out for testing, as the CLI does for tables. */
+const splitEvery10 = (all: Dataset) => splitRows(all, (i) => i % 10 === 9);
+
+/** Decoded images in the splits the page chose by the CLI's rule. */
+function imageSplits(upload: Extract<Upload, { kind: 'images' }>): { train: Dataset; test: Dataset } {
+  const n = upload.labels.length;
+  const classNames = upload.classNames.length > 0 ? { classNames: upload.classNames } : {};
+  const all: Dataset = { name: 'upload', split: 'train', n, shape: upload.shape, pixels: floatPixels(upload.pixels), labels: upload.labels, numClasses: Math.max(1, upload.classNames.length), ...classNames };
+  const splits = splitRows(all, (i) => upload.test[i] === 1);
+  const where = upload.splitFolders ? 'train/ and test/' : 'a held-out tenth';
+  if (splits.train.n === 0 || splits.test.n === 0) throw new UsageError(`the images give ${splits.train.n} training and ${splits.test.n} test examples (from ${where}); training needs at least one of each`);
+  return splits;
+}
+
+/** What the data is, in a line: size, classes and splits. */
+function describeData(train: Dataset, test: Dataset, splitFolders?: boolean): string {
+  const names = train.classNames?.length ? ` (${train.classNames.slice(0, 10).join(', ')}${train.classNames.length > 10 ? ', …' : ''})` : '';
+  const from = splitFolders === undefined ? '' : splitFolders ? ' from train/ and test/' : ' held out';
+  return `${train.n + test.n} images ${train.shape.join('×')}, ${train.numClasses} classes${names}; ${train.n} train, ${test.n} test${from}`;
 }
 
 /** Register an upload as a dataset and return its name and a description. */
@@ -100,9 +121,7 @@ export function registerUpload(upload: Upload): { name: string; detail: string }
     train = { ...train, numClasses };
     test = { ...test, numClasses };
   } else {
-    const n = upload.labels.length;
-    if (n < 10) throw new UsageError(`the images give ${n} examples; training needs at least 10 (every 10th is held out for testing)`);
-    ({ train, test } = splitEvery10({ name: 'upload', split: 'train', n, shape: upload.shape, pixels: floatPixels(upload.pixels), labels: upload.labels, numClasses: Math.max(1, upload.classNames.length), classNames: upload.classNames }));
+    ({ train, test } = imageSplits(upload));
   }
   registerDatasetSource({
     label: 'upload',
@@ -112,5 +131,5 @@ export function registerUpload(upload: Upload): { name: string; detail: string }
       return options.limit !== undefined && options.limit < ds.n ? takeFirst(ds, options.limit) : ds;
     },
   });
-  return { name: 'upload', detail: `${train.n + test.n} images ${train.shape.join('×')}, ${train.numClasses} classes` };
+  return { name: 'upload', detail: describeData(train, test, upload.kind === 'images' ? upload.splitFolders : undefined) };
 }

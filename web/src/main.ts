@@ -13,6 +13,8 @@
  * wasm's matrix products (default: every core), `data=URL` for the MNIST files, `run=NAME` to open a run served by `latentkit lab --runs DIR`.
  */
 import { zipSync } from 'fflate';
+// The rule alone, not the library: the page's bundle stays without TensorFlow.js.
+import { layoutImageFolder } from '../../src/core/data/image-folder';
 import type { EpochView, FormField, FromWorker, ToWorker, Upload } from './protocol';
 import { ServiceClient } from './service';
 import { readRun, saveRun, savedRuns } from './storage';
@@ -177,22 +179,19 @@ async function drawn(): Promise<void> {
 
 // --- the user's own data ---------------------------------------------------------------------
 
-/**
- * A picked image's class, as torchvision's ImageFolder and the CLI's images:<folder> have it:
- * the first folder below the picked one (one class when the images are not in subfolders).
- */
-const classOf = (f: File) => {
-  const parts = f.webkitRelativePath.split('/');
-  return parts.length >= 3 ? parts[1]! : '';
-};
+/** A picked file's path below the picked folder (its own name when files, not a folder, were picked). */
+const relOf = (f: File) => f.webkitRelativePath.split('/').slice(1).join('/') || f.name;
 
 /**
- * Images decoded in the page as the CLI decodes image folders: the short side
+ * Images decoded in the page as the CLI decodes image folders: split and
+ * labelled by the CLI's rule (class subfolders; train/ and test/ subfolders as
+ * the splits, else a held-out tenth by a hash of each path), the short side
  * resized to `size`, the centre square kept, transparency over black; RGB when
  * any image has colour, else grey.
  */
-async function decodeImages(files: File[], size: number): Promise<Extract<Upload, { kind: 'images' }>> {
-  const classNames = [...new Set(files.map(classOf))].sort();
+async function decodeImages(picked: File[], size: number): Promise<Extract<Upload, { kind: 'images' }>> {
+  const layout = layoutImageFolder(picked.map(relOf));
+  const files = layout.images.map((im) => picked[im.index]!);
   const canvas = new OffscreenCanvas(size, size);
   const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
   const area = size * size;
@@ -214,7 +213,15 @@ async function decodeImages(files: File[], size: number): Promise<Extract<Upload
     if (colour) for (let c = 0; c < 3; c++) pixels[p * 3 + c] = rgba[4 * p + c]! / 255;
     else pixels[p] = rgba[4 * p]! / 255;
   }
-  return { kind: 'images', pixels, shape: [size, size, channels], labels: Int32Array.from(files, (f) => classNames.indexOf(classOf(f))), classNames };
+  return {
+    kind: 'images',
+    pixels,
+    shape: [size, size, channels],
+    labels: Int32Array.from(layout.images, (im) => im.label),
+    classNames: layout.classNames ?? [],
+    test: Uint8Array.from(layout.images, (im) => (im.split === 'test' ? 1 : 0)),
+    splitFolders: layout.splitFolders,
+  };
 }
 
 async function useFiles(list: File[]): Promise<void> {

@@ -25,8 +25,11 @@ export type ToWorker =
 export type Upload =
   | { kind: 'csv'; name: string; text: string }
   | { kind: 'idx'; files: [string, Uint8Array][] }
-  /** pixels: [n, h·w·c] in [0, 1]; a class per first-level subfolder. */
-  | { kind: 'images'; pixels: Float32Array; shape: [number, number, number]; labels: Int32Array; classNames: string[] };
+  /**
+   * pixels: [n, h·w·c] in [0, 1], split and labelled by the CLI's rule for image folders
+   * (classNames empty: one class); `test` is 1 for a held-out image.
+   */
+  | { kind: 'images'; pixels: Float32Array; shape: [number, number, number]; labels: Int32Array; classNames: string[]; test: Uint8Array; splitFolders: boolean };
 
 /** One epoch's pictures and map. Images are [n, h·w·c] in [0, 1]. */
 export interface EpochView {
