@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import sharp, { type Metadata } from 'sharp';
 import { FieldError, UsageError } from '../../core/errors.js';
 import { writeFileAtomic } from '../files/atomic.js';
+import { readFileChunked } from '../files/chunks.js';
 import { defaultCacheRoot } from './sources.js';
 
 /** Extensions read as images; a file with one whose content is another format is a bad image. */
@@ -43,6 +44,8 @@ export interface DecodeOptions {
   skipBad?: boolean;
   /** Names the dataset in messages (`images:./photos`). */
   what: string;
+  /** Bytes per read or write of the pixel cache (default IO_CHUNK_BYTES; tests make it small). */
+  chunkBytes?: number;
 }
 
 /** Pixels of the readable files, in order, and the files that could not be read. */
@@ -170,9 +173,9 @@ function readCachedJson<T>(file: string): T | undefined {
 }
 
 /** Write a cache file; a cache that cannot be written only costs time, so failures are ignored. */
-function writeCache(file: string, data: string | Uint8Array): void {
+function writeCache(file: string, data: string | Uint8Array, chunkBytes?: number): void {
   try {
-    writeFileAtomic(file, data);
+    writeFileAtomic(file, data, chunkBytes);
   } catch {
     // Read-only or full cache: the next command decodes again.
   }
@@ -206,18 +209,20 @@ interface CacheEntry {
   bad: { rel: string; reason: string }[];
 }
 
-function readCacheEntry(base: string, files: readonly ImageFile[], target: DecodeTarget): DecodedImages | undefined {
+/** The cached pixels, when the entry is whole: a pixel file cut short (a full disk, a copy) is decoded again. */
+function readCacheEntry(base: string, files: readonly ImageFile[], target: DecodeTarget, chunkBytes?: number): DecodedImages | undefined {
   const entry = readCachedJson<CacheEntry>(`${base}.json`);
-  if (!entry) return undefined;
-  let pixels: Buffer;
+  if (!entry || entry.kept.length + entry.bad.length !== files.length) return undefined;
+  const file = `${base}.u8`;
+  const bytes = entry.kept.length * target.size * target.size * target.channels;
   try {
-    pixels = fs.readFileSync(`${base}.u8`);
+    // Checked before reading, so a wrong file costs no read of gigabytes.
+    if (fs.statSync(file).size !== bytes) return undefined;
+    const pixels = readFileChunked(file, chunkBytes);
+    return pixels.length === bytes ? { ...entry, pixels } : undefined;
   } catch {
     return undefined;
   }
-  const dim = target.size * target.size * target.channels;
-  if (pixels.length !== entry.kept.length * dim || entry.kept.length + entry.bad.length !== files.length) return undefined;
-  return { ...entry, pixels: new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.length) };
 }
 
 /**
@@ -228,7 +233,7 @@ function readCacheEntry(base: string, files: readonly ImageFile[], target: Decod
 export async function decodeImages(files: readonly ImageFile[], target: DecodeTarget, options: DecodeOptions): Promise<DecodedImages> {
   if (target.channels !== 1 && target.channels !== 3) throw new FieldError('channels', `must be 1 or 3, got ${String(target.channels)}`);
   const base = path.join(cacheFolder(options), cacheKey('pixels', files, { target, skipBad: options.skipBad ?? false }));
-  const decoded = readCacheEntry(base, files, target) ?? (await decodeAndCache(files, target, options, base));
+  const decoded = readCacheEntry(base, files, target, options.chunkBytes) ?? (await decodeAndCache(files, target, options, base));
   // Said even with --quiet: the data is not what the folder holds.
   if (decoded.bad.length > 0) {
     const shown = decoded.bad.slice(0, 3).map((b) => `${b.rel} (${b.reason})`);
@@ -254,7 +259,7 @@ async function decodeAndCache(files: readonly ImageFile[], target: DecodeTarget,
   const bad = outcomes.flatMap((o, i) => (o.ok ? [] : [{ rel: files[i]!.rel, reason: o.reason }]));
   const entry: CacheEntry = { target, kept, bad };
   // Pixels first: an entry is only read when its JSON exists and the pixel file has the right length.
-  writeCache(`${base}.u8`, pixels);
+  writeCache(`${base}.u8`, pixels, options.chunkBytes);
   writeCache(`${base}.json`, JSON.stringify(entry));
   return { ...entry, pixels };
 }

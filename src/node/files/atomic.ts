@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UsageError } from '../../core/errors.js';
+import { IO_CHUNK_BYTES, writeChunks } from './chunks.js';
 
 let counter = 0;
 
@@ -82,16 +83,18 @@ export function fileError(err: unknown, file: string): unknown {
 
 /**
  * Write a file so that readers see either the old content or the new one,
- * never a half-written file. Nothing is left behind when it fails.
+ * never a half-written file. Nothing is left behind when it fails. Bytes go
+ * `chunkBytes` at a time, so arrays of 2 GiB and more can be written.
  */
-export function writeFileAtomic(target: string, data: string | Uint8Array): void {
+export function writeFileAtomic(target: string, data: string | Uint8Array, chunkBytes = IO_CHUNK_BYTES): void {
   const tmp = tempName(target);
   const untrack = track(tmp);
   try {
     fs.mkdirSync(path.dirname(target), { recursive: true });
     const fd = fs.openSync(tmp, 'w');
     try {
-      fs.writeFileSync(fd, data);
+      if (typeof data === 'string') fs.writeFileSync(fd, data);
+      else writeChunks(fd, data, chunkBytes);
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
