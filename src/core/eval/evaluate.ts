@@ -6,14 +6,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { readInto } from '../backend/wasm/read.js';
-import { forEachBatch } from '../data/batches.js';
+import { forEachRowBatch } from '../data/batches.js';
 import { featureSize, type Dataset } from '../data/types.js';
 import type { Autoencoder } from '../models/types.js';
 import { evaluateLoss } from './loss.js';
 import { iwaeLogLikelihood, type IwaeResult } from './iwae.js';
 import { activeUnits } from './metrics/activeUnits.js';
 import { DISENTANGLEMENT_MIN_EXAMPLES, disentanglementScores } from './metrics/disentanglement.js';
-import { batchPsnr, batchSsim } from './metrics/image.js';
+import { ErrorSums } from './metrics/image.js';
+import { encodeCodes } from '../models/inference.js';
 import { fitPca } from './metrics/pca.js';
 import { knnAccuracy, logisticRegressionAccuracy } from './metrics/probes.js';
 import { pixelRange } from '../data/pixels.js';
@@ -54,20 +55,27 @@ export interface Disentanglement {
   perFactor: { mig: number[]; sap: number[]; completeness: number[]; accuracy: number[] };
 }
 
-/** Codes E[z|x] and reconstructions decode(E[z|x]) of every example. */
-export function codesAndReconstructions(model: Autoencoder, ds: Dataset, batchSize = 500): { codes: Float32Array; recons: Float32Array } {
+/**
+ * Codes E[z|x] of every example (kept: n × latent is small) and the
+ * reconstruction error of decode(E[z|x]), measured batch by batch so no
+ * whole-split copy of the images or of their reconstructions is made.
+ */
+export function codesAndErrors(model: Autoencoder, ds: Dataset, errors: ErrorSums, batchSize = 500): Float32Array {
   const latent = model.config.latent;
   const dim = featureSize(ds);
   const codes = new Float32Array(ds.n * latent);
-  const recons = new Float32Array(ds.n * dim);
-  forEachBatch(ds, batchSize, (batch, start) => {
+  const recons = new Float32Array(Math.min(batchSize, ds.n) * dim);
+  forEachRowBatch(ds, batchSize, (x, labels, start, end) => {
+    const b = end - start;
     tf.tidy(() => {
-      const z = model.encode(batch);
+      const y = tf.tensor1d(labels, 'int32');
+      const z = model.encode({ x: tf.tensor2d(x, [b, dim]), labels: y });
       readInto(z, codes, start * latent);
-      readInto(model.decode(z, batch.labels), recons, start * dim);
+      readInto(model.decode(z, y), recons);
     });
+    errors.add(recons.subarray(0, b * dim), x);
   });
-  return { codes, recons };
+  return codes;
 }
 
 function meanSquaredError(a: Float32Array, b: Float32Array): number {
@@ -87,7 +95,7 @@ function probeScores(trainX: Float32Array, train: Dataset, testX: Float32Array, 
 /** The probes on the model's codes and on a PCA of the pixels with as many components as the code has. */
 export function representationProbes(model: Autoencoder, train: Dataset, test: Dataset, testCodes: Float32Array): NonNullable<Evaluation['probe']> {
   const latent = model.config.latent;
-  const trainCodes = codesAndReconstructions(model, train).codes;
+  const trainCodes = encodeCodes(model, train, 500);
   const [x, xTest] = [pixelRange(train), pixelRange(test)];
   const pca = fitPca(x, train.n, featureSize(train), latent);
   const pcaTrain = Float32Array.from(pca.project(x, train.n));
@@ -125,19 +133,18 @@ export interface EvaluateOptions {
 
 export function evaluateModel(model: Autoencoder, ds: Dataset, options: EvaluateOptions = {}): Evaluation {
   const { loss, terms } = evaluateLoss(model, ds, { seed: options.seed });
-  const { codes, recons } = codesAndReconstructions(model, ds);
-  const [h, w, c] = ds.shape;
-  const originals = pixelRange(ds);
+  const errors = new ErrorSums(ds.table ? undefined : { shape: ds.shape, psnr: true, ssim: true });
+  const codes = codesAndErrors(model, ds, errors);
   const result: Evaluation = {
     examples: ds.n,
     loss,
     terms,
     activeUnits: activeUnits(codes, ds.n, model.config.latent).count,
-    mse: meanSquaredError(recons, originals),
+    mse: errors.mse,
   };
   if (!ds.table) {
-    result.psnr = batchPsnr(recons, originals, ds.n, h * w * c).mean;
-    result.ssim = batchSsim(recons, originals, ds.n, h, w, { channels: c }).mean;
+    result.psnr = errors.psnr;
+    result.ssim = errors.ssim;
   }
   if (options.iwae !== undefined) {
     const r: IwaeResult = iwaeLogLikelihood(model, ds, { samples: options.iwae, seed: options.seed, onProgress: options.onIwaeProgress });
