@@ -72,11 +72,11 @@ export interface CompressionReport {
 }
 
 /** Compress every example of `ds`, decode it back, and measure size and quality. */
-export function compressDataset(model: Autoencoder, ds: Dataset, bits: number): { bytes: Uint8Array; report: CompressionReport } {
+export function compressDataset(model: Autoencoder, ds: Dataset, bits: number, batchSize = 1000): { bytes: Uint8Array; report: CompressionReport } {
   if (ds.table) throw new UsageError('compress works on image datasets only (PNG is the size baseline)');
   const codes = encodeCodes(model, ds);
   const bytes = compressCodes(model, codes, ds.n, { bits, labels: ds.labels });
-  const quality = decodedQuality(model, ds, codes, decompressCodes(model, bytes).codes);
+  const quality = decodedQuality(model, ds, codes, decompressCodes(model, bytes).codes, batchSize);
   let png = 0;
   for (let i = 0; i < ds.n; i++) png += pngSize(examplePixels(ds, i), ds.shape);
   const bytesPerImage = bytes.length / ds.n;
@@ -98,7 +98,7 @@ export function compressDataset(model: Autoencoder, ds: Dataset, bits: number): 
 }
 
 /** PSNR of the images decoded from the exact and from the dequantised codes, a batch at a time. */
-function decodedQuality(model: Autoencoder, ds: Dataset, codes: Float32Array, lossyCodes: Float32Array, batchSize = 1000): { exact: ErrorSums; lossy: ErrorSums } {
+function decodedQuality(model: Autoencoder, ds: Dataset, codes: Float32Array, lossyCodes: Float32Array, batchSize: number): { exact: ErrorSums; lossy: ErrorSums } {
   const d = model.config.latent;
   const image = { shape: ds.shape, psnr: true };
   const sums = { exact: new ErrorSums(image), lossy: new ErrorSums(image) };
