@@ -13,7 +13,9 @@ import { forEachRowBatch } from '../src/core/data/batches.js';
 import * as pixels from '../src/core/data/pixels.js';
 import { generateShapes } from '../src/core/data/shapes.js';
 import { featureSize, type Dataset } from '../src/core/data/types.js';
-import { codesAndErrors, evaluateModel } from '../src/core/eval/evaluate.js';
+import { codesAndErrors, evaluateModel, representationProbes } from '../src/core/eval/evaluate.js';
+import { fitPca } from '../src/core/eval/metrics/pca.js';
+import { knnAccuracy, logisticRegressionAccuracy } from '../src/core/eval/metrics/probes.js';
 import { batchSsim, ErrorSums } from '../src/core/eval/metrics/image.js';
 import { decodeCodes, encodeCodes } from '../src/core/models/inference.js';
 import { getModelDefinition } from '../src/core/models/registry.js';
@@ -126,6 +128,25 @@ describe('streamed readers against whole arrays', () => {
     expect(Math.abs(e.mse - referenceMse(recons, x))).toBeLessThan(1e-7 * e.mse);
     expect(Math.abs(e.psnr! - referencePsnr(recons, x, ds.n))).toBeLessThan(1e-6);
     expect(Math.abs(e.ssim! - batchSsim(recons, x, ds.n, 12, 12, { channels: 3 }).mean)).toBeLessThan(1e-6);
+  });
+
+  it('representationProbes: the PCA baseline projected and scored on the test split a batch at a time', () => {
+    const train = generateShapes({ split: 'train', n: 40, seed: 4, size: 12 });
+    const [x, xTest] = [pixels.pixelRange(train), pixels.pixelRange(ds)];
+    const pca = fitPca(x, train.n, featureSize(train), 3);
+    const [pcaTrain, pcaTest] = [Float32Array.from(pca.project(x, train.n)), Float32Array.from(pca.project(xTest, ds.n))];
+    const reference = {
+      logistic: logisticRegressionAccuracy(pcaTrain, train.labels, pcaTest, ds.labels, 3, Math.max(train.numClasses, ds.numClasses)),
+      knn: knnAccuracy(pcaTrain, train.labels, pcaTest, ds.labels, 3, 5),
+      mse: referenceMse(Float32Array.from(pca.reconstruct(pcaTest, ds.n)), xTest),
+    };
+    const codes = encodeCodes(model, ds);
+    for (const size of BATCH_SIZES) {
+      const probe = representationProbes(model, train, ds, codes, size);
+      expect(probe.pca.logistic).toBe(reference.logistic);
+      expect(probe.pca.knn).toBe(reference.knn);
+      expectClose(probe.pca.mse, reference.mse);
+    }
   });
 
   it('denoiseDataset: quality over every row, the first `keep` rows kept; no tensors left', () => {

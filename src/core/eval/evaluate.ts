@@ -15,7 +15,7 @@ import { activeUnits } from './metrics/activeUnits.js';
 import { DISENTANGLEMENT_MIN_EXAMPLES, disentanglementScores } from './metrics/disentanglement.js';
 import { ErrorSums } from './metrics/image.js';
 import { encodeCodes } from '../models/inference.js';
-import { fitPca } from './metrics/pca.js';
+import { fitPca, type Pca } from './metrics/pca.js';
 import { knnAccuracy, logisticRegressionAccuracy } from './metrics/probes.js';
 import { pixelRange } from '../data/pixels.js';
 
@@ -78,12 +78,6 @@ export function codesAndErrors(model: Autoencoder, ds: Dataset, errors: ErrorSum
   return codes;
 }
 
-function meanSquaredError(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
-  return s / a.length;
-}
-
 function probeScores(trainX: Float32Array, train: Dataset, testX: Float32Array, test: Dataset, dim: number): ProbeScores {
   const classes = Math.max(train.numClasses, test.numClasses);
   return {
@@ -92,19 +86,34 @@ function probeScores(trainX: Float32Array, train: Dataset, testX: Float32Array, 
   };
 }
 
-/** The probes on the model's codes and on a PCA of the pixels with as many components as the code has. */
-export function representationProbes(model: Autoencoder, train: Dataset, test: Dataset, testCodes: Float32Array): NonNullable<Evaluation['probe']> {
+/**
+ * The probes on the model's codes and on a PCA of the pixels with as many
+ * components as the code has. PCA is fitted on the whole training split; the
+ * test split is projected and reconstructed a batch at a time.
+ */
+export function representationProbes(model: Autoencoder, train: Dataset, test: Dataset, testCodes: Float32Array, batchSize = 500): NonNullable<Evaluation['probe']> {
   const latent = model.config.latent;
-  const trainCodes = encodeCodes(model, train, 500);
-  const [x, xTest] = [pixelRange(train), pixelRange(test)];
+  const trainCodes = encodeCodes(model, train, batchSize);
+  const x = pixelRange(train);
   const pca = fitPca(x, train.n, featureSize(train), latent);
   const pcaTrain = Float32Array.from(pca.project(x, train.n));
-  const pcaTest = Float32Array.from(pca.project(xTest, test.n));
-  const pcaRecon = Float32Array.from(pca.reconstruct(pcaTest, test.n));
+  const pcaTest = pcaOnRows(pca, test, batchSize);
   return {
     model: probeScores(trainCodes, train, testCodes, test, latent),
-    pca: { ...probeScores(pcaTrain, train, pcaTest, test, latent), mse: meanSquaredError(pcaRecon, xTest) },
+    pca: { ...probeScores(pcaTrain, train, pcaTest.codes, test, latent), mse: pcaTest.mse },
   };
+}
+
+/** PCA codes of every example of `ds` and the mean squared error of their reconstructions. */
+function pcaOnRows(pca: Pca, ds: Dataset, batchSize: number): { codes: Float32Array; mse: number } {
+  const codes = new Float32Array(ds.n * pca.k);
+  const errors = new ErrorSums();
+  forEachRowBatch(ds, batchSize, (x, _, start, end) => {
+    const batch = Float32Array.from(pca.project(x, end - start));
+    codes.set(batch, start * pca.k);
+    errors.add(Float32Array.from(pca.reconstruct(batch, end - start)), x);
+  });
+  return { codes, mse: errors.mse };
 }
 
 /** The scores of `codes` (n × latent) against `ds.factors`, or undefined when they do not apply. */
