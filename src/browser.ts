@@ -60,7 +60,7 @@ export * from './core/jobs/index.js';
 
 // evaluation
 export { evaluateLoss, type LossSummary } from './core/eval/loss.js';
-export { evaluateModel, codesAndReconstructions, type Evaluation } from './core/eval/evaluate.js';
+export { evaluateModel, codesAndErrors, type Evaluation } from './core/eval/evaluate.js';
 export { iwaeLogLikelihood, batchBounds, type IwaeOptions, type IwaeResult, type BatchBounds } from './core/eval/iwae.js';
 export * as metrics from './core/eval/metrics/index.js';
 

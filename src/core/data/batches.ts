@@ -81,3 +81,19 @@ export function forEachBatch(ds: Dataset, batchSize: number, fn: (batch: Batch, 
     }
   }
 }
+
+/**
+ * Call `fn` on consecutive rows of `ds` in order as float32 values x [b, dim]
+ * and labels [b], in one buffer reused batch after batch: whole-split readers
+ * (metrics, measurements) hold one batch of floats, not 4 bytes per value of
+ * the split. The arrays are valid only during the call.
+ */
+export function forEachRowBatch(ds: Dataset, batchSize: number, fn: (x: Float32Array, labels: Int32Array, start: number, end: number) => void): void {
+  if (ds.n === 0) return;
+  const buffer = new BatchBuffer(Math.min(batchSize, ds.n), featureSize(ds));
+  for (let start = 0; start < ds.n; start += batchSize) {
+    const end = Math.min(ds.n, start + batchSize);
+    const b = buffer.fill(ds, null, start, end);
+    fn(buffer.x.subarray(0, b * buffer.dim), buffer.labels.subarray(0, b), start, end);
+  }
+}

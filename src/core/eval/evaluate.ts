@@ -6,15 +6,16 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { readInto } from '../backend/wasm/read.js';
-import { forEachBatch } from '../data/batches.js';
+import { forEachRowBatch } from '../data/batches.js';
 import { featureSize, type Dataset } from '../data/types.js';
 import type { Autoencoder } from '../models/types.js';
 import { evaluateLoss } from './loss.js';
 import { iwaeLogLikelihood, type IwaeResult } from './iwae.js';
 import { activeUnits } from './metrics/activeUnits.js';
 import { DISENTANGLEMENT_MIN_EXAMPLES, disentanglementScores } from './metrics/disentanglement.js';
-import { batchPsnr, batchSsim } from './metrics/image.js';
-import { fitPca } from './metrics/pca.js';
+import { ErrorSums } from './metrics/image.js';
+import { encodeCodes } from '../models/inference.js';
+import { fitPca, type Pca } from './metrics/pca.js';
 import { knnAccuracy, logisticRegressionAccuracy } from './metrics/probes.js';
 import { pixelRange } from '../data/pixels.js';
 
@@ -54,26 +55,27 @@ export interface Disentanglement {
   perFactor: { mig: number[]; sap: number[]; completeness: number[]; accuracy: number[] };
 }
 
-/** Codes E[z|x] and reconstructions decode(E[z|x]) of every example. */
-export function codesAndReconstructions(model: Autoencoder, ds: Dataset, batchSize = 500): { codes: Float32Array; recons: Float32Array } {
+/**
+ * Codes E[z|x] of every example (kept: n × latent is small) and the
+ * reconstruction error of decode(E[z|x]), measured batch by batch so no
+ * whole-split copy of the images or of their reconstructions is made.
+ */
+export function codesAndErrors(model: Autoencoder, ds: Dataset, errors: ErrorSums, batchSize = 500): Float32Array {
   const latent = model.config.latent;
   const dim = featureSize(ds);
   const codes = new Float32Array(ds.n * latent);
-  const recons = new Float32Array(ds.n * dim);
-  forEachBatch(ds, batchSize, (batch, start) => {
+  const recons = new Float32Array(Math.min(batchSize, ds.n) * dim);
+  forEachRowBatch(ds, batchSize, (x, labels, start, end) => {
+    const b = end - start;
     tf.tidy(() => {
-      const z = model.encode(batch);
+      const y = tf.tensor1d(labels, 'int32');
+      const z = model.encode({ x: tf.tensor2d(x, [b, dim]), labels: y });
       readInto(z, codes, start * latent);
-      readInto(model.decode(z, batch.labels), recons, start * dim);
+      readInto(model.decode(z, y), recons);
     });
+    errors.add(recons.subarray(0, b * dim), x);
   });
-  return { codes, recons };
-}
-
-function meanSquaredError(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
-  return s / a.length;
+  return codes;
 }
 
 function probeScores(trainX: Float32Array, train: Dataset, testX: Float32Array, test: Dataset, dim: number): ProbeScores {
@@ -84,19 +86,34 @@ function probeScores(trainX: Float32Array, train: Dataset, testX: Float32Array, 
   };
 }
 
-/** The probes on the model's codes and on a PCA of the pixels with as many components as the code has. */
-export function representationProbes(model: Autoencoder, train: Dataset, test: Dataset, testCodes: Float32Array): NonNullable<Evaluation['probe']> {
+/**
+ * The probes on the model's codes and on a PCA of the pixels with as many
+ * components as the code has. PCA is fitted on the whole training split; the
+ * test split is projected and reconstructed a batch at a time.
+ */
+export function representationProbes(model: Autoencoder, train: Dataset, test: Dataset, testCodes: Float32Array, batchSize = 500): NonNullable<Evaluation['probe']> {
   const latent = model.config.latent;
-  const trainCodes = codesAndReconstructions(model, train).codes;
-  const [x, xTest] = [pixelRange(train), pixelRange(test)];
+  const trainCodes = encodeCodes(model, train, batchSize);
+  const x = pixelRange(train);
   const pca = fitPca(x, train.n, featureSize(train), latent);
   const pcaTrain = Float32Array.from(pca.project(x, train.n));
-  const pcaTest = Float32Array.from(pca.project(xTest, test.n));
-  const pcaRecon = Float32Array.from(pca.reconstruct(pcaTest, test.n));
+  const pcaTest = pcaOnRows(pca, test, batchSize);
   return {
     model: probeScores(trainCodes, train, testCodes, test, latent),
-    pca: { ...probeScores(pcaTrain, train, pcaTest, test, latent), mse: meanSquaredError(pcaRecon, xTest) },
+    pca: { ...probeScores(pcaTrain, train, pcaTest.codes, test, latent), mse: pcaTest.mse },
   };
+}
+
+/** PCA codes of every example of `ds` and the mean squared error of their reconstructions. */
+function pcaOnRows(pca: Pca, ds: Dataset, batchSize: number): { codes: Float32Array; mse: number } {
+  const codes = new Float32Array(ds.n * pca.k);
+  const errors = new ErrorSums();
+  forEachRowBatch(ds, batchSize, (x, _, start, end) => {
+    const batch = Float32Array.from(pca.project(x, end - start));
+    codes.set(batch, start * pca.k);
+    errors.add(Float32Array.from(pca.reconstruct(batch, end - start)), x);
+  });
+  return { codes, mse: errors.mse };
 }
 
 /** The scores of `codes` (n × latent) against `ds.factors`, or undefined when they do not apply. */
@@ -125,19 +142,18 @@ export interface EvaluateOptions {
 
 export function evaluateModel(model: Autoencoder, ds: Dataset, options: EvaluateOptions = {}): Evaluation {
   const { loss, terms } = evaluateLoss(model, ds, { seed: options.seed });
-  const { codes, recons } = codesAndReconstructions(model, ds);
-  const [h, w, c] = ds.shape;
-  const originals = pixelRange(ds);
+  const errors = new ErrorSums(ds.table ? undefined : { shape: ds.shape, psnr: true, ssim: true });
+  const codes = codesAndErrors(model, ds, errors);
   const result: Evaluation = {
     examples: ds.n,
     loss,
     terms,
     activeUnits: activeUnits(codes, ds.n, model.config.latent).count,
-    mse: meanSquaredError(recons, originals),
+    mse: errors.mse,
   };
   if (!ds.table) {
-    result.psnr = batchPsnr(recons, originals, ds.n, h * w * c).mean;
-    result.ssim = batchSsim(recons, originals, ds.n, h, w, { channels: c }).mean;
+    result.psnr = errors.psnr;
+    result.ssim = errors.ssim;
   }
   if (options.iwae !== undefined) {
     const r: IwaeResult = iwaeLogLikelihood(model, ds, { samples: options.iwae, seed: options.seed, onProgress: options.onIwaeProgress });

@@ -36,9 +36,10 @@ export async function denoiseJob(input: z.input<typeof denoiseRequest>, ctx: Job
   const corrupt = request.corrupt === undefined ? undefined : parseCorrupt(request.corrupt);
   return withRun(ctx, request.run, async ({ config, model }) => {
     const ds = await dataForRun(config, request, ctx.load);
-    const result = denoiseDataset(model, ds, { corrupt, seed: request.seed });
-    if (ds.table) return { result, dataset: ds.name, output: { kind: 'rows', csv: tableRowsCsv(ds, result.cleaned) } };
     const count = Math.min(request.n, ds.n);
+    // A table's output is every cleaned row; an image's is a picture of the first `count`.
+    const result = denoiseDataset(model, ds, { corrupt, seed: request.seed, keep: ds.table ? ds.n : count });
+    if (ds.table) return { result, dataset: ds.name, output: { kind: 'rows', csv: tableRowsCsv(ds, result.cleaned) } };
     const versions = result.quality ? [result.noisy, result.cleaned, pixelRange(ds, 0, count)] : [result.noisy, result.cleaned];
     return { result, dataset: ds.name, output: { kind: 'picture', picture: stackedVersions(versions, count, ds.shape) } };
   });

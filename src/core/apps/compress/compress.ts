@@ -3,12 +3,13 @@ import { encode } from 'fast-png';
 import { decodeCodes, encodeCodes } from '../../models/inference.js';
 import { featureSize, type Dataset } from '../../data/types.js';
 import { UsageError } from '../../errors.js';
-import { batchPsnr } from '../../eval/metrics/image.js';
+import { ErrorSums } from '../../eval/metrics/image.js';
+import { forEachRowBatch } from '../../data/batches.js';
 import type { Autoencoder } from '../../models/types.js';
 import { decodeLkz, encodeLkz, labelBitsFor, type CompressedCodes } from './format.js';
 import { hex, modelId, sameId } from './model-id.js';
 import { dequantize, fitQuantizer, quantize } from './quantize.js';
-import { examplePixels, pixelRange } from '../../data/pixels.js';
+import { examplePixels } from '../../data/pixels.js';
 
 /**
  * Quantise codes ([n, d]) to `bits` per dimension and pack them into a .lkz
@@ -71,19 +72,14 @@ export interface CompressionReport {
 }
 
 /** Compress every example of `ds`, decode it back, and measure size and quality. */
-export function compressDataset(model: Autoencoder, ds: Dataset, bits: number): { bytes: Uint8Array; report: CompressionReport } {
+export function compressDataset(model: Autoencoder, ds: Dataset, bits: number, batchSize = 1000): { bytes: Uint8Array; report: CompressionReport } {
   if (ds.table) throw new UsageError('compress works on image datasets only (PNG is the size baseline)');
-  const dim = featureSize(ds);
   const codes = encodeCodes(model, ds);
   const bytes = compressCodes(model, codes, ds.n, { bits, labels: ds.labels });
-  const back = decompressCodes(model, bytes);
-  const labels = model.conditional ? ds.labels : undefined;
-  const exact = decodeCodes(model, codes, ds.n, labels);
-  const lossy = decodeCodes(model, back.codes, ds.n, labels);
+  const quality = decodedQuality(model, ds, codes, decompressCodes(model, bytes).codes, batchSize);
   let png = 0;
   for (let i = 0; i < ds.n; i++) png += pngSize(examplePixels(ds, i), ds.shape);
   const bytesPerImage = bytes.length / ds.n;
-  const originals = pixelRange(ds);
   return {
     bytes,
     report: {
@@ -95,8 +91,21 @@ export function compressDataset(model: Autoencoder, ds: Dataset, bits: number): 
       codeBytesPerImage: (model.config.latent * bits) / 8,
       pngBytesPerImage: png / ds.n,
       ratio: png / ds.n / bytesPerImage,
-      psnr: batchPsnr(lossy, originals, ds.n, dim).mean,
-      psnrUnquantized: batchPsnr(exact, originals, ds.n, dim).mean,
+      psnr: quality.lossy.psnr,
+      psnrUnquantized: quality.exact.psnr,
     },
   };
+}
+
+/** PSNR of the images decoded from the exact and from the dequantised codes, a batch at a time. */
+function decodedQuality(model: Autoencoder, ds: Dataset, codes: Float32Array, lossyCodes: Float32Array, batchSize: number): { exact: ErrorSums; lossy: ErrorSums } {
+  const d = model.config.latent;
+  const image = { shape: ds.shape, psnr: true };
+  const sums = { exact: new ErrorSums(image), lossy: new ErrorSums(image) };
+  forEachRowBatch(ds, batchSize, (x, labels, start, end) => {
+    const y = model.conditional ? labels : undefined;
+    sums.exact.add(decodeCodes(model, codes.subarray(start * d, end * d), end - start, y, batchSize), x);
+    sums.lossy.add(decodeCodes(model, lossyCodes.subarray(start * d, end * d), end - start, y, batchSize), x);
+  });
+  return sums;
 }

@@ -5,14 +5,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { readInto } from '../../backend/wasm/read.js';
-import { forEachBatch } from '../../data/batches.js';
+import { forEachRowBatch } from '../../data/batches.js';
 import { featureSize, type Dataset } from '../../data/types.js';
 import { FieldError, UsageError } from '../../errors.js';
-import { batchPsnr } from '../../eval/metrics/image.js';
+import { ErrorSums } from '../../eval/metrics/image.js';
 import { corruptBatch, parseNoise, type NoiseSpec } from '../../models/dae/noise.js';
 import type { Autoencoder } from '../../models/types.js';
 import { Rng } from '../../random.js';
-import { pixelRange } from '../../data/pixels.js';
 
 export interface DenoiseOptions {
   /** Corrupt the clean inputs with this noise first (a demonstration with a known answer). */
@@ -22,6 +21,8 @@ export interface DenoiseOptions {
   /** Clip gaussian-corrupted inputs to [0, 1]; default: for images, not for table rows. */
   clip?: boolean;
   batchSize?: number;
+  /** Rows of `noisy` and `cleaned` to keep (the first ones); default all. Quality is measured on every row either way. */
+  keep?: number;
 }
 
 /** How far noisy and cleaned inputs are from the clean ones, averaged per example. */
@@ -40,9 +41,9 @@ export interface DenoiseQuality {
 export interface DenoiseResult {
   n: number;
   dim: number;
-  /** What the model was given: the corrupted inputs with `corrupt`, else the dataset itself. [n, dim]. */
+  /** What the model was given: the corrupted inputs with `corrupt`, else the dataset itself. [keep, dim]. */
   noisy: Float32Array;
-  /** The model's outputs for `noisy`. [n, dim]. */
+  /** The model's outputs for `noisy`. [keep, dim]. */
   cleaned: Float32Array;
   /** Present only with `corrupt`: without it there is no clean reference. */
   quality?: DenoiseQuality;
@@ -58,18 +59,23 @@ export function parseCorrupt(text: string): NoiseSpec {
   }
 }
 
-function rmse(a: Float32Array, b: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += (a[i] - b[i]) ** 2;
-  return Math.sqrt(sum / a.length);
-}
-
 /** RMSE, and for images in [0, 1] (`psnr`) PSNR, of noisy and cleaned inputs against the clean ones. */
 export function denoiseQuality(clean: Float32Array, noisy: Float32Array, cleaned: Float32Array, n: number, options: { psnr?: boolean } = {}): DenoiseQuality {
-  const dim = clean.length / n;
-  const errors = { rmseNoisy: rmse(noisy, clean), rmseCleaned: rmse(cleaned, clean) };
-  if (options.psnr === false) return errors;
-  return { psnrNoisy: batchPsnr(noisy, clean, n, dim).mean, psnrCleaned: batchPsnr(cleaned, clean, n, dim).mean, ...errors };
+  const sums = qualitySums(clean.length / n, options.psnr !== false);
+  sums.noisy.add(noisy, clean);
+  sums.cleaned.add(cleaned, clean);
+  return qualityOf(sums);
+}
+
+/** Error sums of the noisy and of the cleaned inputs, each image of `dim` values scored as one row. */
+function qualitySums(dim: number, psnr: boolean): { noisy: ErrorSums; cleaned: ErrorSums; psnr: boolean } {
+  const image = { shape: [1, dim, 1] as const, psnr };
+  return { noisy: new ErrorSums(image), cleaned: new ErrorSums(image), psnr };
+}
+
+function qualityOf({ noisy, cleaned, psnr }: ReturnType<typeof qualitySums>): DenoiseQuality {
+  const errors = { rmseNoisy: noisy.rmse, rmseCleaned: cleaned.rmse };
+  return psnr ? { psnrNoisy: noisy.psnr, psnrCleaned: cleaned.psnr, ...errors } : errors;
 }
 
 /**
@@ -80,18 +86,27 @@ export function denoiseQuality(clean: Float32Array, noisy: Float32Array, cleaned
  */
 export function denoiseDataset(model: Autoencoder, ds: Dataset, options: DenoiseOptions = {}): DenoiseResult {
   const dim = featureSize(ds);
-  const noisy = new Float32Array(ds.n * dim);
-  const cleaned = new Float32Array(ds.n * dim);
+  const batchSize = options.batchSize ?? 500;
+  const keep = Math.min(options.keep ?? ds.n, ds.n);
+  const [noisy, cleaned] = [new Float32Array(keep * dim), new Float32Array(keep * dim)];
+  const batch = { noisy: new Float32Array(Math.min(batchSize, ds.n) * dim), cleaned: new Float32Array(Math.min(batchSize, ds.n) * dim) };
+  const sums = qualitySums(dim, !ds.table);
   const seeds = new Rng(options.seed ?? 0);
-  forEachBatch(ds, options.batchSize ?? 500, (batch, start) => {
-    const batchSeed = seeds.seed();
+  forEachRowBatch(ds, batchSize, (x, labels, start, end) => {
+    const [b, batchSeed] = [end - start, seeds.seed()];
     tf.tidy(() => {
-      const input = options.corrupt ? corruptBatch(batch.x, options.corrupt, batchSeed, { clip: options.clip ?? !ds.table }) : batch.x;
-      const output = model.decode(model.encode({ x: input, labels: batch.labels }), batch.labels);
-      readInto(input, noisy, start * dim);
-      readInto(output, cleaned, start * dim);
+      const [clean, y] = [tf.tensor2d(x, [b, dim]), tf.tensor1d(labels, 'int32')];
+      const input = options.corrupt ? corruptBatch(clean, options.corrupt, batchSeed, { clip: options.clip ?? !ds.table }) : clean;
+      readInto(input, batch.noisy);
+      readInto(model.decode(model.encode({ x: input, labels: y }), y), batch.cleaned);
     });
+    if (start < keep) {
+      noisy.set(batch.noisy.subarray(0, (Math.min(end, keep) - start) * dim), start * dim);
+      cleaned.set(batch.cleaned.subarray(0, (Math.min(end, keep) - start) * dim), start * dim);
+    }
+    if (!options.corrupt) return;
+    sums.noisy.add(batch.noisy.subarray(0, b * dim), x);
+    sums.cleaned.add(batch.cleaned.subarray(0, b * dim), x);
   });
-  const quality = options.corrupt ? denoiseQuality(pixelRange(ds), noisy, cleaned, ds.n, { psnr: !ds.table }) : undefined;
-  return { n: ds.n, dim, noisy, cleaned, quality };
+  return { n: ds.n, dim, noisy, cleaned, quality: options.corrupt ? qualityOf(sums) : undefined };
 }

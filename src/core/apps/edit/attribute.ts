@@ -10,9 +10,9 @@
  * the attribute vector rests on a handful of examples. A 0/1 column is taken
  * as it is (1 = has the attribute).
  */
-import type { Dataset } from '../../data/types.js';
+import { featureSize, type Dataset } from '../../data/types.js';
 import { FieldError, UsageError } from '../../errors.js';
-import { pixelRange } from '../../data/pixels.js';
+import { forEachRowBatch } from '../../data/batches.js';
 
 export type AttributeSpec = { kind: 'label'; label: number } | { kind: 'factor'; name: string } | { kind: 'column'; name: string } | { kind: 'name'; name: string };
 
@@ -106,6 +106,16 @@ function labelColumnAttribute(ds: Dataset, name: string): Omit<Attribute, 'spec'
   return { mask: split.mask, rule: `column ${name} is ${having.map((v) => `'${v}'`).join(' or ')}` };
 }
 
+/** Column `j` of every row as stored (scaled), read a batch at a time. */
+function columnValues(ds: Dataset, j: number): Float32Array {
+  const d = featureSize(ds);
+  const out = new Float32Array(ds.n);
+  forEachRowBatch(ds, 1000, (x, _, start, end) => {
+    for (let i = start; i < end; i++) out[i] = x[(i - start) * d + j]!;
+  });
+  return out;
+}
+
 /** A feature column in raw units (the scaler undone), NaN where the file had no value. */
 function columnAttribute(ds: Dataset, name: string): Omit<Attribute, 'spec'> {
   const table = ds.table;
@@ -118,8 +128,7 @@ function columnAttribute(ds: Dataset, name: string): Omit<Attribute, 'spec'> {
   }
   const d = table.columns.length;
   const { offset, scale } = table.scaler;
-  const x = pixelRange(ds);
-  const values = Float64Array.from({ length: ds.n }, (_, i) => (table.missing[i * d + j] ? NaN : x[i * d + j] * scale[j] + offset[j]));
+  const values = Float64Array.from(columnValues(ds, j), (v, i) => (table.missing[i * d + j] ? NaN : v * scale[j] + offset[j]));
   // Undoing the scaling in float32 leaves 0.99999994 where the file said 1.
   const snapped = values.map((v) => (Math.abs(v - Math.round(v)) < 1e-4 ? Math.round(v) : v));
   return splitValues(snapped, `column ${name}`);

@@ -12,7 +12,8 @@ import { decodeCodes, encodeCodes } from '../../models/inference.js';
 import { takeRows } from '../../viz/figures/codes.js';
 import { countGroups, findAttribute, parseAttributeSpecs, specText, type Attribute, type AttributeSpec } from './attribute.js';
 import { attributeVector, drawnArea, shiftCodes } from './vector.js';
-import { gatherRows, pixelRange } from '../../data/pixels.js';
+import { gatherRows } from '../../data/pixels.js';
+import { forEachRowBatch } from '../../data/batches.js';
 
 export const DEFAULT_ALPHAS: readonly number[] = [-2, -1, 0, 1, 2];
 
@@ -124,7 +125,14 @@ function measureEdit(ds: Dataset, spec: AttributeSpec, mask: Int8Array, edited: 
   const n = perRow.length / alphaCount;
   const perAlpha = Array.from({ length: alphaCount }, (_, a) => mean(perRow.subarray(a * n, (a + 1) * n)));
   // A measured column is the attribute's own, so its missing values are already out of both groups (mask -1).
-  return { what: measured.what, perAlpha, data: groupMeans(measured.perRow(pixelRange(ds)), mask) };
+  return { what: measured.what, perAlpha, data: groupMeans(measuredRows(ds, measured.perRow), mask) };
+}
+
+/** `perRow` of every example of `ds`, read a batch at a time. */
+function measuredRows(ds: Dataset, perRow: (values: Float32Array) => Float64Array): Float64Array {
+  const out = new Float64Array(ds.n);
+  forEachRowBatch(ds, 1000, (x, _, start) => out.set(perRow(x), start));
+  return out;
 }
 
 /**

@@ -242,3 +242,68 @@ export function batchSsim(a: Floats, b: Floats, n: number, h: number, w: number,
   }
   return { mean: sum / n, perImage };
 }
+
+/** What {@link ErrorSums} measures besides the squared error: per-image PSNR and SSIM of [h, w, c] images. */
+export interface ImageErrorOptions {
+  shape: readonly [number, number, number];
+  psnr?: boolean;
+  ssim?: boolean;
+}
+
+/**
+ * Reconstruction error summed batch by batch, so a split is measured holding
+ * one batch: the squared error over all values, and per-image PSNR (capped
+ * at 100 dB as in {@link batchPsnr}) and SSIM. The sums run in the order of
+ * the whole-array functions, so the results are theirs to the bit.
+ */
+export class ErrorSums {
+  private squared = 0;
+  private values = 0;
+  private images = 0;
+  private psnrSum = 0;
+  private ssimSum = 0;
+  private readonly setup?: SsimSetup;
+
+  constructor(private readonly image?: ImageErrorOptions) {
+    if (image?.ssim) this.setup = ssimSetup('ErrorSums', image.shape[0], image.shape[1], { channels: image.shape[2] });
+  }
+
+  /** Add rows `a` against references `b` (same length, whole images when measuring images). */
+  add(a: Floats, b: Floats): void {
+    checkSameLength('ErrorSums', a, b);
+    for (let i = 0; i < a.length; i++) this.squared += (a[i]! - b[i]!) ** 2;
+    this.values += a.length;
+    if (this.image) this.addImages(a, b, this.image);
+  }
+
+  private addImages(a: Floats, b: Floats, image: ImageErrorOptions): void {
+    const [h, w, c] = image.shape;
+    const dim = h * w * c;
+    checkShape('ErrorSums', 'a', a, a.length / dim, dim);
+    for (let i = 0; i < a.length / dim; i++) {
+      const [x, y] = [a.subarray(i * dim, (i + 1) * dim), b.subarray(i * dim, (i + 1) * dim)];
+      if (image.psnr) this.psnrSum += Math.min(psnr(x, y), 100);
+      if (this.setup) this.ssimSum += ssimImage(x, y, this.setup);
+      this.images++;
+    }
+  }
+
+  /** Mean squared error per value. */
+  get mse(): number {
+    return this.squared / this.values;
+  }
+
+  get rmse(): number {
+    return Math.sqrt(this.mse);
+  }
+
+  /** Mean over images of min(PSNR, 100 dB). */
+  get psnr(): number {
+    return this.psnrSum / this.images;
+  }
+
+  /** Mean per-image SSIM. */
+  get ssim(): number {
+    return this.ssimSum / this.images;
+  }
+}
