@@ -25,7 +25,7 @@ function indicesOf(ds) {
   const rows = [];
   const logPrior = [];
   for (let start = 0; start < ds.n; start += 500) {
-    const batch = makeBatch(ds, null, start, Math.min(500, ds.n - start));
+    const batch = makeBatch(ds, null, start, Math.min(start + 500, ds.n));
     tf.tidy(() => {
       const indices = model.codeIndices(batch);
       rows.push(...indices.arraySync());
