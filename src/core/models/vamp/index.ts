@@ -3,7 +3,7 @@ import { resolveVampConfig, VAMP_OPTIONS, type VampConfig } from './config.js';
 import { Vamp } from './model.js';
 
 export { Vamp, type VampNetworks } from './model.js';
-export { DEFAULT_PSEUDO_INPUTS, resolveVampConfig, VAMP_OPTIONS, type VampConfig } from './config.js';
+export { DEFAULT_PSEUDO_INPUTS, LOG_VAR_CLAMPS, LOG_VAR_RANGE, resolveVampConfig, VAMP_OPTIONS, type LogVarClamp, type VampConfig } from './config.js';
 export { componentLogDensities, logMixtureDensity, sampleMixture } from './prior.js';
 export { PseudoInputs, PSEUDO_INPUT_INIT } from './pseudo-inputs.js';
 

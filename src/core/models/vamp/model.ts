@@ -12,10 +12,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { logNormalDiag } from '../../losses/index.js';
 import { Rng } from '../../random.js';
-import { variablesOf } from '../shared/networks.js';
+import { variablesOf, type NetworkArgs } from '../shared/networks.js';
 import type { Batch, ForwardContext, ModelOutput } from '../types.js';
 import { betaAt, Vae } from '../vae/model.js';
-import type { VampConfig } from './config.js';
+import { LOG_VAR_RANGE, type VampConfig } from './config.js';
 import { logMixtureDensity, sampleMixture } from './prior.js';
 import { buildPseudoInputs, pseudoInputsOf, setPseudoInputs } from './pseudo-inputs.js';
 import { gatherRows } from '../../data/pixels.js';
@@ -52,6 +52,14 @@ export class Vamp extends Vae<VampConfig> {
     const order = rng.permutation(data.n);
     const u = gatherRows(data, Array.from({ length: k }, (_, i) => order[i % data.n]!));
     tf.tidy(() => setPseudoInputs(this.networks.pseudo_inputs, tf.tensor2d(u, [k, featureSize(data)])));
+  }
+
+  /** q(z|x), its log σ² clipped to the authors' range with --log-var-clamp hardtanh (a config without the field: unclipped). */
+  override posterior(batch: Batch, args?: NetworkArgs): { mu: tf.Tensor2D; logVar: tf.Tensor2D } {
+    const { mu, logVar } = super.posterior(batch, args);
+    if (this.config.logVarClamp !== 'hardtanh') return { mu, logVar };
+    // clipByValue's gradient is dy inside [min, max] and 0 outside, Hardtanh's.
+    return { mu, logVar: tf.clipByValue(logVar, LOG_VAR_RANGE.min, LOG_VAR_RANGE.max) };
   }
 
   /** The mixture's components q(z|u_k): μ_k and log σ²_k, each [K, latent]. */

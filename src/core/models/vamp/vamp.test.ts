@@ -360,3 +360,75 @@ describe('vamp settings', () => {
     expect(() => def.resolveConfig({ samples: 5 }, images)).toThrow(/^samples is not an option of model 'vamp'/);
   });
 });
+
+describe('the log σ² clamp (--log-var-clamp)', () => {
+  const def = getModelDefinition('vamp');
+  const tiny: DataInfo = { shape: [2, 2, 1], numClasses: 1 };
+  const input = { hidden: [6], latent: 7, activation: 'tanh', pseudoInputs: 2 };
+  // Raw log σ² values at least 0.5 from the range's ends [−6, 2], so central differences with h = 0.01 see one side only.
+  const RAW = [-8, -6.5, -3, 0, 1.5, 2.5, 4];
+  const x = () => tf.tensor2d([[0, 1, 0.5, 0.2]]);
+
+  /** Zero the log σ² head's kernel and set its bias: the raw log σ² is then `bias` for every x. Returns the bias. */
+  function setRawLogVar(model: Vamp, bias: number[]): tf.Variable {
+    const [kernel, b] = model.networks.encoder.getLayer('log_var').trainableWeights.map((w) => w.read() as tf.Variable);
+    kernel!.assign(tf.zerosLike(kernel!));
+    b!.assign(tf.tensor1d(bias));
+    return b!;
+  }
+
+  const logVarOf = (model: Vamp) => tf.tidy(() => Array.from(model.posterior({ x: x() }).logVar.dataSync()));
+
+  it("hardtanh clips log σ² to the authors' [−6, 2]; off (the default) leaves it alone; a bad mode is refused naming the field", () => {
+    const clamped = def.create(def.resolveConfig({ ...input, logVarClamp: 'hardtanh' }, tiny), new Rng(0)) as unknown as Vamp;
+    setRawLogVar(clamped, RAW);
+    expect(logVarOf(clamped)).toEqual([-6, -6, -3, 0, 1.5, 2, 2]);
+    const off = def.create(def.resolveConfig(input, tiny), new Rng(0)) as unknown as Vamp;
+    expect(off.config.logVarClamp).toBe('off');
+    setRawLogVar(off, RAW);
+    expect(logVarOf(off)).toEqual(RAW);
+    // The prior's components q(z|u_k) go through the same clamp.
+    expect(tf.tidy(() => Math.max(...clamped.priorComponents().logVar.dataSync()))).toBe(2);
+    clamped.dispose();
+    off.dispose();
+    expect(() => def.resolveConfig({ logVarClamp: 'tanh' }, tiny)).toThrow(/^logVarClamp/);
+  });
+
+  it('passes the gradient inside the range and none outside (central finite differences)', () => {
+    const model = def.create(def.resolveConfig({ ...input, logVarClamp: 'hardtanh' }, tiny), new Rng(1)) as unknown as Vamp;
+    const bias = setRawLogVar(model, RAW);
+    const weights = tf.tensor1d([1, 2, 3, 4, 5, 6, 7]);
+    const f = () => tf.sum(tf.mul(model.posterior({ x: x() }).logVar, weights)) as tf.Scalar;
+    const { value, grads } = tf.variableGrads(f, [bias]);
+    const analytic = Array.from(grads[bias.name]!.dataSync());
+    const h = 1e-2;
+    const at = (l: number, d: number) => {
+      bias.assign(tf.tensor1d(RAW.map((v, j) => (j === l ? v + d : v))));
+      return tf.tidy(() => f().dataSync()[0]!);
+    };
+    const fd = RAW.map((_, l) => (at(l, h) - at(l, -h)) / (2 * h));
+    // By hand: ∂/∂raw_l of Σ w_l·clip(raw_l) is w_l inside [−6, 2], 0 outside.
+    expect(analytic).toEqual([0, 0, 3, 4, 5, 0, 0]);
+    fd.forEach((g, l) => expect(g).toBeCloseTo(analytic[l]!, 2));
+    tf.dispose([value, weights, grads[bias.name]!]);
+    model.dispose();
+  });
+
+  it('a saved config without the field (runs that predate it) loads and runs unclipped, exactly as before', async () => {
+    // The model section of a run written before the field existed (the VampPrior long run's, smaller networks).
+    const old = { model: 'vamp', arch: 'mlp', inputShape: [2, 2, 1], numClasses: 1, hidden: [6], latent: 7, activation: 'tanh', beta: 1, klWarmup: 0, decoder: 'bernoulli', sigma: 1, reconWeight: null, pseudoInputs: 2, pseudoInputActivation: 'sigmoid', pseudoInit: 'data' };
+    const built = def.create(old as unknown as VampConfig, new Rng(2)) as unknown as Vamp;
+    setRawLogVar(built, RAW);
+    const store = new MemoryRunStore();
+    await saveModel(store, built);
+    const reloaded = (await restoreModel({ model: old, networks: ['encoder', 'decoder', 'pseudo_inputs'] } as unknown as RunConfig, store)) as unknown as Vamp;
+    expect(reloaded.config.logVarClamp).toBeUndefined();
+    expect(logVarOf(reloaded)).toEqual(RAW);
+    // The loss is the unclipped model's: the same as that of the model built from the full config with the clamp off.
+    const off = def.create({ ...old, logVarClamp: 'off' } as unknown as VampConfig, new Rng(2)) as unknown as Vamp;
+    setRawLogVar(off, RAW);
+    const lossOf = (m: Vamp) => tf.tidy(() => m.forward({ x: x() }, { training: false, epoch: 1, rng: new Rng(3) }).loss.dataSync()[0]);
+    expect(lossOf(reloaded)).toBe(lossOf(off));
+    for (const m of [built, reloaded, off]) m.dispose();
+  });
+});

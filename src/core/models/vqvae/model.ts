@@ -9,10 +9,15 @@
  * both squared distances summed over the latent dims like the reconstruction
  * over pixels. The batch's codebook perplexity is reported beside the terms.
  *
- * Generation: the prior over indices is each group's categorical distribution
- * of the indices seen in training (decayed running counts, a saved weight of
- * the codebook layer), groups independent; samplePrior draws indices from it
- * and returns their codes. (With --workers > 1, possible only with
+ * Generation: samplePrior draws G indices from the prior and returns their
+ * codes. With --vq-prior independent the prior is each group's categorical
+ * distribution of the indices seen in training (decayed running counts, a
+ * saved weight of the codebook layer), groups independent, so a sample can
+ * join the top of one digit to the bottom of another. With autoregressive it
+ * is p(i_1) p(i_2|i_1) ··· p(i_G|i_<G), the masked network `prior` (prior.ts)
+ * trained in the same steps on each batch's indices: its mean negative
+ * log-likelihood is the loss term `prior`, which reaches only its own
+ * weights (indices are discrete). (With --workers > 1, possible only with
  * --dead-codes keep, the counts are those of the main thread's shard.)
  *
  * Dead codes: codes the encoder stops choosing get no gradient and stay
@@ -29,9 +34,11 @@ import { Ae, type AeNetworks } from '../ae/model.js';
 import { networkArgs, variablesOf } from '../shared/networks.js';
 import type { Batch, ForwardContext, ModelOutput } from '../types.js';
 import type { VqvaeConfig } from './config.js';
+import { autoregressiveLogProb, buildIndexPrior, drawAutoregressive } from './prior.js';
 import { codeCounts, drawIndices, lookupCodes, perplexity, quantisationTerms, straightThrough, VectorQuantizer } from './quantizer.js';
 
-export type VqvaeNetworks = AeNetworks & { quantizer: LayersModel };
+/** `prior` only with --vq-prior autoregressive (and in runs that predate the field, never). */
+export type VqvaeNetworks = AeNetworks & { quantizer: LayersModel; prior?: LayersModel };
 
 /** Name of the codebook layer inside the `quantizer` network. */
 export const QUANTIZER_LAYER = 'vector_quantizer';
@@ -61,7 +68,10 @@ export class Vqvae extends Ae<VqvaeConfig> {
   }
 
   static override buildNetworks(config: VqvaeConfig, rng: Rng): VqvaeNetworks {
-    return { ...Ae.buildNetworks(config, rng), quantizer: buildQuantizer(config, rng) };
+    const networks: VqvaeNetworks = { ...Ae.buildNetworks(config, rng), quantizer: buildQuantizer(config, rng) };
+    // Built last, so an independent-prior model draws the same initial weights as before the field existed.
+    if (config.vqPrior === 'autoregressive') networks.prior = buildIndexPrior(config.codeGroups, config.codebookSize, rng.seed());
+    return networks;
   }
 
   override forward(batch: Batch, ctx: ForwardContext): ModelOutput {
@@ -74,11 +84,13 @@ export class Vqvae extends Ae<VqvaeConfig> {
       const { perExample, output } = this.reconstructionLoss(this.decoderView.apply(z, args) as tf.Tensor2D, batch.x);
       const recon = tf.mean(perExample) as tf.Scalar;
       const { codebook, commitment } = quantisationTerms(ze, zq);
-      const loss = tf.addN([recon, codebook, tf.mul(this.config.commitment, commitment)]) as tf.Scalar;
+      const terms: Record<string, tf.Scalar> = { recon, codebook, commitment };
+      if (this.networks.prior) terms.prior = tf.neg(tf.mean(autoregressiveLogProb(this.networks.prior, indices))) as tf.Scalar;
+      const loss = tf.addN([recon, codebook, tf.mul(this.config.commitment, commitment), ...(terms.prior ? [terms.prior] : [])]) as tf.Scalar;
       const counts = codeCounts(indices, this.config.codebookSize); // [G, K]
       if (ctx.training) this.quantizer.recordUsage(counts);
       const usage = perplexity(tf.sum(counts, 0) as tf.Tensor1D);
-      return { loss, terms: { recon, codebook, commitment }, metrics: { perplexity: usage }, z, recon: output };
+      return { loss, terms, metrics: { perplexity: usage }, z, recon: output };
     });
   }
 
@@ -93,22 +105,48 @@ export class Vqvae extends Ae<VqvaeConfig> {
     return tf.tidy(() => this.quantizer.quantise(this.encoderOutputs(batch.x)[0] as tf.Tensor2D).zq);
   }
 
+  /** The G codebook indices of each example, [b, G] int32. */
+  codeIndices(batch: Batch): tf.Tensor2D {
+    return tf.tidy(() => this.quantizer.quantise(this.encoderOutputs(batch.x)[0] as tf.Tensor2D).indices);
+  }
+
+  /**
+   * log p(i) of indices [n, G] (int32) under the model's prior, [n] nats: the
+   * network's for autoregressive; for independent, Σ_g log of group g's
+   * training frequency of i_g (−∞ for a code the counts never saw).
+   */
+  logPriorOfIndices(indices: tf.Tensor2D): tf.Tensor1D {
+    return tf.tidy(() => {
+      if (this.networks.prior) return autoregressiveLogProb(this.networks.prior, indices);
+      const { codeGroups, codebookSize } = this.config;
+      const usage = this.quantizer.usage(); // [G, K]
+      const logFrequencies = tf.reshape(tf.sub(tf.log(usage), tf.log(tf.sum(usage, 1, true))), [-1]); // [G·K]
+      // Gathered rather than picked with a one-hot product, where 0·(−∞) would be NaN.
+      const offsets = tf.tensor1d(Array.from({ length: codeGroups }, (_, g) => g * codebookSize), 'int32');
+      const flat = tf.add(indices, offsets); // [n, G]: g·K + i_g
+      return tf.sum(tf.gather(logFrequencies, flat), 1) as tf.Tensor1D;
+    });
+  }
+
   /** Codes of indices drawn from the fitted prior, [n, latent]. */
   samplePrior(n: number, seed: number, temperature: number): tf.Tensor2D {
     return tf.tidy(() => {
       const { codeGroups, latent } = this.config;
-      const indices = drawIndices(this.quantizer.usage().dataSync() as Float32Array, codeGroups, n, seed, temperature);
+      const { prior } = this.networks;
+      const indices = prior ? drawAutoregressive(prior, n, seed, temperature) : drawIndices(this.quantizer.usage().dataSync() as Float32Array, codeGroups, n, seed, temperature);
       const codes = lookupCodes(tf.tensor1d(indices, 'int32'), this.quantizer.codebook()); // [n·G, d]
       return tf.reshape(codes, [n, latent]) as tf.Tensor2D;
     });
   }
 
   override trainableVariables(): tf.Variable[] {
-    return variablesOf(this.networks.encoder, this.networks.decoder, this.networks.quantizer);
+    const { encoder, decoder, quantizer, prior } = this.networks;
+    return variablesOf(encoder, decoder, quantizer, ...(prior ? [prior] : []));
   }
 
   override dispose(): void {
     super.dispose();
     this.networks.quantizer.dispose();
+    this.networks.prior?.dispose();
   }
 }

@@ -23,7 +23,7 @@ export function nearestCodes(z: tf.Tensor2D, codebook: tf.Tensor2D): tf.Tensor1D
 }
 
 /** One-hot rows of `indices`, [n, K] float32. */
-function oneHotRows(indices: tf.Tensor1D, size: number): tf.Tensor2D {
+export function oneHotRows(indices: tf.Tensor1D, size: number): tf.Tensor2D {
   // One-hots in int32, cast after: the wasm backend (4.22) writes int32 bit
   // patterns into a float32 oneHot, so 1 would read as 1.4e-45.
   return tf.cast(tf.oneHot(indices, size), 'float32') as tf.Tensor2D;
@@ -106,7 +106,7 @@ function cumulative(counts: ArrayLike<number>, temperature: number): Float64Arra
 }
 
 /** The first k with u < cdf[k] (binary search), never an unused code at the top end. */
-function searchCdf(cdf: Float64Array, u: number): number {
+export function searchCdf(cdf: Float64Array, u: number): number {
   let lo = 0;
   let hi = cdf.length - 1;
   while (lo < hi) {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setup } from '../../../../test/helpers.js';
 import { disposeBatch, makeBatch } from '../../data/batches.js';
@@ -15,6 +16,7 @@ import { train } from '../../train/trainer.js';
 import { getModelDefinition } from '../registry.js';
 import type { VqvaeConfig } from './config.js';
 import { Vqvae } from './model.js';
+import { autoregressiveLogProb, buildIndexPrior, drawAutoregressive } from './prior.js';
 import { codeCounts, drawIndices, nearestCodes, perplexity, quantisationTerms, straightThrough, USAGE_DECAY, VectorQuantizer } from './quantizer.js';
 
 beforeAll(async () => {
@@ -184,7 +186,7 @@ describe('codebook perplexity', () => {
   });
 
   it("the model's perplexity metric is exp(entropy) of the batch's indices over all groups, and not part of the loss", () => {
-    const model = build({ hidden: [16], latent: 6, codeGroups: 3, codebookSize: 8 }, 4);
+    const model = build({ hidden: [16], latent: 6, codeGroups: 3, codebookSize: 8, vqPrior: 'independent' }, 4);
     const x = tf.randomUniform([20, 784], 0, 1, 'float32', 2) as tf.Tensor2D;
     const out = model.forward({ x }, { training: false, epoch: 1, rng: new Rng(0) });
     const indices = Array.from(model.quantizer.quantise(model.networks.encoder.apply(x) as tf.Tensor2D).indices.dataSync());
@@ -201,9 +203,9 @@ describe('codebook perplexity', () => {
   });
 });
 
-describe('the prior over indices', () => {
+describe('the prior over indices (independent)', () => {
   it('samplePrior draws each group from its fitted frequencies (temperature T: p ∝ count^(1/T)) and returns their codes', () => {
-    const model = build({ hidden: [8], latent: 4, codeGroups: 2, codebookSize: 4 }, 1);
+    const model = build({ hidden: [8], latent: 4, codeGroups: 2, codebookSize: 4, vqPrior: 'independent' }, 1);
     const [codebook] = model.quantizer.getWeights();
     model.quantizer.setWeights([codebook, tf.tensor2d([[6, 3, 1, 0], [0, 0, 0, 10]])]);
     const n = 20000;
@@ -256,6 +258,131 @@ describe('the prior over indices', () => {
     const usage = model.quantizer.usage().arraySync();
     c1.forEach((row, g) => row.forEach((c, k) => expect(usage[g][k]).toBeCloseTo(USAGE_DECAY * c + c2[g][k], 5)));
     model.dispose();
+  });
+});
+
+describe('the autoregressive prior over indices', () => {
+  /** Logits of the prior network at the one-hots of `indices` [n][G], as rows [n][G·K]. */
+  const logitsAt = (prior: tfl.LayersModel, indices: number[][], K: number) =>
+    tf.tidy(() => (prior.apply(tf.reshape(tf.cast(tf.oneHot(tf.tensor1d(indices.flat(), 'int32'), K), 'float32'), [indices.length, -1])) as tf.Tensor).arraySync() as number[][]);
+
+  it("group g's logits depend on the groups before it and on no other (the MADE masks)", () => {
+    const [G, K] = [4, 3];
+    const prior = buildIndexPrior(G, K, 11, 64);
+    // Give the zero-initialised biases values too, so nothing is zero by accident.
+    tf.tidy(() => prior.setWeights(prior.getWeights().map((w, i) => (i % 2 === 1 ? tf.randomNormal(w.shape, 0, 1, 'float32', i) : w))));
+    const base = [0, 1, 2, 1];
+    for (let changed = 0; changed < G; changed++) {
+      const other = base.map((k, g) => (g === changed ? (k + 1) % K : k));
+      const [a, b] = [logitsAt(prior, [base], K)[0]!, logitsAt(prior, [other], K)[0]!];
+      for (let g = 0; g < G; g++) {
+        const moved = Math.max(...a.slice(g * K, (g + 1) * K).map((v, k) => Math.abs(v - b[g * K + k]!)));
+        if (g <= changed) expect(moved).toBe(0);
+        else expect(moved, `group ${g} after changing group ${changed}`).toBeGreaterThan(1e-4);
+      }
+    }
+    prior.dispose();
+  });
+
+  // Synthetic indices with a known dependence: G = 3, K = 4; i_1 ~ (0.4, 0.3, 0.2, 0.1), i_2 = i_1, i_3 uniform and independent.
+  const P1 = [0.4, 0.3, 0.2, 0.1];
+  function synthetic(n: number, seed: number): number[][] {
+    const rng = new Rng(seed);
+    return Array.from({ length: n }, () => {
+      const u = rng.next();
+      const i1 = u < 0.4 ? 0 : u < 0.7 ? 1 : u < 0.9 ? 2 : 3;
+      return [i1, i1, Math.min(3, Math.floor(rng.next() * 4))];
+    });
+  }
+
+  it('learns a known dependence: its samples keep i_2 = i_1, and its held-out log-likelihood beats the independent prior by H(i_1)', () => {
+    const [G, K] = [3, 4];
+    const train = synthetic(3000, 1);
+    const heldOut = synthetic(1000, 2);
+    // The independent prior, in plain JavaScript: each group's training frequencies.
+    const frequencies = Array.from({ length: G }, (_, g) => Array.from({ length: K }, (_, k) => train.filter((row) => row[g] === k).length / train.length));
+    const independent = heldOut.reduce((s, row) => s + row.reduce((t, k, g) => t + Math.log(frequencies[g]![k]!), 0), 0) / heldOut.length;
+    // By hand: H(i_1) = −Σ p log p = 1.2799 nats, so independent ≈ −(2·1.2799 + log 4) = −3.946, the truth −(1.2799 + log 4) = −2.666.
+    const entropy1 = -P1.reduce((s, p) => s + p * Math.log(p), 0);
+    expect(entropy1).toBeCloseTo(1.2799, 4);
+    expect(independent).toBeCloseTo(-(2 * entropy1 + Math.log(4)), 1);
+
+    const prior = buildIndexPrior(G, K, 3, 32);
+    const optimizer = tf.train.adam(0.02);
+    const trainIndices = tf.tensor2d(train, [train.length, G], 'int32');
+    const variables = prior.trainableWeights.map((w) => w.read() as tf.Variable);
+    for (let step = 0; step < 300; step++) optimizer.minimize(() => tf.neg(tf.mean(autoregressiveLogProb(prior, trainIndices))) as tf.Scalar, false, variables);
+    const before = tf.memory().numTensors;
+    const heldOutIndices = tf.tensor2d(heldOut, [heldOut.length, G], 'int32');
+    const autoregressive = tf.tidy(() => tf.mean(autoregressiveLogProb(prior, heldOutIndices)).dataSync()[0]!);
+    expect(autoregressive - independent).toBeGreaterThan(entropy1 - 0.1);
+    expect(autoregressive).toBeGreaterThan(-(entropy1 + Math.log(4)) - 0.1);
+
+    const draws = drawAutoregressive(prior, 4000, 9, 1);
+    const rows = Array.from({ length: 4000 }, (_, i) => Array.from(draws.subarray(i * G, (i + 1) * G)));
+    // Independent draws would agree with probability Σ p² = 0.30.
+    expect(rows.filter((r) => r[0] === r[1]).length / rows.length).toBeGreaterThan(0.97);
+    P1.forEach((p, k) => expect(Math.abs(rows.filter((r) => r[0] === k).length / rows.length - p)).toBeLessThan(0.035));
+    for (let k = 0; k < K; k++) expect(Math.abs(rows.filter((r) => r[2] === k).length / rows.length - 0.25)).toBeLessThan(0.035);
+    expect(drawAutoregressive(prior, 50, 4, 1)).toEqual(drawAutoregressive(prior, 50, 4, 1));
+    heldOutIndices.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([trainIndices]);
+    optimizer.dispose();
+    prior.dispose();
+  }, 60_000);
+
+  it("the independent prior's log p(i) is Σ_g log of group g's frequency (plain-JavaScript reference)", () => {
+    const model = build({ hidden: [8], latent: 4, codeGroups: 2, codebookSize: 4, vqPrior: 'independent' }, 1);
+    const [codebook] = model.quantizer.getWeights();
+    model.quantizer.setWeights([codebook, tf.tensor2d([[6, 3, 1, 0], [2, 2, 0, 4]])]);
+    const got = Array.from(model.logPriorOfIndices(tf.tensor2d([[0, 3], [2, 1], [3, 0]], [3, 2], 'int32')).dataSync());
+    expect(got[0]).toBeCloseTo(Math.log(0.6) + Math.log(0.5), 5);
+    expect(got[1]).toBeCloseTo(Math.log(0.1) + Math.log(0.25), 5);
+    expect(got[2]).toBe(-Infinity); // code 3 never seen in group 1
+    model.dispose();
+  });
+
+  it('at temperature T draws from softmax(logits / T): the marginal of group 1 sharpens as p^(1/T)', () => {
+    const prior = buildIndexPrior(1, 3, 5, 4);
+    const [k1, b1, k2] = prior.getWeights();
+    prior.setWeights([k1!, b1!, k2!, tf.tensor1d(P1.slice(0, 3).map(Math.log))]);
+    const frequencies = (temperature: number) => {
+      const draws = drawAutoregressive(prior, 20000, 3, temperature);
+      return [0, 1, 2].map((k) => draws.filter((d) => d === k).length / draws.length);
+    };
+    const check = (temperature: number) => {
+      const weights = [0.4, 0.3, 0.2].map((p) => p ** (1 / temperature));
+      const total = weights.reduce((a, b) => a + b);
+      frequencies(temperature).forEach((f, k) => expect(Math.abs(f - weights[k]! / total)).toBeLessThan(0.012));
+    };
+    check(1);
+    check(0.5);
+    prior.dispose();
+  });
+
+  it('trains alongside the autoencoder: its NLL is the loss term prior, added to the loss, and an old config without the field has no prior network', () => {
+    const model = build({ hidden: [16], latent: 6, codeGroups: 3, codebookSize: 8 }, 4);
+    expect(model.config.vqPrior).toBe('autoregressive');
+    const x = tf.randomUniform([20, 784], 0, 1, 'float32', 2) as tf.Tensor2D;
+    tf.tidy(() => {
+      const out = model.forward({ x }, { training: false, epoch: 1, rng: new Rng(0) });
+      expect(Object.keys(out.terms)).toEqual(['recon', 'codebook', 'commitment', 'prior']);
+      const [recon, codebook, commitment, prior] = ['recon', 'codebook', 'commitment', 'prior'].map((n) => out.terms[n]!.dataSync()[0]!);
+      expect(out.loss.dataSync()[0]).toBeCloseTo(recon + codebook + 0.25 * commitment + prior, 3);
+      expect(prior).toBeCloseTo(-tf.mean(model.logPriorOfIndices(model.codeIndices({ x }))).dataSync()[0]!, 4);
+      // Untrained: logits near 0, so about log K per group.
+      expect(Math.abs(prior - 3 * Math.log(8))).toBeLessThan(1);
+    });
+    const { vqPrior: _, ...old } = model.config;
+    const legacy = getModelDefinition('vqvae').create(old, new Rng(4)) as Vqvae;
+    expect(Object.keys(legacy.networks).sort()).toEqual(['decoder', 'encoder', 'quantizer']);
+    // The same initial weights as an independent-prior model of the same seed: the prior network is built last.
+    const independent = build({ hidden: [16], latent: 6, codeGroups: 3, codebookSize: 8, vqPrior: 'independent' }, 4);
+    expect(Array.from(legacy.encode({ x }).dataSync())).toEqual(Array.from(independent.encode({ x }).dataSync()));
+    expect(Array.from(model.encode({ x }).dataSync())).toEqual(Array.from(independent.encode({ x }).dataSync()));
+    for (const m of [model, legacy, independent]) m.dispose();
+    x.dispose();
   });
 });
 
@@ -330,15 +457,18 @@ describe('the VQ-VAE model', () => {
     model.dispose();
   });
 
-  it('save then reload is exact, prior included', async () => {
-    const model = build({ hidden: [32], latent: 8, codeGroups: 2, codebookSize: 16 }, 5);
+  it.each([
+    ['independent', ['decoder', 'encoder', 'quantizer']],
+    ['autoregressive', ['decoder', 'encoder', 'prior', 'quantizer']],
+  ])('save then reload is exact, prior included (%s)', async (vqPrior, networks) => {
+    const model = build({ hidden: [32], latent: 8, codeGroups: 2, codebookSize: 16, vqPrior }, 5);
     const batch = makeBatch(data, null, 0, 32);
     const optimizer = tf.train.adam(1e-2);
     for (let i = 0; i < 5; i++) optimizer.minimize(() => model.forward(batch, { training: true, epoch: 0, rng: new Rng(i) }).loss, false, model.trainableVariables());
     const store = new MemoryRunStore();
     await saveModel(store, model);
     const reloaded = (await restoreModel({ model: model.config, networks: Object.keys(model.networks) } as unknown as RunConfig, store)) as Vqvae;
-    expect(Object.keys(reloaded.networks).sort()).toEqual(['decoder', 'encoder', 'quantizer']);
+    expect(Object.keys(reloaded.networks).sort()).toEqual(networks);
     const same = (f: (m: Vqvae) => tf.Tensor) =>
       tf.tidy(() => {
         expect(Array.from(f(reloaded).dataSync())).toEqual(Array.from(f(model).dataSync()));
@@ -347,6 +477,7 @@ describe('the VQ-VAE model', () => {
     same((m) => m.quantizer.codebook());
     same((m) => m.encode(batch));
     same((m) => m.samplePrior(10, 3, 1));
+    same((m) => m.logPriorOfIndices(m.codeIndices(batch)));
     same((m) => m.forward(batch, { training: false, epoch: 1, rng: new Rng(0) }).loss);
     expect(tf.sum(model.quantizer.usage()).dataSync()[0]).toBeGreaterThan(0);
     optimizer.dispose();
@@ -355,8 +486,8 @@ describe('the VQ-VAE model', () => {
     reloaded.dispose();
   });
 
-  it('encodes, samples and steps without leaking tensors', () => {
-    const model = build({ hidden: [16], latent: 4, codeGroups: 2, codebookSize: 8 }, 6);
+  it.each(['independent', 'autoregressive'])('encodes, samples, scores indices and steps without leaking tensors (%s)', (vqPrior) => {
+    const model = build({ hidden: [16], latent: 4, codeGroups: 2, codebookSize: 8, vqPrior }, 6);
     const batch = makeBatch(data, null, 0, 16);
     const optimizer = tf.train.adam(1e-3);
     const step = () => optimizer.minimize(() => model.forward(batch, { training: true, epoch: 1, rng: new Rng(1) }).loss, false, model.trainableVariables());
@@ -365,6 +496,9 @@ describe('the VQ-VAE model', () => {
     step();
     model.encode(batch).dispose();
     model.samplePrior(5, 1, 0.5).dispose();
+    tf.tidy(() => {
+      model.logPriorOfIndices(model.codeIndices(batch));
+    });
     tf.tidy(() => {
       model.forward(batch, { training: false, epoch: 1, rng: new Rng(1) });
     });
@@ -390,7 +524,8 @@ describe('the VQ-VAE model', () => {
     expect(error({ commitment: -1 }).field).toBe('commitment');
     expect(error({ beta: 1 }).message).toMatch(/^beta is not an option of model 'vqvae'/);
     const config = def.resolveConfig({}, sprites) as VqvaeConfig;
-    expect(config).toMatchObject({ codebookSize: 512, codeGroups: 1, commitment: 0.25, latent: 32, loss: 'bce' });
+    expect(config).toMatchObject({ codebookSize: 512, codeGroups: 1, commitment: 0.25, latent: 32, loss: 'bce', vqPrior: 'autoregressive' });
+    expect(error({ vqPrior: 'markov' }).field).toBe('vqPrior');
     expect(def.resolveConfig(config as unknown as Record<string, unknown>, sprites)).toEqual(config);
   });
 });
