@@ -3,20 +3,21 @@
 # set (shapes: 64×64×3, seven known factors), same code size, hidden width,
 # data and epochs, one run per model and seed; prints one JSON line per run
 # (latentkit eval on the 1,000 test shapes, plus the training's wall seconds).
-# β-TCVAE estimates log q(z) by minibatch stratified sampling (mss) unless
-# TC_ESTIMATOR says mws.
+# TC_ESTIMATOR picks β-TCVAE's estimate of log q(z): mws (weighted) or mss
+# (stratified sampling). The defaults are the model defaults (hidden 400,
+# batch 128, mws).
 #
 #   npx tsc -p tsconfig.build.json
 #   sh bench/disentangle.sh [LIMIT] [EPOCHS] [SEEDS] [MODELS] [HIDDEN] [BATCH] [TC_ESTIMATOR]
-#   # defaults 2000 10 "0 1 2" "vae btcvae" 128 32 mss
+#   # defaults 2000 10 "0 1 2" "vae btcvae" 400 128 mws
 set -e
 LIMIT=${1:-2000}
 EPOCHS=${2:-10}
 SEEDS=${3:-0 1 2}
 MODELS=${4:-vae btcvae}
-HIDDEN=${5:-128}
-BATCH=${6:-32}
-TC_ESTIMATOR=${7:-mss}
+HIDDEN=${5:-400}
+BATCH=${6:-128}
+TC_ESTIMATOR=${7:-mws}
 CLI="node $(dirname "$0")/../bin/latentkit.js"
 OUT=$(mktemp -d)
 for seed in $SEEDS; do
