@@ -5,12 +5,12 @@ import { Btcvae } from './model.js';
 
 export { Btcvae } from './model.js';
 export { BTCVAE_OPTIONS, DEFAULT_TC_WEIGHT, resolveBtcvaeConfig, type BtcvaeConfig } from './config.js';
-export { klDecomposition, type KlParts } from './decomposition.js';
+export { klDecomposition, logImportanceWeights, TC_ESTIMATORS, type KlParts, type TcEstimator } from './decomposition.js';
 
 /** `latentkit train --model btcvae --tc-weight 6`. */
 export const definition: ModelDefinition<BtcvaeConfig> = {
   name: 'btcvae',
-  summary: 'β-TCVAE: the KL split into mutual information, total correlation and dimension-wise KL (minibatch-weighted sampling), with β only on the total correlation (--tc-weight β)',
+  summary: 'β-TCVAE: the KL split into mutual information, total correlation and dimension-wise KL (minibatch-weighted or stratified sampling, --tc-estimator), with β only on the total correlation (--tc-weight β)',
   options: BTCVAE_OPTIONS,
   resolveConfig: resolveBtcvaeConfig,
   create: (config, rng) => new Btcvae(config, Vae.create(config, rng)),

@@ -14,7 +14,7 @@ export class Btcvae extends Vae<BtcvaeConfig> {
   override forward(batch: Batch, ctx: ForwardContext): ModelOutput {
     return tf.tidy(() => {
       const { mu, logVar, z, preact, recon } = this.drawAndDecode(batch, ctx);
-      const { mi, tc, dimKl } = klDecomposition(z, mu, logVar, this.config.datasetSize);
+      const { mi, tc, dimKl } = klDecomposition(z, mu, logVar, this.config.datasetSize, this.config.tcEstimator);
       const loss = tf.addN([recon, mi, tf.mul(this.config.tcWeight, tc), dimKl]) as tf.Scalar;
       return { loss, terms: { recon, mi, tc, dim_kl: dimKl }, z, recon: this.outputOf(preact) };
     });
