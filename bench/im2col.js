@@ -70,8 +70,7 @@ function recordStep() {
 
 /** ms of `reps` runs of one call's layout change, by the JS loop and by the SIMD function. */
 function timeCall({ kind, info }, memory, simd) {
-  const { batchSize: nb, inHeight: inH, inWidth: inW, inChannels: inC, outHeight: outH, outWidth: outW } = info;
-  const { filterHeight: fH, filterWidth: fW, strideHeight: sH, strideWidth: sW } = info;
+  const { batchSize: nb, inHeight: inH, inWidth: inW, inChannels: inC, outHeight: outH, outWidth: outW, filterHeight: fH, filterWidth: fW } = info;
   const K = fH * fW * inC;
   const rowStride = kind === 'col2im' ? 4 * Math.ceil(K / 4) : K;
   const imageFloats = nb * inH * inW * inC;
@@ -81,7 +80,7 @@ function timeCall({ kind, info }, memory, simd) {
   const heap = new Float32Array(memory.buffer);
   for (let i = 0; i < imageFloats + patchFloats; i++) heap[i] = Math.random() - 0.5;
   const [images, patches] = [0, imageFloats];
-  const geometry = geometryArgs({ nb, inH, inW, inC, outH, outW, fH, fW, sH, sW, padTop: info.padInfo.top, padLeft: info.padInfo.left, rowStride });
+  const geometry = geometryArgs(info, nb, rowStride);
   const ways = kind === 'im2col'
     ? { js: () => fillPatches(heap, images, patches, 0, nb, info, rowStride), simd: () => simd.im2col(4 * images, 4 * patches, ...geometry) }
     : { js: () => scatterColumns(heap.subarray(patches), heap.subarray(images, patches), nb, info, rowStride), simd: () => simd.col2im(4 * patches, 4 * images, ...geometry) };

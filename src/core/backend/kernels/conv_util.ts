@@ -111,12 +111,6 @@ function simdOn(backend: WasmBackendLike): SimdIm2col | null {
   return memory ? simdIm2colFor(memory) : null;
 }
 
-/** The geometry arguments of the SIMD functions for `nb` images. */
-function geometry(info: backend_util.Conv2DInfo, nb: number, rowStride: number): number[] {
-  const { inHeight: inH, inWidth: inW, inChannels: inC, outHeight: outH, outWidth: outW, filterHeight: fH, filterWidth: fW, strideHeight: sH, strideWidth: sW } = info;
-  return geometryArgs({ nb, inH, inW, inC, outH, outW, fH, fW, sH, sW, padTop: info.padInfo.top, padLeft: info.padInfo.left, rowStride });
-}
-
 /** fillPatches of images [b0, b0 + nb) of tensor x into tensor `patches`, both on the wasm heap. */
 export function im2colOnHeap(backend: WasmBackendLike, x: TensorInfo, patches: TensorInfo, b0: number, nb: number, info: backend_util.Conv2DInfo, rowStride: number): void {
   const simd = simdOn(backend);
@@ -124,7 +118,7 @@ export function im2colOnHeap(backend: WasmBackendLike, x: TensorInfo, patches: T
   const [xs, out] = [heapF32(backend, x), heapF32(backend, patches)];
   if (simd == null) return fillPatches(wholeHeap(xs), xs.byteOffset >> 2, out.byteOffset >> 2, b0, nb, info, rowStride);
   const imageBytes = 4 * info.inHeight * info.inWidth * info.inChannels;
-  simd.im2col(xs.byteOffset + b0 * imageBytes, out.byteOffset, ...geometry(info, nb, rowStride));
+  simd.im2col(xs.byteOffset + b0 * imageBytes, out.byteOffset, ...geometryArgs(info, nb, rowStride));
 }
 
 /** scatterColumns of the rows of tensor `cols` into images [b0, b0 + nb) of tensor dx, both on the wasm heap. */
@@ -133,5 +127,5 @@ export function col2imOnHeap(backend: WasmBackendLike, cols: TensorInfo, dx: Ten
   const [from, to] = [heapF32(backend, cols), heapF32(backend, dx)];
   const imageSize = info.inHeight * info.inWidth * info.inChannels;
   if (simd == null) return scatterColumns(from, to.subarray(b0 * imageSize, (b0 + nb) * imageSize), nb, info, rowStride);
-  simd.col2im(from.byteOffset, to.byteOffset + 4 * b0 * imageSize, ...geometry(info, nb, rowStride));
+  simd.col2im(from.byteOffset, to.byteOffset + 4 * b0 * imageSize, ...geometryArgs(info, nb, rowStride));
 }

@@ -98,18 +98,13 @@ function layout(aLength: number, bLength: number): { memory: WebAssembly.Memory;
 }
 
 const SENTINEL = 1234.5;
-const geometryOf = (info: backend_util.Conv2DInfo, rowStride: number) => {
-  const { batchSize: nb, inHeight: inH, inWidth: inW, inChannels: inC, outHeight: outH, outWidth: outW, filterHeight: fH, filterWidth: fW, strideHeight: sH, strideWidth: sW } = info;
-  return geometryArgs({ nb, inH, inW, inC, outH, outW, fH, fW, sH, sW, padTop: info.padInfo.top, padLeft: info.padInfo.left, rowStride });
-};
-
 /** im2col by `how` with rows padded by 3 columns: the patch matrix, its extra columns included. */
 function patchesBy(how: 'simd' | 'js', x: Float32Array, info: backend_util.Conv2DInfo, rowStride: number): Float32Array {
   const rows = info.batchSize * info.outHeight * info.outWidth;
   const { memory, a, b } = layout(x.length, rows * rowStride);
   new Float32Array(memory.buffer, a, x.length).set(x);
   new Float32Array(memory.buffer, b, rows * rowStride).fill(SENTINEL);
-  if (how === 'simd') simdIm2colFor(memory)!.im2col(a, b, ...geometryOf(info, rowStride));
+  if (how === 'simd') simdIm2colFor(memory)!.im2col(a, b, ...geometryArgs(info, info.batchSize, rowStride));
   else fillPatches(new Float32Array(memory.buffer), a >> 2, b >> 2, 0, info.batchSize, info, rowStride);
   return new Float32Array(memory.buffer, b, rows * rowStride).slice();
 }
@@ -119,7 +114,7 @@ function scatterBy(how: 'simd' | 'js', cols: Float32Array, dx: Float32Array, inf
   const { memory, a, b } = layout(cols.length, dx.length);
   new Float32Array(memory.buffer, a, cols.length).set(cols);
   new Float32Array(memory.buffer, b, dx.length).set(dx);
-  if (how === 'simd') simdIm2colFor(memory)!.col2im(a, b, ...geometryOf(info, rowStride));
+  if (how === 'simd') simdIm2colFor(memory)!.col2im(a, b, ...geometryArgs(info, info.batchSize, rowStride));
   else scatterColumns(new Float32Array(memory.buffer, a, cols.length), new Float32Array(memory.buffer, b, dx.length), info.batchSize, info, rowStride);
   return new Float32Array(memory.buffer, b, dx.length).slice();
 }

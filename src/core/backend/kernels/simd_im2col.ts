@@ -15,6 +15,7 @@
  * x, out, cols and dx are byte offsets; rowStride counts floats (≥ K).
  * Images are NHWC float32 and the first of `nb` sits at the offset given.
  */
+import type { backend_util } from '@tensorflow/tfjs-core';
 import { I32, instantiateOn, Locals, moduleBytes, op, type FunctionSpec, type ValueType } from '../wasm/assembler.js';
 
 /** The geometry parameters after the two pointers, in order. */
@@ -50,21 +51,18 @@ function overBytes(i: number, len: number, width: number, step: number[]): numbe
   ];
 }
 
-/**
- * `len` bytes at dst (and src): vectors, then single floats. `vector` and
- * `scalar` get the addresses on the stack in the order given by `addresses`.
- */
+/** A run of `len` bytes (a local), local i counting them: `vector` per 16 bytes, then `scalar` per float of the last 0-3. */
 function run(i: number, len: number, vector: number[], scalar: number[]): number[] {
   return [...op.i32(0), ...op.set(i), ...overBytes(i, len, 16, vector), ...overBytes(i, len, 4, scalar)];
 }
 
 /**
  * The loops both functions share: per image b, output row oh and column
- * ow (one patch row at `row`), per filter row kh whose input row ih is
- * inside the image, `inside` with, in locals, the destination `patch`
- * (bytes into the patch row where the taps inside start), `pixel` (bytes
- * into x where they start), `len` (their bytes), `lo` and `hi` (taps lo..hi
- * are inside); `outside` for the filter rows off the image.
+ * ow (one patch row at `row`), per filter row kh, `inside` where the row
+ * has taps inside the image, with in locals: `patch`, the address of
+ * filter row kh's taps in the patch row; `lo` and `hi`, the taps lo..hi
+ * inside; `pixel`, the address of the input under tap lo; `len`, the bytes
+ * of taps lo..hi. `outside` for the filter rows wholly over the padding.
  */
 interface Walk {
   locals: Locals;
@@ -182,12 +180,12 @@ export interface SimdIm2col {
   col2im: LayoutChange;
 }
 
-/** The geometry arguments, in the order the functions take them. */
-export function geometryArgs(g: Geometry): number[] {
+/** The geometry arguments of `nb` images of a convolution, in the order the functions take them. */
+export function geometryArgs(info: backend_util.Conv2DInfo, nb: number, rowStride: number): number[] {
+  const { inHeight: inH, inWidth: inW, inChannels: inC, outHeight: outH, outWidth: outW, filterHeight: fH, filterWidth: fW, strideHeight: sH, strideWidth: sW } = info;
+  const g: Geometry = { nb, inH, inW, inC, outH, outW, fH, fW, sH, sW, padTop: info.padInfo.top, padLeft: info.padInfo.left, rowStride };
   return GEOMETRY.map((name) => g[name]);
 }
-
-export type { Geometry as Im2colGeometry };
 
 const cache = new WeakMap<WebAssembly.Memory, SimdIm2col | null>();
 
