@@ -20,7 +20,7 @@ import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { im2colOnHeap } from './conv_util.js';
 import { GemmActivation } from './gemm/simd_gemm.js';
 import { heapProduct } from './MatMul.js';
-import { asWasmBackend, heapF32, wrapWasmKernel, type WasmBackendLike } from './wasm_util.js';
+import { asWasmBackend, wrapWasmKernel, type WasmBackendLike } from './wasm_util.js';
 
 /** Tuning knobs (exported so tests can force the chunked path). */
 export const conv2DTuning = {
