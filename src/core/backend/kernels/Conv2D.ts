@@ -17,10 +17,10 @@
  */
 import { backend_util, util } from '@tensorflow/tfjs-core';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { fillPatches, wholeHeap } from './conv_util.js';
+import { im2colOnHeap } from './conv_util.js';
 import { GemmActivation } from './gemm/simd_gemm.js';
 import { heapProduct } from './MatMul.js';
-import { asWasmBackend, heapF32, wrapWasmKernel, type WasmBackendLike } from './wasm_util.js';
+import { asWasmBackend, wrapWasmKernel, type WasmBackendLike } from './wasm_util.js';
 
 /** Tuning knobs (exported so tests can force the chunked path). */
 export const conv2DTuning = {
@@ -93,7 +93,7 @@ function convolve(backend: WasmBackendLike, product: NonNullable<ReturnType<type
     for (let b0 = 0; b0 < batchSize; b0 += perChunk) {
       const nb = Math.min(perChunk, batchSize - b0);
       // Views and offsets after the last allocation (the product's scratch may grow the heap, moving views, never offsets).
-      if (patches) fillPatches(wholeHeap(heapF32(backend, x)), heapF32(backend, x).byteOffset >> 2, heapF32(backend, patches).byteOffset >> 2, b0, nb, info, K);
+      if (patches) im2colOnHeap(backend, x, patches, b0, nb, info, K);
       const a = patches ? at(backend, patches) : at(backend, x) + 4 * b0 * rows * K;
       product({ a, b: at(backend, filter), c: at(backend, out) + 4 * b0 * rows * outChannels, bias: bias ? at(backend, bias) : 0, m: nb * rows, n: outChannels, k: K, transA: false, ...epilogue });
     }

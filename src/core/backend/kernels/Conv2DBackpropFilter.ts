@@ -29,7 +29,7 @@ import type {
   KernelFunc,
   TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { fillPatches, wholeHeap } from './conv_util.js';
+import { im2colOnHeap } from './conv_util.js';
 import { GemmActivation } from './gemm/simd_gemm.js';
 import { heapProduct } from './MatMul.js';
 import { asWasmBackend, assertNoDilation, heapF32, runWasmKernel, withShape } from './wasm_util.js';
@@ -129,7 +129,7 @@ function computeNHWC(
     for (let b0 = 0; b0 < batchSize; b0 += imagesPerChunk) {
       const nb = Math.min(imagesPerChunk, batchSize - b0);
       const M = nb * rowsPerImage;
-      fillPatches(wholeHeap(heapF32(backend, x)), heapF32(backend, x).byteOffset >> 2, heapF32(backend, patches).byteOffset >> 2, b0, nb, info, K);
+      im2colOnHeap(backend, x, patches, b0, nb, info, K);
       // Rows b0·rows.. of dy as a [M, outC] matrix.
       const dyRows = heapF32(backend, dy).byteOffset + 4 * b0 * dyImageSize;
       const part = multiplyPatchesT(backend, product, patches, dyRows, M, K, outChannels);

@@ -27,7 +27,7 @@ import type {
   KernelFunc,
   TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { scatterColumns } from './conv_util.js';
+import { col2imOnHeap } from './conv_util.js';
 import { GemmActivation } from './gemm/simd_gemm.js';
 import { heapProduct } from './MatMul.js';
 import { asWasmBackend, assertNoDilation, heapF32, runWasmKernel } from './wasm_util.js';
@@ -113,7 +113,6 @@ function computeNHWC(
   const { filterHeight, filterWidth } = info;
   const rowsPerImage = outHeight * outWidth;
   const K = filterHeight * filterWidth * inChannels;
-  const dxImageSize = inHeight * inWidth * inChannels;
   const dyImageSize = rowsPerImage * outChannels;
 
   const dx = backend.makeOutput([batchSize, inHeight, inWidth, inChannels], 'float32');
@@ -135,9 +134,7 @@ function computeNHWC(
       const nb = Math.min(imagesPerChunk, batchSize - b0);
       const cols = columns(backend, product, dy, filterT, b0 * dyImageSize, nb * rowsPerImage, outChannels, stride);
       try {
-        // Views fetched after the last allocation (heap growth detaches views).
-        const out = heapF32(backend, dx).subarray(b0 * dxImageSize, (b0 + nb) * dxImageSize);
-        scatterColumns(heapF32(backend, cols), out, nb, info, stride);
+        col2imOnHeap(backend, cols, dx, b0, nb, info, stride);
       } finally {
         backend.disposeData(cols.dataId);
       }

@@ -11,8 +11,14 @@
  * gradient col2im(dy·Wᵀ). Where a filter row lies inside the image, its fW
  * taps are one contiguous run of fW·inC values in both layouts, so the loops
  * work on runs, not on single taps.
+ *
+ * The kernels call im2colOnHeap / col2imOnHeap, which run the WebAssembly
+ * SIMD versions (simd_im2col.ts) where the engine has SIMD; the JavaScript
+ * loops below are the fallback.
  */
-import type { backend_util } from '@tensorflow/tfjs-core';
+import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
+import { geometryArgs, simdIm2colFor, type SimdIm2col } from './simd_im2col.js';
+import { heapF32, wasmMemory, type WasmBackendLike } from './wasm_util.js';
 
 /** Runs at least this long are copied by copyWithin (a memmove), shorter ones value by value. */
 const LONG_RUN = 16;
@@ -97,4 +103,29 @@ export function scatterColumns(cols: Float32Array, dx: Float32Array, nb: number,
       }
     }
   }
+}
+
+/** The SIMD functions on the backend's heap, or null (no WebAssembly SIMD, or no heap exposed). */
+function simdOn(backend: WasmBackendLike): SimdIm2col | null {
+  const memory = wasmMemory(backend);
+  return memory ? simdIm2colFor(memory) : null;
+}
+
+/** fillPatches of images [b0, b0 + nb) of tensor x into tensor `patches`, both on the wasm heap. */
+export function im2colOnHeap(backend: WasmBackendLike, x: TensorInfo, patches: TensorInfo, b0: number, nb: number, info: backend_util.Conv2DInfo, rowStride: number): void {
+  const simd = simdOn(backend);
+  // Views after the last allocation (heap growth moves views, never offsets).
+  const [xs, out] = [heapF32(backend, x), heapF32(backend, patches)];
+  if (simd == null) return fillPatches(wholeHeap(xs), xs.byteOffset >> 2, out.byteOffset >> 2, b0, nb, info, rowStride);
+  const imageBytes = 4 * info.inHeight * info.inWidth * info.inChannels;
+  simd.im2col(xs.byteOffset + b0 * imageBytes, out.byteOffset, ...geometryArgs(info, nb, rowStride));
+}
+
+/** scatterColumns of the rows of tensor `cols` into images [b0, b0 + nb) of tensor dx, both on the wasm heap. */
+export function col2imOnHeap(backend: WasmBackendLike, cols: TensorInfo, dx: TensorInfo, b0: number, nb: number, info: backend_util.Conv2DInfo, rowStride: number): void {
+  const simd = simdOn(backend);
+  const [from, to] = [heapF32(backend, cols), heapF32(backend, dx)];
+  const imageSize = info.inHeight * info.inWidth * info.inChannels;
+  if (simd == null) return scatterColumns(from, to.subarray(b0 * imageSize, (b0 + nb) * imageSize), nb, info, rowStride);
+  simd.col2im(from.byteOffset, to.byteOffset + 4 * b0 * imageSize, ...geometryArgs(info, nb, rowStride));
 }

@@ -50,6 +50,8 @@ export const op = {
   brIf: (depth: number) => [0x0d, ...uleb(depth)],
   return: [0x0f],
   drop: [0x1a],
+  /** select(a, b, c): a if c ≠ 0, else b. */
+  select: [0x1b],
   call: (fn: number) => [0x10, ...uleb(fn)],
   // Locals.
   get: (i: number) => [0x20, ...uleb(i)],
@@ -68,6 +70,7 @@ export const op = {
   i32Sub: [0x6b],
   i32Mul: [0x6c],
   i32And: [0x71],
+  i32Or: [0x72],
   i32ShrU: [0x76],
   i32Load: (offset = 0) => [0x28, ...memarg(2, offset)],
   i32Store: (offset = 0) => [0x36, ...memarg(2, offset)],
