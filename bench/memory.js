@@ -3,6 +3,10 @@
 // and loading throughput of an image folder (first load decodes with sharp, then the uint8 cache).
 //
 //   node bench/memory.js train [DIST]            one epoch, vae (mlp 64-4), shapes n=50000; prints peak RSS
+//   node bench/memory.js conv [DIST] [EPOCHS]    the faces conv VAE (--arch conv --conv-filters 32,64,64,64 --latent 200
+//                                                --batch-norm --dropout 0.25), batch 32, on shapes n=50000 at 64×64×3 for
+//                                                EPOCHS (default 2); peak RSS, and tf.memory().numTensors and RSS after every
+//                                                epoch (progress every 160 steps on stderr)
 //   node bench/memory.js folder [DIST] [N] [png|jpeg]  writes N (default 20000) 64×64 shapes as files, loads them twice
 //
 // DIST is a built dist folder (default ../dist), so an older build can be measured the same way.
@@ -19,15 +23,44 @@ const lib = await import(`${dist}/index.js`);
 const mib = (bytes) => Math.round(bytes / 2 ** 20);
 const peak = () => ({ peak_rss_mib: mib(process.resourceUsage().maxRSS * 1024), array_buffers_mib: mib(process.memoryUsage().arrayBuffers) });
 
-if (mode === 'train') {
-  const n = 50000;
+/** The dataset 'shapes50k': 50,000 generated 64×64×3 shapes to train on, 1,000 to test. */
+async function registerShapes50k() {
   const { generateShapes } = await import(`${dist}/core/data/shapes.js`);
-  lib.registerDatasetSource({ label: 'shapes50k', matches: (name) => name === 'shapes50k', load: async (_name, o) => ({ ...generateShapes({ split: o.split, n: o.split === 'train' ? n : 1000 }), name: 'shapes50k' }) });
+  lib.registerDatasetSource({ label: 'shapes50k', matches: (name) => name === 'shapes50k', load: async (_name, o) => ({ ...generateShapes({ split: o.split, n: o.split === 'train' ? 50000 : 1000 }), name: 'shapes50k' }) });
+}
+
+/** trainRun(request) into a temporary folder; returns its result and the seconds it took. */
+async function timedRun(request, options = {}) {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-memory-'));
   const started = performance.now();
-  const result = await lib.trainRun({ model: 'vae', dataset: 'shapes50k', hidden: [64], latent: 4, epochs: 1, batchSize: 128, backend: 'wasm', seed: 0 }, { out, overwrite: true });
-  console.log(JSON.stringify({ name: 'train one epoch, shapes 50000×64×64×3', seconds: Math.round((performance.now() - started) / 100) / 10, test_loss: result.metrics[0].test_loss, ...peak() }));
-  fs.rmSync(out, { recursive: true, force: true });
+  try {
+    const result = await lib.trainRun(request, { ...options, out, overwrite: true });
+    return { result, seconds: Math.round((performance.now() - started) / 100) / 10 };
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+}
+
+if (mode === 'train') {
+  await registerShapes50k();
+  const { result, seconds } = await timedRun({ model: 'vae', dataset: 'shapes50k', hidden: [64], latent: 4, epochs: 1, batchSize: 128, backend: 'wasm', seed: 0 });
+  console.log(JSON.stringify({ name: 'train one epoch, shapes 50000×64×64×3', seconds, test_loss: result.metrics[0].test_loss, ...peak() }));
+} else if (mode === 'conv') {
+  const epochs = Number(process.argv[4] ?? 2);
+  if (!(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`EPOCHS must be a positive integer, got ${process.argv[4]}`);
+  await registerShapes50k();
+  const tf = await import('@tensorflow/tfjs-core');
+  const rssMib = () => mib(process.memoryUsage().rss);
+  const epochsSeen = [];
+  const request = { model: 'vae', arch: 'conv', convFilters: [32, 64, 64, 64], latent: 200, batchNorm: true, dropout: 0.25, dataset: 'shapes50k', epochs, batchSize: 32, backend: 'wasm', seed: 0 };
+  const { result, seconds } = await timedRun(request, {
+    onStep: (p) => {
+      if (p.step % 160 === 0) console.error(JSON.stringify({ epoch: p.epoch, step: p.step, num_tensors: tf.memory().numTensors, rss_mib: rssMib(), peak_rss_mib: peak().peak_rss_mib }));
+    },
+    onEpoch: (m) => epochsSeen.push({ epoch: m.epoch, num_tensors: tf.memory().numTensors, rss_mib: rssMib(), peak_rss_mib: peak().peak_rss_mib }),
+  });
+  const tensors = epochsSeen.map((e) => e.num_tensors);
+  console.log(JSON.stringify({ name: `train conv vae 64×64×3 (32,64,64,64, latent 200, batch norm, dropout 0.25) batch 32, ${epochs} epochs on shapes 50000`, seconds, test_loss: result.metrics.map((m) => m.test_loss), after_each_epoch: epochsSeen, tensors_flat: tensors.every((t) => t === tensors[0]), ...peak() }));
 } else if (mode === 'folder') {
   const count = Number(process.argv[4] ?? 20000);
   const format = process.argv[5] ?? 'png';

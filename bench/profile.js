@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // Where a training step of the default VAE spends its time, kernel by kernel.
 //
-//   node bench/profile.js [wasm|cpu] [--kernels] [--stock-adam] [--steps N] [--conv | --faces | --decode | --iwae] [--threads N] [--cpu]
+//   node bench/profile.js [wasm|cpu] [--kernels] [--stock-adam] [--steps N] [--conv | --faces | --decode | --iwae] [--batch-norm] [--threads N] [--cpu]
 //
 // --conv profiles the conv VAE (--arch conv, 28×28×1 MNIST, batch 128) instead,
 // --faces the 64×64×3 one (--conv-filters 32,64,64,64 --latent 200, batch 32, on
-// the built-in shapes images).
+// the built-in shapes images); --batch-norm turns on the conv VAE's batch normalisation.
 //
 // --decode profiles decoding 1,000 codes instead, --iwae the IWAE bound with K=1000 of 16
 // images (what bench/run.js times); --threads sets the threads of the matrix products
@@ -34,6 +34,10 @@ const setup = args.includes('--faces')
   : args.includes('--conv')
     ? { name: 'conv vae 28×28×1 32,64 batch 128', config: { arch: 'conv' }, data: 'mnist', shape: [28, 28, 1], batch: 128 }
     : { name: 'vae 784-400-20 batch 128', config: {}, data: 'mnist', shape: [28, 28, 1], batch: 128 };
+if (args.includes('--batch-norm')) {
+  setup.config.batchNorm = true;
+  setup.name += ' batch norm';
+}
 const def = getModelDefinition('vae');
 const model = def.create(def.resolveConfig(setup.config, { shape: setup.shape, numClasses: 10 }), new Rng(0));
 // Builds from before latentkit's fused Adam have only tf.train.adam.

@@ -35,6 +35,7 @@ import { installSharedIdentity } from './Identity.js';
 import { adamUpdateCpuConfig, adamUpdateWasmConfig } from './AdamUpdate.js';
 import { bceGradConfig, bceKernelConfigs } from './BceWithLogits.js';
 import { denseGradConfig, denseKernelConfigs } from './Dense.js';
+import { batchNormKernelConfigs } from './BatchNorm.js';
 
 export { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 export { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
@@ -104,7 +105,7 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): K
  * Kernels of latentkit's own (no TensorFlow.js equivalent to replace), for
  * every backend that has an implementation; registered once, idempotently.
  */
-export const addedKernelConfigs: readonly KernelConfig[] = [adamUpdateWasmConfig, adamUpdateCpuConfig, ...bceKernelConfigs, ...denseKernelConfigs];
+export const addedKernelConfigs: readonly KernelConfig[] = [adamUpdateWasmConfig, adamUpdateCpuConfig, ...bceKernelConfigs, ...denseKernelConfigs, ...batchNormKernelConfigs];
 
 /** Gradients of latentkit's own kernels. */
 export const addedGradientConfigs: readonly GradConfig[] = [bceGradConfig, denseGradConfig];

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
 import { dense, hasDenseKernel } from '../../backend/kernels/Dense.js';
+import { batchNormTrain, hasBatchNormKernel } from '../../backend/kernels/BatchNorm.js';
 
 export interface PixelLogVarianceArgs extends LayerArgs {
   /** Number of output features (pixels). */
@@ -164,53 +165,15 @@ interface BatchNormInternals {
 }
 
 /**
- * Per-column sums of x [m, c] as a [1, m]·[m, c] product: a reduction over
- * the first axis is a transpose and a sum on wasm, several times slower
- * than the backend's matrix product.
- */
-function columnSums(x: tf.Tensor2D): tf.Tensor1D {
-  return tf.reshape(tf.matMul(tf.ones([1, x.shape[0]]), x), [x.shape[1]]);
-}
-
-/**
- * y = γ·x̂ + β with x̂ = (x − mean)·(var + ε)^−½ over the rows of x [m, c]
- * (population variance), with the textbook gradient: per channel, N = m,
- *   ∂β = Σ dy,  ∂γ = Σ dy·x̂,  ∂x = γ·(var + ε)^−½·(dy − ∂β/N − x̂·∂γ/N).
- * `onMoments` sees the batch mean and variance (for the moving averages).
- */
-function batchNormRows(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number, onMoments: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void): tf.Tensor2D {
-  const n = x.shape[0];
-  const normalise = tf.customGrad(((xs: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-    const mean = tf.div(columnSums(xs), n) as tf.Tensor1D;
-    const centred = tf.sub(xs, mean) as tf.Tensor2D;
-    const variance = tf.div(columnSums(tf.square(centred) as tf.Tensor2D), n) as tf.Tensor1D;
-    onMoments(mean, variance);
-    const invStd = tf.rsqrt(tf.add(variance, epsilon));
-    const xHat = tf.mul(centred, invStd);
-    save([xHat, invStd, g]);
-    return {
-      value: tf.add(tf.mul(xHat, g), b),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xh, inv, gs] = saved as [tf.Tensor2D, tf.Tensor, tf.Tensor];
-        const dBeta = columnSums(dy as tf.Tensor2D);
-        const dGamma = columnSums(tf.mul(dy, xh) as tf.Tensor2D);
-        const centredGrad = tf.sub(tf.sub(dy, tf.div(dBeta, n)), tf.mul(xh, tf.div(dGamma, n)));
-        return [tf.mul(centredGrad, tf.mul(gs, inv)), dGamma, dBeta];
-      },
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return normalise(x, gamma, beta) as tf.Tensor2D;
-}
-
-/**
  * tfjs-layers' BatchNormalization with the same weights, config and saved
- * form (class name 'BatchNormalization'), whose training step computes its
- * gradient in one pass of a few elementwise products: tfjs-core's gradient
- * of batchNorm and moments is several times slower than the convolution
- * before it (measured on wasm: about 450 ms against 160 ms for a
- * 32×32×32×32 map), which made `--batch-norm` double the cost of a step.
- * Inference, and any configuration but channels-last with both γ and β, is
- * BatchNormalization itself; the moving averages update as it updates them.
+ * form (class name 'BatchNormalization'), whose training step runs
+ * latentkit's batch-norm kernels (backend/kernels/BatchNorm.ts: statistics,
+ * normalisation and gradient in a few passes over the map): tfjs-core's
+ * gradient of batchNorm and moments is several times slower than the
+ * convolution before it, which made `--batch-norm` double the cost of a step.
+ * Inference, any configuration but channels-last with both γ and β, and
+ * backends without the kernels (webgl, tensorflow) are BatchNormalization
+ * itself; the moving averages update as it updates them.
  */
 export class FastBatchNormalization extends StockBatchNormalization {
   static className = 'BatchNormalization';
@@ -219,13 +182,13 @@ export class FastBatchNormalization extends StockBatchNormalization {
     const input = Array.isArray(inputs) ? inputs[0]! : inputs;
     const self = this as unknown as BatchNormInternals;
     const lastAxis = self.axis === -1 || self.axis === input.rank - 1;
-    if (kwargs.training !== true || !lastAxis || !self.center || !self.scale) return super.call(inputs, kwargs);
+    if (kwargs.training !== true || !lastAxis || !self.center || !self.scale || !hasBatchNormKernel()) return super.call(inputs, kwargs);
     return tf.tidy(() => {
       this.invokeCallHook(inputs, kwargs);
       const channels = input.shape[input.rank - 1]!;
       // [..., c] → [m, c]: every position of every example is a row of its channel's statistics.
       const rows = tf.reshape(input, [-1, channels]) as tf.Tensor2D;
-      const y = batchNormRows(rows, self.gamma.read() as tf.Tensor1D, self.beta.read() as tf.Tensor1D, self.epsilon, (mean, variance) => updateMovingAverages(self, mean, variance));
+      const y = batchNormTrain(rows, self.gamma.read() as tf.Tensor1D, self.beta.read() as tf.Tensor1D, self.epsilon, (mean, variance) => updateMovingAverages(self, mean, variance));
       return tf.reshape(y, input.shape);
     });
   }
