@@ -1,5 +1,5 @@
 /** `latentkit detect` as a library: per-example anomaly scores, a calibrated threshold, and a detector file in the run folder. */
-export { createScorer, defaultBatchSize, reconMeasureFor, resolveScoreSettings, scoreDataset, DEFAULT_SAMPLES, SCORE_KINDS, type ReconMeasure, type ScoreKind, type ScoreSettings } from './scores.js';
+export { codeDistances, createScorer, defaultBatchSize, fitCodeDensity, fitScoreSettings, reconMeasureFor, resolveScoreSettings, scoreDataset, DEFAULT_SAMPLES, SCORE_KINDS, type ReconMeasure, type CodeDensity, type ScoreKind, type ScoreSettings } from './scores.js';
 export { flagAnomalies, quantileOf, thresholdRule, DEFAULT_CONTAMINATION, type ThresholdRule } from './threshold.js';
 export { calibrateDetector, DETECTOR_FILE, readDetector, writeDetector, DETECTOR_FORMAT, DETECTOR_FORMAT_VERSION, type DetectorFile } from './detector.js';
 export { anomalyTruth, parseAnomalyLabels, summarizeDetection, type DetectionSummary } from './summary.js';

@@ -20,6 +20,7 @@
  * training rows already take 200 steps in ten epochs, so they train exactly
  * as before.
  */
+import { BOUND_SCORES } from '../../requests/jobs.js';
 import type { ScoreKind } from './scores.js';
 
 /** The detector's own model settings when no --model is given. */
@@ -44,5 +45,5 @@ export function detectorEpochs(examples: number, batchSize: number): number {
 export function detectorTrainingRequest(request: Record<string, unknown>, score: ScoreKind = 'recon'): Record<string, unknown> {
   if (request.model !== undefined) return request;
   const given = Object.fromEntries(Object.entries(request).filter(([, v]) => v !== undefined));
-  return { ...(score === 'recon' ? DETECTOR_MODEL_DEFAULTS : { model: 'vae' }), ...given };
+  return { ...(BOUND_SCORES.includes(score) ? { model: 'vae' } : DETECTOR_MODEL_DEFAULTS), ...given };
 }
