@@ -8,16 +8,16 @@ beforeAll(async () => {
   await setup('cpu');
 });
 
-describe('trainJob epochsFor', () => {
+describe('trainJob recipeFor', () => {
   it('chooses the epochs from the loaded training split, and the run keeps the choice for a resume', async () => {
     const before = tf.memory().numTensors;
     const asked: [number, number][] = [];
-    const epochsFor = (n: number, batchSize: number) => {
+    const recipeFor = (n: number, { batchSize }: { batchSize: number }) => {
       asked.push([n, batchSize]);
-      return Math.ceil(4 / Math.ceil(n / batchSize)); // 64 rows in batches of 32: 2 epochs of 2 steps
+      return { epochs: Math.ceil(4 / Math.ceil(n / batchSize)) }; // 64 rows in batches of 32: 2 epochs of 2 steps
     };
     const request = { model: 'ae', dataset: 'sprites', limit: 64, batchSize: 32, epochs: 9, hidden: [16], latent: 2 };
-    const result = await trainJob(request, { epochsFor, pictures: false });
+    const result = await trainJob(request, { recipeFor, pictures: false });
     expect(asked).toEqual([[64, 32]]);
     expect(result.epochsCompleted).toBe(2);
     expect(result.config.training.epochs).toBe(2);

@@ -37,6 +37,33 @@ export function detectorEpochs(examples: number, batchSize: number): number {
   return Math.max(DETECTOR_MIN_EPOCHS, Math.ceil(DETECTOR_MIN_STEPS / steps));
 }
 
+/** Training rows held out for early stopping on small data. */
+export const DETECTOR_VALIDATION = 0.2;
+/** Most optimizer steps with early stopping; held-out loss usually stops training well before. */
+export const DETECTOR_MAX_STEPS = 2000;
+/** Optimizer steps without a lower held-out loss before early stopping ends training. */
+export const DETECTOR_PATIENCE_STEPS = 100;
+
+/** The settings `detect fit` chooses once the training rows are counted (no --epochs given). */
+export interface DetectorRecipe {
+  epochs: number;
+  validation?: number;
+  patience?: number;
+}
+
+/**
+ * The training length of `detect fit` for `examples` rows: with early
+ * stopping (a validation fraction, given or the recipe's), up to
+ * DETECTOR_MAX_STEPS steps with a patience of about DETECTOR_PATIENCE_STEPS;
+ * without, {@link detectorEpochs}.
+ */
+export function detectorRecipe(examples: number, request: { batchSize: number; validation?: number; patience?: number }, earlyStopping = false): DetectorRecipe {
+  const validation = request.validation ?? (earlyStopping ? DETECTOR_VALIDATION : undefined);
+  if (validation === undefined) return { epochs: detectorEpochs(examples, request.batchSize) };
+  const steps = Math.max(1, Math.ceil(Math.max(1, Math.round(examples * (1 - validation))) / request.batchSize));
+  return { epochs: Math.max(DETECTOR_MIN_EPOCHS, Math.ceil(DETECTOR_MAX_STEPS / steps)), validation, patience: request.patience ?? Math.ceil(DETECTOR_PATIENCE_STEPS / steps) };
+}
+
 /**
  * The training request of `detect fit`: with no model named, the detector
  * recipe under the settings the user gave. The likelihood scores (elbo, iwae)
