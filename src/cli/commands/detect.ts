@@ -2,7 +2,8 @@
  * `latentkit detect fit|score`: anomaly detection with any trained model.
  *   fit    train a run like `train` (--out RUN; with no --model the detector
  *          recipe, `ae --loss mse`; `vae` for --score elbo|iwae; with no --epochs,
- *          at least 200 optimizer steps) or take --run RUN, score its training
+ *          at least 200 optimizer steps, and on small data early stopping on a
+ *          held-out fifth) or take --run RUN, score its training
  *          data and store the threshold in RUN/detector.json;
  *   score  score data with the stored settings into a CSV of id, score,
  *          is_anomaly, with ROC-AUC / PR-AUC when --anomaly-label says which
@@ -29,7 +30,7 @@ async function trainForDetection(request: FitCall, cli: CliFlags, io: CommandIO)
   const out = cli.out!;
   const training = detectorTrainingRequest(Object.fromEntries(Object.entries(request).filter(([k]) => !FIT_KEYS.includes(k))), request.score as ScoreKind | undefined);
   // Without --epochs the recipe picks them (and early stopping) once the data is loaded.
-  const recipeFor = request.epochs === undefined ? (n: number, r: { batchSize: number; validation?: number; patience?: number }) => detectorRecipe(n, r, process.env.LK_ES === '1') : undefined;
+  const recipeFor = request.epochs === undefined ? detectorRecipe : undefined;
   const progress = createProgress(io.stderr, { quiet: cli.quiet === true });
   try {
     const result = await trainRun(training, { out, signal: io.signal, onStep: progress.step, onEpoch: progress.epoch, load: { quiet: cli.quiet }, recipeFor });

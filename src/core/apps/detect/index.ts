@@ -4,5 +4,5 @@ export { flagAnomalies, quantileOf, thresholdRule, DEFAULT_CONTAMINATION, type T
 export { calibrateDetector, DETECTOR_FILE, readDetector, writeDetector, DETECTOR_FORMAT, DETECTOR_FORMAT_VERSION, type DetectorFile } from './detector.js';
 export { anomalyTruth, parseAnomalyLabels, summarizeDetection, type DetectionSummary } from './summary.js';
 export { scoreCsvRows, type CsvScoreOptions, type CsvTruth } from './csv.js';
-export { detectorEpochs, detectorRecipe, DETECTOR_MAX_STEPS, DETECTOR_PATIENCE_STEPS, DETECTOR_VALIDATION, type DetectorRecipe, detectorTrainingRequest, DETECTOR_MIN_EPOCHS, DETECTOR_MIN_STEPS, DETECTOR_MODEL_DEFAULTS } from './recipe.js';
+export { detectorEpochs, detectorRecipe, isSmallData, DETECTOR_MAX_STEPS, DETECTOR_PATIENCE_STEPS, DETECTOR_VALIDATION, type DetectorRecipe, detectorTrainingRequest, DETECTOR_MIN_EPOCHS, DETECTOR_MIN_STEPS, DETECTOR_MODEL_DEFAULTS } from './recipe.js';
 export { pcaScores, type PcaRows } from './pca.js';
