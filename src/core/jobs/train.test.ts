@@ -30,3 +30,21 @@ describe('trainJob recipeFor', () => {
     expect(tf.memory().numTensors).toBe(before);
   }, 60_000);
 });
+
+describe('trainJob with early stopping', () => {
+  it('stores --validation and --patience in the run, reports the held-out loss each epoch and ends at the best epoch', async () => {
+    const before = tf.memory().numTensors;
+    const request = { model: 'ae', dataset: 'sprites', limit: 64, batchSize: 32, epochs: 3, hidden: [16], latent: 2, validation: 0.25, patience: 5 };
+    const result = await trainJob(request, { pictures: false });
+    expect(result.config.training.validation).toEqual({ fraction: 0.25, patience: 5 });
+    const curve = result.metrics.map((m) => m.validation_loss);
+    expect(curve).toHaveLength(3);
+    expect(result.best!.loss).toBe(Math.min(...curve));
+    result.model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  }, 60_000);
+
+  it('refuses --patience without --validation', async () => {
+    await expect(trainJob({ model: 'ae', dataset: 'sprites', limit: 64, patience: 3 }, { pictures: false })).rejects.toThrow(/patience.*validation|validation/);
+  });
+});
