@@ -126,8 +126,12 @@ function detectModel(models: readonly ModelDefinition[]): z.ZodType {
   return described(z.enum(names), { arg: 'NAME', description: 'model to train (see the model list)', defaultText: 'fit: ae --loss mse (vae with --score elbo|iwae)' }).optional();
 }
 
-/** detect fit's --epochs likewise has no default in the schema: without it the recipe counts steps (see detectorEpochs). */
-const detectEpochs = described(trainingFields.epochs.unwrap(), { arg: 'N', description: 'training epochs', defaultText: 'fit: 10, or enough for 200 optimizer steps on a small table' }).optional();
+/** detect fit's --epochs likewise has no default in the schema: without it the recipe counts steps and, on small data, stops early (see detectorRecipe). */
+const detectEpochs = described(trainingFields.epochs.unwrap(), {
+  arg: 'N',
+  description: 'training epochs',
+  defaultText: 'fit: 10; on a small table (ten epochs under 200 optimizer steps), up to 2000 steps with early stopping on a held-out fifth (--validation 0.2, patience about 100 steps)',
+}).optional();
 
 const DETECT_FIT_OWN = { score: detectFitRequest.shape.score, iwae: detectFitRequest.shape.iwae, contamination: detectFitRequest.shape.contamination, quantile: detectFitRequest.shape.quantile };
 

@@ -2,7 +2,8 @@
  * `latentkit detect fit|score`: anomaly detection with any trained model.
  *   fit    train a run like `train` (--out RUN; with no --model the detector
  *          recipe, `ae --loss mse`; `vae` for --score elbo|iwae; with no --epochs,
- *          at least 200 optimizer steps) or take --run RUN, score its training
+ *          at least 200 optimizer steps, and on small data early stopping on a
+ *          held-out fifth) or take --run RUN, score its training
  *          data and store the threshold in RUN/detector.json;
  *   score  score data with the stored settings into a CSV of id, score,
  *          is_anomaly, with ROC-AUC / PR-AUC when --anomaly-label says which
@@ -10,7 +11,7 @@
  */
 import * as path from 'node:path';
 import { detectFitJob, detectScoreJob } from '../../core/jobs/detect.js';
-import { DETECTOR_FILE, detectorEpochs, detectorTrainingRequest, type DetectorFile, type DetectionSummary, type ScoreKind } from '../../core/apps/detect/index.js';
+import { DETECTOR_FILE, detectorRecipe, detectorTrainingRequest, type DetectorFile, type DetectionSummary, type ScoreKind } from '../../core/apps/detect/index.js';
 import type { DetectScoreRequest } from '../../core/requests/jobs.js';
 import { trainRun } from '../../node/run/train-run.js';
 import { atomicWriter } from '../../node/files/atomic.js';
@@ -28,11 +29,11 @@ const FIT_KEYS = ['score', 'iwae', 'contamination', 'quantile'];
 async function trainForDetection(request: FitCall, cli: CliFlags, io: CommandIO): Promise<string | null> {
   const out = cli.out!;
   const training = detectorTrainingRequest(Object.fromEntries(Object.entries(request).filter(([k]) => !FIT_KEYS.includes(k))), request.score as ScoreKind | undefined);
-  // Without --epochs the recipe picks them once the data is loaded.
-  const epochsFor = request.epochs === undefined ? detectorEpochs : undefined;
+  // Without --epochs the recipe picks them (and early stopping) once the data is loaded.
+  const recipeFor = request.epochs === undefined ? detectorRecipe : undefined;
   const progress = createProgress(io.stderr, { quiet: cli.quiet === true });
   try {
-    const result = await trainRun(training, { out, signal: io.signal, onStep: progress.step, onEpoch: progress.epoch, load: { quiet: cli.quiet }, epochsFor });
+    const result = await trainRun(training, { out, signal: io.signal, onStep: progress.step, onEpoch: progress.epoch, load: { quiet: cli.quiet }, recipeFor });
     result.model.dispose();
     if (!result.interrupted) return out;
     const run = shellWord(out);

@@ -29,7 +29,7 @@ export function selectClasses(ds: Dataset, classes: readonly number[]): Dataset 
 }
 
 /** A dataset of the given example indices (copies). */
-function pickRows(ds: Dataset, rows: number[]): Dataset {
+export function pickRows(ds: Dataset, rows: number[]): Dataset {
   const copy = <T extends Float32Array | Uint8Array>(src: T, width: number): T => {
     const out = new (src.constructor as new (n: number) => T)(rows.length * width);
     rows.forEach((r, i) => out.set(src.subarray(r * width, (r + 1) * width), i * width));

@@ -15,7 +15,7 @@ import { exampleIds } from '../data/examples.js';
 import { datasetText } from '../data/load.js';
 import { dataForRun } from '../data/spec.js';
 import { FieldError } from '../errors.js';
-import { detectFitRequest, detectScoreRequest } from '../requests/jobs.js';
+import { BOUND_SCORES, detectFitRequest, detectScoreRequest } from '../requests/jobs.js';
 import { parseRequest } from '../requests/validate.js';
 import { withRun, type JobContext } from './context.js';
 
@@ -48,7 +48,7 @@ export async function detectFitJob(input: z.input<typeof detectFitRequest>, ctx:
 /** The stored score settings, refusing a score or iwae that differs from what the threshold was calibrated with. */
 function storedSettings(request: { score?: string; iwae?: number }, detector: DetectorFile, run: string): DetectorFile['score'] {
   const kind = request.score;
-  const differs = (kind !== undefined && kind !== detector.score.kind) || (request.iwae !== undefined && detector.score.kind !== 'recon' && request.iwae !== detector.score.samples);
+  const differs = (kind !== undefined && kind !== detector.score.kind) || (request.iwae !== undefined && BOUND_SCORES.includes(detector.score.kind) && request.iwae !== detector.score.samples);
   if (differs) throw new FieldError(kind !== undefined && kind !== detector.score.kind ? 'score' : 'iwae', `differs from what the threshold of ${run} was calibrated with (${detector.score.kind}); calibrate again (latentkit detect fit --run ${run})`);
   return detector.score;
 }

@@ -38,8 +38,8 @@ export interface TrainJobOptions {
   pictures?: boolean;
   /** Examples of the test split evaluated per epoch (default all). */
   testLimit?: number;
-  /** Choose the epochs once the training split's size is known, in place of the request's (detect fit's recipe). */
-  epochsFor?: (trainExamples: number, batchSize: number) => number;
+  /** Settings chosen once the training split's size is known, over the request's (detect fit's recipe: epochs, early stopping). */
+  recipeFor?: (trainExamples: number, request: TrainRequest) => Partial<Pick<TrainRequest, 'epochs' | 'validation' | 'patience'>>;
 }
 
 export interface TrainJobResult extends TrainResult {
@@ -94,18 +94,30 @@ export function createModel(request: TrainRequest, splits: Splits, backend: stri
       ...(splits.table ? { table: splits.table } : {}),
       ...(isImageFileDataset(request.dataset) ? { images: { ...imageOptionsOf(request), imageSize: trainSet.shape[0], channels: trainSet.shape[2] } } : {}),
     },
-    training: { epochs: request.epochs, batchSize: request.batchSize, lr: request.lr, seed: request.seed, backend, ...(request.binarize !== 'none' ? { binarize: request.binarize } : {}) },
+    training: {
+      epochs: request.epochs,
+      batchSize: request.batchSize,
+      lr: request.lr,
+      seed: request.seed,
+      backend,
+      ...(request.binarize !== 'none' ? { binarize: request.binarize } : {}),
+      ...(request.validation !== undefined ? { validation: { fraction: request.validation, patience: request.patience ?? DEFAULT_PATIENCE } } : {}),
+    },
     networks: Object.keys(model.networks),
     createdAt: new Date().toISOString(),
   };
   return { model, config };
 }
 
+/** Epochs without a lower held-out loss before early stopping ends training, when --patience is not given. */
+export const DEFAULT_PATIENCE = 10;
+
 /** Train a new run. Everything is checked before the first file is written. */
 export async function trainJob(input: TrainRequestInput, options: TrainJobOptions = {}): Promise<TrainJobResult> {
   const parsed = parseTrainRequest(input);
   const splits = binarizedSplits(await trainingSplits(parsed, options.load), parsed.binarize, parsed.seed);
-  const request = options.epochsFor ? { ...parsed, epochs: options.epochsFor(splits.trainSet.n, parsed.batchSize) } : parsed;
+  const request = options.recipeFor ? { ...parsed, ...options.recipeFor(splits.trainSet.n, parsed) } : parsed;
+  if (request.patience !== undefined && request.validation === undefined) throw new FieldError('patience', 'applies only with --validation (early stopping)');
   const { model, config } = createModel(request, splits, tf.getBackend());
   const store = options.store ?? new MemoryRunStore(`${request.model}-${request.dataset}`);
   try {
@@ -158,6 +170,8 @@ export async function resumeJob(store: RunStore, options: ResumeOptions = {}): P
       lr,
       seed,
       binarize: binarizeMode,
+      // The same rows are held out again (seeded); the best epoch is sought among this session's epochs.
+      validation: config.training.validation,
       hooks: runWriter(store, { seed, pictures: options.pictures }),
       engine: options.engine,
       workers: options.workers,

@@ -12,7 +12,9 @@ import { parseNoise } from '../models/dae/noise-spec.js';
 export const BINARIZE_MODES = ['none', 'static', 'dynamic'] as const;
 export const PROJECTIONS = ['pca', 'tsne', 'umap'] as const;
 export const PLOT_KINDS = ['latent', 'pca-vs-ae', 'manifold', 'interpolate', 'curves', 'samples', 'reconstructions'] as const;
-export const SCORE_KINDS = ['recon', 'elbo', 'iwae'] as const;
+export const SCORE_KINDS = ['recon', 'recon-code', 'elbo', 'iwae'] as const;
+/** The scores that are bounds on −log p(x): they need q(z|x) and draw K samples. */
+export const BOUND_SCORES: readonly string[] = ['elbo', 'iwae'];
 export const SEARCH_METRICS = ['euclidean', 'cosine'] as const;
 
 const runFields = { run, ...engineFields };
@@ -63,7 +65,7 @@ export const plotRequest = z.strictObject({
 export const reportRequest = z.strictObject({ ...runFields, ...applyDataFields, seed });
 
 export const detectScoreFields = {
-  score: described(z.enum(SCORE_KINDS).default('recon'), { arg: 'KIND', description: 'anomaly score: reconstruction error, or −ELBO / −IWAE (VAE family)' }),
+  score: described(z.enum(SCORE_KINDS).default('recon'), { arg: 'KIND', description: 'anomaly score: recon (reconstruction error), recon-code (plus the code\'s Mahalanobis distance under a Gaussian of the calibration codes, each standardized on the calibration rows), or elbo / iwae (−ELBO / −IWAE, VAE family)' }),
   iwae: described(iwaeSamples.optional(), { arg: 'K', description: 'importance samples of the elbo and iwae scores', defaultText: '64' }),
   seed,
 };

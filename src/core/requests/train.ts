@@ -20,6 +20,11 @@ export const trainingFields = {
     arg: 'MODE',
     description: 'pixels as 0/1: static thresholds at 0.5 once; dynamic draws every pixel afresh from Bernoulli(x) each time a batch is seen (the test split is drawn once, seeded)',
   }),
+  validation: described(z.number().gt(0).lt(1), {
+    arg: 'FRACTION',
+    description: 'early stopping: hold out this fraction of the training rows (seeded), measure the loss on them after each epoch, stop after --patience epochs without a lower one and keep the weights of the best epoch (--epochs is then the most); default none, every row trained on (detect fit: 0.2 on small data)',
+  }).optional(),
+  patience: count({ description: 'with --validation: epochs without a lower held-out loss before training stops', defaultText: '10 (detect fit: about 100 optimizer steps)' }, 100_000).optional(),
 };
 
 /** Everything but the model's own settings. */

@@ -44,6 +44,8 @@ export interface RunConfig {
     backend: string;
     /** How pixels were made 0/1 for training (absent in runs that predate it: none). */
     binarize?: BinarizeMode;
+    /** Early stopping on held-out training rows (absent: trained on every row for every epoch). */
+    validation?: { fraction: number; patience: number };
   };
   /** Names of the networks under model/. */
   networks: string[];
@@ -75,7 +77,7 @@ const runConfigShape = z.looseObject({
     limit: positive.nullable(),
     classes: z.array(z.int().min(0)).optional(),
   }),
-  training: z.looseObject({ epochs: positive, batchSize: positive, lr: z.number().positive(), seed: z.int().min(0), backend: z.string(), binarize: z.enum(BINARIZE_MODES).optional() }),
+  training: z.looseObject({ epochs: positive, batchSize: positive, lr: z.number().positive(), seed: z.int().min(0), backend: z.string(), binarize: z.enum(BINARIZE_MODES).optional(), validation: z.object({ fraction: z.number().gt(0).lt(1), patience: positive }).optional() }),
   networks: z.array(z.string().regex(/^[A-Za-z0-9_-]+$/)).min(1),
   createdAt: z.string(),
 });

@@ -3,7 +3,8 @@
  * RunStore. At the start the initial weights and a checkpoint (so even a run
  * stopped in its first epoch resumes); after each epoch a checkpoint, a line
  * of metrics, the model and two pictures; on an early stop the latest weights
- * and a checkpoint that continues the unfinished epoch where it stopped.
+ * and a checkpoint that continues the unfinished epoch where it stopped; with
+ * early stopping, at the end the model of the best epoch.
  */
 import type { Dataset } from '../data/types.js';
 import type { Autoencoder } from '../models/types.js';
@@ -44,6 +45,10 @@ export function runWriter(store: RunStore, options: RunWriterOptions): TrainHook
     },
     async stopped({ model, optimizer, state }) {
       await saveCheckpoint(store, model, optimizer, state);
+      await saveModel(store, model);
+    },
+    // The run's model becomes the best epoch's; the checkpoint keeps the latest state, to resume from.
+    async restored({ model }) {
       await saveModel(store, model);
     },
   };

@@ -209,7 +209,8 @@ export class ModelService {
 
   /** Whether scores of a row depend on nothing but the row (reconstruction error), so requests may share a batch. */
   get batchableScores(): boolean {
-    return this.detector?.score.kind === 'recon';
+    const kind = this.detector?.score.kind;
+    return kind === 'recon' || kind === 'recon-code';
   }
 
   private scoreWith(rows: Rows): Float64Array {

@@ -1,13 +1,16 @@
 /**
  * The training loop. It knows nothing about any particular model, nor where
  * anything is stored: it shuffles, batches, minimizes `forward(...).loss`,
- * averages the named terms and evaluates on the test split. What happens at
+ * averages the named terms and evaluates on the test split. With
+ * `validation` it holds out some training rows and keeps the weights that
+ * did best on them (early stopping). What happens at
  * the end of an epoch (a checkpoint, metrics, pictures: the run writer of
  * the Node adapter, or the lab's page) is a hook.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { featureSize, type Dataset } from '../data/types.js';
-import { DivergenceError } from '../errors.js';
+import { pickRows } from '../data/select.js';
+import { DivergenceError, FieldError } from '../errors.js';
 import { evaluateLoss } from '../eval/loss.js';
 import type { Autoencoder } from '../models/types.js';
 import { Rng } from '../random.js';
@@ -61,6 +64,27 @@ export interface TrainHooks {
    * checkpoint of it resumes with the next step, as if never stopped.
    */
   stopped?(info: { model: Autoencoder; optimizer: tf.Optimizer; state: TrainerState; reason: 'interrupted' | 'max-steps' }): Promise<void> | void;
+  /** With validation: the model was set back to the weights of epoch `best.epoch`, the lowest held-out loss (a run writer saves them as the run's model). */
+  restored?(info: { model: Autoencoder; best: BestEpoch }): Promise<void> | void;
+}
+
+/**
+ * Early stopping: hold out a fraction of the training rows, measure the loss
+ * on them after every epoch, stop after `patience` epochs without a lower one
+ * and end with the weights of the best epoch. The number of steps is then
+ * chosen by held-out loss rather than fixed in advance.
+ */
+export interface ValidationOptions {
+  /** Training rows held out, in (0, 1); at least one row is held out and one kept. */
+  fraction: number;
+  /** Epochs without a lower held-out loss before training stops. */
+  patience: number;
+}
+
+/** The epoch whose weights had the lowest held-out loss. */
+export interface BestEpoch {
+  epoch: number;
+  loss: number;
 }
 
 export interface TrainOptions {
@@ -90,6 +114,8 @@ export interface TrainOptions {
   maxSteps?: number;
   /** `dynamic`: every batch's pixels are drawn afresh from Bernoulli(x) (static binarization happens to the data, before). */
   binarize?: 'none' | 'static' | 'dynamic';
+  /** Early stopping on held-out training rows (see {@link ValidationOptions}). */
+  validation?: ValidationOptions;
 }
 
 export interface StepProgress {
@@ -113,6 +139,8 @@ export interface TrainResult {
   steps: number;
   /** Threads that shared each step (1: the single-thread loop). */
   workers: number;
+  /** With validation: the epoch whose weights the model holds at the end. */
+  best?: BestEpoch;
 }
 
 export interface EpochTotals {
@@ -213,8 +241,83 @@ function beginEpoch(rng: Rng, n: number, partial: PartialEpoch | undefined): { o
   return { order, start: { firstStep: partial.steps, totals, spent: partial.seconds * 1000 } };
 }
 
+/** Seed offset of the held-out rows' draw, apart from the shuffles. */
+const HOLD_OUT_SEED = 0x68656c64;
+
+/**
+ * Split the training rows into those trained on and those held out: a seeded
+ * draw of round(fraction · n) rows (at least one, and one left to train on),
+ * each part in its original order.
+ */
+export function holdOut(ds: Dataset, fraction: number, seed: number): { fit: Dataset; held: Dataset } {
+  if (!(fraction > 0 && fraction < 1)) throw new FieldError('validation', `must be a fraction in (0, 1), got ${fraction}`);
+  if (ds.n < 2) throw new FieldError('validation', `needs at least 2 training examples to hold some out, got ${ds.n}`);
+  const count = Math.min(ds.n - 1, Math.max(1, Math.round(fraction * ds.n)));
+  const order = new Rng(seed + HOLD_OUT_SEED).permutation(ds.n);
+  const held = Array.from(order.subarray(0, count)).sort((a, b) => a - b);
+  const isHeld = new Uint8Array(ds.n);
+  for (const r of held) isHeld[r] = 1;
+  const fit: number[] = [];
+  for (let i = 0; i < ds.n; i++) if (!isHeld[i]) fit.push(i);
+  return { fit: pickRows(ds, fit), held: pickRows(ds, held) };
+}
+
+/** The weights of every network, copied (LayersModel.getWeights gives the live variables' values). */
+function snapshotWeights(model: Autoencoder): tf.Tensor[][] {
+  return Object.values(model.networks).map((net) => net.getWeights().map((w) => tf.clone(w)));
+}
+
+function restoreWeights(model: Autoencoder, saved: tf.Tensor[][]): void {
+  Object.values(model.networks).forEach((net, i) => net.setWeights(saved[i]!));
+}
+
+/**
+ * Tracks the held-out loss across epochs, keeping a copy of the best weights.
+ * The held-out loss is measured with one fixed seed and epoch, so a
+ * stochastic loss (a VAE's draws, an annealed β) compares across epochs.
+ */
+class EarlyStopping {
+  best: (BestEpoch & { weights: tf.Tensor[][] }) | undefined;
+  private sinceBest = 0;
+
+  constructor(
+    private readonly held: Dataset,
+    private readonly options: ValidationOptions,
+    private readonly seed: number,
+  ) {}
+
+  /** Measure epoch `epoch`'s weights; true when training should stop. */
+  observe(model: Autoencoder, epoch: number, row: Record<string, number>): boolean {
+    const { loss } = evaluateLoss(model, this.held, { seed: this.seed });
+    row.validation_loss = loss;
+    if (!Number.isFinite(loss)) throw new DivergenceError(epoch, 0, 'validation loss', epoch - 1);
+    if (!this.best || loss < this.best.loss) {
+      if (this.best) tf.dispose(this.best.weights.flat());
+      this.best = { epoch, loss, weights: snapshotWeights(model) };
+      this.sinceBest = 0;
+      return false;
+    }
+    return ++this.sinceBest >= this.options.patience;
+  }
+
+  /** Put the best weights back into the model; the best epoch, if any epoch was measured. */
+  restore(model: Autoencoder): BestEpoch | undefined {
+    if (!this.best) return undefined;
+    restoreWeights(model, this.best.weights);
+    return { epoch: this.best.epoch, loss: this.best.loss };
+  }
+
+  dispose(): void {
+    if (this.best) tf.dispose(this.best.weights.flat());
+  }
+}
+
 /** Train `model` on `train`, evaluating on `test` after each epoch. */
-export async function train(model: Autoencoder, trainSet: Dataset, testSet: Dataset, options: TrainOptions): Promise<TrainResult> {
+export async function train(model: Autoencoder, allTrainRows: Dataset, testSet: Dataset, options: TrainOptions): Promise<TrainResult> {
+  const split = options.validation ? holdOut(allTrainRows, options.validation.fraction, options.seed) : undefined;
+  const trainSet = split?.fit ?? allTrainRows;
+  const early = split ? new EarlyStopping(split.held, options.validation!, options.seed + 2) : undefined;
+  let best: BestEpoch | undefined;
   const rng = new Rng(options.seed);
   const optimizer = createOptimizer(options.lr);
   let firstEpoch = 1;
@@ -288,6 +391,7 @@ export async function train(model: Autoencoder, trainSet: Dataset, testSet: Data
       const test = evaluateLoss(model, testView, { seed: options.seed + 1, epoch });
       checkTestFinite(test, epoch);
       const row = epochMetrics(epoch, totals, test, seconds);
+      if (early?.observe(model, epoch, row)) stopped = true;
       metrics.push(row);
       epochsCompleted = epoch;
       await options.hooks?.epochEnd?.({ metrics: row, model, optimizer, state: { epochsCompleted: epoch, rngState: rng.getState() }, testSet });
@@ -297,9 +401,13 @@ export async function train(model: Autoencoder, trainSet: Dataset, testSet: Data
     }
     await engine.close();
     if (stopState) await options.hooks?.stopped?.({ model, optimizer, state: stopState, reason: interrupted ? 'interrupted' : 'max-steps' });
+    // An interrupted run keeps its latest weights, to resume from; a finished one ends at its best.
+    best = interrupted ? undefined : early?.restore(model);
+    if (best) await options.hooks?.restored?.({ model, best });
   } finally {
     await engine?.close();
     optimizer.dispose();
+    early?.dispose();
   }
-  return { metrics, epochsCompleted, interrupted, steps: stepsRun, workers: engine?.workers ?? 1 };
+  return { metrics, epochsCompleted, interrupted, steps: stepsRun, workers: engine?.workers ?? 1, ...(best ? { best } : {}) };
 }

@@ -33,5 +33,13 @@ describe('detector.json', () => {
     await expect(readDetector(store)).rejects.toThrow(/newer latentkit/);
     await put(JSON.stringify({ ...detector, threshold: null }));
     await expect(readDetector(store)).rejects.toThrow(UsageError);
+    // recon-code needs the code density it was calibrated with.
+    const code = { mean: [0, 1], components: [1, 0, 0, 1], variances: [0.5, 2], recon: { mean: 1, sd: 2 }, distance: { mean: 2, sd: 1 } };
+    await put(JSON.stringify({ ...detector, score: { kind: 'recon-code', samples: 64, seed: 0, measure: 'squared-error', code } }));
+    expect((await readDetector(store)).score.code).toEqual(code);
+    await put(JSON.stringify({ ...detector, score: { kind: 'recon-code', samples: 64, seed: 0, measure: 'squared-error' } }));
+    await expect(readDetector(store)).rejects.toThrow(/corrupt/);
+    await put(JSON.stringify({ ...detector, score: { kind: 'recon-code', samples: 64, seed: 0, measure: 'squared-error', code: { ...code, variances: [0.5, 0] } } }));
+    await expect(readDetector(store)).rejects.toThrow(/corrupt/);
   });
 });

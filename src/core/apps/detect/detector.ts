@@ -7,7 +7,7 @@ import type { Dataset } from '../../data/types.js';
 import { UsageError } from '../../errors.js';
 import { bytesText, textBytes, type RunStore } from '../../run/store.js';
 import type { Autoencoder } from '../../models/types.js';
-import { SCORE_KINDS, scoreDataset, type ScoreSettings } from './scores.js';
+import { fitScoreSettings, type CodeDensity, SCORE_KINDS, scoreDataset, type ScoreSettings } from './scores.js';
 import { flagAnomalies, quantileOf, type ThresholdRule } from './threshold.js';
 
 export const DETECTOR_FORMAT = 'latentkit-detector';
@@ -48,7 +48,9 @@ export function calibrateDetector(
   source: { classes?: number[] | null } = {},
   onProgress?: (done: number, total: number) => void,
 ): { detector: DetectorFile; scores: Float64Array } {
-  const scores = scoreDataset(model, ds, settings, undefined, onProgress);
+  // recon-code first fits its code density on these rows, then scores them with it.
+  const fitted = fitScoreSettings(model, ds, settings);
+  const scores = scoreDataset(model, ds, fitted, undefined, onProgress);
   const threshold = quantileOf(scores, rule.quantile);
   let sum = 0;
   let min = Infinity;
@@ -62,7 +64,7 @@ export function calibrateDetector(
   const detector: DetectorFile = {
     format: DETECTOR_FORMAT,
     formatVersion: DETECTOR_FORMAT_VERSION,
-    score: settings,
+    score: fitted,
     threshold,
     rule,
     calibration: {
@@ -85,6 +87,14 @@ export async function writeDetector(store: RunStore, detector: DetectorFile): Pr
   await store.write(DETECTOR_FILE, textBytes(`${JSON.stringify(detector, null, 2)}\n`));
 }
 
+function validCodeDensity(code: unknown): boolean {
+  const c = code as CodeDensity | undefined;
+  const k = Array.isArray(c?.mean) ? c.mean.length : 0;
+  const numbers = (a: unknown, n: number) => Array.isArray(a) && a.length === n && a.every((v) => typeof v === 'number' && Number.isFinite(v));
+  const standardizer = (s: unknown) => numbers([(s as { mean?: unknown })?.mean, (s as { sd?: unknown })?.sd], 2) && (s as { sd: number }).sd > 0;
+  return k > 0 && numbers(c!.mean, k) && numbers(c!.components, c!.variances?.length * k) && c!.variances.every((v) => v > 0) && standardizer(c!.recon) && standardizer(c!.distance);
+}
+
 /** The detector of a run; UsageError when it is missing, corrupt or from a newer latentkit. */
 export async function readDetector(store: RunStore): Promise<DetectorFile> {
   const file = `${store.name}/${DETECTOR_FILE}`;
@@ -105,7 +115,8 @@ export async function readDetector(store: RunStore): Promise<DetectorFile> {
     SCORE_KINDS.includes(score?.kind) &&
     Number.isInteger(score?.samples) &&
     score.samples >= 1 &&
-    (score.measure === 'bce' || score.measure === 'squared-error');
+    (score.measure === 'bce' || score.measure === 'squared-error') &&
+    (score.kind !== 'recon-code' || validCodeDensity(score.code));
   if (!valid) throw new UsageError(`corrupt ${file} (missing or invalid threshold or score settings)`);
   return detector;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DETECTOR_MIN_EPOCHS, DETECTOR_MIN_STEPS, detectorEpochs, detectorTrainingRequest } from './recipe.js';
+import { DETECTOR_MAX_STEPS, DETECTOR_MIN_EPOCHS, DETECTOR_MIN_STEPS, DETECTOR_PATIENCE_STEPS, DETECTOR_VALIDATION, detectorEpochs, detectorRecipe, detectorTrainingRequest, isSmallData } from './recipe.js';
 
 describe('detectorTrainingRequest', () => {
   it('fills ae with the squared-error loss when no model is named, under what the user gave', () => {
@@ -49,5 +49,23 @@ describe('detectorEpochs', () => {
         if (epochs > DETECTOR_MIN_EPOCHS) expect((epochs - 1) * steps).toBeLessThan(DETECTOR_MIN_STEPS);
       }
     }
+  });
+});
+
+describe('detectorRecipe', () => {
+  it('without early stopping is detectorEpochs', () => {
+    expect(detectorRecipe(5421, { batchSize: 128 })).toEqual({ epochs: DETECTOR_MIN_EPOCHS });
+    expect(detectorRecipe(20 * 128, { batchSize: 128 })).toEqual({ epochs: DETECTOR_MIN_EPOCHS });
+  });
+
+  it('on small data (ten epochs under DETECTOR_MIN_STEPS steps) stops early: up to DETECTOR_MAX_STEPS steps, patience about DETECTOR_PATIENCE_STEPS', () => {
+    expect(isSmallData(19 * 128, 128)).toBe(true);
+    expect(isSmallData(20 * 128, 128)).toBe(false);
+    // 500 rows, 400 trained on after holding out 0.2: 4 steps an epoch.
+    expect(detectorRecipe(500, { batchSize: 128 })).toEqual({ epochs: DETECTOR_MAX_STEPS / 4, validation: DETECTOR_VALIDATION, patience: DETECTOR_PATIENCE_STEPS / 4 });
+    // The user's fraction and patience win; 1000 rows with 0.5 held out: 500 rows, 8 steps.
+    expect(detectorRecipe(1000, { batchSize: 64, validation: 0.5, patience: 7 })).toEqual({ epochs: DETECTOR_MAX_STEPS / 8, validation: 0.5, patience: 7 });
+    // Large data stops early only when asked, and never trains fewer than the training default's epochs.
+    expect(detectorRecipe(1_000_000, { batchSize: 128, validation: 0.2 }).epochs).toBe(DETECTOR_MIN_EPOCHS);
   });
 });

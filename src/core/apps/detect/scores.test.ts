@@ -6,7 +6,7 @@ import { logMeanExp } from '../../eval/metrics/logsumexp.js';
 import type { Autoencoder, Batch } from '../../models/types.js';
 import { Rng } from '../../random.js';
 import { setup } from '../../../../test/helpers.js';
-import { reconMeasureFor, resolveScoreSettings, scoreDataset } from './scores.js';
+import { codeDistances, fitScoreSettings, reconMeasureFor, resolveScoreSettings, scoreDataset } from './scores.js';
 import { floatPixels, pixelRange } from '../../data/pixels.js';
 
 const DIM = 6;
@@ -103,6 +103,62 @@ describe('anomaly scores', () => {
   it('measures recon error by the likelihood the model declares', () => {
     expect(reconMeasureFor({ likelihood: 'bernoulli' })).toBe('bce');
     expect(reconMeasureFor({ likelihood: 'gaussian' })).toBe('squared-error');
+  });
+});
+
+/** A dataset of the given 2-feature rows (the fake model's code is the row itself). */
+function rows2(values: number[][]): Dataset {
+  return { name: 'fake', split: 'test', n: values.length, shape: [1, 2, 1], pixels: floatPixels(Float32Array.from(values.flat())), labels: new Int32Array(values.length), numClasses: 1 };
+}
+
+describe('recon-code score', () => {
+  beforeAll(() => setup('wasm'));
+
+  it('is the standardized squared error plus the standardized Mahalanobis distance, by hand on five codes', () => {
+    // Codes = rows (encode is the identity), decoder outputs 0, so the error is ‖x‖².
+    // Calibration rows (1,0) (−1,0) (0,2) (0,−2) (0,0): mean 0, population covariance diag(0.4, 1.6);
+    // errors 1 1 4 4 0 (mean 2, variance 14/5); distances 2.5 ×4 and 0 (mean 2, sd 1).
+    const model = fakeModel(0, false, 'gaussian');
+    const settings = fitScoreSettings(model, rows2([[1, 0], [-1, 0], [0, 2], [0, -2], [0, 0]]), resolveScoreSettings(model, { kind: 'recon-code' }));
+    expect(settings.code!.recon.mean).toBeCloseTo(2, 6);
+    expect(settings.code!.recon.sd).toBeCloseTo(Math.sqrt(14 / 5), 6);
+    expect(settings.code!.distance.mean).toBeCloseTo(2, 6);
+    expect(settings.code!.distance.sd).toBeCloseTo(1, 6);
+    // (2, 2): error 8, distance 4/0.4 + 4/1.6 = 12.5.
+    const [score] = scoreDataset(model, rows2([[2, 2]]), settings);
+    expect(score).toBeCloseTo((8 - 2) / Math.sqrt(14 / 5) + (12.5 - 2) / 1, 5);
+  });
+
+  it('measures distance by the inverse covariance of correlated codes (2×2 inverse in closed form)', () => {
+    const model = fakeModel(0, false, 'gaussian');
+    const rng = new Rng(3);
+    const calib = Array.from({ length: 50 }, () => {
+      const [a, b] = [rng.next() - 0.5, rng.next() - 0.5];
+      return [1 + a, 2 + a + 0.3 * b];
+    });
+    const { code } = fitScoreSettings(model, rows2(calib), resolveScoreSettings(model, { kind: 'recon-code' }));
+    const n = calib.length;
+    const mean = [0, 1].map((j) => calib.reduce((s, r) => s + r[j], 0) / n);
+    const cov = (i: number, j: number) => calib.reduce((s, r) => s + (r[i] - mean[i]) * (r[j] - mean[j]), 0) / n;
+    const [a, b, d] = [cov(0, 0), cov(0, 1), cov(1, 1)];
+    const det = a * d - b * b;
+    for (const [x, y] of [[0, 0], [1.5, 2.5], [1, 3]]) {
+      const [u, v] = [x - mean[0], y - mean[1]];
+      const expected = (d * u * u - 2 * b * u * v + a * v * v) / det;
+      expect(codeDistances([x, y], 1, code!)[0]).toBeCloseTo(expected, 3);
+    }
+  });
+
+  it('averages to 0 on its calibration rows, refuses scoring unfitted, and leaks no tensors', () => {
+    const model = fakeModel(0, false, 'gaussian');
+    const ds = dataset(20);
+    const before = tf.memory().numTensors;
+    const settings = fitScoreSettings(model, ds, resolveScoreSettings(model, { kind: 'recon-code' }));
+    const scores = scoreDataset(model, ds, settings, 7);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(scores.reduce((s, v) => s + v, 0) / ds.n).toBeCloseTo(0, 6);
+    expect(() => scoreDataset(model, ds, resolveScoreSettings(model, { kind: 'recon-code' }))).toThrow(/calibrate/);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 
