@@ -108,7 +108,7 @@ describe('latentkit lab', () => {
 
     // The same codes under UMAP: still one colour per class, and a click still decodes.
     await page.selectOption('[data-testid=projection]', 'umap');
-    await page.waitForFunction(() => /\(UMAP\)/.test(document.querySelector('#map-kind')?.textContent ?? ''), null, { timeout: 60_000 });
+    await page.waitForFunction(() => /\(UMAP of /.test(document.querySelector('#map-kind')?.textContent ?? ''), null, { timeout: 60_000 });
     const umapDecoded = await pixelsOf(page, 'decoded');
     await map.click({ position: { x: box.width * 0.5, y: box.height * 0.5 } });
     await changed(page, 'decoded', umapDecoded);
