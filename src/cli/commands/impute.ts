@@ -9,7 +9,7 @@ export async function run({ request, cli, io }: Invocation<ImputeRequest>): Prom
   const { result, n, output } = await imputeJob(request, await jobContext(io, request, cli));
   writeOutput(cli.out!, output, request.dataset ?? 'the dataset');
   const rounds = { iterations: result.iterations, converged: result.converged, lastChange: result.lastChange };
-  const missing = result.missing.reduce((s, v) => s + v, 0);
+  const missing = result.missingCount;
   const mask = request.mask ?? null;
   if (cli.json) {
     printJson(io, { n, mask, missing, ...rounds, hidden: result.score?.hidden ?? 0, rmse: result.score?.rmse ?? null, meanRmse: result.score?.meanRmse ?? null, out: cli.out! });

@@ -79,9 +79,11 @@ export async function imputeJob(input: z.input<typeof imputeRequest>, ctx: JobCo
   return withRun(ctx, request.run, async ({ config, model }) => {
     const ds = await dataForRun(config, request, ctx.load);
     const hide = await hiddenEntries(spec, ds, request.seed, ctx);
-    const result = imputeDataset(model, ds, hide, await trainingMeans(config, ds, ctx, request.dataDir), { maxIter: request.maxIter, tol: request.tol });
-    if (ds.table) return { result, n: ds.n, output: { kind: 'rows', csv: tableRowsCsv(ds, result.filled) } };
     const count = Math.min(request.n, ds.n);
+    // A table's output is every filled row; an image's is a picture of the first `count`.
+    const keep = ds.table ? ds.n : count;
+    const result = imputeDataset(model, ds, hide, await trainingMeans(config, ds, ctx, request.dataDir), { maxIter: request.maxIter, tol: request.tol, keep });
+    if (ds.table) return { result, n: ds.n, output: { kind: 'rows', csv: tableRowsCsv(ds, result.filled) } };
     const shown = pixelRange(ds, 0, count);
     for (let i = 0; i < shown.length; i++) if (result.missing[i]) shown[i] = 0.5;
     return { result, n: ds.n, output: { kind: 'picture', picture: stackedVersions([shown, result.meanFilled, result.filled, pixelRange(ds, 0, count)], count, ds.shape) } };
