@@ -68,6 +68,9 @@ describe('latentkit CLI', () => {
     }
     // Chance accuracy of 4 shapes and 20 bins of four continuous factors is about (¼ + 4/20)/5 = 0.09.
     expect(result.dci_informativeness).toBeGreaterThan(0.09);
+    // MIG is the mean of the per-factor gaps listed beside it.
+    const perFactor = ['shape', 'scale', 'rotation', 'x', 'y'].map((name) => result[`mig_${name}`] as number);
+    expect(result.mig).toBeCloseTo(perFactor.reduce((a, b) => a + b, 0) / perFactor.length, 10);
   });
 
   it('eval shows the disentanglement scores in its table', () => {

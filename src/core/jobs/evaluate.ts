@@ -46,6 +46,8 @@ export function flattenEvaluation(e: Evaluation): Record<string, number | undefi
     ...(e.disentanglement
       ? {
           mig: e.disentanglement.mig,
+          // Per factor, since a mean over factors hides which ones the code separates.
+          ...Object.fromEntries(e.disentanglement.factors.map((name, f) => [`mig_${name}`, e.disentanglement!.perFactor.mig[f]])),
           sap: e.disentanglement.sap,
           dci_disentanglement: e.disentanglement.dci.disentanglement,
           dci_completeness: e.disentanglement.dci.completeness,
