@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveScoreSettings, scoreDataset } from '../src/core/apps/detect/index.js';
 import { loadDataset } from '../src/core/data/load.js';
-import { featureSize, type Dataset } from '../src/core/data/types.js';
+import type { Dataset } from '../src/core/data/types.js';
 import { rocAuc } from '../src/core/eval/metrics/auc.js';
 import { getModelDefinition } from '../src/core/models/registry.js';
 import type { Autoencoder } from '../src/core/models/types.js';
@@ -17,7 +17,6 @@ import { floatPixels, gatherRows, pixelRange } from '../src/core/data/pixels.js'
 
 /** The examples of `ds` with label `label` (copies). */
 function onlyLabel(ds: Dataset, label: number): Dataset {
-  const dim = featureSize(ds);
   const rows = [...ds.labels.keys()].filter((i) => ds.labels[i] === label);
   return { ...ds, n: rows.length, pixels: floatPixels(gatherRows(ds, rows)), labels: Int32Array.from(rows, (r) => ds.labels[r]) };
 }

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { crc32 } from '../src/core/apps/compress/crc32.js';
-import { buildIndex, checkIndexModel, compareSearch, decodeIndex, encodeIndex, hitsOf, nearest, nearestBatch, normalizeRows, precisionAtK, queryIndex, readCsvQueries, type Metric } from '../src/core/apps/search/index.js';
+import { buildIndex, checkIndexModel, compareSearch, decodeIndex, encodeIndex, hitsOf, NearestLists, nearest, nearestBatch, normalizeRows, precisionAtK, queryIndex, readCsvQueries, type Metric } from '../src/core/apps/search/index.js';
 import { loadDataset, takeFirst } from '../src/core/data/load.js';
 import type { Dataset } from '../src/core/data/types.js';
 import { UsageError } from '../src/core/errors.js';
@@ -12,7 +12,8 @@ import { getModelDefinition } from '../src/core/models/registry.js';
 import { mulberry32, Rng } from '../src/core/random.js';
 import { train } from '../src/core/train/trainer.js';
 import { hasMnist, setup, tempDir, cli } from './helpers.js';
-import { examplePixels } from '../src/core/data/pixels.js';
+import { examplePixels, pixelRange } from '../src/core/data/pixels.js';
+import { fitPca } from '../src/core/eval/metrics/pca.js';
 
 /** The reference answer: every distance computed in float64, all sorted. */
 function bruteForce(points: Float32Array, n: number, d: number, query: Float32Array, k: number, metric: Metric, exclude?: number): number[] {
@@ -86,6 +87,21 @@ describe('exact nearest neighbours', () => {
         const hits = nearestBatch(p, n, q, m, d, 10, metric);
         for (let i = 0; i < m; i++) expect(Array.from(hits.subarray(i * 10, (i + 1) * 10))).toEqual(bruteForce(points, n, d, queries.slice(i * d, (i + 1) * d), 10, metric));
       }
+    }
+  });
+
+  it('fed the points a chunk at a time, the running lists find what the one-shot search finds', () => {
+    const [n, d, m, k] = [700, 30, 25, 9];
+    const points = randomPoints(n, d, 5).map((v) => (Math.abs(v) < 0.5 ? 0 : v));
+    const queries = randomPoints(m, d, 6);
+    for (const metric of ['euclidean', 'cosine'] as const) {
+      const [p, q] = metric === 'cosine' ? [normalizeRows(points, d), normalizeRows(queries, d)] : [points, queries];
+      const lists = new NearestLists(m, k, metric);
+      for (let start = 0; start < n; start += 128) {
+        const end = Math.min(n, start + 128);
+        lists.add(p.subarray(start * d, end * d), end - start, start, q, d);
+      }
+      expect(lists.indices()).toEqual(nearestBatch(p, n, q, m, d, k, metric));
     }
   });
 
@@ -176,6 +192,25 @@ describe('the index file', () => {
     expect(() => read(ds)).toThrow(/line 3, column 'b': 'x' is not a number/);
     fs.writeFileSync(file, 'a,b\n"1,2\n');
     expect(() => read(ds)).toThrow(/line 2: .*quote/);
+  });
+});
+
+describe('compareSearch on images held as bytes', () => {
+  it('raw-pixel and PCA precision@k equal the whole-split float computations', async () => {
+    const indexed = await loadDataset('shapes:16', { split: 'train', limit: 700 });
+    const queries = await loadDataset('shapes:16', { split: 'test', limit: 60 });
+    expect(indexed.pixels.kind).toBe('uint8');
+    const def = getModelDefinition('vae');
+    const model = def.create(def.resolveConfig({ hidden: [16], latent: 4 }, { shape: indexed.shape, numClasses: indexed.numClasses }), new Rng(0));
+    const dim = 16 * 16 * 3;
+    const [x, q] = [pixelRange(indexed), pixelRange(queries)];
+    const pca = fitPca(x, indexed.n, dim, 4);
+    for (const metric of ['euclidean', 'cosine'] as const) {
+      const result = compareSearch(model, indexed, queries, 7, metric);
+      expect(result.pixels).toBe(precisionAtK(x, indexed.labels, q, queries.labels, dim, 7, metric));
+      expect(result.pca).toBeCloseTo(precisionAtK(Float32Array.from(pca.project(x, indexed.n)), indexed.labels, Float32Array.from(pca.project(q, queries.n)), queries.labels, 4, 7, metric), 2);
+    }
+    model.dispose();
   });
 });
 

@@ -32,7 +32,6 @@ const send = (message: ToWorker, transfer: Transferable[] = []) => worker.postMe
 
 let fields: FormField[] = [];
 let shape: [number, number, number] = [28, 28, 1];
-let view: EpochView | undefined;
 let trainedName = '';
 const pending = new Map<number, (answer: Extract<FromWorker, { type: 'answer' }>) => void>();
 let nextId = 1;
@@ -146,7 +145,6 @@ function request(): Record<string, unknown> {
 // --- pictures -------------------------------------------------------------------------------
 
 function showEpoch(v: EpochView): void {
-  view = v;
   const dim = shape[0] * shape[1] * shape[2];
   if (v.metrics.epoch !== undefined) {
     chart.add(v.metrics);

@@ -1,5 +1,5 @@
 /** Keeping only some classes of a dataset (`--classes`), e.g. one digit for one-class training. */
-import { FieldError, UsageError } from '../errors.js';
+import { FieldError } from '../errors.js';
 import { featureSize, type Dataset } from './types.js';
 import { selectPixels } from './pixels.js';
 

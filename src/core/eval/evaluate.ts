@@ -15,9 +15,8 @@ import { activeUnits } from './metrics/activeUnits.js';
 import { DISENTANGLEMENT_MIN_EXAMPLES, disentanglementScores } from './metrics/disentanglement.js';
 import { ErrorSums } from './metrics/image.js';
 import { encodeCodes } from '../models/inference.js';
-import { fitPca, type Pca } from './metrics/pca.js';
+import { datasetPcaCodes, fitDatasetPca } from './pixel-pca.js';
 import { knnAccuracy, logisticRegressionAccuracy } from './metrics/probes.js';
-import { pixelRange } from '../data/pixels.js';
 
 export interface ProbeScores {
   /** Accuracy of multinomial logistic regression trained on training-set codes. */
@@ -88,32 +87,19 @@ function probeScores(trainX: Float32Array, train: Dataset, testX: Float32Array, 
 
 /**
  * The probes on the model's codes and on a PCA of the pixels with as many
- * components as the code has. PCA is fitted on the whole training split; the
- * test split is projected and reconstructed a batch at a time.
+ * components as the code has. PCA is fitted on the whole training split as
+ * stored (bytes for images); both splits are projected a batch at a time.
  */
 export function representationProbes(model: Autoencoder, train: Dataset, test: Dataset, testCodes: Float32Array, batchSize = 500): NonNullable<Evaluation['probe']> {
   const latent = model.config.latent;
   const trainCodes = encodeCodes(model, train, batchSize);
-  const x = pixelRange(train);
-  const pca = fitPca(x, train.n, featureSize(train), latent);
-  const pcaTrain = Float32Array.from(pca.project(x, train.n));
-  const pcaTest = pcaOnRows(pca, test, batchSize);
+  const pca = fitDatasetPca(train, latent);
+  const pcaTrain = datasetPcaCodes(pca, train, batchSize).codes;
+  const pcaTest = datasetPcaCodes(pca, test, batchSize);
   return {
     model: probeScores(trainCodes, train, testCodes, test, latent),
     pca: { ...probeScores(pcaTrain, train, pcaTest.codes, test, latent), mse: pcaTest.mse },
   };
-}
-
-/** PCA codes of every example of `ds` and the mean squared error of their reconstructions. */
-function pcaOnRows(pca: Pca, ds: Dataset, batchSize: number): { codes: Float32Array; mse: number } {
-  const codes = new Float32Array(ds.n * pca.k);
-  const errors = new ErrorSums();
-  forEachRowBatch(ds, batchSize, (x, _, start, end) => {
-    const batch = Float32Array.from(pca.project(x, end - start));
-    codes.set(batch, start * pca.k);
-    errors.add(Float32Array.from(pca.reconstruct(batch, end - start)), x);
-  });
-  return { codes, mse: errors.mse };
 }
 
 /** The scores of `codes` (n × latent) against `ds.factors`, or undefined when they do not apply. */

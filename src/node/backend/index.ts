@@ -7,7 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
-import { backendCandidates, initBackend, setBackendPlatform, type BackendPlatform } from '../../core/backend/init.js';
+import { backendCandidates, setBackendPlatform, type BackendPlatform } from '../../core/backend/init.js';
 import type { BackendChoice, BackendName } from '../../core/backend/choices.js';
 import { gemmCodegenSettings } from '../../core/backend/kernels/gemm/simd_gemm.js';
 import { hasRelaxedSimd } from '../../core/backend/wasm/features.js';

@@ -43,7 +43,6 @@ async function both(name: string, options: Omit<LoadOptions, 'split'>): Promise<
 }
 
 function rowsOf(ds: Dataset): Uint8Array[] {
-  const dim = ds.shape[0] * ds.shape[1] * ds.shape[2];
   return Array.from({ length: ds.n }, (_, i) => toBytes(examplePixels(ds, i)));
 }
 

@@ -1,7 +1,7 @@
 /** Compressing a dataset's codes into .lkz bytes and decoding them back to data. */
 import { encode } from 'fast-png';
 import { decodeCodes, encodeCodes } from '../../models/inference.js';
-import { featureSize, type Dataset } from '../../data/types.js';
+import type { Dataset } from '../../data/types.js';
 import { UsageError } from '../../errors.js';
 import { ErrorSums } from '../../eval/metrics/image.js';
 import { forEachRowBatch } from '../../data/batches.js';

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readInto } from '../../backend/wasm/read.js';
 import { forEachRowBatch } from '../../data/batches.js';
 import { featureSize, type Dataset } from '../../data/types.js';
-import { FieldError, UsageError } from '../../errors.js';
+import { FieldError } from '../../errors.js';
 import { ErrorSums } from '../../eval/metrics/image.js';
 import { corruptBatch, parseNoise, type NoiseSpec } from '../../models/dae/noise.js';
 import type { Autoencoder } from '../../models/types.js';

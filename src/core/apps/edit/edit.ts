@@ -5,7 +5,7 @@
  */
 import type { Dataset } from '../../data/types.js';
 import { featureSize } from '../../data/types.js';
-import { FieldError, UsageError } from '../../errors.js';
+import { FieldError } from '../../errors.js';
 import type { Autoencoder } from '../../models/types.js';
 import { tileImages, type Picture } from '../../viz/grid.js';
 import { decodeCodes, encodeCodes } from '../../models/inference.js';
@@ -178,7 +178,6 @@ export function editExamples(model: Autoencoder, ds: Dataset, options: EditOptio
   const spec = specs[0]!;
 
   const latent = model.config.latent;
-  const dim = featureSize(ds);
   const codes = encodeCodes(model, ds);
   const vector = summedVector(codes, latent, attributes);
   const norm = Math.hypot(...vector);

@@ -9,7 +9,7 @@
  * rounds have run. Observed entries are copied, never recomputed.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { FieldError, UsageError } from '../../errors.js';
+import { FieldError } from '../../errors.js';
 import type { Autoencoder } from '../../models/types.js';
 
 export interface ImputeOptions {

@@ -156,20 +156,49 @@ function sparseRows(points: Float32Array, n: number, d: number): { start: Int32A
  * the direct loop. (A tf.matMul here was far slower on the wasm backend.)
  */
 export function nearestBatch(points: Float32Array, n: number, queries: Float32Array, m: number, d: number, k: number, metric: Metric): Int32Array {
-  const kk = Math.min(k, n);
-  const out = new Int32Array(m * kk);
-  const { start, cols, vals, sqNorm } = sparseRows(points, n, d);
-  for (let q = 0; q < m; q++) {
-    const query = queries.subarray(q * d, (q + 1) * d);
-    let qNorm = 0;
-    for (let j = 0; j < d; j++) qNorm += query[j]! * query[j]!;
-    const top = new TopK(kk);
-    for (let i = 0; i < n; i++) {
-      let dot = 0;
-      for (let at = start[i]!; at < start[i + 1]!; at++) dot += vals[at]! * query[cols[at]!]!;
-      top.offer(metric === 'cosine' ? 1 - dot : qNorm - 2 * dot + sqNorm[i]!, i);
-    }
-    out.set(top.sorted().indices, q * kk);
+  const lists = new NearestLists(m, Math.min(k, n), metric);
+  lists.add(points, n, 0, queries, d);
+  return lists.indices();
+}
+
+/**
+ * The k nearest points of each of m queries, fed the points a chunk at a
+ * time, so that a point set larger than memory as floats (colour images) can
+ * be searched: the same answer as {@link nearestBatch} on all of them.
+ */
+export class NearestLists {
+  private readonly tops: TopK[];
+
+  /** `k`: neighbours kept per query (at most the number of points that will be added). */
+  constructor(
+    readonly m: number,
+    readonly k: number,
+    readonly metric: Metric,
+  ) {
+    this.tops = Array.from({ length: m }, () => new TopK(k));
   }
-  return out;
+
+  /** Offer `n` points [n, d], numbered from `first`, to every query of `queries` [m, d]. */
+  add(points: Float32Array, n: number, first: number, queries: Float32Array, d: number): void {
+    if (queries.length !== this.m * d) throw new RangeError(`NearestLists.add: queries hold ${queries.length} values, expected ${this.m} × ${d}`);
+    const { start, cols, vals, sqNorm } = sparseRows(points, n, d);
+    for (let q = 0; q < this.m; q++) {
+      const query = queries.subarray(q * d, (q + 1) * d);
+      let qNorm = 0;
+      for (let j = 0; j < d; j++) qNorm += query[j]! * query[j]!;
+      const top = this.tops[q]!;
+      for (let i = 0; i < n; i++) {
+        let dot = 0;
+        for (let at = start[i]!; at < start[i + 1]!; at++) dot += vals[at]! * query[cols[at]!]!;
+        top.offer(this.metric === 'cosine' ? 1 - dot : qNorm - 2 * dot + sqNorm[i]!, first + i);
+      }
+    }
+  }
+
+  /** [m, k]: each query's neighbours, closest first. */
+  indices(): Int32Array {
+    const out = new Int32Array(this.m * this.k);
+    this.tops.forEach((top, q) => out.set(top.sorted().indices, q * this.k));
+    return out;
+  }
 }

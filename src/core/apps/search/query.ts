@@ -1,6 +1,6 @@
 /** Turning a search query (example numbers, an image file, CSV rows) into inputs of the model. */
 import { parseCell, parseCsvText } from '../../data/csv/parse.js';
-import { featureSize, type Dataset } from '../../data/types.js';
+import type { Dataset } from '../../data/types.js';
 import { FieldError, UsageError } from '../../errors.js';
 import { decodeImage } from '../../io/image.js';
 import { examplePixels } from '../../data/pixels.js';
@@ -28,7 +28,6 @@ export function parseExampleNumbers(query: string): number[] | undefined {
 
 /** Examples `rows` of `ds`. */
 export function examplesOf(ds: Dataset, rows: number[]): QueryInput[] {
-  const dim = featureSize(ds);
   return rows.map((row) => {
     if (row >= ds.n) throw new FieldError('query', `${row} is out of range: ${ds.name} ${ds.split} has ${ds.n} examples (0..${ds.n - 1})`);
     const file = ds.sources?.[row];

@@ -3,12 +3,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { encodeCodes } from '../../models/inference.js';
 import { featureSize, type Dataset } from '../../data/types.js';
 import { UsageError } from '../../errors.js';
-import { fitPca } from '../../eval/metrics/pca.js';
+import { datasetPcaCodes, fitDatasetPca } from '../../eval/pixel-pca.js';
+import { forEachRowBatch } from '../../data/batches.js';
 import type { Autoencoder } from '../../models/types.js';
 import { hex, modelId, sameId } from '../compress/model-id.js';
 import type { SearchIndex } from './index-file.js';
-import { nearest, nearestBatch, normalizeRows, type Metric, type Neighbors } from './knn.js';
-import { pixelRange } from '../../data/pixels.js';
+import { NearestLists, nearest, nearestBatch, normalizeRows, type Metric, type Neighbors } from './knn.js';
 
 /** Encode every example of `ds` into an index (codes unit length for cosine). */
 export function buildIndex(model: Autoencoder, ds: Dataset, metric: Metric, limit?: number, onProgress?: (done: number, total: number) => void): SearchIndex {
@@ -96,11 +96,34 @@ export interface SearchComparison {
  */
 export function compareSearch(model: Autoencoder, indexed: Dataset, queries: Dataset, k: number, metric: Metric): SearchComparison {
   const d = model.config.latent;
-  const dim = featureSize(indexed);
   const codes = precisionAtK(encodeCodes(model, indexed), indexed.labels, encodeCodes(model, queries), queries.labels, d, k, metric);
-  const [x, q] = [pixelRange(indexed), pixelRange(queries)];
-  const pixels = precisionAtK(x, indexed.labels, q, queries.labels, dim, k, metric);
-  const pca = fitPca(x, indexed.n, dim, d);
-  const pcaPrecision = precisionAtK(Float32Array.from(pca.project(x, indexed.n)), indexed.labels, Float32Array.from(pca.project(q, queries.n)), queries.labels, d, k, metric);
+  const pixels = pixelPrecisionAtK(indexed, queries, k, metric);
+  const pca = fitDatasetPca(indexed, d);
+  const pcaPrecision = precisionAtK(datasetPcaCodes(pca, indexed).codes, indexed.labels, datasetPcaCodes(pca, queries).codes, queries.labels, d, k, metric);
   return { k, metric, indexed: indexed.n, queries: queries.n, latent: d, codes, pixels, pca: pcaPrecision };
+}
+
+/** Queries and indexed rows searched together in raw pixel space; bounds the float rows held at once. */
+const PIXEL_QUERY_BATCH = 1000;
+const PIXEL_INDEX_CHUNK = 512;
+
+/**
+ * precisionAtK on raw values, read a batch of queries and a chunk of indexed
+ * examples at a time, so the splits are never copied whole as floats
+ * (a 64×64×3 image is 48 KiB of them). The indexed rows are re-read once per
+ * query batch, a small cost beside the distances.
+ */
+function pixelPrecisionAtK(indexed: Dataset, queries: Dataset, k: number, metric: Metric): number {
+  const dim = featureSize(indexed);
+  const kk = Math.min(k, indexed.n);
+  let same = 0;
+  forEachRowBatch(queries, PIXEL_QUERY_BATCH, (q, queryLabels) => {
+    const m = queryLabels.length;
+    const lists = new NearestLists(m, kk, metric);
+    const qs = metric === 'cosine' ? normalizeRows(q, dim) : q;
+    forEachRowBatch(indexed, PIXEL_INDEX_CHUNK, (x, _, start, end) => lists.add(metric === 'cosine' ? normalizeRows(x, dim) : x, end - start, start, qs, dim));
+    const hits = lists.indices();
+    for (let i = 0; i < m; i++) for (let r = 0; r < kk; r++) if (indexed.labels[hits[i * kk + r]!] === queryLabels[i]) same++;
+  });
+  return same / (queries.n * kk);
 }

@@ -12,6 +12,12 @@ import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { mulberry32 } from '../../random.js';
 import { checkPositiveInt, checkShape, type Floats } from './shape.js';
 
+/**
+ * Rows a PCA is fitted to: floats, or bytes (image pixels as stored, read
+ * with a scale such as 1/255 instead of copied to floats).
+ */
+export type Rows = Floats | Uint8Array;
+
 /** A fitted PCA; see {@link fitPca}. */
 export interface Pca {
   dim: number;
@@ -38,7 +44,7 @@ export interface Pca {
 }
 
 /** Per-column mean and population variance, two-pass for accuracy. */
-function columnMoments(x: Floats, n: number, dim: number): { mean: Float64Array; variance: Float64Array } {
+function columnMoments(x: Rows, n: number, dim: number): { mean: Float64Array; variance: Float64Array } {
   const mean = new Float64Array(dim);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < dim; j++) mean[j]! += x[i * dim + j]!;
@@ -69,7 +75,7 @@ function columnMoments(x: Floats, n: number, dim: number): { mean: Float64Array;
  * 0 (cancellation then costs at most ~10⁴ ulps) and the column mean
  * otherwise. The dense kernel centres exactly (shift = mean).
  */
-function covariance(x: Floats, n: number, dim: number, mean: Float64Array, variance: Float64Array): Float64Array {
+function covariance(x: Rows, n: number, dim: number, mean: Float64Array, variance: Float64Array): Float64Array {
   const sparseShift = mean.map((m, j) => (Math.abs(m) <= 100 * Math.sqrt(variance[j]!) ? 0 : m));
   const useSparse = nonZeroFraction(x, n, dim, sparseShift) < SPARSE_BELOW;
   const shift = useSparse ? sparseShift : mean;
@@ -89,14 +95,14 @@ function covariance(x: Floats, n: number, dim: number, mean: Float64Array, varia
 /** Below this fraction of non-zero shifted entries the sparse kernel is the faster one (several times at MNIST's ~19%). */
 const SPARSE_BELOW = 0.3;
 
-function nonZeroFraction(x: Floats, n: number, dim: number, shift: Float64Array): number {
+function nonZeroFraction(x: Rows, n: number, dim: number, shift: Float64Array): number {
   let nonZero = 0;
   for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) if (x[i * dim + j] !== shift[j]) nonZero++;
   return nonZero / (n * dim);
 }
 
 /** Upper triangle of Σᵢ yᵢ yᵢᵀ, y = x − shift, over the non-zero pairs of each row only. */
-function sparseScatter(x: Floats, n: number, dim: number, shift: Float64Array): Float64Array {
+function sparseScatter(x: Rows, n: number, dim: number, shift: Float64Array): Float64Array {
   const sums = new Float64Array(dim * dim);
   const index = new Int32Array(dim);
   const value = new Float64Array(dim);
@@ -128,7 +134,7 @@ const BLOCK_ROWS = 256;
  * kept in 16 registers: each loaded value is reused 4 times and the additions
  * are independent, which is several times faster than a rank-1 update per row.
  */
-function denseScatter(x: Floats, n: number, dim: number, shift: Float64Array): Float64Array {
+function denseScatter(x: Rows, n: number, dim: number, shift: Float64Array): Float64Array {
   const padded = Math.ceil(dim / 4) * 4;
   const acc = new Float64Array(padded * padded);
   const cols = new Float64Array(padded * BLOCK_ROWS); // cols[j·BLOCK_ROWS + b], zero beyond dim
@@ -209,7 +215,7 @@ function topEigenpairs(cov: Float64Array, dim: number, k: number): { values: Flo
  * of O(n·dim² + dim³). Null when a wanted eigenvalue is (numerically) zero,
  * whose direction the rows do not determine.
  */
-function gramEigenpairs(x: Floats, n: number, dim: number, mean: Float64Array, k: number, totalVariance: number): { values: Float64Array; vectors: Float64Array } | null {
+function gramEigenpairs(x: Rows, n: number, dim: number, mean: Float64Array, k: number, totalVariance: number): { values: Float64Array; vectors: Float64Array } | null {
   const centred = new Float64Array(n * dim);
   for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) centred[i * dim + j] = x[i * dim + j]! - mean[j]!;
   const gram = new Float64Array(n * n);
@@ -265,7 +271,7 @@ const oversampling = (k: number) => Math.max(8, k);
  * from random directions, missing one of the top k is a probability-zero
  * event. After MAX_ITERATIONS without that, the last Ritz pairs are returned.
  */
-function subspaceEigenpairs(x: Floats, n: number, dim: number, mean: Float64Array, k: number): { values: Float64Array; vectors: Float64Array } {
+function subspaceEigenpairs(x: Rows, n: number, dim: number, mean: Float64Array, k: number): { values: Float64Array; vectors: Float64Array } {
   const l = Math.min(n, dim, k + oversampling(k));
   const random = gaussian(mulberry32(0x9ca));
   let v = orthonormalRows(Float64Array.from({ length: l * dim }, random), l, dim, random);
@@ -303,7 +309,7 @@ const ROW_TILE = 4;
  * Σᵢ xᵢyᵢ − μΣᵢyᵢ) so that x is read as it is; ROW_TILE rows at a time
  * (rows past n are zero) so that the inner loops do several multiply-adds per load.
  */
-function covarianceTimes(x: Floats, n: number, dim: number, mean: Float64Array, v: Float64Array, l: number): Float64Array {
+function covarianceTimes(x: Rows, n: number, dim: number, mean: Float64Array, v: Float64Array, l: number): Float64Array {
   const meanDot = Float64Array.from({ length: l }, (_, c) => dot(mean, 0, v, c * dim, dim));
   const w = new Float64Array(l * dim);
   const ySum = new Float64Array(l);
@@ -429,6 +435,13 @@ function chooseSolver(n: number, dim: number, k: number): Exclude<PcaSolver, 'au
   return dual ? 'gram' : 'covariance';
 }
 
+export interface PcaOptions {
+  /** How the eigenpairs are found; default `auto`. */
+  solver?: PcaSolver;
+  /** The rows fitted are x·scale (bytes with 1/255 are pixels in [0, 1]); default 1. */
+  scale?: number;
+}
+
 /**
  * Fit k-component PCA to n rows of x (n × dim, row-major), by the cheapest
  * route for the shape (see chooseSolver): one O(nnz·dim) covariance pass
@@ -438,16 +451,22 @@ function chooseSolver(n: number, dim: number, k: number): Exclude<PcaSolver, 'au
  * iteration, O(n·dim·(k + oversampling)) a pass, exact to the residual
  * bound documented at subspaceEigenpairs.
  */
-export function fitPca(x: Floats, n: number, dim: number, k: number, options: { solver?: PcaSolver } = {}): Pca {
+export function fitPca(x: Rows, n: number, dim: number, k: number, options: PcaOptions = {}): Pca {
   checkPositiveInt('fitPca', 'n', n);
   checkShape('fitPca', 'x', x, n, dim);
   if (!Number.isInteger(k) || k < 1 || k > dim) throw new RangeError(`fitPca: k must be an integer in [1, ${dim}], got ${k}`);
+  const scale = options.scale ?? 1;
+  if (!(scale > 0) || !Number.isFinite(scale)) throw new RangeError(`fitPca: scale must be a positive number, got ${scale}`);
   const { mean, variance } = columnMoments(x, n, dim);
-  const totalVariance = variance.reduce((s, v) => s + v, 0);
+  const rawTotal = variance.reduce((s, v) => s + v, 0);
   const solver = options.solver === undefined || options.solver === 'auto' ? chooseSolver(n, dim, k) : options.solver;
   if (solver === 'subspace' && k >= Math.min(n, dim)) throw new RangeError(`fitPca: subspace iteration needs k below min(n, dim) = ${Math.min(n, dim)}, got ${k}`);
-  const dual = solver === 'gram' && n < dim && k < n ? gramEigenpairs(x, n, dim, mean, k, totalVariance) : null;
-  const { values, vectors } = solver === 'subspace' ? subspaceEigenpairs(x, n, dim, mean, k) : (dual ?? topEigenpairs(covariance(x, n, dim, mean, variance), dim, k));
+  const dual = solver === 'gram' && n < dim && k < n ? gramEigenpairs(x, n, dim, mean, k, rawTotal) : null;
+  const { values: rawValues, vectors } = solver === 'subspace' ? subspaceEigenpairs(x, n, dim, mean, k) : (dual ?? topEigenpairs(covariance(x, n, dim, mean, variance), dim, k));
+  // Scaling the rows by s scales the mean by s and every variance by s²; the directions stay.
+  for (let j = 0; j < dim; j++) mean[j]! *= scale;
+  const values = rawValues.map((v) => v * scale * scale);
+  const totalVariance = rawTotal * scale * scale;
   const explainedVarianceRatio = values.map((v) => (totalVariance > 0 ? v / totalVariance : 0));
   return {
     dim,

@@ -13,10 +13,6 @@ beforeAll(async () => {
 });
 
 const logNormal = (x: number, mu: number, logVar: number) => -0.5 * ((x - mu) ** 2 / Math.exp(logVar) + logVar + Math.log(2 * Math.PI));
-const logSumExp = (xs: number[]) => {
-  const top = Math.max(...xs);
-  return top + Math.log(xs.reduce((s, x) => s + Math.exp(x - top), 0));
-};
 
 /** The estimator's weight w_ij of q(z|x_j) in the estimate of q(z_i), written out case by case. */
 function weight(estimator: 'mws' | 'mss', i: number, j: number, M: number, N: number): number {

@@ -4,7 +4,7 @@
  * so that losses can work from logits while the saved network outputs data.
  */
 import * as tfl from '@tensorflow/tfjs-layers';
-import { FieldError, UsageError } from '../../errors.js';
+import { FieldError } from '../../errors.js';
 import type { Rng } from '../../random.js';
 import type { Architecture, CommonConfig, ForwardContext } from '../types.js';
 import { conv } from './conv.js';

@@ -2,9 +2,10 @@
 import { featureSize, type Dataset } from '../../data/types.js';
 import type { Autoencoder } from '../../models/types.js';
 import { scatterPlot, scatterSpec, sideBySide } from '../plots/index.js';
-import { encodeCodes } from './codes.js';
-import { projectTo2d, type ProjectOptions, type Projected } from './projection.js';
-import { pixelRange } from '../../data/pixels.js';
+import { encodeCodes, subsampleRows } from './codes.js';
+import { pcaPoints, projectTo2d, type ProjectOptions, type Projected } from './projection.js';
+import { gatherRows } from '../../data/pixels.js';
+import { fitDatasetPca } from '../../eval/pixel-pca.js';
 
 export interface LatentScatterOptions extends ProjectOptions {
   /** Legend names of the classes; default the dataset's, else the label numbers. */
@@ -73,8 +74,9 @@ export interface PcaVsAeOptions {
 export async function pcaVsAeFigure(model: Autoencoder, ds: Dataset, options: PcaVsAeOptions = {}): Promise<Figure> {
   const dim = featureSize(ds);
   const subset = { maxPoints: options.maxPoints ?? 5000, seed: options.seed ?? 0 };
-  // PCA is fitted on every example, so they are all read as floats here.
-  const pixels = projectTo2d(pixelRange(ds), ds.n, dim, { ...subset, method: 'pca', subject: 'pixels' });
+  // PCA is fitted on every example as stored (bytes for images); only the drawn ones are read as floats.
+  const rows = subsampleRows(ds.n, subset.maxPoints, subset.seed);
+  const pixels: Projected = dim <= 2 ? { ...projectTo2d(gatherRows(ds, rows), rows.length, dim, { subject: 'pixels', maxPoints: rows.length }), rows } : { rows, ...pcaPoints(fitDatasetPca(ds, 2), gatherRows(ds, rows), rows.length, 'pixels') };
   const codes = projectTo2d(encodeCodes(model, ds), ds.n, model.config.latent, { ...subset, method: 'pca' });
   const labels = labelsOf(ds, pixels.rows);
   const panel = (projected: Projected, title: string) =>

@@ -7,7 +7,7 @@ import type { PROJECTIONS } from '../../requests/jobs.js';
 import { Matrix, TSNE } from '@saehrimnir/druidjs';
 import { UMAP } from 'umap-js';
 import { mulberry32 } from '../../data/random.js';
-import { fitPca } from '../../eval/metrics/pca.js';
+import { fitPca, type Pca } from '../../eval/metrics/pca.js';
 import { subsampleRows, takeRows } from './codes.js';
 
 /** How codes with more than two dimensions are drawn in 2-D. */
@@ -65,7 +65,11 @@ function asPairs(subset: Float32Array, dim: number): Float32Array {
 }
 
 function pcaView(data: Float32Array, n: number, dim: number, subset: Float32Array, m: number, subject: string): Omit<Projected, 'rows'> {
-  const pca = fitPca(data, n, dim, 2);
+  return pcaPoints(fitPca(data, n, dim, 2), subset, m, subject);
+}
+
+/** `m` rows of `subset` on the first two components of a fitted PCA. */
+export function pcaPoints(pca: Pca, subset: Float32Array, m: number, subject: string): Omit<Projected, 'rows'> {
   const share = Math.round(100 * (pca.explainedVarianceRatio[0] + pca.explainedVarianceRatio[1]));
   return { points: Float32Array.from(pca.project(subset, m)), axes: ['PC1', 'PC2'], method: `PCA of ${subject} (${share}% of variance)` };
 }
