@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Matrix, solve } from 'ml-matrix';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { featureMeans, imageMask, imputeDataset, imputeIteratively, meanImpute, parseMask, randomMask, rmseWhere } from '../src/core/apps/impute/index.js';
+import { featureMeans, imageMask, imputeDataset, imputeIteratively, meanImpute, parseMask, randomMask, randomMaskRows, repeatMaskRows, rmseWhere } from '../src/core/apps/impute/index.js';
 import { loadDataset } from '../src/core/data/load.js';
 import { floatPixels } from '../src/core/data/pixels.js';
 import type { Dataset } from '../src/core/data/types.js';
@@ -79,6 +79,15 @@ describe('masks', () => {
     randomMask(500, 40, 0.3, 9).forEach((v, i) => (counts[i % 40] += v));
     for (const c of counts) expect(Math.abs(c - 150)).toBeLessThan(50);
     expect(() => randomMask(3, 4, 0.1, 0)).toThrow(/hides no entry/);
+  });
+
+  it('drawn as rows in order, the mask is the one drawn whole; out of order is refused', () => {
+    const rows = randomMaskRows(40, 0.3, 7);
+    const parts = [rows(0, 17), rows(17, 18), rows(18, 50)];
+    expect(Uint8Array.from(parts.flatMap((p) => Array.from(p)))).toEqual(randomMask(50, 40, 0.3, 7));
+    expect(() => rows(0, 5)).toThrow(/asked for from 0, expected 50/);
+    const row = Uint8Array.of(1, 0, 0, 1);
+    expect(repeatMaskRows(row)(3, 6)).toEqual(Uint8Array.of(1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1));
   });
 
   it('a mask image marks its white pixels, and must be the model size with something to fill', () => {
@@ -212,7 +221,7 @@ describe('a trained DAE on sprites, library and CLI', () => {
     const hide = randomMask(testSet.n, 784, 0.4, 2);
     const means = featureMeans(testSet);
     const all = imputeDataset(model, testSet, hide, means);
-    const some = imputeDataset(model, testSet, hide, means, { keep: 7, batchSize: 64 });
+    const some = imputeDataset(model, testSet, randomMaskRows(784, 0.4, 2), means, { keep: 7, batchSize: 64 });
     expect(some.filled).toHaveLength(7 * 784);
     expect(some.missing).toEqual(all.missing.subarray(0, 7 * 784));
     expect(some.meanFilled).toEqual(all.meanFilled.subarray(0, 7 * 784));

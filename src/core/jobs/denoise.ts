@@ -1,7 +1,7 @@
 /** Cleaning inputs with an autoencoder (a denoising one above all), and filling in missing entries. */
 import type { z } from 'zod';
 import { denoiseDataset, parseCorrupt, stackedVersions, tableRowsCsv, type DenoiseResult } from '../apps/denoise/index.js';
-import { featureMeans, imageMask, imputeDataset, parseMask, randomMask, repeatMask, scaledTableMeans, type DatasetImputation, type MaskSpec } from '../apps/impute/index.js';
+import { featureMeans, imageMask, imputeDataset, parseMask, randomMaskRows, repeatMaskRows, scaledTableMeans, type DatasetImputation, type MaskRows, type MaskSpec } from '../apps/impute/index.js';
 import { dataForRun, runTrainingSpec } from '../data/spec.js';
 import { featureSize, type Dataset } from '../data/types.js';
 import { FieldError } from '../errors.js';
@@ -54,16 +54,16 @@ async function trainingMeans(config: RunConfig, ds: Dataset, ctx: JobContext, da
   return featureMeans(await dataForRun(config, runTrainingSpec(config, { dataDir }), ctx.load));
 }
 
-/** The entries to hide (1 = hide), [n, dim]; null when only the data's own gaps are filled. */
-async function hiddenEntries(spec: MaskSpec | undefined, ds: Dataset, seed: number, ctx: JobContext): Promise<Uint8Array | null> {
+/** The entries to hide (1 = hide), as rows [n, dim] drawn when needed; null when only the data's own gaps are filled. */
+async function hiddenEntries(spec: MaskSpec | undefined, ds: Dataset, seed: number, ctx: JobContext): Promise<MaskRows | null> {
   if (!spec) {
     if (ds.table) return null;
     throw new FieldError('mask', 'is needed for images: which pixels to hide and fill (a fraction, or a mask image)');
   }
-  if (spec.kind === 'fraction') return randomMask(ds.n, featureSize(ds), spec.fraction, seed, ds.shape[2]);
+  if (spec.kind === 'fraction') return randomMaskRows(featureSize(ds), spec.fraction, seed, ds.shape[2]);
   if (ds.table) throw new FieldError('mask', 'FILE is for images; give a fraction of cells to hide in a table');
   const pixels = await readUserImage(ctx, spec.file, ds.shape);
-  return repeatMask(imageMask(pixels, spec.file, ds.shape), ds.n);
+  return repeatMaskRows(imageMask(pixels, spec.file, ds.shape));
 }
 
 export interface ImputeJobResult {

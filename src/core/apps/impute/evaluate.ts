@@ -8,6 +8,7 @@ import type { Autoencoder } from '../../models/types.js';
 import { imputeIteratively, type ImputeOptions, type ImputeResult } from './iterate.js';
 import { examplePixels } from '../../data/pixels.js';
 import { forEachRowBatch } from '../../data/batches.js';
+import { maskRowsOf, type MaskRows } from './mask.js';
 
 /** Per-feature mean of a dataset's rows (float64 sums), as the model sees them. */
 export function featureMeans(ds: Dataset): Float32Array {
@@ -70,20 +71,21 @@ export interface DatasetImputeOptions extends ImputeOptions {
 }
 
 /**
- * Hide the entries of `ds` under `hide` (1 = hide; [n, dim]), add the entries
+ * Hide the entries of `ds` under `hide` (1 = hide; [n, dim], whole or as rows), add the entries
  * the data already lacks (`ds.table.missing`), fill all of them iteratively
  * from `means`, and score both fills on the hidden entries whose value is known.
  * Rows go through in batches, so only the kept rows' fills are held as floats.
  */
-export function imputeDataset(model: Autoencoder, ds: Dataset, hide: Uint8Array | null, means: Float32Array, options: DatasetImputeOptions = {}): DatasetImputation {
+export function imputeDataset(model: Autoencoder, ds: Dataset, hide: Uint8Array | MaskRows | null, means: Float32Array, options: DatasetImputeOptions = {}): DatasetImputation {
   const dim = featureSize(ds);
+  const hideRows = hide instanceof Uint8Array ? maskRowsOf(hide, dim) : hide;
   const keep = Math.min(ds.n, options.keep ?? ds.n);
   const batchSize = options.batchSize ?? 500;
   const kept = { missing: new Uint8Array(keep * dim), meanFilled: new Float32Array(keep * dim), filled: new Float32Array(keep * dim) };
   const sums = { hidden: 0, squared: 0, meanSquared: 0, missing: 0 };
   const rounds = { iterations: 0, converged: true, lastChange: 0 };
   forEachRowBatch(ds, batchSize, (truth, labels, start, end) => {
-    const { missing, scored } = batchMasks(ds, hide, start, end, dim);
+    const { missing, scored } = batchMasks(ds, hideRows?.(start, end) ?? null, start, end, dim);
     const meanFilled = meanImpute(truth, missing, means);
     const result = imputeIteratively(model, truth, missing, means, { ...options, batchSize, labels });
     for (let i = 0; i < missing.length; i++) {
@@ -106,7 +108,7 @@ export function imputeDataset(model: Autoencoder, ds: Dataset, hide: Uint8Array 
   return { ...kept, ...rounds, missingCount: sums.missing, score };
 }
 
-/** Rows [start, end): which entries to fill (hidden or absent) and which to score (hidden with a known value). */
+/** Rows [start, end) (`hide`: their mask rows): which entries to fill (hidden or absent) and which to score (hidden with a known value). */
 function batchMasks(ds: Dataset, hide: Uint8Array | null, start: number, end: number, dim: number): { missing: Uint8Array; scored: Uint8Array } {
   const alreadyMissing = ds.table?.missing;
   const missing = new Uint8Array((end - start) * dim);
@@ -114,8 +116,8 @@ function batchMasks(ds: Dataset, hide: Uint8Array | null, start: number, end: nu
   for (let i = 0; i < missing.length; i++) {
     const at = start * dim + i;
     const known = !alreadyMissing?.[at];
-    missing[i] = (hide?.[at] ?? 0) | (known ? 0 : 1);
-    scored[i] = hide?.[at] && known ? 1 : 0;
+    missing[i] = (hide?.[i] ?? 0) | (known ? 0 : 1);
+    scored[i] = hide?.[i] && known ? 1 : 0;
   }
   return { missing, scored };
 }

@@ -22,30 +22,45 @@ export function parseMask(value: string): MaskSpec {
   return { kind: 'file', file: value };
 }
 
+/** Rows [start, end) of a mask, [end − start, dim], 1 = hide; asked for in order from row 0. */
+export type MaskRows = (start: number, end: number) => Uint8Array;
+
 /**
- * Hide exactly round(fraction·pixels) pixels of each of `n` rows of `dim`
- * values, chosen uniformly at random (a partial Fisher–Yates shuffle per
- * row) from `seed`. A pixel is `channels` consecutive values, hidden
- * together: a colour pixel is missing whole, not one of its channels.
+ * Hide exactly round(fraction·pixels) pixels of each row of `dim` values,
+ * chosen uniformly at random (a partial Fisher–Yates shuffle per row) from
+ * `seed`, drawn as the rows are asked for, so a whole split's mask is never
+ * held at once. A pixel is `channels` consecutive values, hidden together: a
+ * colour pixel is missing whole, not one of its channels.
  */
-export function randomMask(n: number, dim: number, fraction: number, seed: number, channels = 1): Uint8Array {
+export function randomMaskRows(dim: number, fraction: number, seed: number, channels = 1): MaskRows {
   const pixels = dim / channels;
   const k = Math.round(fraction * pixels);
   if (k < 1) throw new FieldError('mask', `${fraction} hides no entry of rows with ${pixels} ${channels === 1 ? 'values' : 'pixels'}; use a larger fraction`);
   const rng = new Rng(seed);
-  const mask = new Uint8Array(n * dim);
   const order = new Int32Array(pixels);
-  for (let row = 0; row < n; row++) {
-    for (let j = 0; j < pixels; j++) order[j] = j;
-    for (let j = 0; j < k; j++) {
-      const pick = j + Math.floor(rng.next() * (pixels - j));
-      const chosen = order[pick];
-      order[pick] = order[j];
-      order[j] = chosen;
-      mask.fill(1, row * dim + chosen * channels, row * dim + (chosen + 1) * channels);
+  let next = 0;
+  return (start, end) => {
+    // The draws of row r depend on every earlier row's, so rows come in order.
+    if (start !== next) throw new RangeError(`randomMaskRows: rows asked for from ${start}, expected ${next}`);
+    next = end;
+    const mask = new Uint8Array((end - start) * dim);
+    for (let row = 0; row < end - start; row++) {
+      for (let j = 0; j < pixels; j++) order[j] = j;
+      for (let j = 0; j < k; j++) {
+        const pick = j + Math.floor(rng.next() * (pixels - j));
+        const chosen = order[pick]!;
+        order[pick] = order[j]!;
+        order[j] = chosen;
+        mask.fill(1, row * dim + chosen * channels, row * dim + (chosen + 1) * channels);
+      }
     }
-  }
-  return mask;
+    return mask;
+  };
+}
+
+/** {@link randomMaskRows} for all `n` rows at once. */
+export function randomMask(n: number, dim: number, fraction: number, seed: number, channels = 1): Uint8Array {
+  return randomMaskRows(dim, fraction, seed, channels)(0, n);
 }
 
 /**
@@ -72,4 +87,14 @@ export function repeatMask(row: Uint8Array, n: number): Uint8Array {
   const mask = new Uint8Array(n * row.length);
   for (let i = 0; i < n; i++) mask.set(row, i * row.length);
   return mask;
+}
+
+/** The same one-row mask for every row, as rows are asked for. */
+export function repeatMaskRows(row: Uint8Array): MaskRows {
+  return (start, end) => repeatMask(row, end - start);
+}
+
+/** A mask held whole ([n, dim]) as rows. */
+export function maskRowsOf(mask: Uint8Array, dim: number): MaskRows {
+  return (start, end) => mask.subarray(start * dim, end * dim);
 }
