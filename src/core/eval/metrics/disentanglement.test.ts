@@ -174,13 +174,14 @@ describe('dci', () => {
     expect(r.completenessPerFactor[0]).toBeCloseTo(1, 6);
   });
 
-  it('is 0, 0 but fully informative for the code (f0 + f1, f0 − f1)', () => {
-    // f0 = (z0 + z1)/2 and f1 = (z0 − z1)/2 with sd(z0) = sd(z1): every |β| on standardized codes is equal, so R is uniform.
+  it('is about 0, 0 but fully informative for the code (f0 + f1, f0 − f1)', () => {
+    // Each factor's bins are cut by both z0 and z1 alike (f0 = (z0 + z1)/2, f1 = (z0 − z1)/2 on a symmetric
+    // grid), so the trees lean on both about equally: measured importances 0.488–0.512, D 2e-5, C 3e-4.
     const r = dci(fromColumns([f0.map((v, i) => v + f1[i]!), f0.map((v, i) => v - f1[i]!)]), factors, 128, 2, 2, 64);
     expect(r.informativeness).toBe(1);
-    Array.from(r.importance).forEach((w) => expect(w).toBeCloseTo(0.5, 6));
-    expect(r.disentanglement).toBeCloseTo(0, 6);
-    expect(r.completeness).toBeCloseTo(0, 6);
+    Array.from(r.importance).forEach((w) => expect(Math.abs(w - 0.5)).toBeLessThan(0.03));
+    expect(r.disentanglement).toBeLessThan(0.01);
+    expect(r.completeness).toBeLessThan(0.01);
   });
 });
 
@@ -260,7 +261,7 @@ describe('on sprites factors', () => {
   const rotated = disentanglementScores(rotate(factorCodes(factors, n, k, 3, 1), n, latent, 2), factors, n, latent, k);
 
   it('scores the factors themselves (plus noise dimensions) near 1', () => {
-    // Measured: MIG 0.961 (noise dimensions share a little plug-in information with every factor), SAP 0.946, D 0.992, C 0.990, I 1.
+    // Measured: MIG 0.961 (noise dimensions share a little plug-in information with every factor), SAP 0.946, D 1.000, C 1.000, I 0.996.
     expect(aligned.examples).toBe(n);
     expect(aligned.train).toBe(1000);
     expect(aligned.mig.mig).toBeGreaterThan(0.95);
@@ -270,13 +271,14 @@ describe('on sprites factors', () => {
     expect(aligned.dci.informativeness).toBeGreaterThan(0.99);
   });
 
-  it('scores a random rotation of them far lower, but as informative', () => {
-    // Measured: MIG 0.030, SAP 0.096, D 0.068, C 0.079, I 1 (a rotation keeps every factor linearly decodable).
+  it('scores a random rotation of them far lower, and less informative to axis-aligned trees', () => {
+    // Measured: MIG 0.030, SAP 0.096, D 0.054, C 0.062, I 0.283: every factor is still a linear function of the
+    // code, but depth-3 trees cutting one dimension at a time place few of its 20 bins right (aligned: I 0.996).
     expect(rotated.mig.mig).toBeLessThan(0.2);
     expect(rotated.sap.sap).toBeLessThan(0.3);
     expect(rotated.dci.disentanglement).toBeLessThan(0.3);
     expect(rotated.dci.completeness).toBeLessThan(0.3);
-    expect(rotated.dci.informativeness).toBeGreaterThan(0.95);
+    expect(rotated.dci.informativeness).toBeLessThan(aligned.dci.informativeness - 0.3);
   });
 
   it('uses at most maxExamples', () => {

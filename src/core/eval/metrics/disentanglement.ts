@@ -15,18 +15,10 @@
  *   (logistic) classifier where sap_score.py fits a LinearSVC(C=0.01,
  *   class_weight="balanced").
  * - DCI (Eastwood & Williams 2018; dci.py): per factor, a predictor of the
- *   factor from the whole code gives an importance per code dimension,
- *   R [latent × factors]. disentanglement_lib uses a
- *   GradientBoostingClassifier's feature_importances_; here a categorical
- *   factor gets multinomial logistic regression on standardized codes with
- *   importance Σ_c |W[c,j]|, and a continuous factor a least-squares
- *   regression on standardized codes with importance |β_j| (the lasso
- *   regression of the original paper, without the penalty), whose prediction
- *   is then binned like the factor; each column of R is normalised to sum 1,
- *   as feature_importances_ are. (ml-random-forest's trees search splits in
- *   time quadratic in the examples, far too slow at thousands of codes.)
- *   Linear predictors miss a factor the code holds only non-linearly (an
- *   angle as cos/sin), which lowers informativeness.
+ *   factor's classes from the whole code gives an importance per code
+ *   dimension, R [latent × factors]: as in dci.py, a gradient-boosted
+ *   classifier with scikit-learn's defaults (boosting.ts) and its
+ *   impurity-based feature importances, each column summing to 1.
  *   D = Σ_j ρ_j (1 − H_K(R[j,·]/Σ R[j,·])) with ρ_j = Σ_k R[j,k] / Σ R,
  *   C = Σ_k ρ_k (1 − H_L(R[·,k]/Σ R[·,k])) with ρ_k the column shares (a plain
  *   mean when columns sum alike), entropies in base K (factors) and L
@@ -37,7 +29,7 @@
  * column is continuous and is cut into 20 equal-width bins like the codes
  * (sprites' scale, rotation, x, y), for MIG and for DCI's classifiers.
  */
-import { Matrix, solve } from 'ml-matrix';
+import { fitBoostedClassifier } from './boosting.js';
 import { trainLogisticRegression } from './probes.js';
 import { checkPositiveInt, checkShape, type Floats } from './shape.js';
 
@@ -313,56 +305,6 @@ export interface DciResult extends DciScores {
   completenessPerFactor: number[];
 }
 
-/** Ridge penalty of DCI's regressions on standardized codes: only keeps constant or duplicated dimensions solvable. */
-const DCI_RIDGE = 1e-6;
-
-/** A fitted predictor of one factor's classes from the whole code. */
-interface FactorPredictor {
-  /** Unnormalised importance of each code dimension. */
-  importance: number[];
-  predict(codes: Floats, n: number): Int32Array;
-}
-
-/** Multinomial logistic regression; importance of dimension j is Σ_c |W[c,j]| on standardized codes. */
-function classifierOf(codes: Floats, factor: DiscreteFactor, nTrain: number, latent: number): FactorPredictor {
-  const model = trainLogisticRegression(rows(codes, latent, 0, nTrain), factor.values.subarray(0, nTrain), latent, factor.classes);
-  const importance = Array.from({ length: latent }, (_, j) => {
-    let s = 0;
-    for (let c = 0; c < factor.classes; c++) s += Math.abs(model.weights[c * latent + j]!);
-    return s;
-  });
-  return { importance, predict: (x, n) => model.predict(x, n) };
-}
-
-/**
- * Least squares (barely ridge) regression of the standardized factor on the
- * standardized code; importance is |β_j|, and a prediction's class is the
- * bin it falls in, with the factor's own bin edges.
- */
-function regressionOf(codes: Floats, raw: Float64Array, factor: DiscreteFactor, nTrain: number, latent: number): FactorPredictor {
-  const x = new Matrix(nTrain, latent);
-  const mean = new Float64Array(latent);
-  const scale = new Float64Array(latent).fill(1);
-  for (let j = 0; j < latent; j++) {
-    const col = column(codes, nTrain, latent, j);
-    const [mu, sd] = meanAndSd(col);
-    mean[j] = mu;
-    if (sd > 1e-12) scale[j] = sd;
-    for (let i = 0; i < nTrain; i++) x.set(i, j, (col[i]! - mu) / scale[j]!);
-  }
-  const [yMean, ySd] = meanAndSd(raw.subarray(0, nTrain));
-  const y = Matrix.columnVector(Array.from(raw.subarray(0, nTrain), (v) => (v - yMean) / (ySd || 1)));
-  const gram = x.transpose().mmul(x).div(nTrain).add(Matrix.eye(latent, latent, DCI_RIDGE));
-  const beta = solve(gram, x.transpose().mmul(y).div(nTrain)).getColumn(0);
-  const predict = (data: Floats, n: number): Int32Array =>
-    Int32Array.from({ length: n }, (_, i) => {
-      let s = 0;
-      for (let j = 0; j < latent; j++) s += (beta[j]! * (data[i * latent + j]! - mean[j]!)) / scale[j]!;
-      return binOf(yMean + (ySd || 1) * s, factor.range!, factor.classes);
-    });
-  return { importance: beta.map(Math.abs), predict };
-}
-
 function meanAndSd(values: Float64Array): [number, number] {
   let m = 0;
   for (const v of values) m += v / values.length;
@@ -371,12 +313,17 @@ function meanAndSd(values: Float64Array): [number, number] {
   return [m, Math.sqrt(sq)];
 }
 
+/** A factor's predictor from the whole code: boosted trees, importances per code dimension, accuracy on held-out rows. */
+function boostedPredictor(codes: Floats, factor: DiscreteFactor, nTrain: number, latent: number): { importance: Float64Array; predict: (x: Floats, n: number) => Int32Array } {
+  const model = fitBoostedClassifier(rows(codes, latent, 0, nTrain), nTrain, latent, factor.values.subarray(0, nTrain));
+  // dci.py takes |feature_importances_|: a split's variance decrease can round to just below 0.
+  return { importance: model.importances.map(Math.abs), predict: (x, n) => model.predict(x, n) };
+}
+
 /**
- * DCI of `codes` against `factors` (n rows each): predictors fitted on the
- * first `nTrain` rows, accuracy on the rest. Categorical factors get a
- * softmax classifier, binned continuous ones a linear regression whose
- * prediction is binned (so informativeness is a class accuracy throughout;
- * a softmax over 20 ordered bins of one axis would need huge weights).
+ * DCI of `codes` against `factors` (n rows each): per factor, boosted trees
+ * fitted on the first `nTrain` rows to its classes (continuous factors
+ * binned), accuracy on the rest, as dci.py's compute_importance_gbt.
  */
 export function dci(codes: Floats, factors: ArrayLike<number>, n: number, latent: number, k: number, nTrain: number): DciResult {
   checkCodesAndFactors('dci', codes, factors, n, latent, k);
@@ -384,9 +331,8 @@ export function dci(codes: Floats, factors: ArrayLike<number>, n: number, latent
   if (k < 2) throw new RangeError(`dci: disentanglement's entropy in base k needs k ≥ 2 factors, got ${k}`);
   const importance = new Float64Array(latent * k);
   const acc = discreteFactors(factors, n, k).map((factor, f) => {
-    const predictor = factor.categorical ? classifierOf(codes, factor, nTrain, latent) : regressionOf(codes, column(factors, n, k, f), factor, nTrain, latent);
-    const total = predictor.importance.reduce((s, w) => s + w, 0);
-    for (let j = 0; j < latent; j++) importance[j * k + f] = total > 0 ? predictor.importance[j]! / total : 0;
+    const predictor = boostedPredictor(codes, factor, nTrain, latent);
+    for (let j = 0; j < latent; j++) importance[j * k + f] = predictor.importance[j]!;
     return accuracy(predictor.predict(rows(codes, latent, nTrain, n), n - nTrain), factor.values.subarray(nTrain));
   });
   const completenessPerFactor = Array.from({ length: k }, (_, f) => 1 - normalisedEntropy(Array.from(column(importance, latent, k, f)), latent));
