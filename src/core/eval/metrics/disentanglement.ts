@@ -11,9 +11,8 @@
  *   S[j,k] scores how well code dimension j alone predicts factor k, and
  *   SAP = mean_k (S[top,k] − S[second,k]). For a continuous factor S is the
  *   squared correlation on the training part, exactly as sap_score.py; for a
- *   categorical factor it is the test accuracy of a one-feature softmax
- *   (logistic) classifier where sap_score.py fits a LinearSVC(C=0.01,
- *   class_weight="balanced").
+ *   categorical factor it is the test accuracy of sap_score.py's one-feature
+ *   LinearSVC(C=0.01, class_weight="balanced") (linear-svc.ts).
  * - DCI (Eastwood & Williams 2018; dci.py): per factor, a predictor of the
  *   factor's classes from the whole code gives an importance per code
  *   dimension, R [latent × factors]: as in dci.py, a gradient-boosted
@@ -30,7 +29,7 @@
  * (sprites' scale, rotation, x, y), for MIG and for DCI's classifiers.
  */
 import { fitBoostedClassifier } from './boosting.js';
-import { trainLogisticRegression } from './probes.js';
+import { fitLinearSvc } from './linear-svc.js';
 import { checkPositiveInt, checkShape, type Floats } from './shape.js';
 
 /** Bins of histogram_discretize, for codes and continuous factors (disentanglement_lib's default). */
@@ -287,9 +286,12 @@ export function sap(codes: Floats, factors: ArrayLike<number>, n: number, latent
   return { sap: mean(perFactor), perFactor, scores };
 }
 
+/** sap_score.py's classifier: LinearSVC(C=0.01, class_weight="balanced"). */
+const SAP_SVC = { C: 0.01, balanced: true };
+
 function sapScore(z: Float64Array, raw: Float64Array, factor: DiscreteFactor, nTrain: number): number {
   if (!factor.categorical) return squaredCorrelation(z.subarray(0, nTrain), raw.subarray(0, nTrain));
-  const model = trainLogisticRegression(z.subarray(0, nTrain), factor.values.subarray(0, nTrain), 1, factor.classes);
+  const model = fitLinearSvc(z.subarray(0, nTrain), nTrain, 1, factor.values.subarray(0, nTrain), SAP_SVC);
   const testZ = z.subarray(nTrain);
   return accuracy(model.predict(testZ, testZ.length), factor.values.subarray(nTrain));
 }
