@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { lcg } from './lcg.test-helpers.js';
 import { fitBoostedClassifier } from './boosting.js';
-
-/** The generator both this test and the reference script use (a 32-bit LCG), as uniforms in [0, 1). */
-function lcg(seed: number, n: number): number[] {
-  const out: number[] = [];
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out.push(s / 2 ** 32);
-  }
-  return out;
-}
 
 /**
  * n rows of d float32 features in [−2, 2) and labels 1, 4, 7, … cutting

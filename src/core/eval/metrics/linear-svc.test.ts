@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { lcg } from './lcg.test-helpers.js';
 import { fitLinearSvc } from './linear-svc.js';
-
-/** The generator both this test and the reference script use (a 32-bit LCG), as uniforms in [0, 1). */
-function lcg(seed: number, n: number): number[] {
-  const out: number[] = [];
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out.push(s / 2 ** 32);
-  }
-  return out;
-}
 
 /** One feature z in [−2, 2) and labels 0, 2, 4, … from k noisy bands of z (unbalanced by the noise). */
 function problem(n: number, k: number, seed: number): { z: Float64Array; y: number[] } {
