@@ -94,11 +94,12 @@ export function representationProbes(model: Autoencoder, train: Dataset, test: D
   const latent = model.config.latent;
   const trainCodes = encodeCodes(model, train, batchSize);
   const pca = fitDatasetPca(train, latent);
-  const pcaTrain = datasetPcaCodes(pca, train, batchSize).codes;
-  const pcaTest = datasetPcaCodes(pca, test, batchSize);
+  const testErrors = new ErrorSums();
+  const pcaTrain = datasetPcaCodes(pca, train, batchSize);
+  const pcaTest = datasetPcaCodes(pca, test, batchSize, testErrors);
   return {
     model: probeScores(trainCodes, train, testCodes, test, latent),
-    pca: { ...probeScores(pcaTrain, train, pcaTest.codes, test, latent), mse: pcaTest.mse },
+    pca: { ...probeScores(pcaTrain, train, pcaTest, test, latent), mse: testErrors.mse },
   };
 }
 

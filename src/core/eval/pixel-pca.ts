@@ -1,7 +1,7 @@
 /**
  * PCA of a dataset's values, fitted where they are stored: images are read as
  * their bytes with a scale of 1/255 (so a colour split costs no float copy),
- * tables as their floats; codes and reconstruction errors go a batch at a time.
+ * tables as their floats; codes (and reconstruction errors) go a batch at a time.
  */
 import { forEachRowBatch } from '../data/batches.js';
 import { featureSize, type Dataset } from '../data/types.js';
@@ -14,14 +14,16 @@ export function fitDatasetPca(ds: Dataset, k: number, options: Omit<PcaOptions, 
   return fitPca(ds.pixels.data, ds.n, featureSize(ds), k, { ...options, scale });
 }
 
-/** PCA codes [n, k] of every example of `ds` and the mean squared error of their reconstructions. */
-export function datasetPcaCodes(pca: Pca, ds: Dataset, batchSize = 500): { codes: Float32Array; mse: number } {
+/**
+ * PCA codes [n, k] of every example of `ds`, a batch at a time; with `errors`,
+ * the reconstructions' errors are added to it on the way.
+ */
+export function datasetPcaCodes(pca: Pca, ds: Dataset, batchSize = 500, errors?: ErrorSums): Float32Array {
   const codes = new Float32Array(ds.n * pca.k);
-  const errors = new ErrorSums();
   forEachRowBatch(ds, batchSize, (x, _, start, end) => {
     const batch = Float32Array.from(pca.project(x, end - start));
     codes.set(batch, start * pca.k);
-    errors.add(Float32Array.from(pca.reconstruct(batch, end - start)), x);
+    errors?.add(Float32Array.from(pca.reconstruct(batch, end - start)), x);
   });
-  return { codes, mse: errors.mse };
+  return codes;
 }

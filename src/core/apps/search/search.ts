@@ -69,11 +69,16 @@ export function precisionAtK(points: Float32Array, pointLabels: Int32Array, quer
   const [p, q] = metric === 'cosine' ? [normalizeRows(points, d), normalizeRows(queries, d)] : [points, queries];
   const hits = nearestBatch(p, n, q, m, d, k, metric);
   const kk = Math.min(k, n);
+  return sameLabelHits(hits, kk, pointLabels, queryLabels) / (m * kk);
+}
+
+/** How many of the kk hits per query ([m, kk]) carry the query's label. */
+function sameLabelHits(hits: Int32Array, kk: number, pointLabels: Int32Array, queryLabels: Int32Array): number {
   let same = 0;
-  for (let i = 0; i < m; i++) {
+  for (let i = 0; i < queryLabels.length; i++) {
     for (let r = 0; r < kk; r++) if (pointLabels[hits[i * kk + r]!] === queryLabels[i]) same++;
   }
-  return same / (m * kk);
+  return same;
 }
 
 export interface SearchComparison {
@@ -99,7 +104,7 @@ export function compareSearch(model: Autoencoder, indexed: Dataset, queries: Dat
   const codes = precisionAtK(encodeCodes(model, indexed), indexed.labels, encodeCodes(model, queries), queries.labels, d, k, metric);
   const pixels = pixelPrecisionAtK(indexed, queries, k, metric);
   const pca = fitDatasetPca(indexed, d);
-  const pcaPrecision = precisionAtK(datasetPcaCodes(pca, indexed).codes, indexed.labels, datasetPcaCodes(pca, queries).codes, queries.labels, d, k, metric);
+  const pcaPrecision = precisionAtK(datasetPcaCodes(pca, indexed), indexed.labels, datasetPcaCodes(pca, queries), queries.labels, d, k, metric);
   return { k, metric, indexed: indexed.n, queries: queries.n, latent: d, codes, pixels, pca: pcaPrecision };
 }
 
@@ -122,8 +127,7 @@ function pixelPrecisionAtK(indexed: Dataset, queries: Dataset, k: number, metric
     const lists = new NearestLists(m, kk, metric);
     const qs = metric === 'cosine' ? normalizeRows(q, dim) : q;
     forEachRowBatch(indexed, PIXEL_INDEX_CHUNK, (x, _, start, end) => lists.add(metric === 'cosine' ? normalizeRows(x, dim) : x, end - start, start, qs, dim));
-    const hits = lists.indices();
-    for (let i = 0; i < m; i++) for (let r = 0; r < kk; r++) if (indexed.labels[hits[i * kk + r]!] === queryLabels[i]) same++;
+    same += sameLabelHits(lists.indices(), kk, indexed.labels, queryLabels);
   });
   return same / (queries.n * kk);
 }
