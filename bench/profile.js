@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Where a training step of the default VAE spends its time, kernel by kernel.
 //
-//   node bench/profile.js [wasm|cpu] [--kernels] [--stock-adam] [--steps N] [--conv | --faces | --decode | --iwae] [--batch-norm] [--threads N] [--cpu]
+//   node bench/profile.js [wasm|cpu] [--kernels | --shapes] [--stock-adam] [--steps N] [--conv | --faces | --decode | --iwae] [--batch-norm] [--threads N] [--cpu]
 //
 // --conv profiles the conv VAE (--arch conv, 28×28×1 MNIST, batch 128) instead,
 // --faces the 64×64×3 one (--conv-filters 32,64,64,64 --latent 200, batch 32, on
@@ -16,7 +16,7 @@
 // as one step of train() without the data pipeline. With
 // --kernels every kernel of the backend is wrapped with a timer and the table
 // lists calls and ms per step; the wrappers cost a little, so compare runs with
-// the same flags. --cpu measures process CPU time instead of wall time (steadier
+// the same flags; --shapes splits the table by the kernels' input shapes. --cpu measures process CPU time instead of wall time (steadier
 // on a loaded machine with LATENTKIT_THREADS=1). --stock-adam uses tf.train.adam instead of latentkit's fused Adam.
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, getModelDefinition, loadDataset, pixelRange, Rng, iwaeLogLikelihood } from '../dist/index.js';
@@ -57,7 +57,8 @@ const times = new Map();
 // Kernels that run other kernels directly (latentkit's Dense runs _FusedMatMul) are timed as
 // one: only the outermost call of a nest is recorded.
 let depth = 0;
-if (args.includes('--kernels')) {
+const SHAPES = args.includes('--shapes');
+if (args.includes('--kernels') || SHAPES) {
   for (const kernel of tf.getKernelsForBackend(backend)) {
     const inner = kernel.kernelFunc;
     tf.unregisterKernel(kernel.kernelName, backend);
@@ -71,10 +72,11 @@ if (args.includes('--kernels')) {
         depth--;
       }
       if (depth > 0) return out;
-      const entry = times.get(kernel.kernelName) ?? { calls: 0, ms: 0 };
+      const key = SHAPES ? `${kernel.kernelName} ${Object.values(a.inputs).filter(Boolean).map((t) => t.shape.join('×')).join(' ')}` : kernel.kernelName;
+      const entry = times.get(key) ?? { calls: 0, ms: 0 };
       entry.calls++;
       entry.ms += now() - t0;
-      times.set(kernel.kernelName, entry);
+      times.set(key, entry);
       return out;
     };
     tf.registerKernel({ ...kernel, kernelFunc });

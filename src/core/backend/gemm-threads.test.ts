@@ -27,17 +27,25 @@ afterAll(() => {
   setParallelGemm(null);
 });
 
-/** A 128×784·784×400 product (the running example's first layer) and the same on one thread. */
-function operands() {
-  const a = tf.tensor2d(seeded(128 * 784, 1), [128, 784]);
-  const b = tf.tensor2d(seeded(784 * 400, 2), [784, 400]);
+/**
+ * A 128×784·784×400 product (the running example's first layer), shared by
+ * column panels; `tall`: a 2,048×288·288×64 one (a convolution's patches
+ * times its filter), shared by row blocks.
+ */
+function operands(tall = false) {
+  const [m, k, n] = tall ? [2048, 288, 64] : [128, 784, 400];
+  const a = tf.tensor2d(seeded(m * k, 1), [m, k]);
+  const b = tf.tensor2d(seeded(k * n, 2), [k, n]);
   return { a, b, product: () => tf.tidy(() => tf.matMul(a, b).dataSync() as Float32Array) };
 }
 
 describe('products shared across helper threads', () => {
-  it("Node's helpers take panels, and every product has one thread's bits", async () => {
+  it.each([
+    ['panels', false],
+    ['row blocks', true],
+  ])("Node's helpers take units (%s), and every product has one thread's bits", async (_, tall) => {
     const before = tf.memory().numTensors;
-    const { a, b, product } = operands();
+    const { a, b, product } = operands(tall);
     installComputeThreads();
     setComputeThreads(1);
     const alone = product();

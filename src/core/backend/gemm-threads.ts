@@ -20,7 +20,7 @@
  * spin briefly between products and then sleep on Atomics.wait.
  */
 import { CLOSED, PENDING, SLOT as Slot, type GemmHelperInit } from './gemm-helper.js';
-import { prepareA, runPanels8, runTail, scratchBytes, type GemmProblem } from './kernels/gemm/gemm.js';
+import { aScratchBytes, byRowBlocks, packedBBytes, packedBytes, packsB, prepareA, prepareB, rowBlockRows, runPanels, runRowBlock, runScalarTail, scratchBytes, type GemmProblem } from './kernels/gemm/gemm.js';
 import { gemmModuleBytes, SHARED_MAXIMUM_PAGES, type SimdGemm } from './kernels/gemm/simd_gemm.js';
 import { setParallelGemm, type ParallelGemm } from './kernels/MatMul.js';
 
@@ -32,7 +32,21 @@ export interface GemmHelper {
 /** How a platform starts a helper that runs runGemmHelper(init) (Node: unref'd, so it never keeps a process alive). */
 export type SpawnGemmHelper = (init: GemmHelperInit) => GemmHelper;
 
-const ticket = (product: number, panel: number) => ((product & 0x7fff) << 16) | panel;
+const ticket = (product: number, unit: number) => ((product & 0x7fff) << 16) | unit;
+
+const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
+
+/** How a product is cut into units: row blocks of `rowBlock` rows, or (rowBlock 0) 8-column panels. */
+function unitsOf(m: number, n: number, k: number): { rowBlock: number; units: number } {
+  if (!byRowBlocks(m, n, k)) return { rowBlock: 0, units: Math.floor(n / 8) };
+  const rowBlock = rowBlockRows(k);
+  return { rowBlock, units: Math.ceil(m / rowBlock) };
+}
+
+/** Shared scratch: by panels, gemm's own (packed A, its compaction, packed B); by row blocks, packed B and one block buffer per thread. */
+function sharedScratchBytes(m: number, n: number, k: number, rowBlock: number, threads: number): number {
+  return rowBlock ? packedBBytes(k, n) + threads * align16(packedBytes(rowBlock, k)) : scratchBytes(m, k, n);
+}
 
 /** The most the shared memory grows to for one product (operands, result, packed A). */
 const SHARED_BUDGET_BYTES = 256 * 2 ** 20;
@@ -60,18 +74,20 @@ export class GemmThreads {
     this.memory = new WebAssembly.Memory({ initial: 64, maximum: SHARED_MAXIMUM_PAGES, shared: true });
     const module = new WebAssembly.Module(gemmModuleBytes(true) as unknown as ArrayBuffer);
     this.fns = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as SimdGemm;
-    const init: GemmHelperInit = { module, memory: this.memory, control: this.control.buffer as SharedArrayBuffer, spinMs: HELPER_SPIN_MS, slot: Slot, pending: PENDING };
-    for (let h = 1; h < threads; h++) this.workers.push(spawn(init));
+    const init = { module, memory: this.memory, control: this.control.buffer as SharedArrayBuffer, spinMs: HELPER_SPIN_MS, slot: Slot, pending: PENDING };
+    for (let h = 1; h < threads; h++) this.workers.push(spawn({ ...init, index: h } satisfies GemmHelperInit));
   }
 
   /**
-   * Worth the copies and the hand-off: enough 8-column panels to share out,
-   * enough work in each, and operands that fit the shared memory's budget
-   * (it only grows, so a huge product stays on the calling thread).
+   * Worth the copies and the hand-off: enough units to share out (8-column
+   * panels, or row blocks for a tall A and a small B), enough work in each,
+   * and operands that fit the shared memory's budget (it only grows, so a
+   * huge product stays on the calling thread).
    */
   static worthSharing(m: number, n: number, k: number, threads: number): boolean {
-    const bytes = 4 * (m * k + k * n + m * n + n) + scratchBytes(m, k);
-    return n >= 8 * threads && n / 8 < PENDING && 2 * m * n * k >= 4e6 && bytes <= SHARED_BUDGET_BYTES;
+    const { rowBlock, units } = unitsOf(m, n, k);
+    const bytes = 4 * (m * k + k * n + m * n + n) + sharedScratchBytes(m, n, k, rowBlock, threads);
+    return n >= 8 && units >= threads && units < PENDING && 2 * m * n * k >= 4e6 && bytes <= SHARED_BUDGET_BYTES;
   }
 
   /**
@@ -87,13 +103,14 @@ export class GemmThreads {
     Atomics.notify(c, Slot.Start);
     Atomics.notify(c, Slot.Next);
     const { m, n, k } = p;
-    // Shared layout: A as stored | B | C | bias | scratch (packed A and its compacted copy).
-    const sizes = [4 * m * k, 4 * k * n, 4 * m * n, p.bias ? 4 * n : 0, scratchBytes(m, k)];
+    const { rowBlock, units } = unitsOf(m, n, k);
+    // Shared layout: A as stored | B | C | bias | scratch.
+    const sizes = [4 * m * k, 4 * k * n, 4 * m * n, p.bias ? 4 * n : 0, sharedScratchBytes(m, n, k, rowBlock, this.threads)];
     const at: number[] = [];
     let end = 0;
     for (const s of sizes) {
       at.push(end);
-      end += Math.ceil(s / 16) * 16;
+      end += align16(s);
     }
     this.reserve(end);
     const shared = new Uint8Array(this.memory.buffer);
@@ -102,11 +119,14 @@ export class GemmThreads {
     shared.set(source.subarray(p.b, p.b + sizes[1]), at[1]);
     if (p.bias) shared.set(source.subarray(p.bias, p.bias + sizes[3]), at[3]);
     const local: GemmProblem = { ...p, a: at[0], b: at[1], c: at[2], bias: p.bias ? at[3] : 0 };
-    const a = prepareA(this.fns, this.memory, local, at[4]);
+    // By row blocks: packed B, then the threads' block buffers; by panels: gemm's scratch.
+    const b = prepareB(this.fns, local, rowBlock ? at[4] : at[4] + aScratchBytes(m, k), packsB(m, n, k));
+    const blocks = at[4] + packedBBytes(k, n);
+    const blockBytes = align16(packedBytes(rowBlock, k));
+    const a = rowBlock ? null : prepareA(this.fns, this.memory, local, at[4], b.ldb);
 
-    const panels = Math.floor(n / 8);
-    c[Slot.A] = a.at;
-    c[Slot.B] = local.b;
+    c[Slot.A] = a ? a.at : local.a;
+    c[Slot.B] = b.at;
     c[Slot.C] = local.c;
     c[Slot.Bias] = local.bias;
     c[Slot.M] = m;
@@ -114,31 +134,40 @@ export class GemmThreads {
     c[Slot.K] = k;
     c[Slot.Activation] = p.activation;
     new Float32Array(c.buffer)[Slot.Alpha] = p.alpha;
-    c[Slot.Panels] = panels;
-    c[Slot.Sparse] = a.sparse ? 1 : 0;
-    c[Slot.Idx] = a.idx;
-    c[Slot.Counts] = a.counts;
+    c[Slot.Units] = units;
+    c[Slot.Sparse] = a?.sparse ? 1 : 0;
+    c[Slot.Idx] = a?.idx ?? 0;
+    c[Slot.Counts] = a?.counts ?? 0;
+    c[Slot.Ldb] = b.ldb;
+    c[Slot.BStep] = b.step;
+    c[Slot.RowBlock] = rowBlock;
+    c[Slot.TransA] = p.transA ? 1 : 0;
+    c[Slot.Blocks] = blocks;
+    c[Slot.BlockBytes] = blockBytes;
     Atomics.store(c, Slot.Finished, 0);
     Atomics.store(c, Slot.Next, ticket(product, 0));
     Atomics.notify(c, Slot.Next);
 
-    // The columns past the last full panel, then panels as long as any is left: a helper
-    // that wakes late costs nothing but its share of the work.
+    // Units as long as any is left (a helper that wakes late costs nothing but its share
+    // of the work), then what no unit covers: the 4-column panel (by panels) and the last
+    // n mod 4 columns.
     let taken = 0;
     try {
-      runTail(this.fns, this.memory, a, local);
       for (;;) {
-        const panel = Atomics.add(c, Slot.Next, 1) & 0xffff;
-        if (panel >= panels) break;
+        const unit = Atomics.add(c, Slot.Next, 1) & 0xffff;
+        if (unit >= units) break;
         taken++;
-        runPanels8(this.fns, a, local, panel, panel + 1);
+        if (a) runPanels(this.fns, a, b, local, unit, unit + 1);
+        else runRowBlock(this.fns, local, b, unit * rowBlock, Math.min(rowBlock, m - unit * rowBlock), blocks);
       }
+      if (a) runPanels(this.fns, a, b, local, units, units, true);
+      runScalarTail(this.memory, local);
     } finally {
-      // Closed, so no helper takes a panel of this product once the next one is being
-      // posted (see runGemmHelper); then wait for the panels the helpers took.
+      // Closed, so no helper takes a unit of this product once the next one is being
+      // posted (see runGemmHelper); then wait for the units the helpers took.
       const last = Atomics.exchange(c, Slot.Next, ticket(product, CLOSED)) & 0xffff;
       Atomics.notify(c, Slot.Next);
-      const helped = Math.min(last, panels) - taken;
+      const helped = Math.min(last, units) - taken;
       this.waitForHelpers(helped);
       this.helperPanels += helped;
     }

@@ -12,7 +12,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-layers'; // registers gradient functions
 import { installLatentkitWasmKernels } from './register.js';
 import { gemmCodegen, gemmModuleBytes, type SimdGemm } from './gemm/simd_gemm.js';
-import { gemm, gemmSettings, prepareA, scratchBytes } from './gemm/gemm.js';
+import { byRowBlocks, gemm, gemmSettings, prepareA, scratchBytes } from './gemm/gemm.js';
 import { installComputeThreads, setComputeThreads } from '../../../node/backend/threads.js';
 import { enableRelaxedSimd } from '../../../node/backend/index.js';
 import { hasRelaxedSimd } from '../wasm/features.js';
@@ -88,7 +88,7 @@ describe('the generated module', () => {
       heap.set(b, m * k);
       const p = { a: 0, b: 4 * m * k, c: 4 * (m * k + k * n), bias: 0, m, n, k, transA: ta, activation: 0, alpha: 0 };
       const scratch = p.c + 4 * m * n;
-      expect(scratch + scratchBytes(m, k)).toBeLessThan(memory.buffer.byteLength);
+      expect(scratch + scratchBytes(m, k, n)).toBeLessThan(memory.buffer.byteLength);
       const run = (fns: SimdGemm) => {
         gemm(fns, memory, p, scratch);
         return new Float32Array(memory.buffer, p.c, m * n).slice();
@@ -277,6 +277,47 @@ describe('products shared across threads (setComputeThreads(2))', () => {
   });
 });
 
+describe('tall products by row blocks, B packed into panels', () => {
+  // Packed A over 512 KiB and B under it: run by row blocks. n = 44 leaves a 4-column panel,
+  // 37 that and one scalar column; 1001 rows a partial block of rows.
+  const SHAPES: [number, number, number][] = [[1000, 150, 36], [1001, 140, 44], [1200, 111, 37]];
+  const settings = [
+    { rowBlocks: true, packB: true },
+    { rowBlocks: true, packB: false },
+    { rowBlocks: false, packB: true },
+  ] as const;
+  for (const [m, k, n] of SHAPES) {
+    for (const ta of [false, true]) {
+      it(`${m}×${k}·${k}×${n}, transposeA ${ta}: float64 reference, and the same bits by panels or row blocks, B packed or not, on 1 or 2 threads`, async () => {
+        expect(byRowBlocks(m, n, k)).toBe(true);
+        installComputeThreads();
+        const aShape = ta ? [k, m] : [m, k];
+        const a = seeded(size(aShape), m + k);
+        const b = seeded(k * n, n + 5);
+        const bias = seeded(n, 2);
+        const product = () => tf.tidy(() => tf.fused.matMul({ a: tf.tensor2d(a, aShape as [number, number]), b: tf.tensor2d(b, [k, n]), transposeA: ta, bias: tf.tensor(bias), activation: 'relu' }).dataSync());
+        setComputeThreads(1);
+        Object.assign(gemmSettings, { rowBlocks: false, packB: false });
+        const plain = await on('wasm', product);
+        try {
+          for (const threads of [1, 2]) {
+            setComputeThreads(threads);
+            for (const s of settings) {
+              Object.assign(gemmSettings, s);
+              expect(Array.from(await on('wasm', product)), `${threads} thread(s), ${JSON.stringify(s)}`).toEqual(Array.from(plain));
+            }
+          }
+        } finally {
+          Object.assign(gemmSettings, { rowBlocks: true, packB: 'auto' });
+          setComputeThreads(1);
+        }
+        const want = reference(a, aShape, b, [k, n], ta, false).map((x, i) => Math.max(0, x + bias[i % n]));
+        expect(relErr(plain, want)).toBeLessThan(1e-5);
+      });
+    }
+  }
+});
+
 /**
  * Values of `seeded` (shape [rows, cols]) with zeros in runs along the storage order, and every value
  * whose k index (its column, or its row when the operand is stored transposed) is 1 or 2 mod 5: zeros
@@ -323,7 +364,7 @@ describe('A with many zeros (all-zero blocks of k-steps left out)', () => {
     const [m, k, n] = [128, 200, 16];
     const prepared = (a: Float32Array, transA: boolean) => {
       new Float32Array(memory.buffer).set(a, 0);
-      return prepareA(fns, memory, { a: 0, b: 4 * m * k, c: 0, bias: 0, m, n, k, transA, activation: 0, alpha: 0 }, 4 * (m * k + k * n));
+      return prepareA(fns, memory, { a: 0, b: 4 * m * k, c: 0, bias: 0, m, n, k, transA, activation: 0, alpha: 0 }, 4 * (m * k + k * n), 4 * n);
     };
     // Zeros in whole k-columns (MNIST's background): 40% of the steps skip.
     expect(prepared(withZeros(m, k, 3, false), false).sparse).toBe(true);

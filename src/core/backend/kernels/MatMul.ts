@@ -120,7 +120,7 @@ function multiply(backend: WasmBackendLike, fns: SimdGemm, memory: WebAssembly.M
     const bT = attrs.transposeB ? backend.makeOutput([...b.shape.slice(0, -2), k, n], 'float32') : null;
     if (bT) temporaries.push(bT);
     const threads = parallel?.accepts(m, n, k) ? parallel : null;
-    const scratch = threads ? null : backend.makeOutput([Math.max(1, scratchBytes(m, k) / 4)], 'float32');
+    const scratch = threads ? null : backend.makeOutput([Math.max(1, scratchBytes(m, k, n) / 4)], 'float32');
     if (scratch) temporaries.push(scratch);
     // Offsets only after the last allocation (allocations may move the heap's buffer, never offsets).
     const [aAt, bAt, outAt] = [a, bT ?? b, out].map((t) => heapOffset(backend, t));
@@ -165,7 +165,7 @@ export function heapProduct(backend: unknown): ((p: GemmProblem) => void) | null
   return (p) => {
     if (p.m === 0 || p.n === 0) return;
     if (parallel?.accepts(p.m, p.n, p.k)) return parallel.run(memory.buffer as ArrayBuffer, p);
-    const scratch = wasm.makeOutput([Math.max(1, scratchBytes(p.m, p.k) / 4)], 'float32');
+    const scratch = wasm.makeOutput([Math.max(1, scratchBytes(p.m, p.k, p.n) / 4)], 'float32');
     try {
       gemm(fns, memory, p, heapOffset(wasm, scratch));
     } finally {

@@ -358,6 +358,90 @@ function packBlocksNormal(): FunctionSpec {
   return { name: 'packBlocksN', params: [I32, I32, I32, I32, I32], locals: locals.types, body: code };
 }
 
+/**
+ * panels(a, b, c, bias, k, lda, ldb, ldc, act, α, m, n, bstep): every
+ * 8-column panel of n columns over the m rows of packed A, then one
+ * 4-column panel when four or more columns are left (the caller does the
+ * last n mod 4). B moves on by bstep bytes from panel to panel: 32 as
+ * stored, 32·k packed (see packB).
+ */
+function panels(): FunctionSpec {
+  const [M, N, BSTEP] = [KERNEL_PARAMS.length, KERNEL_PARAMS.length + 1, KERNEL_PARAMS.length + 2];
+  const call = (name: string) => [...passParams([...op.get(A), ...op.get(B), ...op.get(C)]), ...op.get(M), ...op.call(functionIndex(name))];
+  const code: number[] = [];
+  code.push(...op.block, ...op.loop, ...op.get(N), ...op.i32(8), ...op.i32LtS, ...op.brIf(1));
+  code.push(...call('panel8'), ...addTo(B, op.get(BSTEP)), ...addTo(C, op.i32(32)), ...addTo(N, op.i32(-8)));
+  // bias = bias ? bias + 32 : 0
+  code.push(...op.get(BIAS), ...op.i32(32), ...op.i32Add, ...op.i32(0), ...op.get(BIAS), ...op.select, ...op.set(BIAS));
+  code.push(...op.br(0), ...op.end, ...op.end);
+  code.push(...op.get(N), ...op.i32(4), ...op.i32GeS, ...op.if, ...call('panel4'), ...op.end);
+  return { name: 'panels', params: [...KERNEL_PARAMS, I32, I32, I32], locals: [], body: code };
+}
+
+/**
+ * packB(src, dst, k, panels, ld, tail): B (ld bytes per row) into panels of
+ * 8 columns, each k rows of 32 contiguous bytes, then, when tail ≠ 0, the
+ * next 4 columns as one more panel (rows 32 bytes apart, half used). The
+ * micro-kernel then reads B with a 32-byte stride: as stored, rows 2^j bytes
+ * apart (a conv's 64 channels: 256) fall into a few cache sets and evict
+ * each other long before the panel's k rows fill the cache.
+ */
+function packB(): FunctionSpec {
+  const [SRC, DST, K_, PANELS, LD, TAIL] = [0, 1, 2, 3, 4, 5];
+  const locals = new Locals(6);
+  const [q, kk, from] = locals.addMany(I32, 3);
+  const copyRows = (vectors: number) => [
+    ...op.get(K_), ...op.set(kk),
+    ...countDown(kk, [
+      ...Array.from({ length: vectors }, (_, v) => [...op.get(DST), ...op.get(from), ...op.v128Load(16 * v), ...op.v128Store(16 * v)]).flat(),
+      ...addTo(DST, op.i32(32)), ...addTo(from, op.get(LD)),
+    ]),
+  ];
+  const code: number[] = [];
+  code.push(...op.get(SRC), ...op.set(from), ...op.i32(0), ...op.set(q));
+  code.push(...op.block, ...op.loop, ...op.get(q), ...op.get(PANELS), ...op.i32GeS, ...op.brIf(1));
+  // from = src + 32q: the panel's first row
+  code.push(...op.get(SRC), ...op.get(q), ...op.i32(32), ...op.i32Mul, ...op.i32Add, ...op.set(from));
+  code.push(...copyRows(2), ...addTo(q, op.i32(1)), ...op.br(0), ...op.end, ...op.end);
+  code.push(...op.get(TAIL), ...op.if);
+  code.push(...op.get(SRC), ...op.get(PANELS), ...op.i32(32), ...op.i32Mul, ...op.i32Add, ...op.set(from));
+  code.push(...copyRows(1), ...op.end);
+  return { name: 'packB', params: [I32, I32, I32, I32, I32, I32], locals: locals.types, body: code };
+}
+
+/**
+ * packRows(src, dst, rows, k, ld, trans): `rows` rows of op(A) into blocks
+ * as `packA` lays them out, whole blocks with SIMD (packBlocksN, or
+ * packBlocksT when trans ≠ 0), the last partial block value by value. src
+ * is the first row's first value; ld is the floats per stored row (k for
+ * an M×K A, m for the K×M storage of Aᵀ).
+ */
+function packRows(): FunctionSpec {
+  const [SRC, DST, ROWS, K_, LD, TRANS] = [0, 1, 2, 3, 4, 5];
+  const locals = new Locals(6);
+  const [blocks, tail] = locals.addMany(I32, 2);
+  const code: number[] = [];
+  code.push(...op.get(ROWS), ...op.i32(2), ...op.i32ShrU, ...op.set(blocks));
+  // tail = dst + 16·blocks·k: the partial block's place in packed A
+  code.push(...op.get(DST), ...op.get(blocks), ...op.get(K_), ...op.i32Mul, ...op.i32(16), ...op.i32Mul, ...op.i32Add, ...op.set(tail));
+  const partial = (from: number[], rowStride: number[], kStride: number[]) => [...from, ...op.get(tail), ...op.get(ROWS), ...op.i32(MR - 1), ...op.i32And, ...op.get(K_), ...rowStride, ...kStride, ...op.call(functionIndex('packA'))];
+  const times4 = (local: number) => [...op.get(local), ...op.i32(4), ...op.i32Mul];
+  code.push(...op.get(TRANS), ...op.if);
+  code.push(...op.get(SRC), ...op.get(DST), ...op.get(blocks), ...op.get(K_), ...op.get(LD), ...op.call(functionIndex('packBlocksT')));
+  // Aᵀ: the partial block's rows start 16·blocks bytes in; rows are 4 bytes apart, k is 4·ld.
+  code.push(...partial([...op.get(SRC), ...op.get(blocks), ...op.i32(16), ...op.i32Mul, ...op.i32Add], op.i32(4), times4(LD)));
+  code.push(...op.else);
+  code.push(...op.get(SRC), ...op.get(DST), ...op.get(blocks), ...op.get(K_), ...op.get(K_), ...op.i32(-4), ...op.i32And, ...op.call(functionIndex('packBlocksN')));
+  // A: the partial block's rows start 16·blocks·ld bytes in; rows are 4·ld apart, k is 4.
+  code.push(...partial([...op.get(SRC), ...op.get(blocks), ...op.get(LD), ...op.i32Mul, ...op.i32(16), ...op.i32Mul, ...op.i32Add], times4(LD), op.i32(4)));
+  code.push(...op.end);
+  return { name: 'packRows', params: [I32, I32, I32, I32, I32, I32], locals: locals.types, body: code };
+}
+
+/** The module's functions after the micro-kernels, in order (their indices follow the kernels'). */
+const NAMED = ['panel4', 'panel8', 'packA', 'panel4sparse', 'panel8sparse', 'compactA', 'transpose', 'packBlocksT', 'packBlocksN', 'panels', 'packRows', 'packB'];
+const functionIndex = (name: string) => 4 * MR + NAMED.indexOf(name);
+
 /** Pages (64 KiB) a shared memory for the product may grow to: 1 GiB. */
 export const SHARED_MAXIMUM_PAGES = 16384;
 
@@ -370,7 +454,10 @@ export function gemmModuleBytes(shared = false, codegen: GemmCodegen = gemmCodeg
   const functions: FunctionSpec[] = [];
   for (const nv of [1, 2]) for (let mr = 1; mr <= MR; mr++) functions[kernelIndex(mr, nv)] = microKernel(codegen, mr, nv);
   for (const nv of [1, 2]) for (let mr = 1; mr <= MR; mr++) functions[sparseKernelIndex(mr, nv)] = sparseMicroKernel(codegen, mr, nv);
-  functions.push(panel(1), panel(2), packA(), sparsePanel(1), sparsePanel(2), compactA(), transpose(), packBlocksTransposed(), packBlocksNormal());
+  functions.push(panel(1), panel(2), packA(), sparsePanel(1), sparsePanel(2), compactA(), transpose(), packBlocksTransposed(), packBlocksNormal(), panels(), packRows(), packB());
+  functions.forEach((f, i) => {
+    if (i >= 4 * MR && f.name !== NAMED[i - 4 * MR]) throw new Error(`gemm module: function ${i} is ${f.name}, not ${NAMED[i - 4 * MR]}`);
+  });
   return moduleBytes(functions, shared ? { sharedMaximumPages: SHARED_MAXIMUM_PAGES } : {});
 }
 
@@ -401,6 +488,12 @@ export interface SimdGemm {
   packBlocksT: (src: number, dst: number, blocks: number, k: number, m: number) => void;
   /** packBlocksN(src, dst, blocks, k, k4): full blocks of an M×K A; k4 = k rounded down to a multiple of 4. */
   packBlocksN: (src: number, dst: number, blocks: number, k: number, k4: number) => void;
+  /** panels(a, b, c, bias, k, lda, ldb, ldc, act, α, m, n, bstep): the 8-column panels of n columns, then a 4-column one if 4 or more are left; B moves bstep bytes per panel. */
+  panels: (a: number, b: number, c: number, bias: number, k: number, lda: number, ldb: number, ldc: number, act: number, alpha: number, m: number, n: number, bstep: number) => void;
+  /** packB(src, dst, k, panels, ld, tail): B's 8-column panels (and a 4-column tail) contiguous, rows 32 bytes apart. */
+  packB: (src: number, dst: number, k: number, panels: number, ld: number, tail: number) => void;
+  /** packRows(src, dst, rows, k, ld, trans): rows of op(A) packed; ld = floats per stored row. */
+  packRows: (src: number, dst: number, rows: number, k: number, ld: number, trans: number) => void;
 }
 
 const cache = new WeakMap<WebAssembly.Memory, SimdGemm | null>();
