@@ -1,15 +1,17 @@
 /**
  * The loop a matrix-product helper thread runs (see gemm-threads.ts), on
- * every platform: a Node worker thread evaluates its source text, a page's
- * Web Worker imports it. It must stay self-contained (no imports, nothing
- * from this module's scope), since Node runs it from `toString()`.
+ * every platform: a Node worker thread evaluates its source text
+ * (`helperSource`), a page's Web Worker imports it. The module must stay
+ * self-contained (no imports; the functions use only each other, SLOT and
+ * MODE), since Node runs it from `toString()`. The calling thread runs the
+ * same `runUnit` for its share of a product.
  */
 
 /** Int32 slots of the control block shared by the calling thread and its helpers. */
 export const SLOT = {
   /** The number of the current product, bumped by the calling thread to start one. */
   Start: 0,
-  /** Panels the helpers finished in the current product (reset per product). */
+  /** Units the helpers finished in the current product (reset per product). */
   Finished: 1,
   /** Set by a helper that failed. */
   Failed: 2,
@@ -24,7 +26,7 @@ export const SLOT = {
   Activation: 10,
   /** Float32 bits of the LeakyReLU slope. */
   Alpha: 11,
-  /** Units of work in all: 8-column panels, or blocks of rows (RowBlock > 0). */
+  /** Units of work in all (see Mode). */
   Units: 12,
   /** The next unit to take, as a ticket: (product number & 0x7fff) << 16 | unit. */
   Next: 13,
@@ -35,17 +37,37 @@ export const SLOT = {
   /** B as the panels read it: bytes from row to row and from one 8-column panel to the next. */
   Ldb: 17,
   BStep: 18,
-  /**
-   * Rows per unit when the product runs by row blocks (0: by column panels).
-   * Then A is op(A) as stored (TransA: 1 for K×M), and thread i packs its
-   * blocks at Blocks + i·BlockBytes.
-   */
-  RowBlock: 19,
-  TransA: 20,
-  Blocks: 21,
-  BlockBytes: 22,
-  Size: 24,
+  /** What a unit is: one of MODE. */
+  Mode: 19,
+  /** Rows of C per unit (by row blocks), or images per unit (convolutions). */
+  PerUnit: 20,
+  /** 1 when A is stored K×M (op(A) = Aᵀ). */
+  TransA: 21,
+  /** Thread i packs its rows of A at Blocks + i·BlockBytes ... */
+  Blocks: 22,
+  BlockBytes: 23,
+  // Convolutions: A is the images x (forward) or dy's rows (input gradient), C the output
+  // rows (forward) or the images dx; each image gives RowsPerImage rows of patches.
+  Images: 24,
+  RowsPerImage: 25,
+  /** Bytes of one image of x (or dx). */
+  ImageBytes: 26,
+  /** ... and its patches (forward) or columns (input gradient) at Patches + i·PatchBytes. */
+  Patches: 27,
+  PatchBytes: 28,
+  /** inH, inW, inC, outH, outW, fH, fW, sH, sW, padTop, padLeft: the 11 geometry values im2col and col2im take between nb and rowStride. */
+  Geometry: 29,
+  Size: 44,
 } as const;
+
+/**
+ * What one unit of a product is: an 8-column panel of C (A packed once by
+ * the calling thread), a block of rows of C (each thread packs its rows of
+ * A), or, for a convolution, a group of images: their patches, packed, times
+ * the filter (Forward), or dy's rows for them times Wᵀ, scattered back into
+ * their images of dx (InputGradient).
+ */
+export const MODE = { Panels: 0, RowBlocks: 1, Forward: 2, InputGradient: 3 } as const;
 
 /** The panel part of a ticket while a product's operands are copied in, and once it is closed: no panel is that high. */
 export const PENDING = 0xfffe;
@@ -60,7 +82,6 @@ export interface GemmHelperInit {
   control: SharedArrayBuffer;
   /** How long to spin for the next product before sleeping. */
   spinMs: number;
-  slot: typeof SLOT;
   pending: number;
   /** This helper's number, 1 up (the calling thread is 0): which block buffer it packs into. */
   index: number;
@@ -70,20 +91,99 @@ interface HelperExports {
   panels(...args: number[]): void;
   panel8sparse(...args: number[]): void;
   packRows(...args: number[]): void;
+  im2col(...args: number[]): void;
+  col2im(...args: number[]): void;
+}
+
+/** A product as the control block describes it (see SLOT). */
+export interface UnitParams {
+  mode: number;
+  units: number;
+  a: number; b: number; c: number; bias: number;
+  m: number; n: number; k: number;
+  act: number; alpha: number;
+  sparse: boolean; idx: number; counts: number;
+  ldb: number; bStep: number;
+  perUnit: number; transA: number;
+  blocks: number; blockBytes: number;
+  images: number; rowsPerImage: number; imageBytes: number;
+  patches: number; patchBytes: number;
+  geometry: number[];
+}
+
+/** The product posted in the control block. */
+export function readUnitParams(control: SharedArrayBuffer): UnitParams {
+  const c = new Int32Array(control);
+  const S = SLOT;
+  return {
+    mode: c[S.Mode], units: c[S.Units], a: c[S.A], b: c[S.B], c: c[S.C], bias: c[S.Bias], m: c[S.M], n: c[S.N], k: c[S.K],
+    act: c[S.Activation], alpha: new Float32Array(control)[S.Alpha], sparse: c[S.Sparse] === 1, idx: c[S.Idx], counts: c[S.Counts],
+    ldb: c[S.Ldb], bStep: c[S.BStep], perUnit: c[S.PerUnit], transA: c[S.TransA], blocks: c[S.Blocks], blockBytes: c[S.BlockBytes],
+    images: c[S.Images], rowsPerImage: c[S.RowsPerImage], imageBytes: c[S.ImageBytes], patches: c[S.Patches], patchBytes: c[S.PatchBytes],
+    geometry: Array.from(c.subarray(S.Geometry, S.Geometry + 11)),
+  };
+}
+
+/** Post a product's parameters in the control block (the calling thread). */
+export function writeUnitParams(c: Int32Array, p: UnitParams): void {
+  const S = SLOT;
+  const ints: [number, number][] = [
+    [S.Mode, p.mode], [S.Units, p.units], [S.A, p.a], [S.B, p.b], [S.C, p.c], [S.Bias, p.bias], [S.M, p.m], [S.N, p.n], [S.K, p.k],
+    [S.Activation, p.act], [S.Sparse, p.sparse ? 1 : 0], [S.Idx, p.idx], [S.Counts, p.counts], [S.Ldb, p.ldb], [S.BStep, p.bStep],
+    [S.PerUnit, p.perUnit], [S.TransA, p.transA], [S.Blocks, p.blocks], [S.BlockBytes, p.blockBytes], [S.Images, p.images],
+    [S.RowsPerImage, p.rowsPerImage], [S.ImageBytes, p.imageBytes], [S.Patches, p.patches], [S.PatchBytes, p.patchBytes],
+  ];
+  for (const [slot, value] of ints) c[slot] = value;
+  new Float32Array(c.buffer)[S.Alpha] = p.alpha;
+  c.set(p.geometry, S.Geometry);
+}
+
+/** One unit of the product, on thread `index` (0: the calling thread), which packs into its own buffers. */
+export function runUnit(fns: HelperExports, memory: WebAssembly.Memory, p: UnitParams, index: number, unit: number): void {
+  const { a, b, c, bias, m, n, k, act, alpha, ldb, bStep, perUnit } = p;
+  const block = p.blocks + index * p.blockBytes;
+  const patches = p.patches + index * p.patchBytes;
+  if (p.mode === MODE.Panels) {
+    const j = 8 * unit;
+    const args = [a, b + bStep * unit, c + 4 * j, bias && bias + 4 * j, k, 0, ldb, 4 * n, act, alpha, m];
+    if (p.sparse) fns.panel8sparse(...args, p.idx, p.counts);
+    else fns.panels(...args, 8, bStep);
+  } else if (p.mode === MODE.RowBlocks) {
+    // Rows [r0, r0 + rows) of C, as runRowBlock in gemm.ts does them.
+    const r0 = unit * perUnit;
+    const rows = Math.min(perUnit, m - r0);
+    fns.packRows(p.transA ? a + 4 * r0 : a + 4 * r0 * k, block, rows, k, p.transA ? m : k, p.transA);
+    fns.panels(block, b, c + 4 * r0 * n, bias, k, 0, ldb, 4 * n, act, alpha, rows, n - (n % 4), bStep);
+  } else {
+    // Images [b0, b0 + nb): rows [r0, r0 + rows) of the patches and of C (n is a multiple of 4).
+    const b0 = unit * perUnit;
+    const nb = Math.min(perUnit, p.images - b0);
+    const [r0, rows, image] = [b0 * p.rowsPerImage, nb * p.rowsPerImage, b0 * p.imageBytes];
+    if (p.mode === MODE.Forward) {
+      fns.im2col(a + image, patches, nb, ...p.geometry, k);
+      fns.packRows(patches, block, rows, k, k, 0);
+      fns.panels(block, b, c + 4 * r0 * n, bias, k, 0, ldb, 4 * n, act, alpha, rows, n, bStep);
+    } else {
+      fns.packRows(a + 4 * r0 * k, block, rows, k, k, 0);
+      fns.panels(block, b, patches, 0, k, 0, ldb, 4 * n, 0, 0, rows, n, bStep);
+      new Uint8Array(memory.buffer, c + image, nb * p.imageBytes).fill(0);
+      fns.col2im(patches, c + image, nb, ...p.geometry, n);
+    }
+  }
 }
 
 /**
- * For every product: read its parameters, then take units (panels or row
- * blocks) one at a time from the shared ticket until none is left. A ticket carries the product's
+ * For every product: read its parameters, then take units one at a time
+ * from the shared ticket until none is left. A ticket carries the product's
  * number, so a helper that wakes late, or read the parameters while the next
  * product was being posted, takes nothing (its compare-exchange fails or
  * finds the product closed) and waits again. Never returns.
  */
 export function runGemmHelper(init: GemmHelperInit): void {
-  const { module, memory, control, spinMs, slot: S, pending, index } = init;
+  const { module, memory, control, spinMs, pending, index } = init;
   const fns = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as HelperExports;
   const c = new Int32Array(control);
-  const f = new Float32Array(control);
+  const S = SLOT;
   // Products are counted from 0, so one posted while this thread was starting is not missed.
   let seen = 0;
   for (;;) {
@@ -100,29 +200,13 @@ export function runGemmHelper(init: GemmHelperInit): void {
       if (performance.now() - openStart > spinMs) Atomics.wait(c, S.Next, t);
     }
     if ((t & 0x7fff0000) !== tag) continue;
-    const n = c[S.N], units = c[S.Units], sparse = c[S.Sparse] === 1;
-    const a = c[S.A], b = c[S.B], cc = c[S.C], bias = c[S.Bias], k = c[S.K], m = c[S.M];
-    const act = c[S.Activation], alpha = f[S.Alpha], idx = c[S.Idx], counts = c[S.Counts];
-    const ldb = c[S.Ldb], bStep = c[S.BStep], rowBlock = c[S.RowBlock], transA = c[S.TransA];
-    const block = c[S.Blocks] + index * c[S.BlockBytes];
+    const params = readUnitParams(control);
     for (;;) {
       t = Atomics.load(c, S.Next);
-      if ((t & 0x7fff0000) !== tag || (t & 0xffff) >= units) break;
+      if ((t & 0x7fff0000) !== tag || (t & 0xffff) >= params.units) break;
       if (Atomics.compareExchange(c, S.Next, t, t + 1) !== t) continue;
-      const unit = t & 0xffff;
       try {
-        if (rowBlock > 0) {
-          // Rows [r0, r0 + rows) of C: as runRowBlock in gemm.ts.
-          const r0 = unit * rowBlock;
-          const rows = Math.min(rowBlock, m - r0);
-          fns.packRows(transA ? a + 4 * r0 : a + 4 * r0 * k, block, rows, k, transA ? m : k, transA);
-          fns.panels(block, b, cc + 4 * r0 * n, bias, k, 0, ldb, 4 * n, act, alpha, rows, n - (n % 4), bStep);
-        } else {
-          const j = 8 * unit;
-          const args = [a, b + bStep * unit, cc + 4 * j, bias && bias + 4 * j, k, 0, ldb, 4 * n, act, alpha, m];
-          if (sparse) fns.panel8sparse(...args, idx, counts);
-          else fns.panels(...args, 8, bStep);
-        }
+        runUnit(fns, memory, params, index, t & 0xffff);
       } catch {
         Atomics.store(c, S.Failed, 1);
       }
@@ -130,4 +214,13 @@ export function runGemmHelper(init: GemmHelperInit): void {
       Atomics.notify(c, S.Finished);
     }
   }
+}
+
+/**
+ * The helper as source text, for a platform that starts a thread from
+ * source (Node evaluates it in a worker): the constants and functions the
+ * loop uses, then the loop called on `init`, an expression.
+ */
+export function helperSource(init: string): string {
+  return [`const SLOT = ${JSON.stringify(SLOT)};`, `const MODE = ${JSON.stringify(MODE)};`, readUnitParams, runUnit, `(${runGemmHelper.toString()})(${init});`].join('\n');
 }

@@ -27,31 +27,39 @@ afterAll(() => {
   setParallelGemm(null);
 });
 
+type Kind = 'panels' | 'row blocks' | 'convolution' | 'transposed convolution';
+
 /**
- * A 128×784·784×400 product (the running example's first layer), shared by
- * column panels; `tall`: a 2,048×288·288×64 one (a convolution's patches
- * times its filter), shared by row blocks.
+ * Operands and the product under test: a 128×784·784×400 product (the
+ * running example's first layer), shared by column panels; a
+ * 2,048×288·288×64 one (a convolution's patches times its filter), by row
+ * blocks; the conv VAE's second convolution and its transpose at batch 8,
+ * image group by image group (im2col, and col2im, on every thread).
  */
-function operands(tall = false) {
-  const [m, k, n] = tall ? [2048, 288, 64] : [128, 784, 400];
+function operands(kind: Kind = 'panels') {
+  if (kind === 'convolution' || kind === 'transposed convolution') {
+    const x = tf.tensor4d(seeded(8 * 14 * 14 * 32, 1), [8, 14, 14, 32]);
+    const w = tf.tensor4d(seeded(3 * 3 * 32 * 64, 2), [3, 3, 32, 64]);
+    const dy = tf.tensor4d(seeded(8 * 7 * 7 * 64, 3), [8, 7, 7, 64]);
+    const run = kind === 'convolution' ? () => tf.conv2d(x, w, 2, 'same') : () => tf.conv2dTranspose(dy, w, [8, 14, 14, 32], 2, 'same');
+    return { inputs: [x, w, dy], product: () => tf.tidy(() => run().dataSync() as Float32Array) };
+  }
+  const [m, k, n] = kind === 'row blocks' ? [2048, 288, 64] : [128, 784, 400];
   const a = tf.tensor2d(seeded(m * k, 1), [m, k]);
   const b = tf.tensor2d(seeded(k * n, 2), [k, n]);
-  return { a, b, product: () => tf.tidy(() => tf.matMul(a, b).dataSync() as Float32Array) };
+  return { inputs: [a, b], product: () => tf.tidy(() => tf.matMul(a, b).dataSync() as Float32Array) };
 }
 
 describe('products shared across helper threads', () => {
-  it.each([
-    ['panels', false],
-    ['row blocks', true],
-  ])("Node's helpers take units (%s), and every product has one thread's bits", async (_, tall) => {
+  it.each<Kind>(['panels', 'row blocks', 'convolution', 'transposed convolution'])("Node's helpers take units (%s), and every product has one thread's bits", async (kind) => {
     const before = tf.memory().numTensors;
-    const { a, b, product } = operands(tall);
+    const { inputs, product } = operands(kind);
     installComputeThreads();
     setComputeThreads(1);
     const alone = product();
     setComputeThreads(2);
     const start = helperPanels();
-    // The helpers start asynchronously: products until they have taken some panels (at most 20 s).
+    // The helpers start asynchronously: products until they have taken some units (at most 20 s).
     const deadline = Date.now() + 20_000;
     let products = 0;
     while (helperPanels() === start && Date.now() < deadline) {
@@ -62,12 +70,12 @@ describe('products shared across helper threads', () => {
     expect(helperPanels()).toBeGreaterThan(start);
     expect(product()).toEqual(alone);
     expect(products).toBeGreaterThan(0);
-    tf.dispose([a, b]);
+    tf.dispose(inputs);
     expect(tf.memory().numTensors).toBe(before);
   }, 30_000);
 
   it('helpers that never start leave every panel to the calling thread, with the same bits', () => {
-    const { a, b, product } = operands();
+    const { inputs, product } = operands();
     setParallelGemm(null);
     const alone = product();
     let spawned = 0;
@@ -77,6 +85,6 @@ describe('products shared across helper threads', () => {
     expect(spawned).toBe(2);
     expect(silent.helperPanels).toBe(0);
     setParallelGemm(null);
-    tf.dispose([a, b]);
+    tf.dispose(inputs);
   });
 });

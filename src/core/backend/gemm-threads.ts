@@ -19,10 +19,10 @@
  * every product. The helpers are woken before the operands are copied in,
  * spin briefly between products and then sleep on Atomics.wait.
  */
-import { CLOSED, PENDING, SLOT as Slot, type GemmHelperInit } from './gemm-helper.js';
-import { aScratchBytes, byRowBlocks, packedBBytes, packedBytes, packsB, prepareA, prepareB, rowBlockRows, runPanels, runRowBlock, runScalarTail, scratchBytes, type GemmProblem } from './kernels/gemm/gemm.js';
+import { CLOSED, MODE, PENDING, runUnit, SLOT as Slot, writeUnitParams, type GemmHelperInit, type UnitParams } from './gemm-helper.js';
+import { aScratchBytes, byRowBlocks, packedBBytes, packedBytes, packsB, prepareA, prepareB, rowBlockRows, runPanels, runScalarTail, scratchBytes, type GemmProblem, type PreparedA } from './kernels/gemm/gemm.js';
 import { gemmModuleBytes, SHARED_MAXIMUM_PAGES, type SimdGemm } from './kernels/gemm/simd_gemm.js';
-import { setParallelGemm, type ParallelGemm } from './kernels/MatMul.js';
+import { setParallelGemm, type ConvMode, type ConvProblem, type ParallelGemm } from './kernels/MatMul.js';
 
 /** A started helper thread. */
 export interface GemmHelper {
@@ -46,6 +46,45 @@ function unitsOf(m: number, n: number, k: number): { rowBlock: number; units: nu
 /** Shared scratch: by panels, gemm's own (packed A, its compaction, packed B); by row blocks, packed B and one block buffer per thread. */
 function sharedScratchBytes(m: number, n: number, k: number, rowBlock: number, threads: number): number {
   return rowBlock ? packedBBytes(k, n) + threads * align16(packedBytes(rowBlock, k)) : scratchBytes(m, k, n);
+}
+
+/** A convolution's units: groups of images with about a row block of patches each. */
+function convUnitsOf(p: ConvProblem): { imagesPerUnit: number; units: number } {
+  const imagesPerUnit = Math.max(1, Math.floor(rowBlockRows(p.k) / Math.max(1, p.rowsPerImage)));
+  return { imagesPerUnit, units: Math.ceil(p.images / imagesPerUnit) };
+}
+
+/** Bytes of a convolution's regions: A (x, or dy's rows), C (the output rows, or dx), and each thread's patch (or column) buffer and packed block. */
+function convBytes(mode: ConvMode, p: ConvProblem, imagesPerUnit: number) {
+  const [xBytes, rowsBytes] = [p.images * p.imageBytes, (columns: number) => 4 * p.images * p.rowsPerImage * columns];
+  const unitRows = imagesPerUnit * p.rowsPerImage;
+  return {
+    a: mode === 'forward' ? xBytes : rowsBytes(p.k),
+    c: mode === 'forward' ? rowsBytes(p.n) : xBytes,
+    patches: align16(4 * unitRows * (mode === 'forward' ? p.k : p.n)),
+    block: align16(packedBytes(unitRows, p.k)),
+  };
+}
+
+/** Byte offsets of a product's regions in the shared memory. */
+interface Offsets {
+  a: number;
+  b: number;
+  c: number;
+  bias: number;
+  scratch: number;
+}
+
+/** The convolution fields of a plain product's parameters. */
+const NO_CONVOLUTION = { images: 0, rowsPerImage: 0, imageBytes: 0, patches: 0, patchBytes: 0, geometry: Array<number>(11).fill(0) };
+
+/** Where a shared product's operands go: copied in from the heap (a, b, bias) and the result copied back (c). */
+interface Regions {
+  a: [from: number, bytes: number];
+  b: [from: number, bytes: number];
+  bias: [from: number, bytes: number];
+  c: [to: number, bytes: number];
+  scratch: number;
 }
 
 /** The most the shared memory grows to for one product (operands, result, packed A). */
@@ -90,11 +129,75 @@ export class GemmThreads {
     return n >= 8 && units >= threads && units < PENDING && 2 * m * n * k >= 4e6 && bytes <= SHARED_BUDGET_BYTES;
   }
 
+  /** The same for a convolution's product (n a multiple of 4: its units leave no columns to a scalar loop). */
+  static worthSharingConv(mode: ConvMode, p: ConvProblem, threads: number): boolean {
+    const { imagesPerUnit, units } = convUnitsOf(p);
+    const r = convBytes(mode, p, imagesPerUnit);
+    const bytes = r.a + r.c + 4 * (p.k * p.n + p.n) + packedBBytes(p.k, p.n) + threads * (r.patches + r.block);
+    const flops = 2 * p.images * p.rowsPerImage * p.k * p.n;
+    return p.n >= 8 && p.n % 4 === 0 && units >= threads && units < PENDING && flops >= 4e6 && bytes <= SHARED_BUDGET_BYTES;
+  }
+
   /**
    * C = act(op(A)·B + bias) for operands at byte offsets of `heap` (another
    * memory, e.g. the tfjs wasm heap); C is written back there.
    */
   run(heap: ArrayBuffer, p: GemmProblem): void {
+    const { m, n, k } = p;
+    const { rowBlock, units } = unitsOf(m, n, k);
+    const regions: Regions = { a: [p.a, 4 * m * k], b: [p.b, 4 * k * n], bias: [p.bias, p.bias ? 4 * n : 0], c: [p.c, 4 * m * n], scratch: sharedScratchBytes(m, n, k, rowBlock, this.threads) };
+    let prepared: PreparedA | null = null;
+    this.share(heap, regions, (at) => {
+      const local: GemmProblem = { ...p, a: at.a, b: at.b, c: at.c, bias: p.bias ? at.bias : 0 };
+      // By row blocks: packed B, then the threads' block buffers; by panels: gemm's scratch.
+      const b = prepareB(this.fns, at.b, k, n, rowBlock ? at.scratch : at.scratch + aScratchBytes(m, k), packsB(m, n, k));
+      prepared = rowBlock ? null : prepareA(this.fns, this.memory, local, at.scratch, b.ldb);
+      return {
+        ...NO_CONVOLUTION,
+        mode: rowBlock ? MODE.RowBlocks : MODE.Panels, units, perUnit: rowBlock,
+        a: prepared ? prepared.at : local.a, b: b.at, c: local.c, bias: local.bias, m, n, k,
+        act: p.activation, alpha: p.alpha, sparse: prepared?.sparse ?? false, idx: prepared?.idx ?? 0, counts: prepared?.counts ?? 0,
+        ldb: b.ldb, bStep: b.step, transA: p.transA ? 1 : 0,
+        blocks: at.scratch + packedBBytes(k, n), blockBytes: align16(packedBytes(rowBlock, k)),
+      };
+    }, (at, u) => {
+      // What no unit covers: the 4-column panel (by panels) and the last n mod 4 columns.
+      const local: GemmProblem = { ...p, a: at.a, b: at.b, c: at.c, bias: u.bias };
+      if (prepared) runPanels(this.fns, prepared, { at: u.b, ldb: u.ldb, step: u.bStep }, local, units, units, true);
+      runScalarTail(this.memory, local);
+    });
+  }
+
+  /**
+   * A convolution's product with the patches made per unit (forward: the
+   * images' im2col, packed, times the filter, with bias and activation) or
+   * its columns scattered back per unit (input gradient: dy's rows times Wᵀ,
+   * col2im into dx); operands and result at byte offsets of `heap`.
+   */
+  runConv(heap: ArrayBuffer, mode: ConvMode, p: ConvProblem): void {
+    const { imagesPerUnit, units } = convUnitsOf(p);
+    const r = convBytes(mode, p, imagesPerUnit);
+    const regions: Regions = { a: [p.a, r.a], b: [p.b, 4 * p.k * p.n], bias: [p.bias, p.bias ? 4 * p.n : 0], c: [p.c, r.c], scratch: packedBBytes(p.k, p.n) + this.threads * (r.patches + r.block) };
+    this.share(heap, regions, (at) => {
+      const b = prepareB(this.fns, at.b, p.k, p.n, at.scratch, true);
+      const blocks = at.scratch + packedBBytes(p.k, p.n);
+      return {
+        mode: mode === 'forward' ? MODE.Forward : MODE.InputGradient, units, perUnit: imagesPerUnit,
+        a: at.a, b: b.at, c: at.c, bias: p.bias ? at.bias : 0, m: p.images * p.rowsPerImage, n: p.n, k: p.k,
+        act: p.activation, alpha: p.alpha, sparse: false, idx: 0, counts: 0, ldb: b.ldb, bStep: b.step, transA: 0,
+        blocks, blockBytes: r.block, images: p.images, rowsPerImage: p.rowsPerImage, imageBytes: p.imageBytes,
+        patches: blocks + this.threads * r.block, patchBytes: r.patches, geometry: p.geometry,
+      };
+    });
+  }
+
+  /**
+   * Post a product: wake the helpers, copy the operands into the shared
+   * memory, let `setup` prepare it there (packing, compaction) and describe
+   * its units, take units until none is left, run `tail` (what no unit
+   * covers), wait for the helpers' units and copy the result back.
+   */
+  private share(heap: ArrayBuffer, regions: Regions, setup: (at: Offsets) => UnitParams, tail?: (at: Offsets, params: UnitParams) => void): void {
     const c = this.control;
     // Wake the helpers first: they get going while the operands are copied in.
     const product = (c[Slot.Start] + 1) | 0;
@@ -102,76 +205,47 @@ export class GemmThreads {
     Atomics.store(c, Slot.Start, product);
     Atomics.notify(c, Slot.Start);
     Atomics.notify(c, Slot.Next);
-    const { m, n, k } = p;
-    const { rowBlock, units } = unitsOf(m, n, k);
-    // Shared layout: A as stored | B | C | bias | scratch.
-    const sizes = [4 * m * k, 4 * k * n, 4 * m * n, p.bias ? 4 * n : 0, sharedScratchBytes(m, n, k, rowBlock, this.threads)];
-    const at: number[] = [];
+    // Shared layout: A | B | C | bias | scratch.
+    const sizes = [regions.a[1], regions.b[1], regions.c[1], regions.bias[1], regions.scratch];
+    const starts: number[] = [];
     let end = 0;
     for (const s of sizes) {
-      at.push(end);
+      starts.push(end);
       end += align16(s);
     }
+    const at: Offsets = { a: starts[0], b: starts[1], c: starts[2], bias: starts[3], scratch: starts[4] };
     this.reserve(end);
     const shared = new Uint8Array(this.memory.buffer);
     const source = new Uint8Array(heap);
-    shared.set(source.subarray(p.a, p.a + sizes[0]), at[0]);
-    shared.set(source.subarray(p.b, p.b + sizes[1]), at[1]);
-    if (p.bias) shared.set(source.subarray(p.bias, p.bias + sizes[3]), at[3]);
-    const local: GemmProblem = { ...p, a: at[0], b: at[1], c: at[2], bias: p.bias ? at[3] : 0 };
-    // By row blocks: packed B, then the threads' block buffers; by panels: gemm's scratch.
-    const b = prepareB(this.fns, local, rowBlock ? at[4] : at[4] + aScratchBytes(m, k), packsB(m, n, k));
-    const blocks = at[4] + packedBBytes(k, n);
-    const blockBytes = align16(packedBytes(rowBlock, k));
-    const a = rowBlock ? null : prepareA(this.fns, this.memory, local, at[4], b.ldb);
-
-    c[Slot.A] = a ? a.at : local.a;
-    c[Slot.B] = b.at;
-    c[Slot.C] = local.c;
-    c[Slot.Bias] = local.bias;
-    c[Slot.M] = m;
-    c[Slot.N] = n;
-    c[Slot.K] = k;
-    c[Slot.Activation] = p.activation;
-    new Float32Array(c.buffer)[Slot.Alpha] = p.alpha;
-    c[Slot.Units] = units;
-    c[Slot.Sparse] = a?.sparse ? 1 : 0;
-    c[Slot.Idx] = a?.idx ?? 0;
-    c[Slot.Counts] = a?.counts ?? 0;
-    c[Slot.Ldb] = b.ldb;
-    c[Slot.BStep] = b.step;
-    c[Slot.RowBlock] = rowBlock;
-    c[Slot.TransA] = p.transA ? 1 : 0;
-    c[Slot.Blocks] = blocks;
-    c[Slot.BlockBytes] = blockBytes;
+    for (const [[from, bytes], to] of [[regions.a, at.a], [regions.b, at.b], [regions.bias, at.bias]] as const) {
+      if (bytes > 0) shared.set(source.subarray(from, from + bytes), to);
+    }
+    const params = setup(at);
+    writeUnitParams(c, params);
     Atomics.store(c, Slot.Finished, 0);
     Atomics.store(c, Slot.Next, ticket(product, 0));
     Atomics.notify(c, Slot.Next);
 
-    // Units as long as any is left (a helper that wakes late costs nothing but its share
-    // of the work), then what no unit covers: the 4-column panel (by panels) and the last
-    // n mod 4 columns.
+    // Units as long as any is left: a helper that wakes late costs nothing but its share of the work.
     let taken = 0;
     try {
       for (;;) {
         const unit = Atomics.add(c, Slot.Next, 1) & 0xffff;
-        if (unit >= units) break;
+        if (unit >= params.units) break;
         taken++;
-        if (a) runPanels(this.fns, a, b, local, unit, unit + 1);
-        else runRowBlock(this.fns, local, b, unit * rowBlock, Math.min(rowBlock, m - unit * rowBlock), blocks);
+        runUnit(this.fns, this.memory, params, 0, unit);
       }
-      if (a) runPanels(this.fns, a, b, local, units, units, true);
-      runScalarTail(this.memory, local);
+      tail?.(at, params);
     } finally {
       // Closed, so no helper takes a unit of this product once the next one is being
       // posted (see runGemmHelper); then wait for the units the helpers took.
       const last = Atomics.exchange(c, Slot.Next, ticket(product, CLOSED)) & 0xffff;
       Atomics.notify(c, Slot.Next);
-      const helped = Math.min(last, units) - taken;
+      const helped = Math.min(last, params.units) - taken;
       this.waitForHelpers(helped);
       this.helperPanels += helped;
     }
-    new Uint8Array(heap).set(new Uint8Array(this.memory.buffer, at[2], sizes[2]), p.c);
+    new Uint8Array(heap).set(new Uint8Array(this.memory.buffer, at.c, regions.c[1]), regions.c[0]);
   }
 
   /** Until the helpers have finished `panels` panels (the ones they took). */
@@ -222,6 +296,16 @@ export class SharedProducts implements ParallelGemm {
   run(heap: ArrayBuffer, p: GemmProblem): void {
     this.pool ??= new GemmThreads(this.threads(), this.spawn);
     this.pool.run(heap, p);
+  }
+
+  acceptsConv(mode: ConvMode, p: ConvProblem): boolean {
+    const threads = this.threads();
+    return threads >= 2 && GemmThreads.worthSharingConv(mode, p, threads);
+  }
+
+  runConv(heap: ArrayBuffer, mode: ConvMode, p: ConvProblem): void {
+    this.pool ??= new GemmThreads(this.threads(), this.spawn);
+    this.pool.runConv(heap, mode, p);
   }
 
   /** Panels computed by helper threads so far (0 until a product was shared). */

@@ -11,7 +11,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { UsageError } from '../../core/errors.js';
-import { runGemmHelper } from '../../core/backend/gemm-helper.js';
+import { helperSource } from '../../core/backend/gemm-helper.js';
 import { SharedProducts, type SpawnGemmHelper } from '../../core/backend/gemm-threads.js';
 
 let requested: number | undefined;
@@ -46,7 +46,7 @@ export function computeThreads(): number {
  * under the test runner as from the build. Unref'd: it never keeps a
  * process alive.
  */
-const HELPER_SOURCE = `(${runGemmHelper.toString()})(require('node:worker_threads').workerData)`;
+const HELPER_SOURCE = helperSource(`require('node:worker_threads').workerData`);
 const spawnHelper: SpawnGemmHelper = (init) => {
   const worker = new Worker(HELPER_SOURCE, { eval: true, workerData: init });
   worker.unref();

@@ -195,17 +195,21 @@ describe('threads (setComputeThreads(2))', () => {
   // Products large enough to be shared out: the conv VAE's second layer at batch 8.
   const big: Case = { name: 'conv VAE layer 2, batch 8', x: [8, 14, 14, 32], filter: [3, 3, 32, 64], strides: 2, pad: 'same' };
 
-  it('forward and both gradients give the bits of one thread', async () => {
-    const run = () => [...forward(big, 'relu'), ...gradients(big), ...transposedGradients(big)];
-    setComputeThreads(1);
-    const alone = await on('wasm', run);
-    setComputeThreads(2);
-    const shared = await on('wasm', run);
-    shared.forEach((s, i) => expect(Array.from(s)).toEqual(Array.from(alone[i]!)));
-  });
-
-  it('and match cpu', async () => {
-    setComputeThreads(2);
-    await bothMatch(() => [...forward(big, 'linear'), ...gradients(big)], 2e-5);
-  });
+  // Shared image group by image group (the patches made on every thread): odd sizes, strides, paddings, 5×3 filters.
+  const more: Case[] = [
+    { name: 'stride 1 same, odd sizes, batch 10', x: [10, 15, 13, 8], filter: [3, 3, 8, 32], strides: 1, pad: 'same' },
+    { name: 'strides [2, 1] valid, 5×3 filter, batch 40', x: [40, 17, 9, 4], filter: [5, 3, 4, 20], strides: [2, 1], pad: 'valid' },
+    { name: 'stride 2 same, three input channels, batch 3', x: [3, 64, 64, 3], filter: [3, 3, 3, 32], strides: 2, pad: 'same' },
+  ];
+  for (const c of [big, ...more]) {
+    it(`${c.name}: forward and both gradients give the bits of one thread, and match cpu`, async () => {
+      const run = () => [...forward(c, 'relu'), ...gradients(c), ...transposedGradients(c)];
+      setComputeThreads(1);
+      const alone = await on('wasm', run);
+      setComputeThreads(2);
+      const shared = await on('wasm', run);
+      shared.forEach((s, i) => expect(Array.from(s), `output ${i}`).toEqual(Array.from(alone[i]!)));
+      await bothMatch(() => [...forward(c, 'leakyrelu'), ...gradients(c), ...transposedGradients(c)], 2e-5);
+    });
+  }
 });

@@ -19,7 +19,8 @@ import { backend_util, util } from '@tensorflow/tfjs-core';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { im2colOnHeap } from './conv_util.js';
 import { GemmActivation } from './gemm/simd_gemm.js';
-import { heapProduct } from './MatMul.js';
+import { heapProduct, sharedConv } from './MatMul.js';
+import { geometryArgs } from './simd_im2col.js';
 import { asWasmBackend, wrapWasmKernel, type WasmBackendLike } from './wasm_util.js';
 
 /** Tuning knobs (exported so tests can force the chunked path). */
@@ -86,6 +87,10 @@ function convolve(backend: WasmBackendLike, product: NonNullable<ReturnType<type
   const K = filterHeight * filterWidth * inChannels;
   const out = backend.makeOutput(info.outShape, 'float32');
   if (batchSize * rows * outChannels === 0) return out;
+  const imageBytes = 4 * info.inHeight * info.inWidth * inChannels;
+  const geometry = geometryArgs(info, 0, K).slice(1, 12);
+  const onThreads = { a: at(backend, x), b: at(backend, filter), c: at(backend, out), bias: bias ? at(backend, bias) : 0, k: K, n: outChannels, images: batchSize, rowsPerImage: rows, imageBytes, geometry, ...epilogue };
+  if (sharedConv(backend, 'forward', onThreads)) return out;
   const direct = patchesAreInput(info);
   const perChunk = direct ? batchSize : Math.max(1, Math.min(batchSize, Math.floor(conv2DTuning.maxPatchElements / Math.max(1, rows * K))));
   const patches = direct ? null : backend.makeOutput([perChunk * rows, K], 'float32');

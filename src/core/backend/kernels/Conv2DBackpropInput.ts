@@ -29,7 +29,8 @@ import type {
 } from '@tensorflow/tfjs-core';
 import { col2imOnHeap } from './conv_util.js';
 import { GemmActivation } from './gemm/simd_gemm.js';
-import { heapProduct } from './MatMul.js';
+import { heapProduct, sharedConv } from './MatMul.js';
+import { geometryArgs } from './simd_im2col.js';
 import { asWasmBackend, assertNoDilation, heapF32, runWasmKernel } from './wasm_util.js';
 import type { WasmBackendLike } from './wasm_util.js';
 
@@ -130,6 +131,11 @@ function computeNHWC(
   let filterT: TensorInfo | null = null;
   try {
     filterT = transposedFilter(backend, filter, K, outChannels, stride);
+    const [a, b, c] = [dy, filterT, dx].map((t) => heapF32(backend, t).byteOffset);
+    const imageBytes = 4 * inHeight * inWidth * inChannels;
+    const geometry = geometryArgs(info, 0, stride).slice(1, 12);
+    const onThreads = { a, b, c, bias: 0, k: outChannels, n: stride, images: batchSize, rowsPerImage, imageBytes, geometry, activation: GemmActivation.Linear, alpha: 0 };
+    if (product && sharedConv(backend, 'inputGradient', onThreads)) return dx;
     for (let b0 = 0; b0 < batchSize; b0 += imagesPerChunk) {
       const nb = Math.min(imagesPerChunk, batchSize - b0);
       const cols = columns(backend, product, dy, filterT, b0 * dyImageSize, nb * rowsPerImage, outChannels, stride);

@@ -25,12 +25,42 @@ import { gemm, scratchBytes, transposeMatrix, type GemmProblem } from './gemm/ge
 import { GemmActivation, simdGemmFor, type SimdGemm } from './gemm/simd_gemm.js';
 import { asWasmBackend, runWasmKernel, wasmMemory, wrapWasmKernel, type WasmBackendLike } from './wasm_util.js';
 
+/** Which product of a convolution: forward (im2col, then P·W) or its input gradient (dy·Wᵀ, then col2im). */
+export type ConvMode = 'forward' | 'inputGradient';
+
+/** A convolution's product as the threads run it, image group by image group (byte offsets on the heap). */
+export interface ConvProblem {
+  /** x (forward) or dy as [images·rowsPerImage, k] rows (input gradient). */
+  a: number;
+  /** The filter as K×outC (forward) or Wᵀ as outC×stride (input gradient). */
+  b: number;
+  /** The output as rows (forward) or dx (input gradient). */
+  c: number;
+  /** N values added to every row (forward), or 0. */
+  bias: number;
+  /** The product's k and n: K and outC (forward); outC and the columns' stride, a multiple of 4 (input gradient). */
+  k: number;
+  n: number;
+  images: number;
+  /** Rows of patches per image: outH·outW. */
+  rowsPerImage: number;
+  /** Bytes of one image of x (or dx). */
+  imageBytes: number;
+  /** inH, inW, inC, outH, outW, fH, fW, sH, sW, padTop, padLeft (see simd_im2col.ts). */
+  geometry: number[];
+  activation: GemmActivation;
+  alpha: number;
+}
+
 /** The product on several threads (../gemm-threads.ts), installed by the platform when the backend starts. */
 export interface ParallelGemm {
   /** Whether a product of this size is worth sharing out. */
   accepts(m: number, n: number, k: number): boolean;
   /** C = act(op(A)·B + bias) with operands at byte offsets of `heap`; C is written there. */
   run(heap: ArrayBuffer, p: GemmProblem): void;
+  /** The same for a convolution's product. */
+  acceptsConv(mode: ConvMode, p: ConvProblem): boolean;
+  runConv(heap: ArrayBuffer, mode: ConvMode, p: ConvProblem): void;
 }
 
 let parallel: ParallelGemm | null = null;
@@ -172,6 +202,18 @@ export function heapProduct(backend: unknown): ((p: GemmProblem) => void) | null
       wasm.disposeData(scratch.dataId);
     }
   };
+}
+
+/**
+ * A convolution's product on the helper threads, the patches (or columns)
+ * made image group by image group on every thread, when that is worth it;
+ * false when the caller is to run it on this thread.
+ */
+export function sharedConv(backend: unknown, mode: ConvMode, p: ConvProblem): boolean {
+  const memory = wasmMemory(backend);
+  if (memory == null || parallel == null || !parallel.acceptsConv(mode, p)) return false;
+  parallel.runConv(memory.buffer as ArrayBuffer, mode, p);
+  return true;
 }
 
 /** A kernelFunc that runs ours where it can and `original` otherwise. */

@@ -134,7 +134,8 @@ function zero(i: number, at: number, bytes: number): number[] {
   return run(i, bytes, [...add(at, i), ...op.v128Zero, ...op.v128Store()], [...add(at, i), ...op.i32(0), ...op.i32Store()]);
 }
 
-function im2colFunction(): FunctionSpec {
+/** im2col as a module function (also part of the product's module, for its helper threads). */
+export function im2colFunction(): FunctionSpec {
   const locals = new Locals(PARAMS.length);
   const [at, bytes] = locals.addMany(I32, 2);
   const body = ({ patch, pixel, len, lo, hi, tapRowBytes, pixelBytes, i }: WalkLocals) => {
@@ -153,7 +154,8 @@ function im2colFunction(): FunctionSpec {
   return { name: 'im2col', params: PARAMS, locals: locals.types, body: code };
 }
 
-function col2imFunction(): FunctionSpec {
+/** col2im as a module function (also part of the product's module). */
+export function col2imFunction(): FunctionSpec {
   const locals = new Locals(PARAMS.length);
   const from = locals.add(I32);
   const body = ({ patch, pixel, len, lo, pixelBytes, i }: WalkLocals) => {

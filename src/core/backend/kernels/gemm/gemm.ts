@@ -82,11 +82,11 @@ export function packsB(m: number, n: number, k: number): boolean {
   return n >= 4 && m >= 64 && k * n > 0;
 }
 
-/** B packed into panels at `dst` (packedBBytes(k, n) bytes) when `pack`, else as stored. */
-export function prepareB(fns: SimdGemm, p: GemmProblem, dst: number, pack: boolean): PreparedB {
-  if (!pack) return { at: p.b, ldb: 4 * p.n, step: 32 };
-  fns.packB(p.b, dst, p.k, Math.floor(p.n / 8), 4 * p.n, p.n % 8 >= 4 ? 1 : 0);
-  return { at: dst, ldb: 32, step: 32 * p.k };
+/** The K×N B at byte offset `b` packed into panels at `dst` (packedBBytes(k, n) bytes) when `pack`, else as stored. */
+export function prepareB(fns: SimdGemm, b: number, k: number, n: number, dst: number, pack: boolean): PreparedB {
+  if (!pack) return { at: b, ldb: 4 * n, step: 32 };
+  fns.packB(b, dst, k, Math.floor(n / 8), 4 * n, n % 8 >= 4 ? 1 : 0);
+  return { at: dst, ldb: 32, step: 32 * k };
 }
 
 /**
@@ -199,7 +199,7 @@ export function runScalarTail(memory: WebAssembly.Memory, p: GemmProblem): void 
 /** C = act(op(A)·B + bias) on `memory`; `scratch` is the byte offset of scratchBytes(m, k, n) free bytes. */
 export function gemm(fns: SimdGemm, memory: WebAssembly.Memory, p: GemmProblem, scratch: number): void {
   if (p.m === 0 || p.n === 0) return;
-  const b = prepareB(fns, p, scratch + aScratchBytes(p.m, p.k), packsB(p.m, p.n, p.k));
+  const b = prepareB(fns, p.b, p.k, p.n, scratch + aScratchBytes(p.m, p.k), packsB(p.m, p.n, p.k));
   if (byRowBlocks(p.m, p.n, p.k)) {
     const rows = rowBlockRows(p.k);
     for (let r0 = 0; r0 < p.m; r0 += rows) runRowBlock(fns, p, b, r0, Math.min(rows, p.m - r0), scratch);

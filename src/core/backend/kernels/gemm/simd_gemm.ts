@@ -27,6 +27,7 @@
  */
 import { F32, I32, instantiateOn, Locals, moduleBytes, op, V128, type FunctionSpec, type ValueType } from '../../wasm/assembler.js';
 import { hasRelaxedSimd } from '../../wasm/features.js';
+import { col2imFunction, im2colFunction } from '../simd_im2col.js';
 
 /** Rows of C per micro-kernel call. */
 export const MR = 4;
@@ -439,7 +440,7 @@ function packRows(): FunctionSpec {
 }
 
 /** The module's functions after the micro-kernels, in order (their indices follow the kernels'). */
-const NAMED = ['panel4', 'panel8', 'packA', 'panel4sparse', 'panel8sparse', 'compactA', 'transpose', 'packBlocksT', 'packBlocksN', 'panels', 'packRows', 'packB'];
+const NAMED = ['panel4', 'panel8', 'packA', 'panel4sparse', 'panel8sparse', 'compactA', 'transpose', 'packBlocksT', 'packBlocksN', 'panels', 'packRows', 'packB', 'im2col', 'col2im'];
 const functionIndex = (name: string) => 4 * MR + NAMED.indexOf(name);
 
 /** Pages (64 KiB) a shared memory for the product may grow to: 1 GiB. */
@@ -454,7 +455,7 @@ export function gemmModuleBytes(shared = false, codegen: GemmCodegen = gemmCodeg
   const functions: FunctionSpec[] = [];
   for (const nv of [1, 2]) for (let mr = 1; mr <= MR; mr++) functions[kernelIndex(mr, nv)] = microKernel(codegen, mr, nv);
   for (const nv of [1, 2]) for (let mr = 1; mr <= MR; mr++) functions[sparseKernelIndex(mr, nv)] = sparseMicroKernel(codegen, mr, nv);
-  functions.push(panel(1), panel(2), packA(), sparsePanel(1), sparsePanel(2), compactA(), transpose(), packBlocksTransposed(), packBlocksNormal(), panels(), packRows(), packB());
+  functions.push(panel(1), panel(2), packA(), sparsePanel(1), sparsePanel(2), compactA(), transpose(), packBlocksTransposed(), packBlocksNormal(), panels(), packRows(), packB(), im2colFunction(), col2imFunction());
   functions.forEach((f, i) => {
     if (i >= 4 * MR && f.name !== NAMED[i - 4 * MR]) throw new Error(`gemm module: function ${i} is ${f.name}, not ${NAMED[i - 4 * MR]}`);
   });
@@ -490,6 +491,9 @@ export interface SimdGemm {
   packBlocksN: (src: number, dst: number, blocks: number, k: number, k4: number) => void;
   /** panels(a, b, c, bias, k, lda, ldb, ldc, act, α, m, n, bstep): the 8-column panels of n columns, then a 4-column one if 4 or more are left; B moves bstep bytes per panel. */
   panels: (a: number, b: number, c: number, bias: number, k: number, lda: number, ldb: number, ldc: number, act: number, alpha: number, m: number, n: number, bstep: number) => void;
+  /** im2col and col2im of simd_im2col.ts, for the helper threads of a convolution. */
+  im2col: (src: number, dst: number, ...geometry: number[]) => void;
+  col2im: (src: number, dst: number, ...geometry: number[]) => void;
   /** packB(src, dst, k, panels, ld, tail): B's 8-column panels (and a 4-column tail) contiguous, rows 32 bytes apart. */
   packB: (src: number, dst: number, k: number, panels: number, ld: number, tail: number) => void;
   /** packRows(src, dst, rows, k, ld, trans): rows of op(A) packed; ld = floats per stored row. */
