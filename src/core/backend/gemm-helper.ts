@@ -57,6 +57,8 @@ export const SLOT = {
   PatchBytes: 28,
   /** inH, inW, inC, outH, outW, fH, fW, sH, sW, padTop, padLeft: the 11 geometry values im2col and col2im take between nb and rowStride. */
   Geometry: 29,
+  /** Filter gradient: unit u writes its K×N partial product at Partials + u·4·K·N. */
+  Partials: 40,
   Size: 44,
 } as const;
 
@@ -64,10 +66,12 @@ export const SLOT = {
  * What one unit of a product is: an 8-column panel of C (A packed once by
  * the calling thread), a block of rows of C (each thread packs its rows of
  * A), or, for a convolution, a group of images: their patches, packed, times
- * the filter (Forward), or dy's rows for them times Wᵀ, scattered back into
- * their images of dx (InputGradient).
+ * the filter (Forward), dy's rows for them times Wᵀ, scattered back into
+ * their images of dx (InputGradient), or their patches transposed times
+ * their rows of dy, a partial filter gradient the calling thread sums in
+ * unit order (FilterGradient).
  */
-export const MODE = { Panels: 0, RowBlocks: 1, Forward: 2, InputGradient: 3 } as const;
+export const MODE = { Panels: 0, RowBlocks: 1, Forward: 2, InputGradient: 3, FilterGradient: 4 } as const;
 
 /** The panel part of a ticket while a product's operands are copied in, and once it is closed: no panel is that high. */
 export const PENDING = 0xfffe;
@@ -93,6 +97,7 @@ interface HelperExports {
   packRows(...args: number[]): void;
   im2col(...args: number[]): void;
   col2im(...args: number[]): void;
+  packB(...args: number[]): void;
 }
 
 /** A product as the control block describes it (see SLOT). */
@@ -109,6 +114,7 @@ export interface UnitParams {
   images: number; rowsPerImage: number; imageBytes: number;
   patches: number; patchBytes: number;
   geometry: number[];
+  partials: number;
 }
 
 /** The product posted in the control block. */
@@ -120,7 +126,7 @@ export function readUnitParams(control: SharedArrayBuffer): UnitParams {
     act: c[S.Activation], alpha: new Float32Array(control)[S.Alpha], sparse: c[S.Sparse] === 1, idx: c[S.Idx], counts: c[S.Counts],
     ldb: c[S.Ldb], bStep: c[S.BStep], perUnit: c[S.PerUnit], transA: c[S.TransA], blocks: c[S.Blocks], blockBytes: c[S.BlockBytes],
     images: c[S.Images], rowsPerImage: c[S.RowsPerImage], imageBytes: c[S.ImageBytes], patches: c[S.Patches], patchBytes: c[S.PatchBytes],
-    geometry: Array.from(c.subarray(S.Geometry, S.Geometry + 11)),
+    geometry: Array.from(c.subarray(S.Geometry, S.Geometry + 11)), partials: c[S.Partials],
   };
 }
 
@@ -132,6 +138,7 @@ export function writeUnitParams(c: Int32Array, p: UnitParams): void {
     [S.Activation, p.act], [S.Sparse, p.sparse ? 1 : 0], [S.Idx, p.idx], [S.Counts, p.counts], [S.Ldb, p.ldb], [S.BStep, p.bStep],
     [S.PerUnit, p.perUnit], [S.TransA, p.transA], [S.Blocks, p.blocks], [S.BlockBytes, p.blockBytes], [S.Images, p.images],
     [S.RowsPerImage, p.rowsPerImage], [S.ImageBytes, p.imageBytes], [S.Patches, p.patches], [S.PatchBytes, p.patchBytes],
+    [S.Partials, p.partials],
   ];
   for (const [slot, value] of ints) c[slot] = value;
   new Float32Array(c.buffer)[S.Alpha] = p.alpha;
@@ -144,10 +151,10 @@ export function runUnit(fns: HelperExports, memory: WebAssembly.Memory, p: UnitP
   const block = p.blocks + index * p.blockBytes;
   const patches = p.patches + index * p.patchBytes;
   if (p.mode === MODE.Panels) {
-    const j = 8 * unit;
-    const args = [a, b + bStep * unit, c + 4 * j, bias && bias + 4 * j, k, 0, ldb, 4 * n, act, alpha, m];
-    if (p.sparse) fns.panel8sparse(...args, p.idx, p.counts);
-    else fns.panels(...args, 8, bStep);
+    // Arguments spelled out, not spread: a spread call into WebAssembly costs microseconds, and a panel is short.
+    const [bj, cj, biasj] = [b + bStep * unit, c + 32 * unit, bias && bias + 32 * unit];
+    if (p.sparse) fns.panel8sparse(a, bj, cj, biasj, k, 0, ldb, 4 * n, act, alpha, m, p.idx, p.counts);
+    else fns.panels(a, bj, cj, biasj, k, 0, ldb, 4 * n, act, alpha, m, 8, bStep);
   } else if (p.mode === MODE.RowBlocks) {
     // Rows [r0, r0 + rows) of C, as runRowBlock in gemm.ts does them.
     const r0 = unit * perUnit;
@@ -163,6 +170,13 @@ export function runUnit(fns: HelperExports, memory: WebAssembly.Memory, p: UnitP
       fns.im2col(a + image, patches, nb, ...p.geometry, k);
       fns.packRows(patches, block, rows, k, k, 0);
       fns.panels(block, b, c + 4 * r0 * n, bias, k, 0, ldb, 4 * n, act, alpha, rows, n, bStep);
+    } else if (p.mode === MODE.FilterGradient) {
+      // Pᵀ (K rows, `rows` long) times these rows of dy, B packed after the patches.
+      fns.im2col(a + image, patches, nb, ...p.geometry, k);
+      fns.packRows(patches, block, k, rows, k, 1);
+      const dyPanels = patches + Math.ceil((4 * perUnit * p.rowsPerImage * k) / 16) * 16;
+      fns.packB(b + 4 * r0 * n, dyPanels, rows, n >> 3, 4 * n, n % 8 >= 4 ? 1 : 0);
+      fns.panels(block, dyPanels, p.partials + 4 * unit * k * n, 0, rows, 0, 32, 4 * n, 0, 0, k, n, 32 * rows);
     } else {
       fns.packRows(a + 4 * r0 * k, block, rows, k, k, 0);
       fns.panels(block, b, patches, 0, k, 0, ldb, 4 * n, 0, 0, rows, n, bStep);

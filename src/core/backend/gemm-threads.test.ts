@@ -27,21 +27,27 @@ afterAll(() => {
   setParallelGemm(null);
 });
 
-type Kind = 'panels' | 'row blocks' | 'convolution' | 'transposed convolution';
+type Kind = 'panels' | 'row blocks' | 'convolution' | 'transposed convolution' | 'filter gradient';
 
 /**
  * Operands and the product under test: a 128×784·784×400 product (the
  * running example's first layer), shared by column panels; a
  * 2,048×288·288×64 one (a convolution's patches times its filter), by row
- * blocks; the conv VAE's second convolution and its transpose at batch 8,
- * image group by image group (im2col, and col2im, on every thread).
+ * blocks; the conv VAE's second convolution, its transpose and its filter
+ * gradient at batch 8, image group by image group (im2col, col2im, and
+ * partial filter gradients, on every thread).
  */
 function operands(kind: Kind = 'panels') {
-  if (kind === 'convolution' || kind === 'transposed convolution') {
+  if (kind === 'convolution' || kind === 'transposed convolution' || kind === 'filter gradient') {
     const x = tf.tensor4d(seeded(8 * 14 * 14 * 32, 1), [8, 14, 14, 32]);
     const w = tf.tensor4d(seeded(3 * 3 * 32 * 64, 2), [3, 3, 32, 64]);
     const dy = tf.tensor4d(seeded(8 * 7 * 7 * 64, 3), [8, 7, 7, 64]);
-    const run = kind === 'convolution' ? () => tf.conv2d(x, w, 2, 'same') : () => tf.conv2dTranspose(dy, w, [8, 14, 14, 32], 2, 'same');
+    const attrs = { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 32, 64] };
+    const run = {
+      convolution: () => tf.conv2d(x, w, 2, 'same'),
+      'transposed convolution': () => tf.conv2dTranspose(dy, w, [8, 14, 14, 32], 2, 'same'),
+      'filter gradient': () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor,
+    }[kind];
     return { inputs: [x, w, dy], product: () => tf.tidy(() => run().dataSync() as Float32Array) };
   }
   const [m, k, n] = kind === 'row blocks' ? [2048, 288, 64] : [128, 784, 400];
@@ -51,7 +57,7 @@ function operands(kind: Kind = 'panels') {
 }
 
 describe('products shared across helper threads', () => {
-  it.each<Kind>(['panels', 'row blocks', 'convolution', 'transposed convolution'])("Node's helpers take units (%s), and every product has one thread's bits", async (kind) => {
+  it.each<Kind>(['panels', 'row blocks', 'convolution', 'transposed convolution', 'filter gradient'])("Node's helpers take units (%s), and every product has one thread's bits", async (kind) => {
     const before = tf.memory().numTensors;
     const { inputs, product } = operands(kind);
     installComputeThreads();

@@ -22,6 +22,7 @@
 import { CLOSED, MODE, PENDING, runUnit, SLOT as Slot, writeUnitParams, type GemmHelperInit, type UnitParams } from './gemm-helper.js';
 import { aScratchBytes, byRowBlocks, packedBBytes, packedBytes, packsB, prepareA, prepareB, rowBlockRows, runPanels, runScalarTail, scratchBytes, type GemmProblem, type PreparedA } from './kernels/gemm/gemm.js';
 import { gemmModuleBytes, SHARED_MAXIMUM_PAGES, type SimdGemm } from './kernels/gemm/simd_gemm.js';
+import { imagesPerGradientGroup } from './kernels/conv_util.js';
 import { setParallelGemm, type ConvMode, type ConvProblem, type ParallelGemm } from './kernels/MatMul.js';
 
 /** A started helper thread. */
@@ -48,21 +49,35 @@ function sharedScratchBytes(m: number, n: number, k: number, rowBlock: number, t
   return rowBlock ? packedBBytes(k, n) + threads * align16(packedBytes(rowBlock, k)) : scratchBytes(m, k, n);
 }
 
-/** A convolution's units: groups of images with about a row block of patches each. */
-function convUnitsOf(p: ConvProblem): { imagesPerUnit: number; units: number } {
-  const imagesPerUnit = Math.max(1, Math.floor(rowBlockRows(p.k) / Math.max(1, p.rowsPerImage)));
+/** A convolution's units: groups of images with about a row block of patches each (filter gradient: see imagesPerGradientGroup). */
+function convUnitsOf(mode: ConvMode, p: ConvProblem): { imagesPerUnit: number; units: number } {
+  const imagesPerUnit = mode === 'filterGradient' ? imagesPerGradientGroup(p.rowsPerImage) : Math.max(1, Math.floor(rowBlockRows(p.k) / Math.max(1, p.rowsPerImage)));
   return { imagesPerUnit, units: Math.ceil(p.images / imagesPerUnit) };
 }
 
-/** Bytes of a convolution's regions: A (x, or dy's rows), C (the output rows, or dx), and each thread's patch (or column) buffer and packed block. */
-function convBytes(mode: ConvMode, p: ConvProblem, imagesPerUnit: number) {
-  const [xBytes, rowsBytes] = [p.images * p.imageBytes, (columns: number) => 4 * p.images * p.rowsPerImage * columns];
+/**
+ * Bytes of a convolution's regions: A (x, or dy's rows), B (the filter, Wᵀ,
+ * or dy's rows), C (the output rows, dx, or dW), and per thread its patch
+ * (or column) buffer, with dy's panels after it for a filter gradient, and
+ * its packed block; a filter gradient's partial products.
+ */
+function convBytes(mode: ConvMode, p: ConvProblem, imagesPerUnit: number, units: number) {
+  const xBytes = p.images * p.imageBytes;
+  const rowsBytes = (columns: number) => 4 * p.images * p.rowsPerImage * columns;
   const unitRows = imagesPerUnit * p.rowsPerImage;
+  if (mode === 'filterGradient') {
+    return {
+      a: xBytes, b: rowsBytes(p.n), c: 4 * p.k * p.n,
+      patches: align16(4 * unitRows * p.k) + packedBBytes(unitRows, p.n),
+      block: align16(packedBytes(p.k, unitRows)),
+      partials: 4 * units * p.k * p.n,
+    };
+  }
   return {
-    a: mode === 'forward' ? xBytes : rowsBytes(p.k),
-    c: mode === 'forward' ? rowsBytes(p.n) : xBytes,
+    a: mode === 'forward' ? xBytes : rowsBytes(p.k), b: 4 * p.k * p.n, c: mode === 'forward' ? rowsBytes(p.n) : xBytes,
     patches: align16(4 * unitRows * (mode === 'forward' ? p.k : p.n)),
     block: align16(packedBytes(unitRows, p.k)),
+    partials: 0,
   };
 }
 
@@ -76,7 +91,7 @@ interface Offsets {
 }
 
 /** The convolution fields of a plain product's parameters. */
-const NO_CONVOLUTION = { images: 0, rowsPerImage: 0, imageBytes: 0, patches: 0, patchBytes: 0, geometry: Array<number>(11).fill(0) };
+const NO_CONVOLUTION = { images: 0, rowsPerImage: 0, imageBytes: 0, patches: 0, patchBytes: 0, geometry: Array<number>(11).fill(0), partials: 0 };
 
 /** Where a shared product's operands go: copied in from the heap (a, b, bias) and the result copied back (c). */
 interface Regions {
@@ -131,9 +146,9 @@ export class GemmThreads {
 
   /** The same for a convolution's product (n a multiple of 4: its units leave no columns to a scalar loop). */
   static worthSharingConv(mode: ConvMode, p: ConvProblem, threads: number): boolean {
-    const { imagesPerUnit, units } = convUnitsOf(p);
-    const r = convBytes(mode, p, imagesPerUnit);
-    const bytes = r.a + r.c + 4 * (p.k * p.n + p.n) + packedBBytes(p.k, p.n) + threads * (r.patches + r.block);
+    const { imagesPerUnit, units } = convUnitsOf(mode, p);
+    const r = convBytes(mode, p, imagesPerUnit, units);
+    const bytes = r.a + r.b + r.c + 4 * p.n + packedBBytes(p.k, p.n) + threads * (r.patches + r.block) + r.partials;
     const flops = 2 * p.images * p.rowsPerImage * p.k * p.n;
     return p.n >= 8 && p.n % 4 === 0 && units >= threads && units < PENDING && flops >= 4e6 && bytes <= SHARED_BUDGET_BYTES;
   }
@@ -175,29 +190,40 @@ export class GemmThreads {
    * col2im into dx); operands and result at byte offsets of `heap`.
    */
   runConv(heap: ArrayBuffer, mode: ConvMode, p: ConvProblem): void {
-    const { imagesPerUnit, units } = convUnitsOf(p);
-    const r = convBytes(mode, p, imagesPerUnit);
-    const regions: Regions = { a: [p.a, r.a], b: [p.b, 4 * p.k * p.n], bias: [p.bias, p.bias ? 4 * p.n : 0], c: [p.c, r.c], scratch: packedBBytes(p.k, p.n) + this.threads * (r.patches + r.block) };
-    this.share(heap, regions, (at) => {
-      const b = prepareB(this.fns, at.b, p.k, p.n, at.scratch, true);
-      const blocks = at.scratch + packedBBytes(p.k, p.n);
+    const { imagesPerUnit, units } = convUnitsOf(mode, p);
+    const r = convBytes(mode, p, imagesPerUnit, units);
+    const packsFilter = mode !== 'filterGradient';
+    const threadBytes = this.threads * (r.patches + r.block);
+    const regions: Regions = { a: [p.a, r.a], b: [p.b, r.b], bias: [p.bias, p.bias ? 4 * p.n : 0], c: [p.c, r.c], scratch: (packsFilter ? packedBBytes(p.k, p.n) : 0) + threadBytes + r.partials };
+    const setup = (at: Offsets): UnitParams => {
+      // Scratch: the filter's panels (forward, input gradient) | block buffers | patch buffers | partials.
+      const b = packsFilter ? prepareB(this.fns, at.b, p.k, p.n, at.scratch, true) : { at: at.b, ldb: 4 * p.n, step: 32 };
+      const blocks = at.scratch + (packsFilter ? packedBBytes(p.k, p.n) : 0);
+      const patches = blocks + this.threads * r.block;
       return {
-        mode: mode === 'forward' ? MODE.Forward : MODE.InputGradient, units, perUnit: imagesPerUnit,
+        mode: { forward: MODE.Forward, inputGradient: MODE.InputGradient, filterGradient: MODE.FilterGradient }[mode], units, perUnit: imagesPerUnit,
         a: at.a, b: b.at, c: at.c, bias: p.bias ? at.bias : 0, m: p.images * p.rowsPerImage, n: p.n, k: p.k,
         act: p.activation, alpha: p.alpha, sparse: false, idx: 0, counts: 0, ldb: b.ldb, bStep: b.step, transA: 0,
         blocks, blockBytes: r.block, images: p.images, rowsPerImage: p.rowsPerImage, imageBytes: p.imageBytes,
-        patches: blocks + this.threads * r.block, patchBytes: r.patches, geometry: p.geometry,
+        patches, patchBytes: r.patches, geometry: p.geometry, partials: patches + this.threads * r.patches,
       };
-    });
+    };
+    // A filter gradient's partials summed in unit order, whichever thread made them.
+    const sum = (at: Offsets, u: UnitParams) => {
+      new Uint8Array(this.memory.buffer, at.c, r.c).fill(0);
+      for (let unit = 0; unit < units; unit++) this.fns.addInto(at.c, u.partials + unit * r.c, p.k * p.n);
+    };
+    this.share(heap, regions, setup, undefined, mode === 'filterGradient' ? sum : undefined);
   }
 
   /**
    * Post a product: wake the helpers, copy the operands into the shared
    * memory, let `setup` prepare it there (packing, compaction) and describe
    * its units, take units until none is left, run `tail` (what no unit
-   * covers), wait for the helpers' units and copy the result back.
+   * covers), wait for the helpers' units, run `after` (what needs them all)
+   * and copy the result back.
    */
-  private share(heap: ArrayBuffer, regions: Regions, setup: (at: Offsets) => UnitParams, tail?: (at: Offsets, params: UnitParams) => void): void {
+  private share(heap: ArrayBuffer, regions: Regions, setup: (at: Offsets) => UnitParams, tail?: (at: Offsets, params: UnitParams) => void, after?: (at: Offsets, params: UnitParams) => void): void {
     const c = this.control;
     // Wake the helpers first: they get going while the operands are copied in.
     const product = (c[Slot.Start] + 1) | 0;
@@ -245,6 +271,7 @@ export class GemmThreads {
       this.waitForHelpers(helped);
       this.helperPanels += helped;
     }
+    after?.(at, params);
     new Uint8Array(heap).set(new Uint8Array(this.memory.buffer, at.c, regions.c[1]), regions.c[0]);
   }
 

@@ -9,13 +9,15 @@
  * Computed as an im2col product:
  *   1. patches P[M, K] (M = batch*outH*outW rows, K = kh*kw*inC columns),
  *      see conv_util.ts;
- *   2. dW[K, outC] = P^T @ dy[M, outC] on latentkit's SIMD product (shared
- *      over threads in Node), which reads P^T in place. Without WebAssembly
- *      SIMD: an explicit Transpose, then the wasm BatchMatMul kernel (whose
- *      transposeA path is ~15x slower).
+ *   2. dW[K, outC] = P^T @ dy[M, outC] on latentkit's SIMD product, which
+ *      reads P^T in place. Without WebAssembly SIMD: an explicit Transpose,
+ *      then the wasm BatchMatMul kernel (whose transposeA path is ~15x slower).
  *
- * Large inputs are processed in batch chunks (bounded patch memory) whose
- * partial filters are summed. Supports everything the cpu kernel supports:
+ * On the SIMD product the batch goes in groups of images of about 256 patch
+ * rows (imagesPerGradientGroup), whose partial filters are summed in order:
+ * on the helper threads each group's patches are made where its product
+ * runs, and one thread gives the same bits. Without it, in chunks as large
+ * as the patch memory bound allows. Supports everything the cpu kernel supports:
  * NHWC and NCHW, strides, 'same' / 'valid' / numeric (with dimRoundingMode) /
  * explicit padding; dilations are always 1 for this kernel (attribute absent
  * in TensorFlow.js; a non-1 value is rejected with a clear error).
@@ -29,10 +31,11 @@ import type {
   KernelFunc,
   TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { im2colOnHeap } from './conv_util.js';
-import { GemmActivation } from './gemm/simd_gemm.js';
-import { heapProduct } from './MatMul.js';
-import { asWasmBackend, assertNoDilation, heapF32, runWasmKernel, withShape } from './wasm_util.js';
+import { im2colOnHeap, imagesPerGradientGroup } from './conv_util.js';
+import { GemmActivation, simdGemmFor } from './gemm/simd_gemm.js';
+import { heapProduct, sharedConv } from './MatMul.js';
+import { geometryArgs } from './simd_im2col.js';
+import { asWasmBackend, assertNoDilation, heapF32, runWasmKernel, wasmMemory, withShape } from './wasm_util.js';
 import type { WasmBackendLike } from './wasm_util.js';
 
 /** Tuning knobs (exported so tests can force the chunked path). */
@@ -118,12 +121,18 @@ function computeNHWC(
   heapF32(backend, acc).fill(0);
   if (batchSize * rowsPerImage === 0 || K === 0 || outChannels === 0) return acc;
 
-  const imagesPerChunk = Math.max(
-    1,
-    Math.min(batchSize, Math.floor(conv2DBackpropFilterTuning.maxPatchElements / (rowsPerImage * K))),
-  );
   const dyImageSize = rowsPerImage * outChannels;
   const product = heapProduct(backend);
+  const [x0, dy0, acc0] = [x, dy, acc].map((t) => heapF32(backend, t).byteOffset);
+  const geometry = geometryArgs(info, 0, K).slice(1, 12);
+  const imageBytes = 4 * info.inHeight * info.inWidth * inChannels;
+  const onThreads = { a: x0, b: dy0, c: acc0, bias: 0, k: K, n: outChannels, images: batchSize, rowsPerImage, imageBytes, geometry, activation: GemmActivation.Linear, alpha: 0 };
+  if (product && sharedConv(backend, 'filterGradient', onThreads)) return acc;
+  // On latentkit's product, the groups of images the threads would take, summed in the same
+  // order (so one thread gives their bits); otherwise chunks as large as the bound allows.
+  const largest = Math.max(1, Math.floor(conv2DBackpropFilterTuning.maxPatchElements / (rowsPerImage * K)));
+  const imagesPerChunk = Math.min(batchSize, largest, product ? imagesPerGradientGroup(rowsPerImage) : largest);
+  const add = simdAdd(backend);
   const patches = backend.makeOutput([imagesPerChunk * rowsPerImage, K], 'float32');
   try {
     for (let b0 = 0; b0 < batchSize; b0 += imagesPerChunk) {
@@ -134,7 +143,8 @@ function computeNHWC(
       const dyRows = heapF32(backend, dy).byteOffset + 4 * b0 * dyImageSize;
       const part = multiplyPatchesT(backend, product, patches, dyRows, M, K, outChannels);
       const [a, p] = [heapF32(backend, acc), heapF32(backend, part)];
-      for (let i = 0; i < a.length; i++) a[i] += p[i]!;
+      if (add) add(a.byteOffset, p.byteOffset, a.length);
+      else for (let i = 0; i < a.length; i++) a[i] += p[i]!;
       backend.disposeData(part.dataId);
     }
   } catch (e) {
@@ -170,6 +180,12 @@ function multiplyPatchesT(backend: WasmBackendLike, product: ReturnType<typeof h
     backend.disposeData(patchesT.dataId);
     backend.disposeData(dyChunk.dataId);
   }
+}
+
+/** The SIMD dst += src of the product's module on the backend's heap, or null. */
+function simdAdd(backend: WasmBackendLike): ((dst: number, src: number, count: number) => void) | null {
+  const memory = wasmMemory(backend);
+  return (memory && simdGemmFor(memory)?.addInto) ?? null;
 }
 
 export const conv2DBackpropFilterConfig: KernelConfig = {

@@ -382,3 +382,19 @@ describe('A with many zeros (all-zero blocks of k-steps left out)', () => {
     expect(Array.from(got)).toEqual(Array.from({ length: 9 * 12 }, (_, i) => Math.max(0, bias[i % 12])));
   });
 });
+
+describe('addInto', () => {
+  it('adds one array into another, four at a time and the last few one by one, as float32 addition does', () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const fns = new WebAssembly.Instance(new WebAssembly.Module(gemmModuleBytes(false, { fma: true }) as unknown as ArrayBuffer), { env: { memory } }).exports as unknown as SimdGemm;
+    for (const count of [0, 1, 3, 4, 7, 37]) {
+      const [dst, src] = [seeded(40, count + 1), seeded(40, count + 2)];
+      const heap = new Float32Array(memory.buffer);
+      heap.set(dst, 0);
+      heap.set(src, 64);
+      fns.addInto(0, 4 * 64, count);
+      const want = dst.map((v, i) => (i < count ? Math.fround(v + src[i]) : v));
+      expect(Array.from(heap.subarray(0, 40)), `count ${count}`).toEqual(Array.from(want));
+    }
+  });
+});

@@ -25,20 +25,20 @@ import { gemm, scratchBytes, transposeMatrix, type GemmProblem } from './gemm/ge
 import { GemmActivation, simdGemmFor, type SimdGemm } from './gemm/simd_gemm.js';
 import { asWasmBackend, runWasmKernel, wasmMemory, wrapWasmKernel, type WasmBackendLike } from './wasm_util.js';
 
-/** Which product of a convolution: forward (im2col, then P·W) or its input gradient (dy·Wᵀ, then col2im). */
-export type ConvMode = 'forward' | 'inputGradient';
+/** Which product of a convolution: forward (im2col, then P·W), its input gradient (dy·Wᵀ, then col2im) or its filter gradient (Pᵀ·dy). */
+export type ConvMode = 'forward' | 'inputGradient' | 'filterGradient';
 
 /** A convolution's product as the threads run it, image group by image group (byte offsets on the heap). */
 export interface ConvProblem {
-  /** x (forward) or dy as [images·rowsPerImage, k] rows (input gradient). */
+  /** x (forward, filter gradient) or dy as [images·rowsPerImage, k] rows (input gradient). */
   a: number;
-  /** The filter as K×outC (forward) or Wᵀ as outC×stride (input gradient). */
+  /** The filter as K×outC (forward), Wᵀ as outC×stride (input gradient) or dy as [images·rowsPerImage, outC] rows (filter gradient). */
   b: number;
-  /** The output as rows (forward) or dx (input gradient). */
+  /** The output as rows (forward), dx (input gradient) or dW as K×outC (filter gradient). */
   c: number;
   /** N values added to every row (forward), or 0. */
   bias: number;
-  /** The product's k and n: K and outC (forward); outC and the columns' stride, a multiple of 4 (input gradient). */
+  /** K and outC (forward, filter gradient); outC and the columns' stride, a multiple of 4 (input gradient). */
   k: number;
   n: number;
   images: number;

@@ -20,6 +20,16 @@ import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
 import { geometryArgs, simdIm2colFor, type SimdIm2col } from './simd_im2col.js';
 import { heapF32, wasmMemory, type WasmBackendLike } from './wasm_util.js';
 
+/**
+ * Images per partial product of a filter gradient Pᵀ·dy: about 256 rows of
+ * patches each, which keeps a group's patches in L2 and its products long
+ * enough in k. The partials are summed in group order, on one thread or
+ * many alike, so both give the same bits.
+ */
+export function imagesPerGradientGroup(rowsPerImage: number): number {
+  return Math.max(1, Math.round(256 / Math.max(1, rowsPerImage)));
+}
+
 /** Runs at least this long are copied by copyWithin (a memmove), shorter ones value by value. */
 const LONG_RUN = 16;
 

@@ -439,8 +439,31 @@ function packRows(): FunctionSpec {
   return { name: 'packRows', params: [I32, I32, I32, I32, I32, I32], locals: locals.types, body: code };
 }
 
+/**
+ * addInto(dst, src, count): dst[i] += src[i] for `count` floats, four at a
+ * time, then the last 0-3 one by one (the partial products of a
+ * convolution's filter gradient, summed in a fixed order).
+ */
+function addInto(): FunctionSpec {
+  const [DST, SRC, COUNT] = [0, 1, 2];
+  const locals = new Locals(3);
+  const [end, end4] = locals.addMany(I32, 2);
+  const code: number[] = [];
+  // end = dst + 4·count; end4 = dst + 16·(count >> 2)
+  code.push(...op.get(DST), ...op.get(COUNT), ...op.i32(4), ...op.i32Mul, ...op.i32Add, ...op.set(end));
+  code.push(...op.get(DST), ...op.get(COUNT), ...op.i32(-4), ...op.i32And, ...op.i32(4), ...op.i32Mul, ...op.i32Add, ...op.set(end4));
+  const step = (width: number, load: number[], add: number[], store: number[]) => [
+    ...op.get(DST), ...op.get(DST), ...load, ...op.get(SRC), ...load, ...add, ...store,
+    ...addTo(DST, op.i32(width)), ...addTo(SRC, op.i32(width)),
+  ];
+  const loop = (limit: number, body: number[]) => [...op.block, ...op.loop, ...op.get(DST), ...op.get(limit), ...op.i32GeU, ...op.brIf(1), ...body, ...op.br(0), ...op.end, ...op.end];
+  code.push(...loop(end4, step(16, op.v128Load(), op.f32x4Add, op.v128Store())));
+  code.push(...loop(end, step(4, op.f32Load(), op.f32Add, op.f32Store())));
+  return { name: 'addInto', params: [I32, I32, I32], locals: locals.types, body: code };
+}
+
 /** The module's functions after the micro-kernels, in order (their indices follow the kernels'). */
-const NAMED = ['panel4', 'panel8', 'packA', 'panel4sparse', 'panel8sparse', 'compactA', 'transpose', 'packBlocksT', 'packBlocksN', 'panels', 'packRows', 'packB', 'im2col', 'col2im'];
+const NAMED = ['panel4', 'panel8', 'packA', 'panel4sparse', 'panel8sparse', 'compactA', 'transpose', 'packBlocksT', 'packBlocksN', 'panels', 'packRows', 'packB', 'im2col', 'col2im', 'addInto'];
 const functionIndex = (name: string) => 4 * MR + NAMED.indexOf(name);
 
 /** Pages (64 KiB) a shared memory for the product may grow to: 1 GiB. */
@@ -455,7 +478,7 @@ export function gemmModuleBytes(shared = false, codegen: GemmCodegen = gemmCodeg
   const functions: FunctionSpec[] = [];
   for (const nv of [1, 2]) for (let mr = 1; mr <= MR; mr++) functions[kernelIndex(mr, nv)] = microKernel(codegen, mr, nv);
   for (const nv of [1, 2]) for (let mr = 1; mr <= MR; mr++) functions[sparseKernelIndex(mr, nv)] = sparseMicroKernel(codegen, mr, nv);
-  functions.push(panel(1), panel(2), packA(), sparsePanel(1), sparsePanel(2), compactA(), transpose(), packBlocksTransposed(), packBlocksNormal(), panels(), packRows(), packB(), im2colFunction(), col2imFunction());
+  functions.push(panel(1), panel(2), packA(), sparsePanel(1), sparsePanel(2), compactA(), transpose(), packBlocksTransposed(), packBlocksNormal(), panels(), packRows(), packB(), im2colFunction(), col2imFunction(), addInto());
   functions.forEach((f, i) => {
     if (i >= 4 * MR && f.name !== NAMED[i - 4 * MR]) throw new Error(`gemm module: function ${i} is ${f.name}, not ${NAMED[i - 4 * MR]}`);
   });
@@ -494,6 +517,8 @@ export interface SimdGemm {
   /** im2col and col2im of simd_im2col.ts, for the helper threads of a convolution. */
   im2col: (src: number, dst: number, ...geometry: number[]) => void;
   col2im: (src: number, dst: number, ...geometry: number[]) => void;
+  /** addInto(dst, src, count): dst[i] += src[i] for count floats. */
+  addInto: (dst: number, src: number, count: number) => void;
   /** packB(src, dst, k, panels, ld, tail): B's 8-column panels (and a 4-column tail) contiguous, rows 32 bytes apart. */
   packB: (src: number, dst: number, k: number, panels: number, ld: number, tail: number) => void;
   /** packRows(src, dst, rows, k, ld, trans): rows of op(A) packed; ld = floats per stored row. */
