@@ -117,8 +117,10 @@ function computeNHWC(
   const dyImageSize = rowsPerImage * outChannels;
 
   const dx = backend.makeOutput([batchSize, inHeight, inWidth, inChannels], 'float32');
-  heapF32(backend, dx).fill(0);
-  if (batchSize * rowsPerImage === 0 || K === 0 || outChannels === 0) return dx;
+  if (batchSize * rowsPerImage === 0 || K === 0 || outChannels === 0) {
+    heapF32(backend, dx).fill(0);
+    return dx;
+  }
 
   const product = heapProduct(backend);
   // The product's columns in panels of 4 and 8: Wᵀ padded with zero columns to a multiple
@@ -135,7 +137,9 @@ function computeNHWC(
     const imageBytes = 4 * inHeight * inWidth * inChannels;
     const geometry = geometryArgs(info, 0, stride).slice(1, 12);
     const onThreads = { a, b, c, bias: 0, k: outChannels, n: stride, images: batchSize, rowsPerImage, imageBytes, geometry, activation: GemmActivation.Linear, alpha: 0 };
+    // The threads zero each image of dx before adding into it; here, col2im adds into zeros.
     if (product && sharedConv(backend, 'inputGradient', onThreads)) return dx;
+    heapF32(backend, dx).fill(0);
     for (let b0 = 0; b0 < batchSize; b0 += imagesPerChunk) {
       const nb = Math.min(imagesPerChunk, batchSize - b0);
       const cols = columns(backend, product, dy, filterT, b0 * dyImageSize, nb * rowsPerImage, outChannels, stride);

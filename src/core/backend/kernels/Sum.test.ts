@@ -24,6 +24,8 @@ describe('Sum on wasm', () => {
   const cases: [number[], number | number[], boolean][] = [
     [[128, 400], 0, false], [[128, 784], 0, true], [[5, 17], 0, false], [[5, 17], -2, true], [[3, 5, 7], [0, 1], false],
     [[3, 5, 7], [1, 0], true], [[3, 5, 7], 0, false], [[1, 3], 0, false], [[0, 5], 0, false], [[4, 0], 0, false],
+    // Fewer columns than a SIMD block, many rows (rows side by side): 3 (RGB), 1, 6, 12; rows not a multiple of the group.
+    [[7, 64, 63, 3], [0, 1, 2], false], [[50, 1], 0, true], [[101, 6], 0, false], [[2, 9, 11, 12], [0, 1, 2], true],
     // Left to the backend: inner axes, all axes.
     [[6, 9], 1, false], [[6, 9], [0, 1], false], [[3, 5, 7], [0, 2], true],
   ];

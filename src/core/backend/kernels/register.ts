@@ -31,6 +31,7 @@ import { installFastWasmMatMul } from './BatchMatMul.js';
 import { installSimdMatMul } from './MatMul.js';
 import { installSimdConv2D } from './Conv2D.js';
 import { installColumnSum } from './Sum.js';
+import { installBiasAdd } from './BiasAdd.js';
 import { installSharedIdentity } from './Identity.js';
 import { adamUpdateCpuConfig, adamUpdateWasmConfig } from './AdamUpdate.js';
 import { bceGradConfig, bceKernelConfigs } from './BceWithLogits.js';
@@ -54,6 +55,8 @@ export interface RegisterWasmKernelsOptions {
   simdConv2D?: boolean;
   /** Sum over leading axes as SIMD column sums (default false). */
   columnSum?: boolean;
+  /** Add of a per-channel vector (a bias) in SIMD (default false). */
+  biasAdd?: boolean;
   /** Identity (clone) shares the input's data instead of copying it (default false). */
   sharedIdentity?: boolean;
 }
@@ -97,6 +100,7 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): K
   }
   if (options.simdConv2D) report.replaced.push(...installSimdConv2D());
   if (options.columnSum) report.replaced.push(...installColumnSum());
+  if (options.biasAdd) report.replaced.push(...installBiasAdd());
   if (options.sharedIdentity) report.replaced.push(...installSharedIdentity());
   return report;
 }
@@ -129,5 +133,5 @@ export function registerAddedKernels(): string[] {
  */
 export function installLatentkitWasmKernels(): KernelRegistrationReport {
   registerAddedKernels();
-  return registerWasmKernels({ replaceConv2DBackpropInput: true, fastTransposedMatMul: true, simdMatMul: true, simdConv2D: true, columnSum: true, sharedIdentity: true });
+  return registerWasmKernels({ replaceConv2DBackpropInput: true, fastTransposedMatMul: true, simdMatMul: true, simdConv2D: true, columnSum: true, biasAdd: true, sharedIdentity: true });
 }
