@@ -165,7 +165,7 @@ export class GemmThreads {
     this.share(heap, regions, (at) => {
       const local: GemmProblem = { ...p, a: at.a, b: at.b, c: at.c, bias: p.bias ? at.bias : 0 };
       // By row blocks: packed B, then the threads' block buffers; by panels: gemm's scratch.
-      const b = prepareB(this.fns, at.b, k, n, rowBlock ? at.scratch : at.scratch + aScratchBytes(m, k), packsB(m, n, k));
+      const b = prepareB(this.fns, at.b, k, n, rowBlock ? at.scratch : at.scratch + aScratchBytes(m, k), packsB(m, n, k), p.transB);
       prepared = rowBlock ? null : prepareA(this.fns, this.memory, local, at.scratch, b.ldb);
       return {
         ...NO_CONVOLUTION,

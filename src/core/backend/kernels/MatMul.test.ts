@@ -277,7 +277,7 @@ describe('products shared across threads (setComputeThreads(2))', () => {
   });
 });
 
-describe('tall products by row blocks, B packed into panels', () => {
+describe('tall products by row blocks, B packed into panels (turned on its side when stored transposed)', () => {
   // Packed A over 512 KiB and B under it: run by row blocks. n = 44 leaves a 4-column panel,
   // 37 that and one scalar column; 1001 rows a partial block of rows.
   const SHAPES: [number, number, number][] = [[1000, 150, 36], [1001, 140, 44], [1200, 111, 37]];
@@ -287,15 +287,16 @@ describe('tall products by row blocks, B packed into panels', () => {
     { rowBlocks: false, packB: true },
   ] as const;
   for (const [m, k, n] of SHAPES) {
-    for (const ta of [false, true]) {
-      it(`${m}×${k}·${k}×${n}, transposeA ${ta}: float64 reference, and the same bits by panels or row blocks, B packed or not, on 1 or 2 threads`, async () => {
+    for (const [ta, tb] of [[false, false], [true, false], [false, true]] as const) {
+      it(`${m}×${k}·${k}×${n}, transposeA ${ta}, transposeB ${tb}: float64 reference, and the same bits by panels or row blocks, B packed or not, on 1 or 2 threads`, async () => {
         expect(byRowBlocks(m, n, k)).toBe(true);
         installComputeThreads();
         const aShape = ta ? [k, m] : [m, k];
+        const bShape = tb ? [n, k] : [k, n];
         const a = seeded(size(aShape), m + k);
         const b = seeded(k * n, n + 5);
         const bias = seeded(n, 2);
-        const product = () => tf.tidy(() => tf.fused.matMul({ a: tf.tensor2d(a, aShape as [number, number]), b: tf.tensor2d(b, [k, n]), transposeA: ta, bias: tf.tensor(bias), activation: 'relu' }).dataSync());
+        const product = () => tf.tidy(() => tf.fused.matMul({ a: tf.tensor2d(a, aShape as [number, number]), b: tf.tensor2d(b, bShape as [number, number]), transposeA: ta, transposeB: tb, bias: tf.tensor(bias), activation: 'relu' }).dataSync());
         setComputeThreads(1);
         Object.assign(gemmSettings, { rowBlocks: false, packB: false });
         const plain = await on('wasm', product);
@@ -311,7 +312,7 @@ describe('tall products by row blocks, B packed into panels', () => {
           Object.assign(gemmSettings, { rowBlocks: true, packB: 'auto' });
           setComputeThreads(1);
         }
-        const want = reference(a, aShape, b, [k, n], ta, false).map((x, i) => Math.max(0, x + bias[i % n]));
+        const want = reference(a, aShape, b, bShape, ta, tb).map((x, i) => Math.max(0, x + bias[i % n]));
         expect(relErr(plain, want)).toBeLessThan(1e-5);
       });
     }

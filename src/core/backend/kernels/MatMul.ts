@@ -21,7 +21,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { gemm, scratchBytes, transposeMatrix, type GemmProblem } from './gemm/gemm.js';
+import { gemm, scratchBytes, type GemmProblem } from './gemm/gemm.js';
 import { GemmActivation, simdGemmFor, type SimdGemm } from './gemm/simd_gemm.js';
 import { asWasmBackend, runWasmKernel, wasmMemory, wrapWasmKernel, type WasmBackendLike } from './wasm_util.js';
 
@@ -146,19 +146,12 @@ function multiply(backend: WasmBackendLike, fns: SimdGemm, memory: WebAssembly.M
   // (k = 0 needs no case of its own: the sums are empty, then bias and activation apply.)
   const temporaries: TensorInfo[] = [];
   try {
-    // B as K×N row-major: each of the (batched) operand's matrices transposed once when asked.
-    const bT = attrs.transposeB ? backend.makeOutput([...b.shape.slice(0, -2), k, n], 'float32') : null;
-    if (bT) temporaries.push(bT);
+    // A transposed B (N×K) is read as stored: the panels pack it, turning it on its side as they go.
     const threads = parallel?.accepts(m, n, k) ? parallel : null;
     const scratch = threads ? null : backend.makeOutput([Math.max(1, scratchBytes(m, k, n) / 4)], 'float32');
     if (scratch) temporaries.push(scratch);
     // Offsets only after the last allocation (allocations may move the heap's buffer, never offsets).
-    const [aAt, bAt, outAt] = [a, bT ?? b, out].map((t) => heapOffset(backend, t));
-    if (bT) {
-      const src = heapOffset(backend, b);
-      const matrices = tf.util.sizeFromShape(b.shape.slice(0, -2));
-      for (let i = 0; i < matrices; i++) transposeMatrix(fns, memory, src + 4 * i * n * k, bAt + 4 * i * k * n, n, k);
-    }
+    const [aAt, bAt, outAt] = [a, b, out].map((t) => heapOffset(backend, t));
     const packAt = scratch ? heapOffset(backend, scratch) : 0;
     const biasAt = bias ? heapOffset(backend, bias) : 0;
     for (let i = 0; i < p.aIndex.length; i++) {
@@ -169,6 +162,7 @@ function multiply(backend: WasmBackendLike, fns: SimdGemm, memory: WebAssembly.M
         bias: biasAt,
         m, n, k,
         transA: attrs.transposeA,
+        transB: attrs.transposeB,
         activation: epilogue.code,
         alpha: epilogue.alpha,
       };

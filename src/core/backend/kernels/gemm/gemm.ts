@@ -8,7 +8,7 @@ import { GemmActivation, MR, type SimdGemm } from './simd_gemm.js';
 export interface GemmProblem {
   /** Byte offset of A: M×K row-major, or K×M when `transA`. */
   a: number;
-  /** Byte offset of B, K×N row-major. */
+  /** Byte offset of B: K×N row-major, or N×K when `transB`. */
   b: number;
   /** Byte offset of C, M×N row-major (written, never read). */
   c: number;
@@ -18,6 +18,8 @@ export interface GemmProblem {
   n: number;
   k: number;
   transA: boolean;
+  /** B stored transposed (N×K); the panels then always read it packed. */
+  transB?: boolean;
   activation: GemmActivation;
   /** Slope of LeakyRelu (0 ≤ α ≤ 1). */
   alpha: number;
@@ -82,10 +84,15 @@ export function packsB(m: number, n: number, k: number): boolean {
   return n >= 4 && m >= 64 && k * n > 0;
 }
 
-/** The K×N B at byte offset `b` packed into panels at `dst` (packedBBytes(k, n) bytes) when `pack`, else as stored. */
-export function prepareB(fns: SimdGemm, b: number, k: number, n: number, dst: number, pack: boolean): PreparedB {
-  if (!pack) return { at: b, ldb: 4 * n, step: 32 };
-  fns.packB(b, dst, k, Math.floor(n / 8), 4 * n, n % 8 >= 4 ? 1 : 0);
+/**
+ * B at byte offset `b` (K×N, or N×K when `transB`) packed into panels at
+ * `dst` (packedBBytes(k, n) bytes) when `pack` or `transB`, else as stored.
+ */
+export function prepareB(fns: SimdGemm, b: number, k: number, n: number, dst: number, pack: boolean, transB = false): PreparedB {
+  if (!pack && !transB) return { at: b, ldb: 4 * n, step: 32 };
+  const [panels, tail] = [Math.floor(n / 8), n % 8 >= 4 ? 1 : 0];
+  if (transB) fns.packBT(b, dst, k, panels, 4 * k, tail);
+  else fns.packB(b, dst, k, panels, 4 * n, tail);
   return { at: dst, ldb: 32, step: 32 * k };
 }
 
@@ -199,7 +206,7 @@ export function runScalarTail(memory: WebAssembly.Memory, p: GemmProblem): void 
 /** C = act(op(A)·B + bias) on `memory`; `scratch` is the byte offset of scratchBytes(m, k, n) free bytes. */
 export function gemm(fns: SimdGemm, memory: WebAssembly.Memory, p: GemmProblem, scratch: number): void {
   if (p.m === 0 || p.n === 0) return;
-  const b = prepareB(fns, p.b, p.k, p.n, scratch + aScratchBytes(p.m, p.k), packsB(p.m, p.n, p.k));
+  const b = prepareB(fns, p.b, p.k, p.n, scratch + aScratchBytes(p.m, p.k), packsB(p.m, p.n, p.k), p.transB);
   if (byRowBlocks(p.m, p.n, p.k)) {
     const rows = rowBlockRows(p.k);
     for (let r0 = 0; r0 < p.m; r0 += rows) runRowBlock(fns, p, b, r0, Math.min(rows, p.m - r0), scratch);
@@ -213,12 +220,13 @@ export function gemm(fns: SimdGemm, memory: WebAssembly.Memory, p: GemmProblem, 
 export function scalarColumns(heap: Float32Array, p: GemmProblem, j0: number): void {
   const { m, n, k } = p;
   const [a, b, c, bias] = [p.a >> 2, p.b >> 2, p.c >> 2, p.bias >> 2];
-  // Element (i, kk) of op(A).
+  // Element (i, kk) of op(A), element (kk, j) of B.
   const [rowStride, kStride] = p.transA ? [1, m] : [k, 1];
+  const [bk, bj] = p.transB ? [1, k] : [n, 1];
   for (let i = 0; i < m; i++) {
     for (let j = j0; j < n; j++) {
       let sum = 0;
-      for (let kk = 0; kk < k; kk++) sum += heap[a + i * rowStride + kk * kStride] * heap[b + kk * n + j];
+      for (let kk = 0; kk < k; kk++) sum += heap[a + i * rowStride + kk * kStride] * heap[b + kk * bk + j * bj];
       if (p.bias) sum += heap[bias + j];
       heap[c + i * n + j] = activate(Math.fround(sum), p.activation, p.alpha);
     }
@@ -229,17 +237,4 @@ function activate(x: number, activation: GemmActivation, alpha: number): number 
   if (activation === GemmActivation.Relu) return x < 0 ? 0 : x;
   if (activation === GemmActivation.LeakyRelu) return x < alpha * x ? alpha * x : x;
   return x;
-}
-
-/** dst (cols×rows) = the rows×cols matrix at src transposed, byte offsets on `memory`: 4×4 SIMD blocks, then the edges. */
-export function transposeMatrix(fns: SimdGemm, memory: WebAssembly.Memory, src: number, dst: number, rows: number, cols: number): void {
-  const [rows4, cols4] = [rows - (rows % 4), cols - (cols % 4)];
-  if (rows4 > 0 && cols4 > 0) fns.transpose(src, dst, rows4, cols4, cols, rows);
-  if (rows4 === rows && cols4 === cols) return;
-  const heap = new Float32Array(memory.buffer);
-  const [s, d] = [src >> 2, dst >> 2];
-  for (let i = 0; i < rows; i++) {
-    // Columns past the last block in every row, and every column of the rows past the last block.
-    for (let j = i < rows4 ? cols4 : 0; j < cols; j++) heap[d + j * rows + i] = heap[s + i * cols + j];
-  }
 }

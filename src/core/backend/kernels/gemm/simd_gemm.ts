@@ -257,47 +257,6 @@ function packA(): FunctionSpec {
 }
 
 /**
- * transpose(src, dst, rows, cols, srcRow, dstRow): the top-left rows×cols
- * block of the row-major matrix at src (srcRow floats per row) into dst
- * (dstRow floats per row) transposed, for rows and cols multiples of 4 (the
- * caller does the edges): 4×4 blocks, each four loads, eight shuffles and
- * four stores.
- */
-function transpose(): FunctionSpec {
-  const [SRC, DST, ROWS, COLS, SRC_ROW, DST_ROW] = [0, 1, 2, 3, 4, 5];
-  const locals = new Locals(6);
-  const [i, j, from, to] = locals.addMany(I32, 4);
-  const [r0, r1, r2, r3, t0, t1, t2, t3] = locals.addMany(V128, 8);
-  const r = [r0, r1, r2, r3];
-  const code: number[] = [];
-  const rowBytes = [...op.get(SRC_ROW), ...op.i32(4), ...op.i32Mul];
-  const colBytes = [...op.get(DST_ROW), ...op.i32(4), ...op.i32Mul];
-  const shuffle = (a: number, b: number, lanes: [number, number, number, number], out: number) => [...op.get(a), ...op.get(b), ...op.f32x4Shuffle(lanes), ...op.set(out)];
-  code.push(...op.i32(0), ...op.set(i));
-  code.push(...op.block, ...op.loop, ...op.get(i), ...op.get(ROWS), ...op.i32GeS, ...op.brIf(1));
-  code.push(...op.i32(0), ...op.set(j));
-  code.push(...op.block, ...op.loop, ...op.get(j), ...op.get(COLS), ...op.i32GeS, ...op.brIf(1));
-  // from = src + (i·srcRow + j)·4: rows i..i+3 of columns j..j+3
-  code.push(...op.get(SRC), ...op.get(i), ...op.get(SRC_ROW), ...op.i32Mul, ...op.get(j), ...op.i32Add, ...op.i32(4), ...op.i32Mul, ...op.i32Add, ...op.set(from));
-  r.forEach((v, q) => {
-    code.push(...op.get(from), ...op.v128Load(), ...op.set(v));
-    if (q < 3) code.push(...op.get(from), ...rowBytes, ...op.i32Add, ...op.set(from));
-  });
-  code.push(...shuffle(r0, r1, [0, 4, 1, 5], t0), ...shuffle(r0, r1, [2, 6, 3, 7], t1));
-  code.push(...shuffle(r2, r3, [0, 4, 1, 5], t2), ...shuffle(r2, r3, [2, 6, 3, 7], t3));
-  // to = dst + (j·dstRow + i)·4: rows j..j+3 of the result
-  code.push(...op.get(DST), ...op.get(j), ...op.get(DST_ROW), ...op.i32Mul, ...op.get(i), ...op.i32Add, ...op.i32(4), ...op.i32Mul, ...op.i32Add, ...op.set(to));
-  const outputs: [number, number, [number, number, number, number]][] = [[t0, t2, [0, 1, 4, 5]], [t0, t2, [2, 3, 6, 7]], [t1, t3, [0, 1, 4, 5]], [t1, t3, [2, 3, 6, 7]]];
-  outputs.forEach(([a, b, lanes], q) => {
-    code.push(...op.get(to), ...op.get(a), ...op.get(b), ...op.f32x4Shuffle(lanes), ...op.v128Store());
-    if (q < 3) code.push(...op.get(to), ...colBytes, ...op.i32Add, ...op.set(to));
-  });
-  code.push(...op.get(j), ...op.i32(4), ...op.i32Add, ...op.set(j), ...op.br(0), ...op.end, ...op.end);
-  code.push(...op.get(i), ...op.i32(4), ...op.i32Add, ...op.set(i), ...op.br(0), ...op.end, ...op.end);
-  return { name: 'transpose', params: [I32, I32, I32, I32, I32, I32], locals: locals.types, body: code };
-}
-
-/**
  * packBlocksT(src, dst, blocks, k, m): the first 4·blocks columns of a K×M
  * row-major A (op(A) = Aᵀ), packed as `packA` does: a block's four values
  * of one k are adjacent in storage, so each is one vector copy.
@@ -440,6 +399,65 @@ function packRows(): FunctionSpec {
 }
 
 /**
+ * packBT(src, dst, k, panels, ld, tail): as packB for a B stored
+ * transposed, N×K (row j of the storage is column j of B, ld bytes apart):
+ * each panel is 8 rows of the storage turned on their side, four k at a
+ * time (a 4×4 shuffle transpose for each half of the panel), then the k
+ * past the last multiple of 4 one value at a time; with tail ≠ 0 the next 4
+ * rows as one more panel. Saves a dense layer's backward pass the transpose
+ * of its weights, and the pass to pack them after it.
+ */
+function packBT(): FunctionSpec {
+  const [SRC, DST, K_, PANELS, LD, TAIL] = [0, 1, 2, 3, 4, 5];
+  const locals = new Locals(6);
+  const [q, kk, row, k4, out] = locals.addMany(I32, 5);
+  const r = locals.addMany(V128, 8);
+  const t = locals.addMany(V128, 4);
+  const shuffle = (a: number, b: number, lanes: [number, number, number, number]) => [...op.get(a), ...op.get(b), ...op.f32x4Shuffle(lanes)];
+  /** The 4×4 block of rows r[h..h+4) transposed into t; t[j] stored at out + 32·j + 16·half. */
+  const transposeHalf = (h: number) => {
+    const [r0, r1, r2, r3] = r.slice(4 * h, 4 * h + 4);
+    const code = [
+      ...shuffle(r0, r1, [0, 4, 1, 5]), ...op.set(t[0]), ...shuffle(r0, r1, [2, 6, 3, 7]), ...op.set(t[1]),
+      ...shuffle(r2, r3, [0, 4, 1, 5]), ...op.set(t[2]), ...shuffle(r2, r3, [2, 6, 3, 7]), ...op.set(t[3]),
+    ];
+    const outputs: [number, number, [number, number, number, number]][] = [[t[0], t[2], [0, 1, 4, 5]], [t[0], t[2], [2, 3, 6, 7]], [t[1], t[3], [0, 1, 4, 5]], [t[1], t[3], [2, 3, 6, 7]]];
+    outputs.forEach(([x, y, lanes], j) => code.push(...op.get(out), ...shuffle(x, y, lanes), ...op.v128Store(32 * j + 16 * h)));
+    return code;
+  };
+  /** Rows [0, count) of the panel from `row` (8 or 4), into out. */
+  const panelRows = (count: number) => {
+    const code: number[] = [];
+    // kk steps four at a time while kk < k4, loading 4 values of each row at row + i·ld + 4·kk.
+    code.push(...op.i32(0), ...op.set(kk));
+    code.push(...op.block, ...op.loop, ...op.get(kk), ...op.get(k4), ...op.i32GeS, ...op.brIf(1));
+    for (let i = 0; i < count; i++) {
+      code.push(...op.get(row), ...op.get(LD), ...op.i32(i), ...op.i32Mul, ...op.i32Add, ...op.get(kk), ...op.i32(4), ...op.i32Mul, ...op.i32Add, ...op.v128Load(), ...op.set(r[i]));
+    }
+    for (let h = 0; h < count / 4; h++) code.push(...transposeHalf(h));
+    code.push(...addTo(out, op.i32(128)), ...addTo(kk, op.i32(4)), ...op.br(0), ...op.end, ...op.end);
+    // The last k mod 4: out[kk][i] = row i's value kk.
+    code.push(...op.block, ...op.loop, ...op.get(kk), ...op.get(K_), ...op.i32GeS, ...op.brIf(1));
+    for (let i = 0; i < count; i++) {
+      code.push(...op.get(out), ...op.get(row), ...op.get(LD), ...op.i32(i), ...op.i32Mul, ...op.i32Add, ...op.get(kk), ...op.i32(4), ...op.i32Mul, ...op.i32Add, ...op.f32Load(), ...op.f32Store(4 * i));
+    }
+    code.push(...addTo(out, op.i32(32)), ...addTo(kk, op.i32(1)), ...op.br(0), ...op.end, ...op.end);
+    return code;
+  };
+  const code: number[] = [];
+  code.push(...op.get(K_), ...op.i32(-4), ...op.i32And, ...op.set(k4), ...op.get(DST), ...op.set(out));
+  code.push(...op.i32(0), ...op.set(q));
+  code.push(...op.block, ...op.loop, ...op.get(q), ...op.get(PANELS), ...op.i32GeS, ...op.brIf(1));
+  // row = src + 8q·ld: the panel's first stored row
+  code.push(...op.get(SRC), ...op.get(q), ...op.i32(8), ...op.i32Mul, ...op.get(LD), ...op.i32Mul, ...op.i32Add, ...op.set(row));
+  code.push(...panelRows(8), ...addTo(q, op.i32(1)), ...op.br(0), ...op.end, ...op.end);
+  code.push(...op.get(TAIL), ...op.if);
+  code.push(...op.get(SRC), ...op.get(PANELS), ...op.i32(8), ...op.i32Mul, ...op.get(LD), ...op.i32Mul, ...op.i32Add, ...op.set(row));
+  code.push(...panelRows(4), ...op.end);
+  return { name: 'packBT', params: [I32, I32, I32, I32, I32, I32], locals: locals.types, body: code };
+}
+
+/**
  * addInto(dst, src, count): dst[i] += src[i] for `count` floats, four at a
  * time, then the last 0-3 one by one (the partial products of a
  * convolution's filter gradient, summed in a fixed order).
@@ -463,7 +481,7 @@ function addInto(): FunctionSpec {
 }
 
 /** The module's functions after the micro-kernels, in order (their indices follow the kernels'). */
-const NAMED = ['panel4', 'panel8', 'packA', 'panel4sparse', 'panel8sparse', 'compactA', 'transpose', 'packBlocksT', 'packBlocksN', 'panels', 'packRows', 'packB', 'im2col', 'col2im', 'addInto'];
+const NAMED = ['panel4', 'panel8', 'packA', 'panel4sparse', 'panel8sparse', 'compactA', 'packBlocksT', 'packBlocksN', 'panels', 'packRows', 'packB', 'im2col', 'col2im', 'addInto', 'packBT'];
 const functionIndex = (name: string) => 4 * MR + NAMED.indexOf(name);
 
 /** Pages (64 KiB) a shared memory for the product may grow to: 1 GiB. */
@@ -478,7 +496,7 @@ export function gemmModuleBytes(shared = false, codegen: GemmCodegen = gemmCodeg
   const functions: FunctionSpec[] = [];
   for (const nv of [1, 2]) for (let mr = 1; mr <= MR; mr++) functions[kernelIndex(mr, nv)] = microKernel(codegen, mr, nv);
   for (const nv of [1, 2]) for (let mr = 1; mr <= MR; mr++) functions[sparseKernelIndex(mr, nv)] = sparseMicroKernel(codegen, mr, nv);
-  functions.push(panel(1), panel(2), packA(), sparsePanel(1), sparsePanel(2), compactA(), transpose(), packBlocksTransposed(), packBlocksNormal(), panels(), packRows(), packB(), im2colFunction(), col2imFunction(), addInto());
+  functions.push(panel(1), panel(2), packA(), sparsePanel(1), sparsePanel(2), compactA(), packBlocksTransposed(), packBlocksNormal(), panels(), packRows(), packB(), im2colFunction(), col2imFunction(), addInto(), packBT());
   functions.forEach((f, i) => {
     if (i >= 4 * MR && f.name !== NAMED[i - 4 * MR]) throw new Error(`gemm module: function ${i} is ${f.name}, not ${NAMED[i - 4 * MR]}`);
   });
@@ -494,8 +512,6 @@ export type PackFn = (src: number, dst: number, m: number, k: number, rowStride:
 /** panelSparse(a, b, c, bias, k, lda, ldb, ldc, act, α, m, idx, counts). */
 export type SparsePanelFn = (a: number, b: number, c: number, bias: number, k: number, lda: number, ldb: number, ldc: number, act: number, alpha: number, m: number, idx: number, counts: number) => void;
 
-/** transpose(src, dst, rows, cols, srcRow, dstRow): byte offsets, rows and cols multiples of 4, row lengths in floats. */
-export type TransposeFn = (src: number, dst: number, rows: number, cols: number, srcRow: number, dstRow: number) => void;
 
 /** compactA(packed, m, k, out, idx, counts, ldb). */
 export type CompactFn = (packed: number, m: number, k: number, out: number, idx: number, counts: number, ldb: number) => void;
@@ -507,7 +523,6 @@ export interface SimdGemm {
   panel8sparse: SparsePanelFn;
   panel4sparse: SparsePanelFn;
   compactA: CompactFn;
-  transpose: TransposeFn;
   /** packBlocksT(src, dst, blocks, k, m): full blocks of a K×M (transposed) A. */
   packBlocksT: (src: number, dst: number, blocks: number, k: number, m: number) => void;
   /** packBlocksN(src, dst, blocks, k, k4): full blocks of an M×K A; k4 = k rounded down to a multiple of 4. */
@@ -517,6 +532,8 @@ export interface SimdGemm {
   /** im2col and col2im of simd_im2col.ts, for the helper threads of a convolution. */
   im2col: (src: number, dst: number, ...geometry: number[]) => void;
   col2im: (src: number, dst: number, ...geometry: number[]) => void;
+  /** packBT(src, dst, k, panels, ld, tail): as packB from B stored transposed (N×K, rows ld bytes apart). */
+  packBT: (src: number, dst: number, k: number, panels: number, ld: number, tail: number) => void;
   /** addInto(dst, src, count): dst[i] += src[i] for count floats. */
   addInto: (dst: number, src: number, count: number) => void;
   /** packB(src, dst, k, panels, ld, tail): B's 8-column panels (and a 4-column tail) contiguous, rows 32 bytes apart. */
