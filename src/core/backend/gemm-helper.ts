@@ -59,6 +59,12 @@ export const SLOT = {
   Geometry: 29,
   /** Filter gradient: unit u writes its K×N partial product at Partials + u·4·K·N. */
   Partials: 40,
+  /**
+   * By panels: 0, B is read as stored at B; 1, each unit packs its panel of
+   * B (K×N at B) at BPanels + unit·32·K; 2, the same from B stored N×K.
+   */
+  PackB: 41,
+  BPanels: 42,
   Size: 44,
 } as const;
 
@@ -98,6 +104,7 @@ interface HelperExports {
   im2col(...args: number[]): void;
   col2im(...args: number[]): void;
   packB(...args: number[]): void;
+  packBT(...args: number[]): void;
 }
 
 /** A product as the control block describes it (see SLOT). */
@@ -113,8 +120,9 @@ export interface UnitParams {
   blocks: number; blockBytes: number;
   images: number; rowsPerImage: number; imageBytes: number;
   patches: number; patchBytes: number;
-  geometry: number[];
+  geometry: readonly number[];
   partials: number;
+  packB: number; bPanels: number;
 }
 
 /** The product posted in the control block. */
@@ -126,23 +134,22 @@ export function readUnitParams(control: SharedArrayBuffer): UnitParams {
     act: c[S.Activation], alpha: new Float32Array(control)[S.Alpha], sparse: c[S.Sparse] === 1, idx: c[S.Idx], counts: c[S.Counts],
     ldb: c[S.Ldb], bStep: c[S.BStep], perUnit: c[S.PerUnit], transA: c[S.TransA], blocks: c[S.Blocks], blockBytes: c[S.BlockBytes],
     images: c[S.Images], rowsPerImage: c[S.RowsPerImage], imageBytes: c[S.ImageBytes], patches: c[S.Patches], patchBytes: c[S.PatchBytes],
-    geometry: Array.from(c.subarray(S.Geometry, S.Geometry + 11)), partials: c[S.Partials],
+    geometry: Array.from(c.subarray(S.Geometry, S.Geometry + 11)), partials: c[S.Partials], packB: c[S.PackB], bPanels: c[S.BPanels],
   };
 }
 
-/** Post a product's parameters in the control block (the calling thread). */
+/** Post a product's parameters in the control block (the calling thread; assignments, not a table, since it runs per product). */
 export function writeUnitParams(c: Int32Array, p: UnitParams): void {
   const S = SLOT;
-  const ints: [number, number][] = [
-    [S.Mode, p.mode], [S.Units, p.units], [S.A, p.a], [S.B, p.b], [S.C, p.c], [S.Bias, p.bias], [S.M, p.m], [S.N, p.n], [S.K, p.k],
-    [S.Activation, p.act], [S.Sparse, p.sparse ? 1 : 0], [S.Idx, p.idx], [S.Counts, p.counts], [S.Ldb, p.ldb], [S.BStep, p.bStep],
-    [S.PerUnit, p.perUnit], [S.TransA, p.transA], [S.Blocks, p.blocks], [S.BlockBytes, p.blockBytes], [S.Images, p.images],
-    [S.RowsPerImage, p.rowsPerImage], [S.ImageBytes, p.imageBytes], [S.Patches, p.patches], [S.PatchBytes, p.patchBytes],
-    [S.Partials, p.partials],
-  ];
-  for (const [slot, value] of ints) c[slot] = value;
-  new Float32Array(c.buffer)[S.Alpha] = p.alpha;
+  c[S.Mode] = p.mode; c[S.Units] = p.units;
+  c[S.A] = p.a; c[S.B] = p.b; c[S.C] = p.c; c[S.Bias] = p.bias; c[S.M] = p.m; c[S.N] = p.n; c[S.K] = p.k;
+  c[S.Activation] = p.act; c[S.Sparse] = p.sparse ? 1 : 0; c[S.Idx] = p.idx; c[S.Counts] = p.counts;
+  c[S.Ldb] = p.ldb; c[S.BStep] = p.bStep; c[S.PerUnit] = p.perUnit; c[S.TransA] = p.transA;
+  c[S.Blocks] = p.blocks; c[S.BlockBytes] = p.blockBytes; c[S.Images] = p.images; c[S.RowsPerImage] = p.rowsPerImage;
+  c[S.ImageBytes] = p.imageBytes; c[S.Patches] = p.patches; c[S.PatchBytes] = p.patchBytes;
+  c[S.Partials] = p.partials; c[S.PackB] = p.packB; c[S.BPanels] = p.bPanels;
   c.set(p.geometry, S.Geometry);
+  new Float32Array(c.buffer)[S.Alpha] = p.alpha;
 }
 
 /** One unit of the product, on thread `index` (0: the calling thread), which packs into its own buffers. */
@@ -152,7 +159,14 @@ export function runUnit(fns: HelperExports, memory: WebAssembly.Memory, p: UnitP
   const patches = p.patches + index * p.patchBytes;
   if (p.mode === MODE.Panels) {
     // Arguments spelled out, not spread: a spread call into WebAssembly costs microseconds, and a panel is short.
-    const [bj, cj, biasj] = [b + bStep * unit, c + 32 * unit, bias && bias + 32 * unit];
+    const [cj, biasj] = [c + 32 * unit, bias && bias + 32 * unit];
+    let bj = b + bStep * unit;
+    if (p.packB !== 0) {
+      // This unit's panel of B packed by the thread that runs it: the packing is shared out too.
+      bj = p.bPanels + 32 * k * unit;
+      if (p.packB === 2) fns.packBT(b + 32 * k * unit, bj, k, 1, 4 * k, 0);
+      else fns.packB(b + 32 * unit, bj, k, 1, 4 * n, 0);
+    }
     if (p.sparse) fns.panel8sparse(a, bj, cj, biasj, k, 0, ldb, 4 * n, act, alpha, m, p.idx, p.counts);
     else fns.panels(a, bj, cj, biasj, k, 0, ldb, 4 * n, act, alpha, m, 8, bStep);
   } else if (p.mode === MODE.RowBlocks) {

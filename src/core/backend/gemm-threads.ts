@@ -90,8 +90,8 @@ interface Offsets {
   scratch: number;
 }
 
-/** The convolution fields of a plain product's parameters. */
-const NO_CONVOLUTION = { images: 0, rowsPerImage: 0, imageBytes: 0, patches: 0, patchBytes: 0, geometry: Array<number>(11).fill(0), partials: 0 };
+/** The geometry of a product that is not a convolution's. */
+const NO_GEOMETRY: readonly number[] = Array<number>(11).fill(0);
 
 /** Where a shared product's operands go: copied in from the heap (a, b, bias) and the result copied back (c). */
 interface Regions {
@@ -162,23 +162,39 @@ export class GemmThreads {
     const { rowBlock, units } = unitsOf(m, n, k);
     const regions: Regions = { a: [p.a, 4 * m * k], b: [p.b, 4 * k * n], bias: [p.bias, p.bias ? 4 * n : 0], c: [p.c, 4 * m * n], scratch: sharedScratchBytes(m, n, k, rowBlock, this.threads) };
     let prepared: PreparedA | null = null;
+    const packB = p.transB ? 2 : packsB(m, n, k) ? 1 : 0;
     this.share(heap, regions, (at) => {
       const local: GemmProblem = { ...p, a: at.a, b: at.b, c: at.c, bias: p.bias ? at.bias : 0 };
-      // By row blocks: packed B, then the threads' block buffers; by panels: gemm's scratch.
-      const b = prepareB(this.fns, at.b, k, n, rowBlock ? at.scratch : at.scratch + aScratchBytes(m, k), packsB(m, n, k), p.transB);
-      prepared = rowBlock ? null : prepareA(this.fns, this.memory, local, at.scratch, b.ldb);
+      if (rowBlock) {
+        // Packed B, then the threads' block buffers.
+        const b = prepareB(this.fns, at.b, k, n, at.scratch, packB !== 0, p.transB);
+        // (Literals without spreads: they are built per product, and a spread object is slow to build.)
+        return {
+          mode: MODE.RowBlocks, units, perUnit: rowBlock, a: local.a, b: b.at, c: local.c, bias: local.bias, m, n, k,
+          act: p.activation, alpha: p.alpha, sparse: false, idx: 0, counts: 0, ldb: b.ldb, bStep: b.step, transA: p.transA ? 1 : 0,
+          blocks: at.scratch + packedBBytes(k, n), blockBytes: align16(packedBytes(rowBlock, k)),
+          images: 0, rowsPerImage: 0, imageBytes: 0, patches: 0, patchBytes: 0, geometry: NO_GEOMETRY, partials: 0, packB: 0, bPanels: 0,
+        };
+      }
+      // By panels, gemm's scratch: packed A (compacted or not), then B's panels, each packed by its unit.
+      const bPanels = at.scratch + aScratchBytes(m, k);
+      prepared = prepareA(this.fns, this.memory, local, at.scratch, packB ? 32 : 4 * n);
       return {
-        ...NO_CONVOLUTION,
-        mode: rowBlock ? MODE.RowBlocks : MODE.Panels, units, perUnit: rowBlock,
-        a: prepared ? prepared.at : local.a, b: b.at, c: local.c, bias: local.bias, m, n, k,
-        act: p.activation, alpha: p.alpha, sparse: prepared?.sparse ?? false, idx: prepared?.idx ?? 0, counts: prepared?.counts ?? 0,
-        ldb: b.ldb, bStep: b.step, transA: p.transA ? 1 : 0,
-        blocks: at.scratch + packedBBytes(k, n), blockBytes: align16(packedBytes(rowBlock, k)),
+        mode: MODE.Panels, units, perUnit: 0, a: prepared.at, b: local.b, c: local.c, bias: local.bias, m, n, k,
+        act: p.activation, alpha: p.alpha, sparse: prepared.sparse, idx: prepared.idx, counts: prepared.counts,
+        ldb: packB ? 32 : 4 * n, bStep: packB ? 32 * k : 32, transA: p.transA ? 1 : 0, blocks: 0, blockBytes: 0,
+        images: 0, rowsPerImage: 0, imageBytes: 0, patches: 0, patchBytes: 0, geometry: NO_GEOMETRY, partials: 0, packB, bPanels,
       };
     }, (at, u) => {
       // What no unit covers: the 4-column panel (by panels) and the last n mod 4 columns.
       const local: GemmProblem = { ...p, a: at.a, b: at.b, c: at.c, bias: u.bias };
-      if (prepared) runPanels(this.fns, prepared, { at: u.b, ldb: u.ldb, step: u.bStep }, local, units, units, true);
+      if (prepared) {
+        const tail = n % 8 >= 4 ? 1 : 0;
+        if (tail && packB === 2) this.fns.packBT(at.b + 32 * k * units, u.bPanels + 32 * k * units, k, 0, 4 * k, 1);
+        else if (tail && packB === 1) this.fns.packB(at.b + 32 * units, u.bPanels + 32 * k * units, k, 0, 4 * n, 1);
+        const b = packB ? { at: u.bPanels, ldb: 32, step: 32 * k } : { at: at.b, ldb: 4 * n, step: 32 };
+        runPanels(this.fns, prepared, b, local, units, units, true);
+      }
       runScalarTail(this.memory, local);
     });
   }
@@ -205,7 +221,7 @@ export class GemmThreads {
         a: at.a, b: b.at, c: at.c, bias: p.bias ? at.bias : 0, m: p.images * p.rowsPerImage, n: p.n, k: p.k,
         act: p.activation, alpha: p.alpha, sparse: false, idx: 0, counts: 0, ldb: b.ldb, bStep: b.step, transA: 0,
         blocks, blockBytes: r.block, images: p.images, rowsPerImage: p.rowsPerImage, imageBytes: p.imageBytes,
-        patches, patchBytes: r.patches, geometry: p.geometry, partials: patches + this.threads * r.patches,
+        patches, patchBytes: r.patches, geometry: p.geometry, partials: patches + this.threads * r.patches, packB: 0, bPanels: 0,
       };
     };
     // A filter gradient's partials summed in unit order, whichever thread made them.
