@@ -36,6 +36,7 @@ import { installSharedIdentity } from './Identity.js';
 import { adamUpdateCpuConfig, adamUpdateWasmConfig } from './AdamUpdate.js';
 import { bceGradConfig, bceKernelConfigs } from './BceWithLogits.js';
 import { denseGradConfig, denseKernelConfigs } from './Dense.js';
+import { convBiasGradConfig, convBiasKernelConfigs } from './ConvBias.js';
 import { batchNormKernelConfigs } from './BatchNorm.js';
 
 export { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
@@ -109,10 +110,10 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): K
  * Kernels of latentkit's own (no TensorFlow.js equivalent to replace), for
  * every backend that has an implementation; registered once, idempotently.
  */
-export const addedKernelConfigs: readonly KernelConfig[] = [adamUpdateWasmConfig, adamUpdateCpuConfig, ...bceKernelConfigs, ...denseKernelConfigs, ...batchNormKernelConfigs];
+export const addedKernelConfigs: readonly KernelConfig[] = [adamUpdateWasmConfig, adamUpdateCpuConfig, ...bceKernelConfigs, ...denseKernelConfigs, ...convBiasKernelConfigs, ...batchNormKernelConfigs];
 
 /** Gradients of latentkit's own kernels. */
-export const addedGradientConfigs: readonly GradConfig[] = [bceGradConfig, denseGradConfig];
+export const addedGradientConfigs: readonly GradConfig[] = [bceGradConfig, denseGradConfig, convBiasGradConfig];
 
 export function registerAddedKernels(): string[] {
   const registered: string[] = [];

@@ -32,7 +32,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { UsageError } from '../../errors.js';
 import type { Rng } from '../../random.js';
 import type { Activation, CommonConfig } from '../types.js';
-import { FastBatchNormalization, PixelLogVariance, SeededDropout } from './layers.js';
+import { FastBatchNormalization, FastConv2D, PixelLogVariance, SeededDropout } from './layers.js';
 import { applyActivation, denseStack, denseHead, torchDense, withConditions } from './mlp.js';
 // Types only: networks.ts imports this module to register the builders.
 import type { DecoderSpec, EncoderSpec } from './networks.js';
@@ -132,7 +132,7 @@ function afterConv(y: Symbolic, options: BlockOptions, name: string): Symbolic {
 /** A 3×3 stride-2 'same' convolution and what follows it. */
 function convBlock(x: Symbolic, filters: number, options: BlockOptions, name: string, rng: Rng): Symbolic {
   const init = torchConvInit(KERNEL * KERNEL * lastDim(x), rng);
-  const y = tfl.layers.conv2d({ filters, kernelSize: KERNEL, strides: STRIDE, padding: 'same', name, ...init }).apply(x) as Symbolic;
+  const y = new FastConv2D({ filters, kernelSize: KERNEL, strides: STRIDE, padding: 'same', name, ...init }).apply(x) as Symbolic;
   return afterConv(y, options, name);
 }
 

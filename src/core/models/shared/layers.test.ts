@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../../node/backend/index.js';
 import { Rng } from '../../random.js';
-import { FastBatchNormalization, FastDense } from './layers.js';
+import { FastBatchNormalization, FastConv2D, FastDense } from './layers.js';
 
 function random(rng: Rng, shape: number[]): tf.Tensor {
   return tf.tensor(Float32Array.from({ length: tf.util.sizeFromShape(shape) }, () => 2 * rng.next() - 1), shape);
@@ -99,6 +99,88 @@ describe('FastDense saved form', () => {
     const reloaded = await tfl.loadLayersModel(tf.io.fromMemory(saved[0]));
     expect(reloaded.getLayer('fd')).toBeInstanceOf(FastDense);
     const x = random(new Rng(4), [3, 6]);
+    expect(maxAbsDiff(reloaded.predict(x) as tf.Tensor, model.predict(x) as tf.Tensor)).toBe(0);
+    x.dispose();
+  });
+});
+
+/** A stock Conv2D and a FastConv2D with the same (random) weights. */
+function convPair(inC: number, filters: number, strides: number, padding: 'same' | 'valid', seed: number, activation: 'relu' | 'linear' = 'relu') {
+  const args = { filters, kernelSize: 3, strides, padding, activation };
+  const stock = tfl.layers.conv2d(args);
+  const fast = new FastConv2D(args);
+  stock.build([null, 9, 9, inC]);
+  fast.build([null, 9, 9, inC]);
+  const rng = new Rng(seed);
+  const weights = [random(rng, [3, 3, inC, filters]), random(rng, [filters])];
+  stock.setWeights(weights);
+  fast.setWeights(weights);
+  tf.dispose(weights);
+  return { stock, fast };
+}
+
+describe.each(['cpu', 'wasm'] as const)('FastConv2D on %s', (backend) => {
+  beforeAll(async () => {
+    await initBackend(backend);
+  });
+
+  it.each([
+    { batch: 3, h: 9, w: 7, inC: 2, filters: 5, strides: 2, padding: 'same' as const },
+    { batch: 2, h: 8, w: 9, inC: 3, filters: 4, strides: 1, padding: 'valid' as const },
+  ])('matches Conv2D forward and every gradient ($batch×$h×$w×$inC → $filters, stride $strides, $padding)', ({ batch, h, w, inC, filters, strides, padding }) => {
+    const { stock, fast } = convPair(inC, filters, strides, padding, batch + filters);
+    const rng = new Rng(5);
+    const x = random(rng, [batch, h, w, inC]);
+    const y = stock.apply(x) as tf.Tensor;
+    const dy = random(rng, y.shape);
+    expect(maxAbsDiff(fast.apply(x) as tf.Tensor, y)).toBeLessThan(1e-5);
+    const variableGrads = (layer: tfl.layers.Layer, xv: tf.Variable) =>
+      tf.variableGrads(() => tf.sum(tf.mul(layer.apply(xv) as tf.Tensor, dy)) as tf.Scalar, [xv, ...layer.trainableWeights.map((v) => v.read() as tf.Variable)]);
+    const xv = tf.variable(x, true);
+    const ours = variableGrads(fast, xv);
+    const theirs = variableGrads(stock, xv);
+    expect(maxAbsDiff(ours.value, theirs.value)).toBeLessThan(1e-4);
+    expect(maxAbsDiff(ours.grads[xv.name], theirs.grads[xv.name])).toBeLessThan(1e-5);
+    fast.trainableWeights.forEach((v, i) => {
+      const nameOf = (u: tfl.LayerVariable) => (u.read() as tf.Variable).name;
+      expect(maxAbsDiff(ours.grads[nameOf(v)], theirs.grads[nameOf(stock.trainableWeights[i])])).toBeLessThan(1e-4);
+    });
+    tf.dispose([x, y, dy, xv, ours.value, theirs.value, ...Object.values(ours.grads), ...Object.values(theirs.grads)]);
+  });
+
+  it("on data (not a variable) the backward pass skips ∂x: no Conv2DBackpropInput, which Conv2D's fused gradient runs", async () => {
+    // Linear, as in our networks (activations are separate layers): then Conv2D runs FusedConv2D.
+    const { stock, fast } = convPair(2, 4, 2, 'same', 3, 'linear');
+    const x = random(new Rng(6), [2, 9, 9, 2]);
+    const kernels = async (layer: tfl.layers.Layer) => {
+      const vars = layer.trainableWeights.map((v) => v.read() as tf.Variable);
+      const info = await tf.profile(() => {
+        const { value, grads } = tf.variableGrads(() => tf.sum(layer.apply(x) as tf.Tensor) as tf.Scalar, vars);
+        tf.dispose([value, ...Object.values(grads)]);
+      });
+      return info.kernels.map((k) => k.name);
+    };
+    expect((await kernels(stock)).filter((n) => n === 'Conv2DBackpropInput')).toHaveLength(1);
+    const ours = await kernels(fast);
+    expect(ours.filter((n) => n === 'Conv2DBackpropInput')).toHaveLength(0);
+    expect(ours.filter((n) => n === 'Conv2DBackpropFilter')).toHaveLength(1);
+    x.dispose();
+  });
+
+  it("saves as class 'Conv2D' and reloads as FastConv2D", async () => {
+    const input = tfl.input({ shape: [9, 9, 2] });
+    const output = new FastConv2D({ filters: 3, kernelSize: 3, strides: 2, padding: 'same', name: 'fc' }).apply(input) as tfl.SymbolicTensor;
+    const model = tfl.model({ inputs: input, outputs: output });
+    const json = model.toJSON(null, false) as { config: { layers: { class_name: string }[] } };
+    expect(json.config.layers.map((l) => l.class_name)).toEqual(['InputLayer', 'Conv2D']);
+    const saved: tf.io.ModelArtifacts[] = [];
+    await model.save(tf.io.withSaveHandler(async (artifacts) => {
+      saved.push(artifacts);
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }));
+    const reloaded = await tfl.loadLayersModel(tf.io.fromMemory(saved[0]));
+    expect(reloaded.getLayer('fc')).toBeInstanceOf(FastConv2D);
+    const x = random(new Rng(4), [2, 9, 9, 2]);
     expect(maxAbsDiff(reloaded.predict(x) as tf.Tensor, model.predict(x) as tf.Tensor)).toBe(0);
     x.dispose();
   });

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
 import { dense, hasDenseKernel } from '../../backend/kernels/Dense.js';
+import { convBias, hasConvBiasKernel } from '../../backend/kernels/ConvBias.js';
 import { batchNormTrain, hasBatchNormKernel } from '../../backend/kernels/BatchNorm.js';
 
 export interface PixelLogVarianceArgs extends LayerArgs {
@@ -106,6 +107,49 @@ export class FastDense extends StockDense {
 }
 // Deserialize every 'Dense' as FastDense, so networks reloaded for --resume train just as fast.
 tf.serialization.SerializationMap.register(FastDense as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
+
+type Conv2DLayer = ReturnType<typeof tfl.layers.conv2d>;
+type Conv2DConstructor = new (args: Parameters<typeof tfl.layers.conv2d>[0]) => Conv2DLayer;
+
+/** tfjs-layers' Conv2D class, as registered for deserialization. */
+const StockConv2D = tf.serialization.SerializationMap.getMap().classNameMap.Conv2D[0] as unknown as Conv2DConstructor;
+
+/** The Conv2D fields TypeScript declares protected; present at runtime. */
+interface Conv2DInternals {
+  kernel: tfl.LayerVariable;
+  bias: tfl.LayerVariable | null;
+  activation: { apply(x: tf.Tensor): tf.Tensor };
+  strides: number[];
+  padding: string;
+  dataFormat: string;
+  dilationRate: number | number[];
+}
+
+/**
+ * tfjs-layers' Conv2D with the same config and saved form (class name
+ * 'Conv2D'), which while gradients are recorded runs latentkit's conv-with-
+ * bias kernel: its gradient computes ∂L/∂x only when the tape needs it (not
+ * for a network's first convolution, whose ∂L/∂x tf.fused.conv2d's custom
+ * gradient always computed). NHWC with a bias and no dilation; anything
+ * else, and inference, take Conv2D's own path.
+ */
+export class FastConv2D extends StockConv2D {
+  static className = 'Conv2D';
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
+    const input = Array.isArray(inputs) ? inputs[0]! : inputs;
+    const { kernel, bias, activation, strides, padding, dataFormat, dilationRate } = this as unknown as Conv2DInternals;
+    const plain = [dilationRate].flat().every((d) => d === 1) && dataFormat === 'channelsLast' && (padding === 'same' || padding === 'valid');
+    if (!recordingGradients() || input.rank !== 4 || bias == null || !plain || !hasConvBiasKernel()) return super.call(inputs, kwargs);
+    return tf.tidy(() => {
+      this.invokeCallHook(inputs, kwargs);
+      const y = convBias(input as tf.Tensor4D, kernel.read() as tf.Tensor4D, bias.read() as tf.Tensor1D, { strides: [strides[0]!, strides[1]!], pad: padding as 'same' | 'valid' });
+      return activation.apply(y);
+    });
+  }
+}
+// Deserialize every 'Conv2D' as FastConv2D, so networks reloaded for --resume train just as fast.
+tf.serialization.SerializationMap.register(FastConv2D as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
 
 type DropoutLayer = ReturnType<typeof tfl.layers.dropout>;
 type DropoutConstructor = new (args: Parameters<typeof tfl.layers.dropout>[0]) => DropoutLayer;
