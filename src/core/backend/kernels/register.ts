@@ -37,6 +37,7 @@ import { adamUpdateCpuConfig, adamUpdateWasmConfig } from './AdamUpdate.js';
 import { bceGradConfig, bceKernelConfigs } from './BceWithLogits.js';
 import { denseGradConfig, denseKernelConfigs } from './Dense.js';
 import { convBiasGradConfig, convBiasKernelConfigs } from './ConvBias.js';
+import { reluGradConfig, reluKernelConfigs } from './Relu.js';
 import { batchNormKernelConfigs } from './BatchNorm.js';
 
 export { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
@@ -110,10 +111,10 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): K
  * Kernels of latentkit's own (no TensorFlow.js equivalent to replace), for
  * every backend that has an implementation; registered once, idempotently.
  */
-export const addedKernelConfigs: readonly KernelConfig[] = [adamUpdateWasmConfig, adamUpdateCpuConfig, ...bceKernelConfigs, ...denseKernelConfigs, ...convBiasKernelConfigs, ...batchNormKernelConfigs];
+export const addedKernelConfigs: readonly KernelConfig[] = [adamUpdateWasmConfig, adamUpdateCpuConfig, ...bceKernelConfigs, ...denseKernelConfigs, ...convBiasKernelConfigs, ...reluKernelConfigs, ...batchNormKernelConfigs];
 
 /** Gradients of latentkit's own kernels. */
-export const addedGradientConfigs: readonly GradConfig[] = [bceGradConfig, denseGradConfig, convBiasGradConfig];
+export const addedGradientConfigs: readonly GradConfig[] = [bceGradConfig, denseGradConfig, convBiasGradConfig, reluGradConfig];
 
 export function registerAddedKernels(): string[] {
   const registered: string[] = [];

@@ -103,6 +103,8 @@ export const op = {
   f32x4Min: simd(0xe8),
   /** Round to nearest, ties to even. */
   f32x4Nearest: simd(0x6a),
+  /** All-ones lanes where a > b. */
+  f32x4Gt: simd(0x44),
   /** All-ones lanes where a ≥ b. */
   f32x4Ge: simd(0x46),
   f32x4ExtractLane: (lane: number) => simd(0x1f, lane),

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../../node/backend/index.js';
 import { Rng } from '../../random.js';
-import { FastBatchNormalization, FastConv2D, FastDense } from './layers.js';
+import { FastActivation, FastBatchNormalization, FastConv2D, FastDense } from './layers.js';
 
 function random(rng: Rng, shape: number[]): tf.Tensor {
   return tf.tensor(Float32Array.from({ length: tf.util.sizeFromShape(shape) }, () => 2 * rng.next() - 1), shape);
@@ -182,6 +182,41 @@ describe.each(['cpu', 'wasm'] as const)('FastConv2D on %s', (backend) => {
     expect(reloaded.getLayer('fc')).toBeInstanceOf(FastConv2D);
     const x = random(new Rng(4), [2, 9, 9, 2]);
     expect(maxAbsDiff(reloaded.predict(x) as tf.Tensor, model.predict(x) as tf.Tensor)).toBe(0);
+    x.dispose();
+  });
+});
+
+describe.each(['cpu', 'wasm'] as const)('FastActivation on %s', (backend) => {
+  beforeAll(async () => {
+    await initBackend(backend);
+  });
+
+  it('ReLU: the same values and the same gradient as Activation (dy where x > 0, else 0), in one kernel', async () => {
+    const rng = new Rng(8);
+    // 3·3·7·5 = 315 values (three past the last whole vector), some exactly 0.
+    const x = tf.tidy(() => tf.where(tf.less(tf.abs(random(rng, [3, 3, 7, 5])), 0.1), tf.zerosLike(random(rng, [3, 3, 7, 5])), random(new Rng(9), [3, 3, 7, 5])));
+    const dy = random(rng, x.shape);
+    const fast = new FastActivation({ activation: 'relu' });
+    const stock = tfl.layers.activation({ activation: 'relu' });
+    const grad = (layer: tfl.layers.Layer) => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(layer.apply(t) as tf.Tensor, dy)))(x);
+    expect(maxAbsDiff(fast.apply(x) as tf.Tensor, stock.apply(x) as tf.Tensor)).toBe(0);
+    const want = tf.tidy(() => tf.where(tf.greater(x, 0), dy, tf.zerosLike(dy)));
+    expect(maxAbsDiff(grad(fast), want)).toBe(0);
+    expect(maxAbsDiff(grad(stock), want)).toBe(0);
+    const kernels = async (layer: tfl.layers.Layer) => (await tf.profile(() => grad(layer).dispose())).kernels.map((k) => k.name);
+    const [ours, theirs] = [await kernels(fast), await kernels(stock)];
+    const count = (names: string[], name: string) => names.filter((n) => n === name).length;
+    // Stock: step, cast and multiply; ours: the one gradient kernel.
+    expect(count(ours, 'LatentkitReluGrad')).toBe(1);
+    expect([count(ours, 'Step'), count(theirs, 'Step')]).toEqual([0, 1]);
+    expect(count(ours, 'Cast')).toBe(count(theirs, 'Cast') - 1);
+    expect(count(ours, 'Multiply')).toBe(count(theirs, 'Multiply') - 1);
+    tf.dispose([x, dy, want]);
+  });
+
+  it('other activations take the stock path', () => {
+    const x = random(new Rng(10), [3, 4]);
+    expect(maxAbsDiff(new FastActivation({ activation: 'sigmoid' }).apply(x) as tf.Tensor, tf.sigmoid(x))).toBe(0);
     x.dispose();
   });
 });

@@ -7,6 +7,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
 import { dense, hasDenseKernel } from '../../backend/kernels/Dense.js';
 import { convBias, hasConvBiasKernel } from '../../backend/kernels/ConvBias.js';
+import { hasReluKernel, relu } from '../../backend/kernels/Relu.js';
 import { batchNormTrain, hasBatchNormKernel } from '../../backend/kernels/BatchNorm.js';
 
 export interface PixelLogVarianceArgs extends LayerArgs {
@@ -150,6 +151,34 @@ export class FastConv2D extends StockConv2D {
 }
 // Deserialize every 'Conv2D' as FastConv2D, so networks reloaded for --resume train just as fast.
 tf.serialization.SerializationMap.register(FastConv2D as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
+
+type ActivationLayer = ReturnType<typeof tfl.layers.activation>;
+type ActivationConstructor = new (args: Parameters<typeof tfl.layers.activation>[0]) => ActivationLayer;
+
+/** tfjs-layers' Activation class, as registered for deserialization. */
+const StockActivation = tf.serialization.SerializationMap.getMap().classNameMap.Activation[0] as unknown as ActivationConstructor;
+
+/**
+ * tfjs-layers' Activation with the same config and saved form (class name
+ * 'Activation'), whose ReLU while gradients are recorded is latentkit's: its
+ * gradient is one kernel instead of TensorFlow.js's step, cast and multiply.
+ * Other activations, other dtypes and inference take Activation's own path.
+ */
+export class FastActivation extends StockActivation {
+  static className = 'Activation';
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
+    const input = Array.isArray(inputs) ? inputs[0]! : inputs;
+    const activation = (this as unknown as { activation: { getClassName(): string } }).activation;
+    if (!recordingGradients() || input.dtype !== 'float32' || activation.getClassName() !== 'relu' || !hasReluKernel()) return super.call(inputs, kwargs);
+    return tf.tidy(() => {
+      this.invokeCallHook(inputs, kwargs);
+      return relu(input);
+    });
+  }
+}
+// Deserialize every 'Activation' as FastActivation, so networks reloaded for --resume train just as fast.
+tf.serialization.SerializationMap.register(FastActivation as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
 
 type DropoutLayer = ReturnType<typeof tfl.layers.dropout>;
 type DropoutConstructor = new (args: Parameters<typeof tfl.layers.dropout>[0]) => DropoutLayer;

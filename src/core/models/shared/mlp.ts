@@ -5,7 +5,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Rng } from '../../random.js';
 import type { Activation } from '../types.js';
-import { FastDense } from './layers.js';
+import { FastActivation, FastDense } from './layers.js';
 
 type Symbolic = tfl.SymbolicTensor;
 
@@ -28,7 +28,7 @@ export function torchDense(units: number, fanIn: number, name: string, rng: Rng)
 export function applyActivation(x: Symbolic, activation: Activation, name: string): Symbolic {
   if (activation === 'linear') return x;
   if (activation === 'leaky-relu') return tfl.layers.leakyReLU({ alpha: 0.2, name }).apply(x) as Symbolic;
-  return tfl.layers.activation({ activation, name }).apply(x) as Symbolic;
+  return new FastActivation({ activation, name }).apply(x) as Symbolic;
 }
 
 /** Dense layers with activations: input → hidden[0] → ... → hidden[n-1]. */
