@@ -1,7 +1,9 @@
 /**
- * The SIMD product on several threads, on any platform: the column panels
- * of C are shared out among the calling thread and helper threads, which
- * all run the same generated module on one shared WebAssembly memory. A
+ * The SIMD product on several threads, on any platform: units of a product
+ * (8-column panels of C, blocks of rows of a tall product, or groups of
+ * images of a convolution; see MODE in gemm-helper.ts) are shared out among
+ * the calling thread and helper threads, which all run the same generated
+ * module, and the same `runUnit`, on one shared WebAssembly memory. A
  * platform only says how a helper starts (Node: a worker thread; a page: a
  * module Web Worker) and how many threads to use; the helpers run
  * gemm-helper.ts. The calling thread blocks on Atomics.wait, so it must be
@@ -10,9 +12,11 @@
  * The tfjs wasm backend's own memory is not shared (its threaded build does
  * not start in Node, and the page runs its SIMD build), so operands are
  * copied in and the result copied back: ~0.2 ms for a 128×784·784×400 product, which then takes ~1 ms on two
- * threads instead of ~1.8 ms on one.
+ * threads instead of ~1.8 ms on one. A convolution copies its images (x or
+ * dy) and filter, and each thread makes its own patches from them, which
+ * are 2.25-9× larger than x.
  *
- * Panels are taken one at a time from a shared counter, not split in fixed
+ * Units are taken one at a time from a shared counter, not split in fixed
  * shares: on this VM a helper takes 0.1-0.4 ms to start on a product even
  * while it spins (its core is also where the system and V8's own threads
  * run), and with fixed shares the main thread waited that long for it on

@@ -7,9 +7,8 @@
  * transposed, and re-packs B whenever it sees a B it has not seen before,
  * which in training is every call (+1.5-2 ms per 128×784×400 product). Our
  * product reads transposed A directly (the Xᵀ·dY of every weight gradient),
- * transposes B first when asked (the dY·Wᵀ of an input gradient), with a
- * SIMD transpose of its own (the wasm backend's Transpose took ~0.2 ms for
- * 784×400), and runs at ~49 GFLOP/s on these shapes with fused
+ * packs a transposed B straight from its storage (the dY·Wᵀ of an input
+ * gradient; no transpose pass), and runs at ~49 GFLOP/s on these shapes with fused
  * multiply-adds (~42 without). The fused kernel adds the bias and applies ReLU or LeakyReLU in
  * the same pass; other activations run as their own kernel afterwards.
  *

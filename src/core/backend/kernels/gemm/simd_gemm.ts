@@ -6,9 +6,11 @@
  * neither operand is transposed, and it builds an operator (a packed copy of
  * B) on every call whose B it has not seen before, which in training is
  * every call; for the shapes of a dense layer that costs a large part of the
- * product itself (see docs/guides/performance.md). This kernel reads B as
- * stored (K×N) and copies only A, into blocks of MR rows (`packA`), from
- * either layout: M×K, or K×M for the Xᵀ·dY of a weight gradient.
+ * product itself (see docs/guides/performance.md). This module packs A into
+ * blocks of MR rows (`packA`, `packRows`) from either layout: M×K, or K×M
+ * for the Xᵀ·dY of a weight gradient; and B, once per product, into
+ * contiguous panels (`packB`, or `packBT` from an N×K B), or reads it as
+ * stored where packing does not pay (see gemm.ts).
  *
  * Layout of the work: the output is cut into column panels 8 (or 4) floats
  * wide; a panel function walks down the rows MR at a time, and each tile is
