@@ -13,6 +13,33 @@ function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
 }
 
+/** The gradients of Σ dy·layer(x) with respect to x (as a variable) and the weights agree between `fast` and `stock` (same weights). */
+function expectSameGradients(fast: tfl.layers.Layer, stock: tfl.layers.Layer, x: tf.Tensor, dy: tf.Tensor): void {
+  const variableGrads = (layer: tfl.layers.Layer, xv: tf.Variable) =>
+    tf.variableGrads(() => tf.sum(tf.mul(layer.apply(xv) as tf.Tensor, dy)) as tf.Scalar, [xv, ...layer.trainableWeights.map((v) => v.read() as tf.Variable)]);
+  const xv = tf.variable(x, true);
+  const ours = variableGrads(fast, xv);
+  const theirs = variableGrads(stock, xv);
+  expect(maxAbsDiff(ours.value, theirs.value)).toBeLessThan(1e-4);
+  expect(maxAbsDiff(ours.grads[xv.name], theirs.grads[xv.name])).toBeLessThan(1e-5);
+  const nameOf = (v: tfl.LayerVariable) => (v.read() as tf.Variable).name;
+  fast.trainableWeights.forEach((w, i) => {
+    expect(maxAbsDiff(ours.grads[nameOf(w)], theirs.grads[nameOf(stock.trainableWeights[i])])).toBeLessThan(1e-4);
+  });
+  tf.dispose([xv, ours.value, theirs.value, ...Object.values(ours.grads), ...Object.values(theirs.grads)]);
+}
+
+/** The model saved (in memory) and loaded back, with the class names of its layers as saved. */
+async function saveAndReload(model: tfl.LayersModel): Promise<{ reloaded: tfl.LayersModel; classNames: string[] }> {
+  const json = model.toJSON(null, false) as { config: { layers: { class_name: string }[] } };
+  const saved: tf.io.ModelArtifacts[] = [];
+  await model.save(tf.io.withSaveHandler(async (artifacts) => {
+    saved.push(artifacts);
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }));
+  return { reloaded: await tfl.loadLayersModel(tf.io.fromMemory(saved[0])), classNames: json.config.layers.map((l) => l.class_name) };
+}
+
 /** A stock Dense and a FastDense with the same (random) weights. */
 function pair(inputs: number, units: number, activation: 'relu' | 'linear' | 'sigmoid', seed: number) {
   const stock = tfl.layers.dense({ units, activation, inputShape: [inputs] });
@@ -44,19 +71,8 @@ describe.each(['cpu', 'wasm'] as const)('FastDense on %s', (backend) => {
     const x = random(rng, [batch, inputs]);
     const dy = random(rng, [batch, units]);
     expect(maxAbsDiff(fast.apply(x) as tf.Tensor, stock.apply(x) as tf.Tensor)).toBeLessThan(1e-5);
-    // Gradients of Σ dy·layer(x) with respect to x (as a variable), W and b.
-    const variableGrads = (layer: tfl.layers.Layer, xv: tf.Variable) =>
-      tf.variableGrads(() => tf.sum(tf.mul(layer.apply(xv) as tf.Tensor, dy)) as tf.Scalar, [xv, ...layer.trainableWeights.map((v) => v.read() as tf.Variable)]);
-    const xv = tf.variable(x, true);
-    const ours = variableGrads(fast, xv);
-    const theirs = variableGrads(stock, xv);
-    expect(maxAbsDiff(ours.value, theirs.value)).toBeLessThan(1e-4);
-    expect(maxAbsDiff(ours.grads[xv.name], theirs.grads[xv.name])).toBeLessThan(1e-5);
-    fast.trainableWeights.forEach((w, i) => {
-      const nameOf = (v: tfl.LayerVariable) => (v.read() as tf.Variable).name;
-      expect(maxAbsDiff(ours.grads[nameOf(w)], theirs.grads[nameOf(stock.trainableWeights[i])])).toBeLessThan(1e-4);
-    });
-    tf.dispose([x, dy, xv, ours.value, theirs.value, ...Object.values(ours.grads), ...Object.values(theirs.grads)]);
+    expectSameGradients(fast, stock, x, dy);
+    tf.dispose([x, dy]);
   });
 
   it('on data (not a variable) the backward pass runs one matmul, not two', async () => {
@@ -89,14 +105,8 @@ describe('FastDense saved form', () => {
     const input = tfl.input({ shape: [6] });
     const output = new FastDense({ units: 4, activation: 'relu', name: 'fd' }).apply(input) as tfl.SymbolicTensor;
     const model = tfl.model({ inputs: input, outputs: output });
-    const json = model.toJSON(null, false) as { config: { layers: { class_name: string }[] } };
-    expect(json.config.layers.map((l) => l.class_name)).toEqual(['InputLayer', 'Dense']);
-    const saved: tf.io.ModelArtifacts[] = [];
-    await model.save(tf.io.withSaveHandler(async (artifacts) => {
-      saved.push(artifacts);
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }));
-    const reloaded = await tfl.loadLayersModel(tf.io.fromMemory(saved[0]));
+    const { reloaded, classNames } = await saveAndReload(model);
+    expect(classNames).toEqual(['InputLayer', 'Dense']);
     expect(reloaded.getLayer('fd')).toBeInstanceOf(FastDense);
     const x = random(new Rng(4), [3, 6]);
     expect(maxAbsDiff(reloaded.predict(x) as tf.Tensor, model.predict(x) as tf.Tensor)).toBe(0);
@@ -134,18 +144,8 @@ describe.each(['cpu', 'wasm'] as const)('FastConv2D on %s', (backend) => {
     const y = stock.apply(x) as tf.Tensor;
     const dy = random(rng, y.shape);
     expect(maxAbsDiff(fast.apply(x) as tf.Tensor, y)).toBeLessThan(1e-5);
-    const variableGrads = (layer: tfl.layers.Layer, xv: tf.Variable) =>
-      tf.variableGrads(() => tf.sum(tf.mul(layer.apply(xv) as tf.Tensor, dy)) as tf.Scalar, [xv, ...layer.trainableWeights.map((v) => v.read() as tf.Variable)]);
-    const xv = tf.variable(x, true);
-    const ours = variableGrads(fast, xv);
-    const theirs = variableGrads(stock, xv);
-    expect(maxAbsDiff(ours.value, theirs.value)).toBeLessThan(1e-4);
-    expect(maxAbsDiff(ours.grads[xv.name], theirs.grads[xv.name])).toBeLessThan(1e-5);
-    fast.trainableWeights.forEach((v, i) => {
-      const nameOf = (u: tfl.LayerVariable) => (u.read() as tf.Variable).name;
-      expect(maxAbsDiff(ours.grads[nameOf(v)], theirs.grads[nameOf(stock.trainableWeights[i])])).toBeLessThan(1e-4);
-    });
-    tf.dispose([x, y, dy, xv, ours.value, theirs.value, ...Object.values(ours.grads), ...Object.values(theirs.grads)]);
+    expectSameGradients(fast, stock, x, dy);
+    tf.dispose([x, y, dy]);
   });
 
   it("on data (not a variable) the backward pass skips ∂x: no Conv2DBackpropInput, which Conv2D's fused gradient runs", async () => {
@@ -171,14 +171,8 @@ describe.each(['cpu', 'wasm'] as const)('FastConv2D on %s', (backend) => {
     const input = tfl.input({ shape: [9, 9, 2] });
     const output = new FastConv2D({ filters: 3, kernelSize: 3, strides: 2, padding: 'same', name: 'fc' }).apply(input) as tfl.SymbolicTensor;
     const model = tfl.model({ inputs: input, outputs: output });
-    const json = model.toJSON(null, false) as { config: { layers: { class_name: string }[] } };
-    expect(json.config.layers.map((l) => l.class_name)).toEqual(['InputLayer', 'Conv2D']);
-    const saved: tf.io.ModelArtifacts[] = [];
-    await model.save(tf.io.withSaveHandler(async (artifacts) => {
-      saved.push(artifacts);
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }));
-    const reloaded = await tfl.loadLayersModel(tf.io.fromMemory(saved[0]));
+    const { reloaded, classNames } = await saveAndReload(model);
+    expect(classNames).toEqual(['InputLayer', 'Conv2D']);
     expect(reloaded.getLayer('fc')).toBeInstanceOf(FastConv2D);
     const x = random(new Rng(4), [2, 9, 9, 2]);
     expect(maxAbsDiff(reloaded.predict(x) as tf.Tensor, model.predict(x) as tf.Tensor)).toBe(0);

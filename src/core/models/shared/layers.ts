@@ -58,11 +58,14 @@ export class PixelLogVariance extends tfl.layers.Layer {
 }
 tf.serialization.registerClass(PixelLogVariance);
 
-type DenseLayer = ReturnType<typeof tfl.layers.dense>;
-type DenseConstructor = new (args: Parameters<typeof tfl.layers.dense>[0]) => DenseLayer;
+/** A tfjs-layers factory's layer class, as registered for deserialization under `className` (the classes are not exported by name). */
+type StockClass<F extends (args: never) => unknown> = new (args: Parameters<F>[0]) => ReturnType<F>;
+function stockClass<F extends (args: never) => unknown>(className: string, _factory: F): StockClass<F> {
+  return tf.serialization.SerializationMap.getMap().classNameMap[className]![0] as unknown as StockClass<F>;
+}
 
 /** tfjs-layers' Dense class (not exported by name), as registered for deserialization. */
-const StockDense = tf.serialization.SerializationMap.getMap().classNameMap.Dense[0] as unknown as DenseConstructor;
+const StockDense = stockClass('Dense', tfl.layers.dense);
 
 /** The Dense fields TypeScript declares private; present at runtime. */
 interface DenseInternals {
@@ -109,17 +112,11 @@ export class FastDense extends StockDense {
 // Deserialize every 'Dense' as FastDense, so networks reloaded for --resume train just as fast.
 tf.serialization.SerializationMap.register(FastDense as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
 
-type Conv2DLayer = ReturnType<typeof tfl.layers.conv2d>;
-type Conv2DConstructor = new (args: Parameters<typeof tfl.layers.conv2d>[0]) => Conv2DLayer;
-
 /** tfjs-layers' Conv2D class, as registered for deserialization. */
-const StockConv2D = tf.serialization.SerializationMap.getMap().classNameMap.Conv2D[0] as unknown as Conv2DConstructor;
+const StockConv2D = stockClass('Conv2D', tfl.layers.conv2d);
 
 /** The Conv2D fields TypeScript declares protected; present at runtime. */
-interface Conv2DInternals {
-  kernel: tfl.LayerVariable;
-  bias: tfl.LayerVariable | null;
-  activation: { apply(x: tf.Tensor): tf.Tensor };
+interface Conv2DInternals extends DenseInternals {
   strides: number[];
   padding: string;
   dataFormat: string;
@@ -152,11 +149,8 @@ export class FastConv2D extends StockConv2D {
 // Deserialize every 'Conv2D' as FastConv2D, so networks reloaded for --resume train just as fast.
 tf.serialization.SerializationMap.register(FastConv2D as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
 
-type ActivationLayer = ReturnType<typeof tfl.layers.activation>;
-type ActivationConstructor = new (args: Parameters<typeof tfl.layers.activation>[0]) => ActivationLayer;
-
 /** tfjs-layers' Activation class, as registered for deserialization. */
-const StockActivation = tf.serialization.SerializationMap.getMap().classNameMap.Activation[0] as unknown as ActivationConstructor;
+const StockActivation = stockClass('Activation', tfl.layers.activation);
 
 /**
  * tfjs-layers' Activation with the same config and saved form (class name
@@ -180,11 +174,8 @@ export class FastActivation extends StockActivation {
 // Deserialize every 'Activation' as FastActivation, so networks reloaded for --resume train just as fast.
 tf.serialization.SerializationMap.register(FastActivation as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
 
-type DropoutLayer = ReturnType<typeof tfl.layers.dropout>;
-type DropoutConstructor = new (args: Parameters<typeof tfl.layers.dropout>[0]) => DropoutLayer;
-
 /** tfjs-layers' Dropout class (not exported by name), as registered for deserialization. */
-const StockDropout = tf.serialization.SerializationMap.getMap().classNameMap.Dropout[0] as unknown as DropoutConstructor;
+const StockDropout = stockClass('Dropout', tfl.layers.dropout);
 
 /** A 32-bit hash of a layer name (FNV-1a), so every dropout layer draws its own mask from one step seed. */
 function nameHash(name: string): number {
@@ -218,11 +209,8 @@ export class SeededDropout extends StockDropout {
 // Deserialize every 'Dropout' as SeededDropout, so reloaded networks (--resume) draw their masks the same way.
 tf.serialization.SerializationMap.register(SeededDropout as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
 
-type BatchNormLayer = ReturnType<typeof tfl.layers.batchNormalization>;
-type BatchNormConstructor = new (args: Parameters<typeof tfl.layers.batchNormalization>[0]) => BatchNormLayer;
-
 /** tfjs-layers' BatchNormalization class, as registered for deserialization. */
-const StockBatchNormalization = tf.serialization.SerializationMap.getMap().classNameMap.BatchNormalization[0] as unknown as BatchNormConstructor;
+const StockBatchNormalization = stockClass('BatchNormalization', tfl.layers.batchNormalization);
 
 /** The BatchNormalization fields TypeScript declares private; present at runtime. */
 interface BatchNormInternals {
