@@ -50,11 +50,14 @@ describe('training on byte storage', () => {
 
   // Recorded by the float-storage code (commit 07d75aa): MNIST is uint8 on disk, so bytes read as
   // byte / 255 must reproduce it exactly. The numbers are this machine's wasm build's (SIMD, threads).
+  // The two-worker test_kl was recorded again (…610095024 → …639897347) when bias gradients of fewer
+  // than 16 columns began to sum their rows side by side (narrowSums in Sum.ts): the same sums in
+  // another order. The float-storage path it once compared against is checked bit for bit above.
   it.skipIf(!hasMnist)('reproduces the metrics the float-storage code recorded on MNIST (wasm)', async () => {
     const recorded = [
       { binarize: 'none', workers: 1, train_loss: 544.4477233886719, train_kl: 0.223993598173062, test_loss: 534.9981903076172, test_kl: 0.5260378077626229 },
       { binarize: 'dynamic', workers: 1, train_loss: 544.5050354003906, train_kl: 0.21960004915793738, test_loss: 535.0565856933594, test_kl: 0.49329698979854586 },
-      { binarize: 'static', workers: 2, train_loss: 544.3070271809896, train_kl: 0.2232683983941873, test_loss: 535.2028900146485, test_kl: 0.5062969610095024 },
+      { binarize: 'static', workers: 2, train_loss: 544.3070271809896, train_kl: 0.2232683983941873, test_loss: 535.2028900146485, test_kl: 0.5062969639897347 },
     ] as const;
     for (const { binarize, workers, ...expected } of recorded) {
       const result = await trainRun({ model: 'vae', dataset: 'mnist', limit: 600, hidden: [32], latent: 4, seed: 7, epochs: 1, batchSize: 100, backend: 'wasm', binarize, workers }, { out: dir(), overwrite: true });
