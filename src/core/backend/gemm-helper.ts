@@ -75,9 +75,12 @@ export const SLOT = {
  * the filter (Forward), dy's rows for them times Wᵀ, scattered back into
  * their images of dx (InputGradient), or their patches transposed times
  * their rows of dy, a partial filter gradient the calling thread sums in
- * unit order (FilterGradient).
+ * unit order (FilterGradient); or, for a binary cross-entropy with logits
+ * (BceRows), a block of rows of targets (B), each scored against its
+ * RowsPerImage rows of logits (A) into C, the Images target rows over N
+ * columns of K per row (see simd_bce.ts).
  */
-export const MODE = { Panels: 0, RowBlocks: 1, Forward: 2, InputGradient: 3, FilterGradient: 4 } as const;
+export const MODE = { Panels: 0, RowBlocks: 1, Forward: 2, InputGradient: 3, FilterGradient: 4, BceRows: 5 } as const;
 
 /** The panel part of a ticket while a product's operands are copied in, and once it is closed: no panel is that high. */
 export const PENDING = 0xfffe;
@@ -105,6 +108,7 @@ interface HelperExports {
   col2im(...args: number[]): void;
   packB(...args: number[]): void;
   packBT(...args: number[]): void;
+  bceRows(...args: number[]): void;
 }
 
 /** A product as the control block describes it (see SLOT). */
@@ -175,6 +179,13 @@ export function runUnit(fns: HelperExports, memory: WebAssembly.Memory, p: UnitP
     const rows = Math.min(perUnit, m - r0);
     fns.packRows(p.transA ? a + 4 * r0 : a + 4 * r0 * k, block, rows, k, p.transA ? m : k, p.transA);
     fns.panels(block, b, c + 4 * r0 * n, bias, k, 0, ldb, 4 * n, act, alpha, rows, n - (n % 4), bStep);
+  } else if (p.mode === MODE.BceRows) {
+    // Target rows [j0, j0 + count): one call for them all when each has one row of logits, else one per target row.
+    const j0 = unit * perUnit;
+    const count = Math.min(perUnit, p.images - j0);
+    const repeat = p.rowsPerImage;
+    if (repeat === 1) fns.bceRows(a + 4 * j0 * k, b + 4 * j0 * k, c + 4 * j0, count, 4 * n, 4 * k, 4 * k);
+    else for (let j = j0; j < j0 + count; j++) fns.bceRows(a + 4 * j * repeat * k, b + 4 * j * k, c + 4 * j * repeat, repeat, 4 * n, 4 * k, 0);
   } else {
     // Images [b0, b0 + nb): rows [r0, r0 + rows) of the patches and of C (n is a multiple of 4).
     const b0 = unit * perUnit;

@@ -13,6 +13,7 @@ import { enableRelaxedSimd } from '../../node/backend/index.js';
 import { helperPanels, installComputeThreads, setComputeThreads } from '../../node/backend/threads.js';
 import { SharedProducts } from './gemm-threads.js';
 import { setParallelGemm } from './kernels/MatMul.js';
+import { bceWithLogitsKernel } from './kernels/BceWithLogits.js';
 import { seeded } from './kernels/kernels.test-helpers.js';
 
 beforeAll(async () => {
@@ -27,7 +28,7 @@ afterAll(() => {
   setParallelGemm(null);
 });
 
-type Kind = 'panels' | 'row blocks' | 'convolution' | 'transposed convolution' | 'filter gradient';
+type Kind = 'panels' | 'row blocks' | 'convolution' | 'transposed convolution' | 'filter gradient' | 'BCE rows' | 'BCE rows, repeated targets';
 
 /**
  * Operands and the product under test: a 128×784·784×400 product (the
@@ -35,9 +36,18 @@ type Kind = 'panels' | 'row blocks' | 'convolution' | 'transposed convolution' |
  * 2,048×288·288×64 one (a convolution's patches times its filter), by row
  * blocks; the conv VAE's second convolution, its transpose and its filter
  * gradient at batch 8, image group by image group (im2col, col2im, and
- * partial filter gradients, on every thread).
+ * partial filter gradients, on every thread); the rows of a binary
+ * cross-entropy, one row of logits per target row (a training batch) or
+ * 100 (an importance-weighted bound's samples, 787 columns: the last 3
+ * are the calling thread's).
  */
 function operands(kind: Kind = 'panels') {
+  if (kind === 'BCE rows' || kind === 'BCE rows, repeated targets') {
+    const [rows, cols, repeat] = kind === 'BCE rows' ? [128, 784, 1] : [800, 787, 100];
+    const logits = tf.tensor2d(seeded(rows * cols, 1).map((v) => 8 * v), [rows, cols]);
+    const targets = tf.tensor2d(seeded((rows / repeat) * cols, 2).map((v) => Math.abs(v)), [rows / repeat, cols]);
+    return { inputs: [logits, targets], product: () => tf.tidy(() => bceWithLogitsKernel(logits, targets, repeat).dataSync() as Float32Array) };
+  }
   if (kind === 'convolution' || kind === 'transposed convolution' || kind === 'filter gradient') {
     const x = tf.tensor4d(seeded(8 * 14 * 14 * 32, 1), [8, 14, 14, 32]);
     const w = tf.tensor4d(seeded(3 * 3 * 32 * 64, 2), [3, 3, 32, 64]);
@@ -57,7 +67,7 @@ function operands(kind: Kind = 'panels') {
 }
 
 describe('products shared across helper threads', () => {
-  it.each<Kind>(['panels', 'row blocks', 'convolution', 'transposed convolution', 'filter gradient'])("Node's helpers take units (%s), and every product has one thread's bits", async (kind) => {
+  it.each<Kind>(['panels', 'row blocks', 'convolution', 'transposed convolution', 'filter gradient', 'BCE rows', 'BCE rows, repeated targets'])("Node's helpers take units (%s), and every product has one thread's bits", async (kind) => {
     const before = tf.memory().numTensors;
     const { inputs, product } = operands(kind);
     installComputeThreads();

@@ -27,7 +27,7 @@ import { CLOSED, MODE, PENDING, runUnit, SLOT as Slot, writeUnitParams, type Gem
 import { aScratchBytes, byRowBlocks, packedBBytes, packedBytes, packsB, prepareA, prepareB, rowBlockRows, runPanels, runScalarTail, scratchBytes, type GemmProblem, type PreparedA } from './kernels/gemm/gemm.js';
 import { gemmModuleBytes, SHARED_MAXIMUM_PAGES, type SimdGemm } from './kernels/gemm/simd_gemm.js';
 import { imagesPerGradientGroup } from './kernels/conv_util.js';
-import { setParallelGemm, type ConvMode, type ConvProblem, type ParallelGemm } from './kernels/MatMul.js';
+import { setParallelGemm, type BceProblem, type ConvMode, type ConvProblem, type ParallelGemm } from './kernels/MatMul.js';
 
 /** A started helper thread. */
 export interface GemmHelper {
@@ -83,6 +83,17 @@ function convBytes(mode: ConvMode, p: ConvProblem, imagesPerUnit: number, units:
     block: align16(packedBytes(unitRows, p.k)),
     partials: 0,
   };
+}
+
+/** Logits per unit of a shared BCE, about: enough to outweigh taking a unit, few enough to balance the threads. */
+const BCE_UNIT_VALUES = 32768;
+
+/** A BCE's units: blocks of target rows, a multiple of `threads` of them where the rows allow. */
+function bceUnitsOf(p: BceProblem, threads: number): { perUnit: number; units: number } {
+  const targetRows = p.rows / p.repeat;
+  const wanted = Math.min(targetRows, threads * Math.max(1, Math.round((p.rows * p.cols) / (BCE_UNIT_VALUES * threads))));
+  const perUnit = Math.ceil(targetRows / wanted);
+  return { perUnit, units: Math.ceil(targetRows / perUnit) };
 }
 
 /** Byte offsets of a product's regions in the shared memory. */
@@ -155,6 +166,13 @@ export class GemmThreads {
     const bytes = r.a + r.b + r.c + 4 * p.n + packedBBytes(p.k, p.n) + threads * (r.patches + r.block) + r.partials;
     const flops = 2 * p.images * p.rowsPerImage * p.k * p.n;
     return p.n >= 8 && p.n % 4 === 0 && units >= threads && units < PENDING && flops >= 4e6 && bytes <= SHARED_BUDGET_BYTES;
+  }
+
+  /** The same for the rows of a BCE: enough logits to pay for copying them in (the work per value is ~40 SIMD operations). */
+  static worthSharingBce(p: BceProblem, threads: number): boolean {
+    const { units } = bceUnitsOf(p, threads);
+    const bytes = 4 * (p.rows * p.cols + (p.rows / p.repeat) * p.cols + p.rows);
+    return p.vectorColumns > 0 && p.rows * p.cols >= 2 * BCE_UNIT_VALUES && units >= threads && units < PENDING && bytes <= SHARED_BUDGET_BYTES;
   }
 
   /**
@@ -234,6 +252,22 @@ export class GemmThreads {
       for (let unit = 0; unit < units; unit++) this.fns.addInto(at.c, u.partials + unit * r.c, p.k * p.n);
     };
     this.share(heap, regions, setup, undefined, mode === 'filterGradient' ? sum : undefined);
+  }
+
+  /**
+   * The sums of a BCE's rows over their first `vectorColumns` columns
+   * (simd_bce.ts's bceRows), target rows shared out in blocks; each row is
+   * summed by one thread, in the order one thread sums it alone.
+   */
+  runBce(heap: ArrayBuffer, p: BceProblem): void {
+    const { perUnit, units } = bceUnitsOf(p, this.threads);
+    const targetRows = p.rows / p.repeat;
+    const regions: Regions = { a: [p.logits, 4 * p.rows * p.cols], b: [p.targets, 4 * targetRows * p.cols], bias: [0, 0], c: [p.out, 4 * p.rows], scratch: 0 };
+    this.share(heap, regions, (at) => ({
+      mode: MODE.BceRows, units, perUnit, a: at.a, b: at.b, c: at.c, bias: 0, m: p.rows, n: p.vectorColumns, k: p.cols,
+      act: 0, alpha: 0, sparse: false, idx: 0, counts: 0, ldb: 0, bStep: 0, transA: 0, blocks: 0, blockBytes: 0,
+      images: targetRows, rowsPerImage: p.repeat, imageBytes: 0, patches: 0, patchBytes: 0, geometry: NO_GEOMETRY, partials: 0, packB: 0, bPanels: 0,
+    }));
   }
 
   /**
@@ -353,6 +387,16 @@ export class SharedProducts implements ParallelGemm {
   runConv(heap: ArrayBuffer, mode: ConvMode, p: ConvProblem): void {
     this.pool ??= new GemmThreads(this.threads(), this.spawn);
     this.pool.runConv(heap, mode, p);
+  }
+
+  acceptsBce(p: BceProblem): boolean {
+    const threads = this.threads();
+    return threads >= 2 && GemmThreads.worthSharingBce(p, threads);
+  }
+
+  runBce(heap: ArrayBuffer, p: BceProblem): void {
+    this.pool ??= new GemmThreads(this.threads(), this.spawn);
+    this.pool.runBce(heap, p);
   }
 
   /** Panels computed by helper threads so far (0 until a product was shared). */

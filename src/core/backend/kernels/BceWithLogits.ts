@@ -18,6 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { sharedBce } from './MatMul.js';
 import { simdBceFor } from './simd_bce.js';
 import type { CpuBackendLike } from './cpu_util.js';
 import { asWasmBackend, heapF32, wasmMemory } from './wasm_util.js';
@@ -85,7 +86,8 @@ const wasmBce: KernelFunc = ({ inputs, backend, attrs }) => {
   const memory = wasmMemory(backend);
   const simd = memory ? simdBceFor(memory) : null;
   const head = vectorColumns(cols, simd != null);
-  if (simd && head > 0 && rows > 0) {
+  const onThreads = { logits: l.byteOffset, targets: x.byteOffset, out: o.byteOffset, rows, cols, vectorColumns: head, repeat };
+  if (simd && head > 0 && rows > 0 && !sharedBce(backend, onThreads)) {
     byTargetRow(rows, cols, repeat, (row, count, xRow, xRowBytes) => simd.bceRows(l.byteOffset + 4 * row * cols, x.byteOffset + 4 * xRow * cols, o.byteOffset + 4 * row, count, 4 * head, 4 * cols, xRowBytes));
   }
   if (head < cols) bceRowsLoop(l, x, o, rows, cols, head, repeat);

@@ -51,6 +51,20 @@ export interface ConvProblem {
   alpha: number;
 }
 
+/** A binary cross-entropy's rows as the threads run them (see simd_bce.ts; byte offsets on the heap). */
+export interface BceProblem {
+  /** [rows, cols] logits, [rows/repeat, cols] targets, [rows] sums. */
+  logits: number;
+  targets: number;
+  out: number;
+  rows: number;
+  cols: number;
+  /** Columns of each row done here, a multiple of 4 (the caller adds the rest). */
+  vectorColumns: number;
+  /** Rows of logits per row of targets. */
+  repeat: number;
+}
+
 /** The product on several threads (../gemm-threads.ts), installed by the platform when the backend starts. */
 export interface ParallelGemm {
   /** Whether a product of this size is worth sharing out. */
@@ -60,6 +74,9 @@ export interface ParallelGemm {
   /** The same for a convolution's product. */
   acceptsConv(mode: ConvMode, p: ConvProblem): boolean;
   runConv(heap: ArrayBuffer, mode: ConvMode, p: ConvProblem): void;
+  /** The same for the rows of a binary cross-entropy. */
+  acceptsBce(p: BceProblem): boolean;
+  runBce(heap: ArrayBuffer, p: BceProblem): void;
 }
 
 let parallel: ParallelGemm | null = null;
@@ -206,6 +223,14 @@ export function sharedConv(backend: unknown, mode: ConvMode, p: ConvProblem): bo
   const memory = wasmMemory(backend);
   if (memory == null || parallel == null || !parallel.acceptsConv(mode, p)) return false;
   parallel.runConv(memory.buffer as ArrayBuffer, mode, p);
+  return true;
+}
+
+/** A binary cross-entropy's rows on the helper threads when that is worth it; false when the caller is to run them. */
+export function sharedBce(backend: unknown, p: BceProblem): boolean {
+  const memory = wasmMemory(backend);
+  if (memory == null || parallel == null || !parallel.acceptsBce(p)) return false;
+  parallel.runBce(memory.buffer as ArrayBuffer, p);
   return true;
 }
 

@@ -71,7 +71,8 @@ function overRows(loop: Loop, lanes: [Lane, Lane], pointers: [number, number][],
   ];
 }
 
-function bceRows(): FunctionSpec {
+/** bceRows as a function spec, also part of the matrix product's module so its helper threads can run it. */
+export function bceRowsFunction(): FunctionSpec {
   const [L, X, OUT, ROWS, VB, RB, XRB] = [0, 1, 2, 3, 4, 5, 6];
   const locals = new Locals(7);
   const [row, c] = locals.addMany(I32, 2);
@@ -120,7 +121,7 @@ function bceGrad(): FunctionSpec {
 }
 
 export function bceModuleBytes(): Uint8Array {
-  return moduleBytes([bceRows(), bceGrad()]);
+  return moduleBytes([bceRowsFunction(), bceGrad()]);
 }
 
 export interface SimdBce {

@@ -29,6 +29,7 @@
  */
 import { F32, I32, instantiateOn, Locals, moduleBytes, op, V128, type FunctionSpec, type ValueType } from '../../wasm/assembler.js';
 import { hasRelaxedSimd } from '../../wasm/features.js';
+import { bceRowsFunction } from '../simd_bce.js';
 import { col2imFunction, im2colFunction } from '../simd_im2col.js';
 
 /** Rows of C per micro-kernel call. */
@@ -483,7 +484,7 @@ function addInto(): FunctionSpec {
 }
 
 /** The module's functions after the micro-kernels, in order (their indices follow the kernels'). */
-const NAMED = ['panel4', 'panel8', 'packA', 'panel4sparse', 'panel8sparse', 'compactA', 'packBlocksT', 'packBlocksN', 'panels', 'packRows', 'packB', 'im2col', 'col2im', 'addInto', 'packBT'];
+const NAMED = ['panel4', 'panel8', 'packA', 'panel4sparse', 'panel8sparse', 'compactA', 'packBlocksT', 'packBlocksN', 'panels', 'packRows', 'packB', 'im2col', 'col2im', 'addInto', 'packBT', 'bceRows'];
 const functionIndex = (name: string) => 4 * MR + NAMED.indexOf(name);
 
 /** Pages (64 KiB) a shared memory for the product may grow to: 1 GiB. */
@@ -498,7 +499,7 @@ export function gemmModuleBytes(shared = false, codegen: GemmCodegen = gemmCodeg
   const functions: FunctionSpec[] = [];
   for (const nv of [1, 2]) for (let mr = 1; mr <= MR; mr++) functions[kernelIndex(mr, nv)] = microKernel(codegen, mr, nv);
   for (const nv of [1, 2]) for (let mr = 1; mr <= MR; mr++) functions[sparseKernelIndex(mr, nv)] = sparseMicroKernel(codegen, mr, nv);
-  functions.push(panel(1), panel(2), packA(), sparsePanel(1), sparsePanel(2), compactA(), packBlocksTransposed(), packBlocksNormal(), panels(), packRows(), packB(), im2colFunction(), col2imFunction(), addInto(), packBT());
+  functions.push(panel(1), panel(2), packA(), sparsePanel(1), sparsePanel(2), compactA(), packBlocksTransposed(), packBlocksNormal(), panels(), packRows(), packB(), im2colFunction(), col2imFunction(), addInto(), packBT(), bceRowsFunction());
   functions.forEach((f, i) => {
     if (i >= 4 * MR && f.name !== NAMED[i - 4 * MR]) throw new Error(`gemm module: function ${i} is ${f.name}, not ${NAMED[i - 4 * MR]}`);
   });
@@ -536,6 +537,8 @@ export interface SimdGemm {
   col2im: (src: number, dst: number, ...geometry: number[]) => void;
   /** packBT(src, dst, k, panels, ld, tail): as packB from B stored transposed (N×K, rows ld bytes apart). */
   packBT: (src: number, dst: number, k: number, panels: number, ld: number, tail: number) => void;
+  /** bceRows of simd_bce.ts, for the helper threads of a shared BCE. */
+  bceRows: (l: number, x: number, out: number, rows: number, vectorBytes: number, rowBytes: number, xRowBytes: number) => void;
   /** addInto(dst, src, count): dst[i] += src[i] for count floats. */
   addInto: (dst: number, src: number, count: number) => void;
   /** packB(src, dst, k, panels, ld, tail): B's 8-column panels (and a 4-column tail) contiguous, rows 32 bytes apart. */
