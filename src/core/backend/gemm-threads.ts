@@ -1,7 +1,8 @@
 /**
  * The SIMD product on several threads, on any platform: units of a product
- * (8-column panels of C, blocks of rows of a tall product, or groups of
- * images of a convolution; see MODE in gemm-helper.ts) are shared out among
+ * (8-column panels of C, blocks of rows of a tall product, groups of images
+ * of a convolution, or blocks of rows of a binary cross-entropy; see MODE in
+ * gemm-helper.ts) are shared out among
  * the calling thread and helper threads, which all run the same generated
  * module, and the same `runUnit`, on one shared WebAssembly memory. A
  * platform only says how a helper starts (Node: a worker thread; a page: a
