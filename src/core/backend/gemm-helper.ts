@@ -65,6 +65,12 @@ export const SLOT = {
    */
   PackB: 41,
   BPanels: 42,
+  /**
+   * Units whose operands are in the shared memory: a product whose units
+   * each read only their own part of A and B has them copied in unit by
+   * unit after it opens, and a unit waits here for its part.
+   */
+  Copied: 43,
   Size: 44,
 } as const;
 
@@ -244,6 +250,8 @@ export function runGemmHelper(init: GemmHelperInit): void {
       t = Atomics.load(c, S.Next);
       if ((t & 0x7fff0000) !== tag || (t & 0xffff) >= params.units) break;
       if (Atomics.compareExchange(c, S.Next, t, t + 1) !== t) continue;
+      // A unit is a few hundred microseconds of copying away at most: spin.
+      while (Atomics.load(c, S.Copied) <= (t & 0xffff));
       try {
         runUnit(fns, memory, params, index, t & 0xffff);
       } catch {

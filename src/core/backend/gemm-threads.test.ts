@@ -11,7 +11,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { installLatentkitWasmKernels } from './kernels/register.js';
 import { enableRelaxedSimd } from '../../node/backend/index.js';
 import { helperPanels, installComputeThreads, setComputeThreads } from '../../node/backend/threads.js';
-import { SharedProducts } from './gemm-threads.js';
+import { SharedProducts, threadSettings } from './gemm-threads.js';
 import { setParallelGemm } from './kernels/MatMul.js';
 import { bceWithLogitsKernel } from './kernels/BceWithLogits.js';
 import { seeded } from './kernels/kernels.test-helpers.js';
@@ -41,17 +41,17 @@ type Kind = 'panels' | 'row blocks' | 'convolution' | 'transposed convolution' |
  * 100 (an importance-weighted bound's samples, 787 columns: the last 3
  * are the calling thread's).
  */
-function operands(kind: Kind = 'panels') {
+function operands(kind: Kind = 'panels', seed = 0) {
   if (kind === 'BCE rows' || kind === 'BCE rows, repeated targets') {
     const [rows, cols, repeat] = kind === 'BCE rows' ? [128, 784, 1] : [800, 787, 100];
-    const logits = tf.tensor2d(seeded(rows * cols, 1).map((v) => 8 * v), [rows, cols]);
-    const targets = tf.tensor2d(seeded((rows / repeat) * cols, 2).map((v) => Math.abs(v)), [rows / repeat, cols]);
+    const logits = tf.tensor2d(seeded(rows * cols, seed + 1).map((v) => 8 * v), [rows, cols]);
+    const targets = tf.tensor2d(seeded((rows / repeat) * cols, seed + 2).map((v) => Math.abs(v)), [rows / repeat, cols]);
     return { inputs: [logits, targets], product: () => tf.tidy(() => bceWithLogitsKernel(logits, targets, repeat).dataSync() as Float32Array) };
   }
   if (kind === 'convolution' || kind === 'transposed convolution' || kind === 'filter gradient') {
-    const x = tf.tensor4d(seeded(8 * 14 * 14 * 32, 1), [8, 14, 14, 32]);
-    const w = tf.tensor4d(seeded(3 * 3 * 32 * 64, 2), [3, 3, 32, 64]);
-    const dy = tf.tensor4d(seeded(8 * 7 * 7 * 64, 3), [8, 7, 7, 64]);
+    const x = tf.tensor4d(seeded(8 * 14 * 14 * 32, seed + 1), [8, 14, 14, 32]);
+    const w = tf.tensor4d(seeded(3 * 3 * 32 * 64, seed + 2), [3, 3, 32, 64]);
+    const dy = tf.tensor4d(seeded(8 * 7 * 7 * 64, seed + 3), [8, 7, 7, 64]);
     const attrs = { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 32, 64] };
     const run = {
       convolution: () => tf.conv2d(x, w, 2, 'same'),
@@ -61,8 +61,8 @@ function operands(kind: Kind = 'panels') {
     return { inputs: [x, w, dy], product: () => tf.tidy(() => run().dataSync() as Float32Array) };
   }
   const [m, k, n] = kind === 'row blocks' ? [2048, 288, 64] : [128, 784, 400];
-  const a = tf.tensor2d(seeded(m * k, 1), [m, k]);
-  const b = tf.tensor2d(seeded(k * n, 2), [k, n]);
+  const a = tf.tensor2d(seeded(m * k, seed + 1), [m, k]);
+  const b = tf.tensor2d(seeded(k * n, seed + 2), [k, n]);
   return { inputs: [a, b], product: () => tf.tidy(() => tf.matMul(a, b).dataSync() as Float32Array) };
 }
 
@@ -70,6 +70,9 @@ describe('products shared across helper threads', () => {
   it.each<Kind>(['panels', 'row blocks', 'convolution', 'transposed convolution', 'filter gradient', 'BCE rows', 'BCE rows, repeated targets'])("Node's helpers take units (%s), and every product has one thread's bits", async (kind) => {
     const before = tf.memory().numTensors;
     const { inputs, product } = operands(kind);
+    // Another product of the same shapes between two of these, so that the shared memory
+    // never still holds this one's operands: a part of them not copied in would show.
+    const other = operands(kind, 10);
     installComputeThreads();
     setComputeThreads(1);
     const alone = product();
@@ -79,14 +82,19 @@ describe('products shared across helper threads', () => {
     const deadline = Date.now() + 20_000;
     let products = 0;
     while (helperPanels() === start && Date.now() < deadline) {
+      other.product();
       expect(product()).toEqual(alone);
       products++;
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
     expect(helperPanels()).toBeGreaterThan(start);
-    expect(product()).toEqual(alone);
+    for (const stream of [true, false, true]) {
+      threadSettings.stream = stream;
+      other.product();
+      expect(product(), `operands streamed in: ${stream}`).toEqual(alone);
+    }
     expect(products).toBeGreaterThan(0);
-    tf.dispose(inputs);
+    tf.dispose([...inputs, ...other.inputs]);
     expect(tf.memory().numTensors).toBe(before);
   }, 30_000);
 

@@ -22,7 +22,11 @@
  * while it spins (its core is also where the system and V8's own threads
  * run), and with fixed shares the main thread waited that long for it on
  * every product. The helpers are woken before the operands are copied in,
- * spin briefly between products and then sleep on Atomics.wait.
+ * spin briefly between products and then sleep on Atomics.wait. Where each
+ * unit reads only its own part of an operand (a convolution's images, a row
+ * block's rows, a BCE's rows), that operand is copied in unit by unit after
+ * the product opens, and a helper starts on the first unit while the
+ * calling thread copies the rest.
  */
 import { CLOSED, MODE, PENDING, runUnit, SLOT as Slot, writeUnitParams, type GemmHelperInit, type UnitParams } from './gemm-helper.js';
 import { aScratchBytes, byRowBlocks, packedBBytes, packedBytes, packsB, prepareA, prepareB, rowBlockRows, runPanels, runScalarTail, scratchBytes, type GemmProblem, type PreparedA } from './kernels/gemm/gemm.js';
@@ -109,14 +113,29 @@ interface Offsets {
 /** The geometry of a product that is not a convolution's. */
 const NO_GEOMETRY: readonly number[] = Array<number>(11).fill(0);
 
-/** Where a shared product's operands go: copied in from the heap (a, b, bias) and the result copied back (c). */
+/**
+ * Where a shared product's operands go: copied in from the heap (a, b, bias)
+ * and the result copied back (c). An operand with `unitBytes` is read by unit
+ * u only at bytes [u·unitBytes, (u + 1)·unitBytes): it is copied in unit by
+ * unit once the product is open (see `streamIn`).
+ */
+type Region = [from: number, bytes: number, unitBytes?: number];
 interface Regions {
-  a: [from: number, bytes: number];
-  b: [from: number, bytes: number];
-  bias: [from: number, bytes: number];
+  a: Region;
+  b: Region;
+  bias: Region;
   c: [to: number, bytes: number];
   scratch: number;
 }
+
+/** Switches for tests and benchmarks. */
+export const threadSettings = {
+  /** Copy operands that units read in parts unit by unit, while the helpers start (false: all before the product opens). */
+  stream: true,
+};
+
+/** SLOT.Copied once every unit's operands are in. */
+const ALL_COPIED = 0x7fffffff;
 
 /** The most the shared memory grows to for one product (operands, result, packed A). */
 const SHARED_BUDGET_BYTES = 256 * 2 ** 20;
@@ -183,7 +202,9 @@ export class GemmThreads {
   run(heap: ArrayBuffer, p: GemmProblem): void {
     const { m, n, k } = p;
     const { rowBlock, units } = unitsOf(m, n, k);
-    const regions: Regions = { a: [p.a, 4 * m * k], b: [p.b, 4 * k * n], bias: [p.bias, p.bias ? 4 * n : 0], c: [p.c, 4 * m * n], scratch: sharedScratchBytes(m, n, k, rowBlock, this.threads) };
+    // By row blocks, a unit reads only its rows of A (when A is stored M×K); by panels, all of A, packed first.
+    const aRegion: Region = rowBlock && !p.transA ? [p.a, 4 * m * k, 4 * rowBlock * k] : [p.a, 4 * m * k];
+    const regions: Regions = { a: aRegion, b: [p.b, 4 * k * n], bias: [p.bias, p.bias ? 4 * n : 0], c: [p.c, 4 * m * n], scratch: sharedScratchBytes(m, n, k, rowBlock, this.threads) };
     let prepared: PreparedA | null = null;
     const packB = p.transB ? 2 : packsB(m, n, k) ? 1 : 0;
     this.share(heap, regions, (at) => {
@@ -233,7 +254,10 @@ export class GemmThreads {
     const r = convBytes(mode, p, imagesPerUnit, units);
     const packsFilter = mode !== 'filterGradient';
     const threadBytes = this.threads * (r.patches + r.block);
-    const regions: Regions = { a: [p.a, r.a], b: [p.b, r.b], bias: [p.bias, p.bias ? 4 * p.n : 0], c: [p.c, r.c], scratch: (packsFilter ? packedBBytes(p.k, p.n) : 0) + threadBytes + r.partials };
+    // Each unit reads only its own images of x (or rows of dy); a filter gradient's B is dy's rows too.
+    const unitImagesBytes = mode === 'inputGradient' ? 4 * imagesPerUnit * p.rowsPerImage * p.k : imagesPerUnit * p.imageBytes;
+    const filterOrDy: Region = mode === 'filterGradient' ? [p.b, r.b, 4 * imagesPerUnit * p.rowsPerImage * p.n] : [p.b, r.b];
+    const regions: Regions = { a: [p.a, r.a, unitImagesBytes], b: filterOrDy, bias: [p.bias, p.bias ? 4 * p.n : 0], c: [p.c, r.c], scratch: (packsFilter ? packedBBytes(p.k, p.n) : 0) + threadBytes + r.partials };
     const setup = (at: Offsets): UnitParams => {
       // Scratch: the filter's panels (forward, input gradient) | block buffers | patch buffers | partials.
       const b = packsFilter ? prepareB(this.fns, at.b, p.k, p.n, at.scratch, true) : { at: at.b, ldb: 4 * p.n, step: 32 };
@@ -263,7 +287,7 @@ export class GemmThreads {
   runBce(heap: ArrayBuffer, p: BceProblem): void {
     const { perUnit, units } = bceUnitsOf(p, this.threads);
     const targetRows = p.rows / p.repeat;
-    const regions: Regions = { a: [p.logits, 4 * p.rows * p.cols], b: [p.targets, 4 * targetRows * p.cols], bias: [0, 0], c: [p.out, 4 * p.rows], scratch: 0 };
+    const regions: Regions = { a: [p.logits, 4 * p.rows * p.cols, 4 * perUnit * p.repeat * p.cols], b: [p.targets, 4 * targetRows * p.cols, 4 * perUnit * p.cols], bias: [0, 0], c: [p.out, 4 * p.rows], scratch: 0 };
     this.share(heap, regions, (at) => ({
       mode: MODE.BceRows, units, perUnit, a: at.a, b: at.b, c: at.c, bias: 0, m: p.rows, n: p.vectorColumns, k: p.cols,
       act: 0, alpha: 0, sparse: false, idx: 0, counts: 0, ldb: 0, bStep: 0, transA: 0, blocks: 0, blockBytes: 0,
@@ -298,14 +322,18 @@ export class GemmThreads {
     this.reserve(end);
     const shared = new Uint8Array(this.memory.buffer);
     const source = new Uint8Array(heap);
-    for (const [[from, bytes], to] of [[regions.a, at.a], [regions.b, at.b], [regions.bias, at.bias]] as const) {
+    const operands = [[regions.a, at.a], [regions.b, at.b], [regions.bias, at.bias]] as const;
+    const streamed = operands.filter(([[, bytes, unitBytes]]) => threadSettings.stream && bytes > 0 && (unitBytes ?? 0) > 0);
+    for (const [[from, bytes], to] of operands.filter((o) => !streamed.includes(o))) {
       if (bytes > 0) shared.set(source.subarray(from, from + bytes), to);
     }
     const params = setup(at);
     writeUnitParams(c, params);
     Atomics.store(c, Slot.Finished, 0);
+    Atomics.store(c, Slot.Copied, streamed.length > 0 ? 0 : ALL_COPIED);
     Atomics.store(c, Slot.Next, ticket(product, 0));
     Atomics.notify(c, Slot.Next);
+    if (streamed.length > 0) this.streamIn(shared, source, streamed, params.units);
 
     // Units as long as any is left: a helper that wakes late costs nothing but its share of the work.
     let taken = 0;
@@ -328,6 +356,27 @@ export class GemmThreads {
     }
     after?.(at, params);
     new Uint8Array(heap).set(new Uint8Array(this.memory.buffer, at.c, regions.c[1]), regions.c[0]);
+  }
+
+  /**
+   * Copy the streamed operands in unit by unit, publishing each unit as it
+   * arrives: a helper starts on unit 0 while the rest is still being copied,
+   * instead of waiting for all of it.
+   */
+  private streamIn(shared: Uint8Array, source: Uint8Array, streamed: readonly (readonly [Region, number])[], units: number): void {
+    const c = this.control;
+    try {
+      for (let u = 0; u < units; u++) {
+        for (const [[from, bytes, unitBytes = 0], to] of streamed) {
+          const [lo, hi] = [u * unitBytes, Math.min(bytes, (u + 1) * unitBytes)];
+          if (hi > lo) shared.set(source.subarray(from + lo, from + hi), to + lo);
+        }
+        Atomics.store(c, Slot.Copied, u + 1);
+      }
+    } finally {
+      // Never leave a helper spinning on a unit that will not come.
+      Atomics.store(c, Slot.Copied, ALL_COPIED);
+    }
   }
 
   /** Until the helpers have finished `panels` panels (the ones they took). */
